@@ -1,0 +1,1 @@
+"""pixelpact's conformance suite: drive any gateway URL and give a verdict per requirement of the image API contract."""

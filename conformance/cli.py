@@ -1,0 +1,49 @@
+"""The `pixelpact` command: one entry point, a subcommand per job.
+
+Each subcommand lives in the module that owns the job and exposes `configure(parser)` and `run(args) -> int`;
+modules are imported only when their subcommand runs, so `pixelpact --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: name -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("conformance.run", "check a gateway against the contract and give a verdict per requirement"),
+    "serve": ("generator.runtime.serve", "run the stub gateway generated from the spec"),
+    "generate": ("generator.cli", "regenerate generated/ from the spec (--check: report drift, write nothing)"),
+    "validate-spec": ("generator.validate", "validate an OpenAPI 3.1 document"),
+}
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pixelpact", description=__doc__.splitlines()[0] if __doc__ else None)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            importlib.import_module(module_name).configure(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `pixelpact` with the given arguments (default: sys.argv) and return the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
+    module_name, _ = SUBCOMMANDS[args.command]
+    try:
+        status: int = importlib.import_module(module_name).run(args)
+    except KeyboardInterrupt:
+        print("pixelpact: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

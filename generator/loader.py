@@ -1,0 +1,100 @@
+"""Read an OpenAPI document from disk and validate it as OpenAPI 3.1, collecting every problem with its location."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import OpenAPIV31SpecValidator
+
+#: The spec that ships with pixelpact (the contract the stub, the client and the suite are built from).
+DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "spec" / "openapi.yaml"
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One reason a document is not a usable spec, with where it is (a JSON pointer or a line number)."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class SpecError(Exception):
+    """The document could not be loaded or is not valid OpenAPI 3.1; `problems` lists every reason found."""
+
+    def __init__(self, path: Path, problems: list[SpecProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: {len(problems)} problem(s)")
+
+    def report(self) -> str:
+        """The problems, one per line, under a header naming the file."""
+        lines = [f"{self.path}: not a valid OpenAPI 3.1 document ({len(self.problems)} problem(s))"]
+        lines += [f"  {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Parse YAML or JSON into a mapping, turning I/O and syntax errors into a SpecError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(path, [SpecProblem(str(path), exc.strerror or str(exc))]) from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else str(path)
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(path, [SpecProblem(where, f"YAML syntax error: {reason}")]) from None
+    if not isinstance(document, dict):
+        raise SpecError(
+            path, [SpecProblem("/", f"expected a mapping at the top level, found {type(document).__name__}")]
+        )
+    return document
+
+
+def iter_problems(document: dict[str, Any]) -> Iterator[SpecProblem]:
+    """Every reason the document is not valid OpenAPI 3.1, each with the JSON pointer of the place at fault."""
+    version = document.get("openapi")
+    if not isinstance(version, str) or not version.startswith("3.1."):
+        yield SpecProblem("/openapi", f"expected an OpenAPI 3.1.x document, found {version!r}")
+        return
+    # Malformed component schemas first: the OpenAPI validator reports them with relative paths, or crashes on them.
+    malformed = list(_malformed_schemas(document))
+    if malformed:
+        yield from malformed
+        return
+    try:
+        for error in OpenAPIV31SpecValidator(document).iter_errors():
+            yield SpecProblem(_pointer(error.absolute_path), error.message.splitlines()[0])
+    except Exception as exc:  # a last resort: the validator assumes well-formed input
+        yield SpecProblem("/", f"the OpenAPI validator stopped: {type(exc).__name__}: {exc}")
+
+
+def _pointer(parts: Iterable[object]) -> str:
+    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _malformed_schemas(document: dict[str, Any]) -> Iterator[SpecProblem]:
+    """Check every Schema Object against the JSON Schema 2020-12 meta-schema, to locate what crashed the validator."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    for name, schema in schemas.items():
+        for error in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema):
+            yield SpecProblem(_pointer(["components", "schemas", name, *error.absolute_path]), error.message)
+
+
+def load_spec(path: Path = DEFAULT_SPEC) -> dict[str, Any]:
+    """Load and validate a spec; raise SpecError listing every problem at once."""
+    document = read_document(path)
+    problems = list(iter_problems(document))
+    if problems:
+        raise SpecError(path, problems)
+    return document

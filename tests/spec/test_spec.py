@@ -1,0 +1,129 @@
+"""spec/openapi.yaml is valid OpenAPI 3.1 and states every fact of the seed documents exactly."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator.loader import SpecError, load_spec
+from tests.conftest import SPEC
+from tests.spec.seeded_facts import FACTS
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return load_spec(SPEC)
+
+
+@pytest.mark.parametrize("fact", FACTS)
+def test_spec_states_seeded_fact(spec: dict[str, Any], fact: str) -> None:
+    assert FACTS[fact](spec) == []
+
+
+def failing_facts(document: dict[str, Any]) -> set[str]:
+    return {name for name, check in FACTS.items() if check(document)}
+
+
+@pytest.mark.parametrize(
+    ("edit", "fact"),
+    [
+        (lambda s: s["components"]["schemas"]["ImageSize"]["enum"].remove("1792x1024"), "size enum"),
+        (lambda s: s["components"]["schemas"]["ImageCount"].update(maximum=8), "n is an integer 1..10"),
+        (
+            lambda s: s["components"]["schemas"]["ResponseFormat"]["enum"].append("png"),
+            "response_format is url | b64_json",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["OpenAIImageQuality"]["enum"].pop(),
+            "Azure quality standard|hd, style natural|vivid",
+        ),
+        (lambda s: s["components"]["schemas"]["ErrorField"].pop("required"), "error envelope"),
+        (lambda s: s["components"]["securitySchemes"].pop("VirtualKeyAuth"), "auth schemes"),
+        (lambda s: s["components"]["schemas"]["ImageVariationRequest"].pop("anyOf"), "multipart image or image[]"),
+        (lambda s: s["components"]["schemas"]["BifrostCacheDebug"]["properties"].pop("similarity"), "response fields"),
+        (
+            lambda s: s["components"]["schemas"]["AzureImageGenerationRequest"].update(required=["model", "prompt"]),
+            "model is provider/model, optional on Azure",
+        ),
+    ],
+    ids=[
+        "drop-1792x1024",
+        "n-max-8",
+        "extra-response-format",
+        "azure-quality",
+        "error-message-optional",
+        "no-virtual-key",
+        "image-optional",
+        "cache-debug-field",
+        "azure-model-required",
+    ],
+)
+def test_a_changed_fact_fails_the_test_that_names_it(spec: dict[str, Any], edit: Any, fact: str) -> None:
+    edited = copy.deepcopy(spec)
+    edit(edited)
+    assert fact in failing_facts(edited)
+
+
+def run_validate(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "validate-spec", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_validate_spec_accepts_the_spec() -> None:
+    result = run_validate(SPEC)
+    assert result.returncode == 0, result.stderr
+    assert "valid OpenAPI 3.1.0 (9 operations)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "openapi: 3.1.0\ninfo: {title: x, version: '1'}\npaths: {}\n"
+            "components:\n  schemas:\n    N: {type: integer, maximum: ten}\n",
+            "/components/schemas/N/maximum: 'ten' is not of type 'number'",
+        ),
+        ("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n", '/info: "version" is a required property'),
+        ("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n", "expected an OpenAPI 3.1.x document"),
+        ("openapi: [\n", "line 2, column 1: YAML syntax error"),
+        ("- a list\n", "expected a mapping at the top level"),
+    ],
+    ids=["bad-maximum", "missing-version", "openapi-3.0", "yaml-syntax", "not-a-mapping"],
+)
+def test_validate_spec_rejects_a_broken_copy_readably(tmp_path: Path, text: str, message: str) -> None:
+    broken = tmp_path / "openapi.yaml"
+    broken.write_text(text)
+    result = run_validate(broken)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_spec_reports_the_field_of_a_broken_spec_copy(tmp_path: Path) -> None:
+    document = yaml.safe_load(SPEC.read_text())
+    document["components"]["schemas"]["ImageCount"]["minimum"] = "one"
+    broken = tmp_path / "openapi.yaml"
+    broken.write_text(yaml.safe_dump(document))
+    with pytest.raises(SpecError) as caught:
+        load_spec(broken)
+    assert [str(p) for p in caught.value.problems] == [
+        "/components/schemas/ImageCount/minimum: 'one' is not of type 'number'"
+    ]
+    result = run_validate(broken)
+    assert result.returncode == 1 and "ImageCount/minimum" in result.stderr
+
+
+def test_missing_file_is_a_one_line_reason(tmp_path: Path) -> None:
+    result = run_validate(tmp_path / "nope.yaml")
+    assert result.returncode == 1
+    assert "No such file or directory" in result.stderr and "Traceback" not in result.stderr
