@@ -1,0 +1,23 @@
+"""How a stub gateway behaves beyond the spec: credentials, failing models, limits, recording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StubConfig:
+    """Settings of one stub gateway; the defaults give an open, strict, realistic gateway."""
+
+    api_keys: tuple[str, ...] = ()
+    """When non-empty, every image route needs one of these keys (Bearer, Basic, x-bf-vk, x-api-key or api-key)."""
+    fail_models: frozenset[str] = frozenset()
+    """Models that fail with a provider error; a request naming one is served by its first working fallback."""
+    fail_status: int = 503
+    """The HTTP status of a failing model's provider error."""
+    max_body_bytes: int = 25 * MIB
+    """Bodies larger than this get 413 without being read whole."""
+    record_limit: int = 1000
+    """How many served requests the recording ring keeps."""
