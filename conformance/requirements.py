@@ -1,0 +1,240 @@
+"""The catalogue of requirements: every promise of the image API contract the suite checks, by stable id.
+
+Ids are public: reports, JUnit test names, baselines and the broken-gateway tests key on them, so an id never changes
+once released. Each requirement quotes the sentence of the spec (spec/openapi.yaml) or of the seed issue it comes
+from; the values it checks (n's range, the enums, the required fields) are read from the spec at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from conformance.model import Requirement, Severity
+
+_CRITICAL, _MAJOR, _MINOR = Severity.CRITICAL, Severity.MAJOR, Severity.MINOR
+
+
+def _req(group: str, id_: str, severity: Severity, title: str, source: str) -> Requirement:
+    return Requirement(id=id_, title=title, source=source, severity=severity, group=group)
+
+
+VALID = (
+    _req(
+        "valid",
+        "valid-request-accepted",
+        _CRITICAL,
+        "A valid request (each size, response_format, quality, style, n at its bounds, user, fallbacks) gets 200",
+        "paths.*.post.responses.200: Successful response.",
+    ),
+    _req(
+        "valid",
+        "response-content-type",
+        _MAJOR,
+        "A 200 without stream is application/json",
+        "ImageJson / ImageStreamOrJson: content application/json",
+    ),
+    _req(
+        "valid",
+        "response-schema",
+        _CRITICAL,
+        "A 200 body validates against the operation's response schema",
+        "ImageResponse / OpenAIImageResponse: required [created, data]",
+    ),
+    _req(
+        "valid",
+        "data-count-matches-n",
+        _CRITICAL,
+        "len(data) equals the requested n (its default when n is absent)",
+        "ImageCount: Number of images to generate",
+    ),
+    _req(
+        "valid",
+        "b64-json-is-image",
+        _CRITICAL,
+        "With response_format=b64_json every item's b64_json decodes to a PNG, JPEG or WebP image",
+        "ImageData.b64_json: The image, base64-encoded",
+    ),
+    _req(
+        "valid",
+        "url-is-absolute",
+        _MAJOR,
+        "With response_format=url every item's url is an absolute http(s) URL",
+        "ImageData.url: {type: string, format: uri}",
+    ),
+    _req(
+        "valid",
+        "image-dimensions-match-size",
+        _MAJOR,
+        "A returned image's pixel dimensions equal the requested size (unless auto)",
+        "ImageSize: Size of the generated images",
+    ),
+    _req(
+        "valid",
+        "url-serves-image",
+        _MAJOR,
+        "Fetching a returned url (on a host the suite can reach) returns the image",
+        "ImageData.url: URL of the generated image",
+    ),
+    _req(
+        "valid",
+        "image-array-accepted",
+        _CRITICAL,
+        "A multipart body with image[] of 1, 2 and 3 files is accepted",
+        "Use field name `image` for a single file or `image[]` for multiple files",
+    ),
+)
+
+INVALID = (
+    _req(
+        "invalid",
+        "n-out-of-range-rejected",
+        _CRITICAL,
+        "n below ImageCount's minimum or above its maximum gets a 4xx (from the gateway or its provider)",
+        "ImageCount: minimum / maximum",
+    ),
+    _req(
+        "invalid", "n-not-integer-rejected", _MAJOR, 'A non-integer n ("abc") gets a 4xx', "ImageCount: type: integer"
+    ),
+    _req(
+        "invalid",
+        "unknown-enum-rejected",
+        _MAJOR,
+        "A value outside an enum (size, response_format, quality, style, ...) gets a 4xx",
+        "ImageSize, ResponseFormat, ImageQuality, ImageStyle ...: enum",
+    ),
+    _req(
+        "invalid",
+        "missing-required-rejected",
+        _CRITICAL,
+        "A body missing a required field (model, prompt, image) gets a 4xx",
+        "required: [model, prompt]; anyOf: [{required: [image]}, {required: [image[]]}]",
+    ),
+    _req(
+        "invalid",
+        "non-multipart-rejected",
+        _MAJOR,
+        "A JSON body sent to a multipart route gets a 4xx",
+        "Request must be sent as multipart/form-data",
+    ),
+    _req(
+        "invalid",
+        "bad-json-rejected",
+        _MAJOR,
+        "A malformed JSON body sent to a JSON route gets a 4xx",
+        "requestBody: content application/json",
+    ),
+    _req(
+        "invalid",
+        "error-body-shape",
+        _MAJOR,
+        "Every error answer is JSON with an `error` object holding a non-empty string `message`",
+        "BifrostError: required [error]; ErrorField: required [message], minLength 1",
+    ),
+)
+
+ROBUSTNESS = (
+    _req(
+        "robustness",
+        "hostile-part-names-survive",
+        _CRITICAL,
+        "Hostile multipart part names (a;b, empty, quotes, control characters) get no 5xx and no dropped connection",
+        "seed: hostile multipart part names -> a 4xx, or a 2xx where the spec allows an extra part",
+    ),
+    _req(
+        "robustness",
+        "non-image-file-rejected",
+        _MAJOR,
+        "A file that is not an image where an image is required gets a 4xx",
+        "ImageFile: An image file (PNG, JPEG or WebP)",
+    ),
+    _req(
+        "robustness",
+        "huge-number-rejected",
+        _MAJOR,
+        "A huge n (a thousand digits) gets a 4xx, not a 5xx",
+        "seed: a huge n string -> 4xx",
+    ),
+    _req("robustness", "empty-body-rejected", _MAJOR, "An empty body gets a 4xx", "requestBody: required: true"),
+    _req(
+        "robustness",
+        "still-answering",
+        _CRITICAL,
+        "After the hostile requests the gateway still answers a valid request with 200",
+        "seed: the gateway still answering afterwards",
+    ),
+)
+
+STREAMING = (
+    _req(
+        "streaming",
+        "stream-content-type",
+        _CRITICAL,
+        "stream: true is answered with text/event-stream",
+        "ImageStreamOrJson: a server-sent event stream of ImageStreamEvent when `stream` is true",
+    ),
+    _req(
+        "streaming",
+        "stream-event-types",
+        _CRITICAL,
+        "Every event's data is JSON with a `type` from the spec's enum ([DONE] and `:` comments allowed)",
+        "ImageStreamEvent: required [type]; A stream may end with `data: [DONE]`; `:` lines are comments",
+    ),
+    _req(
+        "streaming",
+        "stream-partial-index",
+        _MAJOR,
+        "Partial-image events carry an integer partial_image_index",
+        "ImageStreamEvent: Partial images carry partial_image_index",
+    ),
+    _req(
+        "streaming",
+        "stream-completed-per-image",
+        _CRITICAL,
+        "At least one completed event per image, whose b64_json decodes to an image",
+        "ImageStreamEvent: each image ends with one completed event carrying usage",
+    ),
+    _req(
+        "streaming",
+        "stream-no-server-error",
+        _CRITICAL,
+        "A valid stream has no 5xx, no error event and no dropped connection",
+        "ImageStreamEvent.type: error",
+    ),
+    _req(
+        "streaming",
+        "stream-response-format-tolerated",
+        _MINOR,
+        "response_format with stream: true is either ignored (a valid stream) or rejected with a 4xx error body",
+        "ResponseFormat: This parameter is not supported for streaming requests.",
+    ),
+)
+
+AUTH = (
+    _req(
+        "auth",
+        "auth-missing-rejected",
+        _CRITICAL,
+        "When the gateway needs a key (--api-key), a request without credentials gets 401 or 403 with the error body",
+        "Unauthorized: Credentials are missing or not accepted.",
+    ),
+    _req(
+        "auth",
+        "auth-wrong-key-rejected",
+        _CRITICAL,
+        "When the gateway needs a key (--api-key), a request with a wrong key gets 401 or 403 with the error body",
+        "Unauthorized: Credentials are missing or not accepted.",
+    ),
+)
+
+#: Every requirement the built-in groups check, in report order.
+CATALOGUE: tuple[Requirement, ...] = VALID + INVALID + ROBUSTNESS + STREAMING + AUTH
+
+
+def by_id(requirements: Iterable[Requirement]) -> dict[str, Requirement]:
+    """Index requirements by id, refusing duplicates (two groups claiming one id is a programming error)."""
+    index: dict[str, Requirement] = {}
+    for requirement in requirements:
+        if requirement.id in index:
+            raise ValueError(f"duplicate requirement id {requirement.id!r}")
+        index[requirement.id] = requirement
+    return index
