@@ -20,4 +20,6 @@ class StubConfig:
     max_body_bytes: int = 25 * MIB
     """Bodies larger than this get 413 without being read whole."""
     record_limit: int = 1000
-    """How many served requests the recording ring keeps."""
+    """How many served requests the recording ring keeps (0: record nothing)."""
+    max_parts: int = 128
+    """A multipart body with more parts than this gets 400 (the spec's forms have about 20 fields)."""

@@ -1,30 +1,50 @@
-"""The stub gateway's behaviour behind the generated routes (interface; implemented in this module)."""
+"""The stub gateway's behaviour behind the generated routes: read, check, answer, record."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
 
+from generator.runtime import bodies, images, responses, sse
+from generator.runtime.auth import check_credentials
 from generator.runtime.config import StubConfig
+from generator.runtime.errors import GatewayError, from_validation_error
+from generator.runtime.fallbacks import choose
 from generator.runtime.operation import Operation
+from generator.runtime.recording import Recorder, record_json, record_parts
+
+__all__ = ["RESERVED_PREFIX", "ExceptionHandler", "GatewayError", "StubGateway"]
 
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 
+#: Paths under this prefix belong to the stub itself (recording, served images, health), never to the spec.
+RESERVED_PREFIX = "/_pixelpact/"
+#: The spec's path parameter that names the model on Azure deployment routes.
+DEPLOYMENT_PARAM = "deployment-id"
 
-class GatewayError(Exception):
-    """A request the gateway refuses: answered with the spec's error body and `status`; `param` names the field."""
 
-    def __init__(self, status: int, message: str, param: str | None = None, error_type: str = "invalid_request_error"):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.param = param
-        self.error_type = error_type
+def _plain(value: Any) -> Any:
+    """Enum members (datamodel-code-generator's enums) as their values, recursively."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status, headers, media_type="application/json")
 
 
 class StubGateway:
@@ -41,25 +61,157 @@ class StubGateway:
 
     def __init__(self, config: StubConfig | None = None) -> None:
         self.config = config or StubConfig()
+        self.recorder = Recorder(self.config.record_limit)
+
+    # -- the request path
+
+    def _entry(self, request: Request) -> dict[str, Any]:
+        """This request's recording entry, created on first use and kept on request.state."""
+        entry: dict[str, Any] | None = getattr(request.state, "pixelpact_entry", None)
+        if entry is None:
+            entry = self.recorder.start(request.method, request.url.path, dict(request.query_params), request.headers)
+            request.state.pixelpact_entry = entry
+            request.state.pixelpact_started = time.perf_counter()
+        return entry
 
     async def read_body(self, request: Request, operation: Operation) -> dict[str, Any]:
         """Check size and credentials, then parse the JSON or multipart body into a dict keyed by wire names.
 
         Multipart: file parts become bytes (a list of bytes for `operation.list_fields`), text parts strings (lists for
-        list fields; a JSON array text is accepted for a list field). Raises GatewayError.
+        list fields; a JSON array text is accepted for a list field). Uploaded files must be images (PNG, JPEG or
+        WebP; the mask a PNG). Raises GatewayError.
         """
-        raise NotImplementedError
+        entry = self._entry(request)
+        entry["operation_id"] = operation.operation_id
+        raw = await bodies.read_limited(
+            request.headers.get("content-length"), request.stream(), self.config.max_body_bytes
+        )
+        entry["body_size"] = len(raw)
+        check_credentials(request.headers, self.config.api_keys, operation.family)
+        content_type = request.headers.get("content-type", "")
+        if operation.media_type == "multipart/form-data":
+            parts = bodies.parse_multipart(raw, content_type, self.config.max_parts)
+            entry["parts"] = record_parts(parts, operation.file_fields)
+            fields = bodies.multipart_fields(parts, operation.file_fields, operation.list_fields)
+            for name in operation.file_fields & fields.keys():
+                value = fields[name]
+                for data in value if isinstance(value, list) else [value]:
+                    images.check_upload(data, name, png_only=name == "mask")
+        else:
+            fields = bodies.parse_json(raw, content_type)
+            entry["json"] = record_json(raw, fields)
+        model = fields.get("model")
+        if isinstance(model, str):
+            entry["model_requested"] = model
+        return fields
 
     async def respond(
         self, request: Request, operation: Operation, body: BaseModel, params: BaseModel | None
     ) -> Response:
         """Answer a valid request: images (or an SSE stream), recorded, with fallbacks applied."""
-        raise NotImplementedError
+        entry = self._entry(request)
+        started: float = request.state.pixelpact_started
+        fields: dict[str, Any] = _plain(body.model_dump(by_alias=True, exclude_none=True))
+        path_params: dict[str, Any] = _plain(params.model_dump(by_alias=True, exclude_none=True)) if params else {}
+        # On Azure routes the deployment names the model (Bifrost: the deployment id overrides the body's model).
+        requested = str(path_params.get(DEPLOYMENT_PARAM) or fields.get("model") or "")
+        entry["model_requested"] = requested
+        request_type = responses.REQUEST_TYPES[operation.kind]
+        stream = bool(fields.get("stream")) and operation.streams
+        fallbacks = [str(f) for f in fields.get("fallbacks") or []]
+        choice = choose(requested, fallbacks, self.config.fail_models, self.config.fail_status, request_type)
+        files = fields.get("image[]") or ([fields["image"]] if "image" in fields else [])
+        # Variations use the first file only; edits use them all.
+        used = min(len(files), 1) if operation.kind == "variation" else len(files)
+        plan = responses.make_plan(operation.kind, fields, requested, choice, used)
+        entry["model_served"] = choice.model
+        headers = {"x-bifrost-fallback-index": str(choice.index)} if choice.index else {}
+        self.recorder.add(entry, 200)
+        if stream:
+            events = responses.stream_events(plan, started, int(fields.get("partial_images") or 0))
+            return StreamingResponse(
+                sse.event_stream(events, sse.wants_done(operation.family, operation.kind)),
+                media_type="text/event-stream",
+                headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        return _json_response(responses.image_response(plan, str(request.base_url), started), headers=headers)
+
+    # -- reserved routes
 
     def routes(self) -> list[BaseRoute]:
-        """Reserved routes under /_pixelpact/: GET/DELETE requests (the recording), GET images/{name}."""
-        raise NotImplementedError
+        """Reserved routes under /_pixelpact/: GET/DELETE requests (the recording), GET images/{name}, GET health."""
+        return [
+            Route(RESERVED_PREFIX + "requests", self._requests, methods=["GET", "DELETE"]),
+            Route(RESERVED_PREFIX + "images/{name}", self._image, methods=["GET", "HEAD"]),
+            Route(RESERVED_PREFIX + "health", self._health, methods=["GET"]),
+        ]
+
+    async def _requests(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return _json_response({"cleared": self.recorder.clear()})
+        return _json_response(self.recorder.snapshot())
+
+    async def _image(self, request: Request) -> Response:
+        spec = images.ImageSpec.from_name(request.path_params["name"])
+        if spec is None:
+            raise GatewayError(404, "no such image; image URLs come from image responses", None, "not_found_error")
+        return Response(
+            images.render(spec),
+            media_type=spec.content_type,
+            headers={"Cache-Control": "public, max-age=86400, immutable"},
+        )
+
+    async def _health(self, request: Request) -> Response:
+        return _json_response({"status": "ok"})
+
+    # -- errors
 
     def exception_handlers(self) -> Mapping[Any, ExceptionHandler]:
-        """Handlers turning GatewayError and pydantic.ValidationError into the spec's error body with a 4xx."""
-        raise NotImplementedError
+        """Handlers turning GatewayError and pydantic.ValidationError into the spec's error body with a 4xx.
+
+        Also: Starlette's HTTPException (unknown path 404, wrong method 405) gets the same body, and any other
+        exception a 500 with it rather than a bare text page.
+        """
+        return {
+            GatewayError: self._on_gateway_error,
+            ValidationError: self._on_validation_error,
+            HTTPException: self._on_http_exception,
+            Exception: self._on_unexpected,
+        }
+
+    def _fail(self, request: Request, error: GatewayError) -> Response:
+        if not request.url.path.startswith(RESERVED_PREFIX):
+            self.recorder.add(self._entry(request), error.status, error.message)
+        return error.response()
+
+    async def _on_gateway_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GatewayError)
+        return self._fail(request, exc)
+
+    async def _on_validation_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ValidationError)
+        return self._fail(request, from_validation_error(exc))
+
+    async def _on_http_exception(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            message = f"no route for {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            message = f"method {request.method} is not allowed on {request.url.path}"
+        else:
+            message = str(exc.detail) or "request refused"
+        error = GatewayError(
+            exc.status_code,
+            message,
+            None,
+            "not_found_error" if exc.status_code == 404 else "invalid_request_error",
+            headers=dict(exc.headers or {}),
+        )
+        return self._fail(request, error)
+
+    async def _on_unexpected(self, request: Request, exc: Exception) -> Response:
+        # A bug in the stub: still answer with the error body (Starlette logs the traceback for us).
+        return self._fail(
+            request,
+            GatewayError(500, f"internal error in the stub gateway: {type(exc).__name__}", None, "server_error"),
+        )

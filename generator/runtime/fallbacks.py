@@ -1,0 +1,53 @@
+"""Failing models and fallbacks, as Bifrost documents them: the first fallback that works serves the request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.runtime.errors import GatewayError
+
+_PROVIDER_ERROR_TYPES = {429: "rate_limit_error", 401: "authentication_error", 403: "permission_error"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The model that serves a request and its place in the chain (0: the requested model, k: fallback k)."""
+
+    model: str
+    index: int
+
+    @property
+    def provider(self) -> str:
+        return provider_of(self.model)
+
+
+def provider_of(model: str) -> str:
+    """`provider/model` names its provider; a bare model name is an OpenAI one (what Bifrost's OpenAI route assumes)."""
+    provider, sep, _ = model.partition("/")
+    return provider if sep and provider else "openai"
+
+
+def fails(model: str, fail_models: frozenset[str]) -> bool:
+    """Whether `model` is told to fail; `--fail-model dall-e-3` also matches `openai/dall-e-3`."""
+    return model in fail_models or model.partition("/")[2] in fail_models
+
+
+def choose(
+    requested: str, fallbacks: list[str], fail_models: frozenset[str], fail_status: int, request_type: str
+) -> Choice:
+    """The model that serves the request, or the requested model's provider error if it and every fallback fail."""
+    for index, model in enumerate([requested, *fallbacks]):
+        if not fails(model, fail_models):
+            return Choice(model, index)
+    tried = f" (fallbacks tried: {', '.join(fallbacks)})" if fallbacks else ""
+    status = fail_status
+    error_type = _PROVIDER_ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    raise GatewayError(
+        status,
+        f"provider error: model {requested!r} is unavailable{tried}",
+        None,
+        error_type,
+        code="model_unavailable",
+        extra_fields={"provider": provider_of(requested), "model_requested": requested, "request_type": request_type},
+        is_bifrost_error=False,
+    )

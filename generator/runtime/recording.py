@@ -1,0 +1,147 @@
+"""The recording: a bounded ring of every request the stub served, so a test can see what a gateway forwarded.
+
+Read it with `GET /_pixelpact/requests`, clear it with `DELETE /_pixelpact/requests`. One entry:
+
+    {"seq": 3, "time": 1763730000.123, "method": "POST", "path": "/v1/images/variations",
+     "query": {"api-version": "2024-02-01"}, "headers": {"authorization": "Bearer <redacted 17 chars sha256:…>", ...},
+     "operation_id": "createImageVariation", "content_type": "multipart/form-data", "body_size": 1234,
+     "json": null,
+     "parts": [{"name": "model", "value": "dall-e-2"},
+               {"name": "image[]", "filename": "a.png", "content_type": "image/png", "size": 73, "sha256": "…"}],
+     "status": 200, "error": null, "model_requested": "dall-e-2", "model_served": "dall-e-2"}
+
+Secrets are never stored: `redact_header(name, value)` gives what the recording holds, so a test compares
+`entry["headers"]["authorization"] == redact_header("authorization", "Bearer " + expected_key)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections import deque
+from typing import Any
+
+from starlette.datastructures import Headers
+
+from generator.runtime.bodies import Part, sha256_hex
+
+#: Headers that carry credentials; the recording keeps only their length and a hash prefix.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "api-key",
+        "x-api-key",
+        "x-bf-vk",
+        "x-bf-api-key",
+        "x-goog-api-key",
+        "cookie",
+    }
+)
+#: Text values and JSON bodies larger than this are summarised, so the ring's memory stays bounded.
+MAX_KEPT_TEXT = 64 * 1024
+
+
+def redact_secret(secret: str) -> str:
+    """A stand-in that tells keys apart (length, sha256 prefix) without revealing them."""
+    digest = hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"<redacted {len(secret)} chars sha256:{digest}>"
+
+
+def redact_header(name: str, value: str) -> str:
+    """The value the recording keeps for header `name`; Authorization keeps its scheme (Bearer, Basic)."""
+    if name.lower() not in SECRET_HEADERS:
+        return value
+    if name.lower() in {"authorization", "proxy-authorization"}:
+        scheme, sep, rest = value.strip().partition(" ")
+        if sep:
+            return f"{scheme} {redact_secret(rest.strip())}"
+    return redact_secret(value.strip())
+
+
+def record_headers(headers: Headers) -> dict[str, str]:
+    """Headers by lower-case name (repeated ones joined with ", "), secrets redacted."""
+    out: dict[str, str] = {}
+    for raw_name, raw_value in headers.raw:
+        name = raw_name.decode("latin-1").lower()
+        value = redact_header(name, raw_value.decode("latin-1"))
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+def record_parts(parts: list[Part], file_fields: frozenset[str]) -> list[dict[str, Any]]:
+    """Multipart parts in order: text as its value, files (and anything with a filename) as name, size and hash."""
+    out: list[dict[str, Any]] = []
+    for part in parts:
+        if part.name in file_fields or part.filename is not None:
+            out.append(
+                {
+                    "name": part.name,
+                    "filename": part.filename,
+                    "content_type": part.content_type,
+                    "size": len(part.data),
+                    "sha256": sha256_hex(part.data),
+                }
+            )
+        else:
+            text = part.data[:MAX_KEPT_TEXT].decode("utf-8", "replace")
+            entry: dict[str, Any] = {"name": part.name, "value": text}
+            if len(part.data) > MAX_KEPT_TEXT:
+                entry.update(truncated=True, size=len(part.data))
+            out.append(entry)
+    return out
+
+
+def record_json(raw: bytes, value: Any) -> Any:
+    """A JSON body as the recording keeps it: the parsed value, or a summary when it is large."""
+    if len(raw) > MAX_KEPT_TEXT:
+        return {"_truncated": True, "size": len(raw), "sha256": sha256_hex(raw)}
+    return value
+
+
+class Recorder:
+    """A ring of the last `limit` request entries, oldest first; `seq` numbers keep counting across clears."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._entries: deque[dict[str, Any]] = deque(maxlen=max(limit, 0) or None)
+        self._seq = itertools.count(1)
+        self._enabled = limit > 0
+
+    def start(self, method: str, path: str, query: dict[str, str], headers: Headers) -> dict[str, Any]:
+        """A fresh entry for a request; filled in as the request is read, then `add`ed."""
+        return {
+            "seq": 0,
+            "time": round(time.time(), 3),
+            "method": method,
+            "path": path,
+            "query": query,
+            "headers": record_headers(headers),
+            "operation_id": None,
+            "content_type": headers.get("content-type"),
+            "body_size": None,
+            "json": None,
+            "parts": None,
+            "status": None,
+            "error": None,
+            "model_requested": None,
+            "model_served": None,
+        }
+
+    def add(self, entry: dict[str, Any], status: int, error: str | None = None) -> None:
+        if not self._enabled or entry.get("seq"):
+            return  # seq set: already recorded (a handler may see a request twice)
+        entry["seq"] = next(self._seq)
+        entry["status"] = status
+        entry["error"] = error
+        self._entries.append(entry)
+
+    def snapshot(self) -> dict[str, Any]:
+        entries = list(self._entries)
+        return {"limit": self.limit, "count": len(entries), "requests": entries}
+
+    def clear(self) -> int:
+        cleared = len(self._entries)
+        self._entries.clear()
+        return cleared

@@ -1,0 +1,170 @@
+"""Running the stub gateway: `pixelpact serve`, and `stub_server()` for tests and the conformance suite.
+
+with stub_server(StubConfig(fail_models=frozenset({"dall-e-3"}))) as base_url:
+    httpx.post(f"{base_url}/v1/images/generations", json={"model": "dall-e-2", "prompt": "a cat"})
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import importlib
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+from generator.runtime.config import MIB, StubConfig
+
+
+def default_app(config: StubConfig) -> Any:
+    """The generated server for `config` (imported late: generated/ is produced from the spec)."""
+    # importlib rather than an import statement: generated/ may not exist yet while the generator is being written.
+    module = importlib.import_module("generated.server")
+    return module.create_app(config)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; raises OSError (EADDRINUSE ...) so callers can say what went wrong."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _uvicorn_config(app: Any, log_level: str, access_log: bool) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=access_log,
+        # uvloop / httptools when installed (the `pixelpact` dependencies pull them in on Linux), else pure Python.
+        loop="auto",
+        http="auto",
+        lifespan="off",
+        server_header=False,
+        date_header=False,
+    )
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+@contextmanager
+def stub_server(
+    config: StubConfig | None = None, host: str = "127.0.0.1", port: int = 0, *, app: Any = None
+) -> Iterator[str]:
+    """Run the stub gateway on a real socket in a background thread; yields its base URL, e.g. http://127.0.0.1:41234.
+
+    port 0 picks a free port. `app` replaces the generated server (any ASGI app). The server stops on exit.
+    """
+    config = config or StubConfig()
+    sock = bind(host, port)
+    server = uvicorn.Server(_uvicorn_config(app if app is not None else default_app(config), "warning", False))
+    failure: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:  # surfaced to the caller below
+            failure.append(exc)
+
+    thread = threading.Thread(target=serve, name=f"pixelpact-stub-{sock.getsockname()[1]}", daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if failure or not thread.is_alive():
+                raise RuntimeError(f"the stub gateway did not start: {failure[0] if failure else 'thread ended'}")
+            thread.join(0.01)
+        yield _url(sock)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of `pixelpact serve`."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default: 8080)")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="require this key on every image route (repeatable); without any, the gateway is open",
+    )
+    parser.add_argument(
+        "--fail-model",
+        action="append",
+        default=[],
+        metavar="MODEL",
+        help="make MODEL fail with a provider error (repeatable); requests with fallbacks move on to them",
+    )
+    parser.add_argument(
+        "--fail-status", type=int, default=503, metavar="N", help="HTTP status of a failing model (default: 503)"
+    )
+    parser.add_argument(
+        "--max-body-mb", type=float, default=25, metavar="N", help="answer 413 to bodies above N MiB (default: 25)"
+    )
+    parser.add_argument(
+        "--record-limit", type=int, default=1000, metavar="N", help="requests kept in the recording (default: 1000)"
+    )
+    parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
+
+
+def config_from_args(args: argparse.Namespace) -> StubConfig:
+    return StubConfig(
+        api_keys=tuple(args.api_key),
+        fail_models=frozenset(args.fail_model),
+        fail_status=args.fail_status,
+        max_body_bytes=int(args.max_body_mb * MIB),
+        record_limit=args.record_limit,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """`pixelpact serve`: run until Ctrl-C; 2 for bad options, 1 if the address cannot be used."""
+    if not 400 <= args.fail_status <= 599:
+        print(
+            f"pixelpact serve: --fail-status must be an HTTP error status (400-599), not {args.fail_status}",
+            file=sys.stderr,
+        )
+        return 2
+    if args.max_body_mb <= 0 or not 0 <= args.port <= 65535:
+        print("pixelpact serve: --max-body-mb must be positive and --port within 0-65535", file=sys.stderr)
+        return 2
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        reason = "the address is already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        print(f"pixelpact serve: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 1
+    config = config_from_args(args)
+    server = uvicorn.Server(_uvicorn_config(default_app(config), "warning", args.access_log))
+    keys = f", {len(config.api_keys)} API key(s) required" if config.api_keys else ", open (no API key needed)"
+    fail = f", failing: {', '.join(sorted(config.fail_models))} ({config.fail_status})" if config.fail_models else ""
+    url = _url(sock)
+    print(f"pixelpact stub gateway on {url}{keys}{fail}", flush=True)
+    print(
+        f"  OpenAI SDK: OpenAI(base_url='{url}/v1') · recording: {url}/_pixelpact/requests · Ctrl-C stops", flush=True
+    )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    print("pixelpact serve: stopped", file=sys.stderr)
+    return 0

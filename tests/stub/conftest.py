@@ -1,0 +1,63 @@
+"""Fixtures of the stub gateway tests: the app under test, running stubs on real sockets, tiny real images."""
+
+from __future__ import annotations
+
+import importlib
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from generator.runtime.config import StubConfig
+from generator.runtime.serve import stub_server
+
+AppFactory = Callable[[StubConfig | None], Any]
+
+
+def _factory() -> AppFactory:
+    """generated.server.create_app once the generator has produced it; the hand-built stand-in until then."""
+    try:
+        module = importlib.import_module("generated.server")
+    except ImportError:
+        from tests.stub import handmade
+
+        return handmade.create_app
+    factory: AppFactory = module.create_app
+    return factory
+
+
+@pytest.fixture(scope="session")
+def app_factory() -> AppFactory:
+    return _factory()
+
+
+@pytest.fixture(scope="session")
+def stub_url(app_factory: AppFactory) -> Iterator[str]:
+    """An open stub with default settings, shared by the session (tests clear the recording when they read it)."""
+    with stub_server(app=app_factory(StubConfig())) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def client(stub_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stub_url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def run_stub(app_factory: AppFactory) -> Callable[[StubConfig], Any]:
+    """Start a stub with a given config for one test: `with run_stub(config) as url: ...`."""
+
+    def start(config: StubConfig) -> Any:
+        return stub_server(config, app=app_factory(config))
+
+    return start
+
+
+def png(width: int = 8, height: int = 8, color: tuple[int, int, int] = (200, 30, 30), fmt: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, fmt)
+    return out.getvalue()

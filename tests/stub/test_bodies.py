@@ -1,0 +1,172 @@
+"""Body reading on its own: size limit, JSON, multipart parsing of hostile input."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from generator.runtime.bodies import multipart_fields, parse_json, parse_multipart, read_limited
+from generator.runtime.errors import GatewayError
+
+CT = "multipart/form-data; boundary=XyZ"
+
+
+def form(*parts: tuple[bytes, bytes], end: bool = True) -> bytes:
+    """A multipart body from (Content-Disposition value, data) pairs."""
+    out = b""
+    for disposition, data in parts:
+        out += b"--XyZ\r\nContent-Disposition: " + disposition + b"\r\n\r\n" + data + b"\r\n"
+    return out + (b"--XyZ--\r\n" if end else b"")
+
+
+async def chunks(total: int, size: int = 65536) -> AsyncIterator[bytes]:
+    sent = 0
+    while sent < total:
+        n = min(size, total - sent)
+        sent += n
+        yield b"x" * n
+
+
+def refused(status: int, call: object) -> GatewayError:
+    with pytest.raises(GatewayError) as info:
+        if asyncio.iscoroutine(call):
+            asyncio.run(call)
+        else:
+            raise AssertionError("not a coroutine")
+    assert info.value.status == status, info.value.message
+    return info.value
+
+
+def test_a_body_within_the_limit_is_read_whole() -> None:
+    assert asyncio.run(read_limited("100", chunks(100), 100)) == b"x" * 100
+
+
+def test_a_body_over_the_limit_is_413_and_is_drained_without_being_kept() -> None:
+    consumed = 0
+
+    async def counting() -> AsyncIterator[bytes]:
+        nonlocal consumed
+        async for c in chunks(5_000_000):
+            consumed += len(c)
+            yield c
+
+    error = refused(413, read_limited(None, counting(), 1000))
+    assert "1000 bytes" in error.message
+    assert consumed == 5_000_000  # drained, so the client can read the 413
+
+
+def test_a_declared_length_beyond_the_drain_limit_is_refused_before_reading() -> None:
+    async def never() -> AsyncIterator[bytes]:
+        raise AssertionError("read")
+        yield b""
+
+    refused(413, read_limited(str(10**12), never(), 1000, drain_limit=10_000))
+    refused(400, read_limited("12abc", never(), 1000))
+
+
+@pytest.mark.parametrize(
+    ("raw", "ctype", "needle"),
+    [
+        (b'{"a":', "application/json", "not valid JSON"),
+        (b"[1,2]", "application/json", "JSON object"),
+        (b'{"n": NaN}', "application/json", "not valid JSON"),
+        (b"\xff\xfe\x00", "application/json", "not valid JSON"),
+        (b"[" * 100_000, "application/json", "not valid JSON"),
+        (b'{"n": 1' + b"0" * 5000 + b"}", "application/json", "not valid JSON"),
+        (b'{"a":1}', "text/plain", "application/json"),
+        (b'{"a":1}', "", "not none"),
+        (b"", "application/json", "empty"),
+    ],
+)
+def test_bad_json_is_400(raw: bytes, ctype: str, needle: str) -> None:
+    with pytest.raises(GatewayError) as info:
+        parse_json(raw, ctype)
+    assert info.value.status == 400
+    assert needle.replace("not none", "none") in info.value.message
+
+
+def test_json_with_a_charset_and_vendor_type_is_accepted() -> None:
+    assert parse_json(b'{"a":1}', "application/json; charset=utf-8") == {"a": 1}
+    assert parse_json(b'{"a":1}', "application/vnd.x+json") == {"a": 1}
+
+
+def test_multipart_parts_keep_order_names_files_and_values() -> None:
+    body = form(
+        (b'form-data; name="model"', b"dall-e-2"),
+        (b'form-data; name="image[]"; filename="a.png"', b"\x89PNG1"),
+        (b'form-data; name="image[]"; filename="b.png"', b"\x89PNG2"),
+        (b'form-data; name="fallbacks"', b"openai/x"),
+        (b'form-data; name="fallbacks"', b'["openai/y", "openai/z"]'),
+    )
+    parts = parse_multipart(body, CT, 100)
+    assert [p.name for p in parts] == ["model", "image[]", "image[]", "fallbacks", "fallbacks"]
+    assert parts[1].filename == "a.png"
+    fields = multipart_fields(parts, frozenset({"image", "image[]"}), frozenset({"image[]", "fallbacks"}))
+    assert fields == {
+        "model": "dall-e-2",
+        "image[]": [b"\x89PNG1", b"\x89PNG2"],
+        "fallbacks": ["openai/x", "openai/y", "openai/z"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("disposition", "needle"),
+    [
+        (b'form-data; name="a;b"', "malformed name"),
+        (b"form-data; name=a;b", None),  # unquoted: name "a" plus a parameter; harmless, accepted
+        (b'form-data; name=""', "empty name"),
+        (b"form-data", "no name"),
+        (b'form-data; name="x\x01y"', "malformed name"),
+        (b'form-data; name="x\x7f"', "malformed name"),
+        (b'form-data; name="' + b"n" * 300 + b'"', "longer than"),
+        (b'form-data; name="\xff"', "not UTF-8"),
+        (b'attachment; name="x"', "not form-data"),
+    ],
+)
+def test_hostile_part_names_are_400(disposition: bytes, needle: str | None) -> None:
+    body = form((disposition, b"v"))
+    if needle is None:
+        assert parse_multipart(body, CT, 10)[0].name == "a"
+        return
+    with pytest.raises(GatewayError) as info:
+        parse_multipart(body, CT, 10)
+    assert info.value.status == 400
+    assert needle in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "needle"),
+    [
+        (form((b'form-data; name="a"', b"v"), end=False), CT, "closing boundary"),
+        (b"garbage", CT, "malformed"),
+        (b"--XyZ\r\nno-colon-header\r\n\r\nv\r\n--XyZ--\r\n", CT, "malformed"),
+        (b"--XyZ\r\nX-Other: 1\r\n\r\nv\r\n--XyZ--\r\n", CT, "no Content-Disposition"),
+        (form((b'form-data; name="a"', b"v")), "multipart/form-data", "boundary"),
+        (form((b'form-data; name="a"', b"v")), "multipart/form-data; boundary=" + "b" * 71, "boundary"),
+        (form((b'form-data; name="a"', b"v")), "application/json", "multipart/form-data"),
+        (form(*[(b'form-data; name="f"', b"v")] * 5000), CT, "more than 128 parts"),
+    ],
+)
+def test_broken_multipart_bodies_are_400(body: bytes, ctype: str, needle: str) -> None:
+    with pytest.raises(GatewayError) as info:
+        parse_multipart(body, ctype, 128)
+    assert info.value.status == 400
+    assert needle in info.value.message
+
+
+def test_repeated_scalar_fields_and_bad_text_are_400_naming_the_field() -> None:
+    files, lists = frozenset({"image", "image[]"}), frozenset({"image[]", "fallbacks"})
+    parts = parse_multipart(form((b'form-data; name="image"', b"1"), (b'form-data; name="image"', b"2")), CT, 10)
+    with pytest.raises(GatewayError) as info:
+        multipart_fields(parts, files, lists)
+    assert info.value.param == "image" and "image[]" in info.value.message
+    parts = parse_multipart(form((b'form-data; name="prompt"', b"\xff\xfe")), CT, 10)
+    with pytest.raises(GatewayError) as info:
+        multipart_fields(parts, files, lists)
+    assert info.value.param == "prompt"
+    parts = parse_multipart(form((b'form-data; name="fallbacks"', b"[1,")), CT, 10)
+    with pytest.raises(GatewayError) as info:
+        multipart_fields(parts, files, lists)
+    assert info.value.param == "fallbacks"
