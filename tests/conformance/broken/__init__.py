@@ -1,0 +1,1 @@
+"""Deliberately broken gateways: the conformance suite must fail each one, naming the requirement it breaks."""
