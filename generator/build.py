@@ -1,0 +1,20 @@
+"""The whole pipeline in memory: spec file -> validated dict -> IR -> rendered, formatted files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.errors import GenerationFailed
+from generator.formatting import format_files
+from generator.loader import load_spec
+from generator.parser import parse
+from generator.render import render
+
+
+def generate(spec: Path) -> dict[str, str]:
+    """The files of the generated package, by relative path. Raises SpecError or GenerationFailed on a bad spec."""
+    document = load_spec(spec)
+    api, errors = parse(document)
+    if errors:
+        raise GenerationFailed(str(spec), errors)
+    return format_files(render(api))

@@ -1,0 +1,68 @@
+"""`pixelpact generate [--check]` (also `python -m generator`): regenerate generated/ from the spec, or check it.
+
+Exit status: 0 generated/ is (now) fresh; 1 with --check, generated/ has drifted (a diff and MISSING/EXTRA lines are
+printed); 2 the spec is invalid or cannot be generated (every problem is printed, with the operation it concerns).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from enum import IntEnum
+from pathlib import Path
+
+from generator import drift
+from generator.build import generate
+from generator.errors import GenerationFailed
+from generator.formatting import FormattingError
+from generator.loader import DEFAULT_SPEC, SpecError
+
+DEFAULT_OUT = DEFAULT_SPEC.parent.parent / "generated"
+
+
+class Exit(IntEnum):
+    OK = 0
+    DRIFT = 1
+    ERROR = 2
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the OpenAPI document (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the generated package (default: %(default)s)")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 with a diff if --out is stale")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        files = generate(args.spec)
+    except SpecError as exc:
+        print(exc.report(), file=sys.stderr)
+        return Exit.ERROR
+    except GenerationFailed as exc:
+        print(exc.report(), file=sys.stderr)
+        return Exit.ERROR
+    except FormattingError as exc:
+        print(f"pixelpact generate: {exc}", file=sys.stderr)
+        return Exit.ERROR
+    if args.check:
+        result = drift.diff(files, args.out)
+        if result.is_clean:
+            print(f"{args.out}: up to date with {args.spec}")
+            return Exit.OK
+        print(result.report())
+        print(f"{args.out} is stale: run `pixelpact generate` (or `python -m generator`)", file=sys.stderr)
+        return Exit.DRIFT
+    result = drift.write(files, args.out)
+    changed = len(result.changed) + len(result.missing) + len(result.extra)
+    print(f"{args.out}: {changed} file(s) written or removed" if changed else f"{args.out}: already up to date")
+    return Exit.OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m generator [--check] [--spec PATH] [--out DIR]`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m generator", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    configure(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,73 @@
+"""The models module's body, from the IR's models, by datamodel-code-generator used as a library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from generator.ir import Api, Model
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "dcg"
+
+#: Imports the pixelpact parts of the model template may need; ruff's autofix drops the unused ones.
+EXTRA_IMPORTS = "from typing import Any, Self\n\nfrom pydantic import ConfigDict, field_validator, model_validator\n"
+
+
+def model_source(api: Api) -> str:
+    """The Python source of every model of `api` (imports included, not yet formatted)."""
+    # Imported here: datamodel-code-generator is the slowest import of the generator and only this step needs it.
+    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": api.title, "version": "0"},
+        "paths": {},
+        "components": {"schemas": {model.name: model.schema for model in api.models}},
+    }
+    aliases = {f.wire_name: f.python_name for m in api.models for f in m.fields if f.wire_name != f.python_name}
+    code = generate(
+        json.dumps(document),
+        input_file_type=InputFileType.OpenAPI,
+        output_model_type=DataModelType.PydanticV2BaseModel,
+        target_python_version=PythonVersion.PY_311,
+        custom_template_dir=TEMPLATES,
+        extra_template_data={model.name: _template_data(model) for model in api.models},
+        aliases=dict(sorted(aliases.items())),
+        # strict_nullable: null only where the schema lists it; field_constraints + use_annotated: Field(ge=1, le=10)
+        strict_nullable=True,
+        field_constraints=True,
+        use_annotated=True,
+        enum_field_as_literal="all",
+        collapse_root_models=True,
+        use_type_alias=True,
+        use_union_operator=True,
+        use_standard_collections=True,
+        use_schema_description=True,
+        use_field_description=True,
+        disable_timestamp=True,
+        formatters=[],
+    )
+    if not isinstance(code, str):  # one input document without module paths always gives one module
+        raise TypeError(f"datamodel-code-generator returned {type(code).__name__}, expected one module")
+    return _strip_header(code)
+
+
+def _template_data(model: Model) -> dict[str, Any]:
+    groups = [list(model.python_names(group)) for group in model.any_of_required]
+    message = " or ".join(" and ".join(group) for group in model.any_of_required)
+    return {
+        "pp_extra": model.extra,
+        "pp_not_null": list(model.not_null),
+        "pp_any_of": groups,
+        "pp_any_of_message": f"{message} is required" if groups else "",
+    }
+
+
+def _strip_header(code: str) -> str:
+    """Drop dcg's comment banner and its `from __future__` line: the models template writes its own."""
+    lines = code.splitlines()
+    while lines and (lines[0].startswith("#") or not lines[0].strip()):
+        lines.pop(0)
+    body = "\n".join(line for line in lines if line != "from __future__ import annotations")
+    return EXTRA_IMPORTS + body.strip() + "\n"
