@@ -81,3 +81,39 @@ class RequirementResult:
     message: str = ""
     failures: list[Observation] = field(default_factory=list)
     """The first few failing observations, with their exchanges, for the reports."""
+    sample: Exchange | None = None
+    """The first exchange that passed, kept for the reports (e.g. thumbnails of the images a gateway returned)."""
+
+
+@dataclass
+class Report:
+    """The outcome of one run: the verdict and one result per (requirement, operation) judged or skipped."""
+
+    verdict: str
+    """"pass" when no requirement failed, "fail" otherwise."""
+    results: list[RequirementResult]
+    requests_sent: int
+    duration: float
+    """Wall time of the run in seconds."""
+    target: str = ""
+    """The base URL checked ("" for none); credentials never appear here."""
+    seed: int = 0
+    """The seed of the run: `--seed` reproduces it."""
+    operations: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    errors: list[str] = field(default_factory=list)
+    """Groups that stopped on an internal error (the run could not judge everything): one line each."""
+
+    @property
+    def failed(self) -> list[RequirementResult]:
+        return [result for result in self.results if result.status is Status.FAIL]
+
+    def result(self, requirement_id: str, operation_id: str) -> RequirementResult | None:
+        """The result for one requirement on one operation, or None when it was not judged there."""
+        return next(
+            (r for r in self.results if r.requirement.id == requirement_id and r.operation_id == operation_id), None
+        )
+
+    def statuses(self, requirement_id: str) -> dict[str, Status]:
+        """operation id -> status of one requirement."""
+        return {r.operation_id: r.status for r in self.results if r.requirement.id == requirement_id}

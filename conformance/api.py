@@ -1,0 +1,199 @@
+"""The Python API of the conformance suite: `check(CheckOptions(...)) -> Report`.
+
+The `pixelpact check` command, the pytest plugin and the tests all go through here:
+
+    from conformance.api import CheckOptions, check
+    report = check(CheckOptions(base_url="http://127.0.0.1:8080", seed=1))
+    assert report.verdict == "pass", [r.requirement.id for r in report.failed]
+
+With no base_url the built-in stub gateway is started in-process and checked.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
+from conformance.contract import Contract, OperationContract, load_contract
+from conformance.engine import Engine, Listener
+from conformance.groups import ALL_GROUPS, Group, by_name
+from conformance.http import Redactor, Sender
+from conformance.model import Report
+from generator.loader import DEFAULT_SPEC, SpecError
+
+
+class CheckError(Exception):
+    """The suite could not judge: bad options, an unusable spec, an unreachable target. The message is one line."""
+
+
+@dataclass
+class CheckOptions:
+    """Everything one run needs; the fields mirror `pixelpact check`'s options."""
+
+    base_url: str | None = None
+    """The gateway to check; None starts the built-in stub gateway in-process and checks it."""
+    operations: tuple[str, ...] = ()
+    """operationIds to check; empty: every operation of the spec."""
+    groups: tuple[str, ...] = ()
+    """Requirement groups to run (see conformance.groups.ALL_GROUPS); empty: all of them."""
+    api_key: str | None = None
+    auth: str = "bearer"
+    """How the key is sent: bearer, basic, x-bf-vk, x-api-key or api-key."""
+    model: str | None = None
+    deployment: str | None = None
+    api_version: str | None = None
+    prefixes: tuple[tuple[str, str], ...] = ()
+    """(spec route prefix, gateway route prefix) pairs, e.g. ("/openai/openai/deployments", "/openai/deployments")."""
+    seed: int | None = None
+    """None: a random seed, reported so the run can be repeated."""
+    max_examples: int = 10
+    """Examples per operation for the property-based groups."""
+    timeout: float = 30.0
+    """Seconds per request."""
+    concurrency: int = 4
+    max_requests: int | None = None
+    """A budget of requests (a paid provider charges per image); None: no limit."""
+    spec: Path = DEFAULT_SPEC
+    upstream: str | None = None
+    """HOST:PORT of the recording upstream for the two-sided checks (issue 6)."""
+    upstream_port: int | None = None
+    """Port on 127.0.0.1 for the recording upstream (shorthand for upstream="127.0.0.1:PORT")."""
+    stub_config: Any = None
+    """A generator.runtime.config.StubConfig for the built-in stub (only without base_url)."""
+    listeners: tuple[Listener, ...] = field(default=())
+    """Event consumers (progress line, pytest plugin); see conformance.engine."""
+    transport: httpx.BaseTransport | None = None
+    """An httpx transport to send through instead of the network (tests); skips the reachability check."""
+
+
+def check(options: CheckOptions) -> Report:
+    """Run the suite and return its report; raises CheckError when it cannot judge at all."""
+    contract = _contract(options.spec)
+    operations = _operations(contract, options.operations)
+    groups = _groups(options.groups)
+    _validate(options)
+    seed = options.seed if options.seed is not None else random.randrange(2**32)
+    with ExitStack() as stack:
+        base_url = options.base_url or _start_stub(stack, options.stub_config)
+        if options.transport is None:
+            _reachable(base_url, options.timeout)
+        secrets = secret_forms(options.api_key) if options.api_key else []
+        sender = Sender(
+            timeout=options.timeout,
+            concurrency=options.concurrency,
+            max_requests=options.max_requests,
+            redactor=Redactor(secrets),
+            transport=options.transport,
+        )
+        stack.callback(sender.close)
+        executor = stack.enter_context(ThreadPoolExecutor(options.concurrency, thread_name_prefix="pixelpact-check"))
+        ctx = RunContext(
+            contract=contract,
+            operations=operations,
+            target=Target(
+                base_url=base_url.rstrip("/"),
+                prefixes=options.prefixes,
+                model=options.model,
+                deployment=options.deployment,
+                api_version=options.api_version,
+                api_key=options.api_key,
+                auth=options.auth,
+            ),
+            sender=sender,
+            seed=seed,
+            max_examples=options.max_examples,
+            concurrency=options.concurrency,
+            upstream=_upstream(options),
+            executor=executor,
+        )
+        return Engine(ctx, groups, options.listeners).execute()
+
+
+def _contract(path: Path) -> Contract:
+    try:
+        return load_contract(path)
+    except SpecError as exc:
+        first = exc.problems[0] if exc.problems else "unreadable"
+        raise CheckError(f"{path}: not a usable spec ({first})") from None
+
+
+def _operations(contract: Contract, wanted: tuple[str, ...]) -> tuple[OperationContract, ...]:
+    unknown = [operation_id for operation_id in wanted if operation_id not in contract.operation_ids]
+    if unknown:
+        raise CheckError(f"unknown operation {unknown[0]!r}; the spec has: {', '.join(contract.operation_ids)}")
+    return tuple(op for op in contract.operations if not wanted or op.operation_id in wanted)
+
+
+def _groups(wanted: tuple[str, ...]) -> list[Group]:
+    if not wanted:
+        return list(ALL_GROUPS)
+    try:
+        return by_name(wanted)
+    except KeyError as exc:
+        names = ", ".join(group.name for group in ALL_GROUPS)
+        raise CheckError(f"unknown requirement group {exc.args[0]!r}; known: {names}") from None
+
+
+def _validate(options: CheckOptions) -> None:
+    if options.auth not in AUTH_SCHEMES:
+        raise CheckError(f"unknown auth scheme {options.auth!r}; use one of {', '.join(AUTH_SCHEMES)}")
+    if options.concurrency < 1:
+        raise CheckError("concurrency must be at least 1")
+    if options.timeout <= 0:
+        raise CheckError("timeout must be positive")
+    if options.max_requests is not None and options.max_requests < 1:
+        raise CheckError("max-requests must be at least 1")
+    if options.max_examples < 1:
+        raise CheckError("max-examples must be at least 1")
+    if options.base_url is not None:
+        parts = urlsplit(options.base_url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise CheckError(f"base URL {options.base_url!r} is not an http(s) URL")
+    for spec_prefix, gateway_prefix in options.prefixes:
+        if not spec_prefix.startswith("/") or not (gateway_prefix == "" or gateway_prefix.startswith("/")):
+            raise CheckError(f"prefix {spec_prefix}={gateway_prefix}: both sides must start with /")
+
+
+def _upstream(options: CheckOptions) -> Upstream | None:
+    if options.upstream:
+        host, _, port = options.upstream.rpartition(":")
+        if not host or not port.isdigit():
+            raise CheckError(f"upstream {options.upstream!r} is not HOST:PORT")
+        return Upstream(host.strip("[]"), int(port))
+    if options.upstream_port is not None:
+        return Upstream("127.0.0.1", options.upstream_port)
+    return None
+
+
+def _reachable(base_url: str, timeout: float) -> None:
+    """Fail fast with one line when nothing listens at the target (a TCP connect, no HTTP request spent)."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=min(timeout, 10.0)):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise CheckError(f"cannot reach {base_url}: {reason}") from None
+
+
+def _start_stub(stack: ExitStack, config: Any) -> str:
+    """Start the built-in stub gateway for the duration of the run; its base URL."""
+    try:
+        from generator.runtime.serve import stub_server
+    except ImportError as exc:  # the stub is part of pixelpact; this only happens in a broken checkout
+        raise CheckError(f"the built-in stub gateway is not available ({exc}); pass --base-url") from None
+    try:
+        return stack.enter_context(stub_server(config))
+    except (RuntimeError, OSError) as exc:
+        raise CheckError(f"the built-in stub gateway did not start: {exc}") from None

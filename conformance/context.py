@@ -1,0 +1,245 @@
+"""What every requirement group runs with: the contract, the target, the budgeted sender, seeded randomness.
+
+Groups build bodies as plain dicts keyed by wire names (`valid_body`), and `send` turns them into JSON or
+multipart according to the operation, fills the path (deployment id, --prefix mapping), adds the query
+(api-version) and the credentials, and returns a `Reply` whose evidence is already redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+from conformance.contract import Contract, OperationContract
+from conformance.http import Part, Reply, Sender, WireRequest
+from conformance.images import distinct_pngs, mask_png
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+AuthScheme = Literal["bearer", "basic", "x-bf-vk", "x-api-key", "api-key"]
+AUTH_SCHEMES: tuple[str, ...] = ("bearer", "basic", "x-bf-vk", "x-api-key", "api-key")
+Credentials = Literal["default", "none", "wrong"]
+
+#: A key no gateway issues, for the wrong-key requirement; unrelated to the real key so it reveals nothing about it.
+WRONG_KEY = "sk-bf-pixelpact-not-a-real-key-0000"
+
+
+class Omit:
+    """Marks a body field to leave out: `valid_body(op, prompt=OMIT)`."""
+
+    def __repr__(self) -> str:
+        return "OMIT"
+
+
+OMIT = Omit()
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where the recording upstream listens (--upstream HOST:PORT / --upstream-port); the forwarding group uses it."""
+
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The gateway under test and how to address it."""
+
+    base_url: str
+    prefixes: tuple[tuple[str, str], ...] = ()
+    """(spec prefix, gateway prefix) pairs: the first matching spec prefix of a path is replaced."""
+    model: str | None = None
+    """None: the spec's example model."""
+    deployment: str | None = None
+    """None: the model part of the model name (openai/dall-e-3 -> dall-e-3)."""
+    api_version: str | None = None
+    """None: the spec's example api-version."""
+    api_key: str | None = None
+    auth: str = "bearer"
+
+
+def auth_headers(scheme: str, key: str) -> dict[str, str]:
+    """The header carrying `key` in the given scheme; Basic takes "user:password" or a bare password."""
+    if scheme == "bearer":
+        return {"Authorization": f"Bearer {key}"}
+    if scheme == "basic":
+        token = base64.b64encode((key if ":" in key else f"pixelpact:{key}").encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+    return {scheme: key}
+
+
+def secret_forms(key: str) -> list[str]:
+    """Every form of a key that could appear in evidence, for redaction."""
+    forms = [key, base64.b64encode((key if ":" in key else f"pixelpact:{key}").encode()).decode()]
+    if ":" in key:
+        forms.append(key.split(":", 1)[1])
+    return forms
+
+
+@dataclass
+class RunContext:
+    """Everything a requirement group needs; one per run, shared by all groups (thread-safe where it matters)."""
+
+    contract: Contract
+    operations: tuple[OperationContract, ...]
+    """The operations selected for this run (--operation), in spec order."""
+    target: Target
+    sender: Sender
+    seed: int
+    max_examples: int
+    concurrency: int
+    upstream: Upstream | None = None
+    executor: Executor | None = field(default=None, repr=False)
+
+    # --- randomness ---------------------------------------------------------------------------------------------
+    def random(self, *scope: object) -> random.Random:
+        """A generator seeded by --seed and `scope`, so each group/operation draws the same values in any order."""
+        return random.Random(":".join([str(self.seed), *map(str, scope)]))
+
+    # --- concurrency --------------------------------------------------------------------------------------------
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """Apply `fn` to items on --concurrency threads, yielding results in the order of `items`."""
+        items = list(items)
+        if self.executor is None or self.concurrency <= 1 or len(items) <= 1:
+            yield from map(fn, items)
+            return
+        yield from self.executor.map(fn, items)
+
+    # --- the target ---------------------------------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        if self.target.model:
+            return self.target.model
+        for operation in self.contract.operations:
+            example = operation.example("model")
+            if isinstance(example, str) and example:
+                return example
+        return "openai/dall-e-3"  # the spec names no example model: Bifrost's provider/model form still applies
+
+    @property
+    def deployment(self) -> str:
+        return self.target.deployment or self.model.rsplit("/", 1)[-1]
+
+    def url(self, operation: OperationContract, query: Mapping[str, str] | None = None) -> str:
+        """The full URL of an operation on the target: path parameters filled, prefix mapped, query added."""
+        path = operation.path
+        params: dict[str, str] = {}
+        for parameter in operation.parameters:
+            if parameter.location == "path":
+                path = path.replace("{" + parameter.name + "}", self.deployment)
+            elif parameter.location == "query" and parameter.name == "api-version":
+                version = self.target.api_version or parameter.example
+                if version is not None:
+                    params[parameter.name] = str(version)
+        for spec_prefix, gateway_prefix in self.target.prefixes:
+            if path.startswith(spec_prefix):
+                path = gateway_prefix + path[len(spec_prefix) :]
+                break
+        params.update(query or {})
+        url = self.target.base_url.rstrip("/") + path
+        return f"{url}?{urlencode(params)}" if params else url
+
+    def credentials(self, which: Credentials = "default") -> dict[str, str]:
+        if which == "none" or (which == "default" and not self.target.api_key):
+            return {}
+        key = WRONG_KEY if which == "wrong" else self.target.api_key or ""
+        return auth_headers(self.target.auth, key)
+
+    # --- bodies ---------------------------------------------------------------------------------------------------
+    def valid_body(self, operation: OperationContract, **fields: Any) -> dict[str, Any]:
+        """The smallest valid body (required fields, one image), updated with `fields`; OMIT removes a field."""
+        body: dict[str, Any] = {}
+        if "model" in operation.properties:
+            body["model"] = self.model
+        if "prompt" in operation.properties:
+            body["prompt"] = "a red square on a white table"
+        if operation.one_of_required and not any(alt <= body.keys() for alt in operation.one_of_required):
+            first = sorted(operation.one_of_required[0])[0]
+            body[first] = distinct_pngs(1)[0] if first in operation.file_fields else distinct_pngs(1)
+        for name in operation.file_fields & operation.required:
+            body.setdefault(name, distinct_pngs(1)[0])
+        body.update(fields)
+        return {name: value for name, value in body.items() if value is not OMIT}
+
+    def mask(self) -> bytes:
+        return mask_png()
+
+    # --- sending --------------------------------------------------------------------------------------------------
+    def request(
+        self,
+        operation: OperationContract,
+        body: Mapping[str, Any] | None = None,
+        *,
+        encoding: Literal["auto", "json", "multipart"] = "auto",
+        extra_parts: Iterable[Part] = (),
+        raw: bytes | None = None,
+        content_type: str | None = None,
+        credentials: Credentials = "default",
+    ) -> WireRequest:
+        """Build the wire request for `body`: JSON or multipart per the operation unless `encoding` says otherwise."""
+        headers = self.credentials(credentials)
+        url = self.url(operation)
+        if raw is not None:
+            return WireRequest(operation.method, url, headers, raw=raw, content_type=content_type)
+        multipart = operation.is_multipart if encoding == "auto" else encoding == "multipart"
+        if multipart:
+            parts = (*to_parts(operation, body or {}), *extra_parts)
+            return WireRequest(operation.method, url, headers, parts=parts)
+        return WireRequest(operation.method, url, headers, json_body=to_json(body or {}))
+
+    def send(self, operation: OperationContract, body: Mapping[str, Any] | None = None, **kwargs: Any) -> Reply:
+        """Build and send a request (see `request`); raises BudgetExhausted when the budget is spent."""
+        return self.sender.send(self.request(operation, body, **kwargs))
+
+    def fetch(self, url: str) -> Reply:
+        """GET an absolute URL (a returned image); credentials go only to the target's own host."""
+        same_host = urlsplit(url).netloc == urlsplit(self.target.base_url).netloc
+        return self.sender.send(WireRequest("GET", url, self.credentials() if same_host else {}))
+
+
+def to_parts(operation: OperationContract, body: Mapping[str, Any]) -> list[Part]:
+    """Multipart parts of a body: bytes become files, lists repeated parts, other values their text form."""
+    parts: list[Part] = []
+    for name, value in body.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for index, item in enumerate(values):
+            if isinstance(item, bytes):
+                filename = f"{name.strip('[]') or 'file'}-{index + 1}.png"
+                parts.append(Part(name, item, filename=filename, content_type=_sniff(item)))
+            else:
+                parts.append(Part(name, _text(item)))
+    return parts
+
+
+def to_json(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON body; bytes (never valid in a JSON operation) are sent base64-encoded so the request stays JSON."""
+    return {
+        name: base64.b64encode(value).decode() if isinstance(value, bytes) else value for name, value in body.items()
+    }
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _sniff(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"

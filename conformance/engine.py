@@ -1,0 +1,155 @@
+"""The engine: runs the selected groups, folds their observations into results, and emits events as it goes.
+
+Events decouple the run from what shows it: the progress line, the reports and the pytest plugin all consume the
+same stream (RunStarted, GroupStarted, ObservationMade, GroupFinished, RunFinished).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from conformance.context import RunContext
+from conformance.groups import ALL_GROUPS, Group
+from conformance.http import BudgetExhausted
+from conformance.model import Observation, Report, Requirement, RequirementResult, Status
+
+#: How many failing observations a result keeps as evidence.
+MAX_FAILURES_KEPT = 3
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    target: str
+    operations: tuple[str, ...]
+    groups: tuple[str, ...]
+    seed: int
+
+
+@dataclass(frozen=True)
+class GroupStarted:
+    name: str
+
+
+@dataclass(frozen=True)
+class ObservationMade:
+    group: str
+    observation: Observation
+    requests_sent: int
+
+
+@dataclass(frozen=True)
+class GroupFinished:
+    name: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    report: Report
+
+
+Event = RunStarted | GroupStarted | ObservationMade | GroupFinished | RunFinished
+Listener = Callable[[Event], None]
+
+
+class Folder:
+    """Folds observations into one RequirementResult per (requirement, operation)."""
+
+    def __init__(self, requirements: Sequence[Requirement], operations: Sequence[str]) -> None:
+        self._requirements = {requirement.id: requirement for requirement in requirements}
+        self._requirement_order = {requirement.id: i for i, requirement in enumerate(requirements)}
+        self._operation_order = {operation: i for i, operation in enumerate(operations)}
+        self._results: dict[tuple[str, str], RequirementResult] = {}
+
+    def add(self, observation: Observation) -> RequirementResult:
+        requirement = self._requirements.get(observation.requirement_id)
+        if requirement is None:
+            raise KeyError(f"observation for unknown requirement {observation.requirement_id!r}")
+        key = (observation.requirement_id, observation.operation_id)
+        result = self._results.get(key)
+        if result is None:
+            result = self._results[key] = RequirementResult(requirement, observation.operation_id)
+        if observation.skipped:
+            if result.status is Status.SKIP and not result.message:
+                result.message = observation.message
+        elif observation.passed:
+            result.passed += 1
+            if result.sample is None and observation.exchange is not None:
+                result.sample = observation.exchange
+            if result.status is Status.SKIP:
+                result.status, result.message = Status.PASS, ""
+        else:
+            result.failed += 1
+            if result.status is not Status.FAIL:
+                result.status, result.message = Status.FAIL, observation.message
+            if len(result.failures) < MAX_FAILURES_KEPT:
+                result.failures.append(observation)
+        return result
+
+    def results(self) -> list[RequirementResult]:
+        def order(result: RequirementResult) -> tuple[int, int, str]:
+            return (
+                self._requirement_order[result.requirement.id],
+                self._operation_order.get(result.operation_id, len(self._operation_order)),
+                result.operation_id,
+            )
+
+        return sorted(self._results.values(), key=order)
+
+
+class Engine:
+    """Runs groups over a RunContext and produces the Report."""
+
+    def __init__(self, ctx: RunContext, groups: Sequence[Group], listeners: Iterable[Listener] = ()) -> None:
+        self.ctx = ctx
+        self.groups = list(groups)
+        self.listeners = list(listeners)
+
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def execute(self) -> Report:
+        started = time.perf_counter()
+        operations = tuple(operation.operation_id for operation in self.ctx.operations)
+        # Every known requirement, not just the selected groups': a group may report on another's requirement
+        # (robustness judges error bodies too), and the report order stays the catalogue's.
+        known = {
+            requirement.id: requirement for group in [*ALL_GROUPS, *self.groups] for requirement in group.requirements
+        }
+        folder = Folder(list(known.values()), operations)
+        errors: list[str] = []
+        self.emit(RunStarted(self.ctx.target.base_url, operations, tuple(g.name for g in self.groups), self.ctx.seed))
+        for group in self.groups:
+            self.emit(GroupStarted(group.name))
+            error = None
+            try:
+                for observation in group.run(self.ctx):
+                    folder.add(observation)
+                    self.emit(ObservationMade(group.name, observation, self.ctx.sender.requests_sent))
+            except BudgetExhausted:
+                pass  # the group stopped early; what it did not judge is simply not in the report
+            except Exception as exc:  # a bug in a group must not hide the other groups' verdicts
+                frame = traceback.extract_tb(exc.__traceback__)[-1]
+                where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+                error = f"group {group.name!r} stopped at {where}: {type(exc).__name__}: {exc}"
+                errors.append(error)
+            self.emit(GroupFinished(group.name, error))
+        results = folder.results()
+        verdict = "fail" if any(result.status is Status.FAIL for result in results) else "pass"
+        report = Report(
+            verdict=verdict,
+            results=results,
+            requests_sent=self.ctx.sender.requests_sent,
+            duration=time.perf_counter() - started,
+            target=self.ctx.target.base_url,
+            seed=self.ctx.seed,
+            operations=operations,
+            groups=tuple(group.name for group in self.groups),
+            errors=errors,
+        )
+        self.emit(RunFinished(report))
+        return report

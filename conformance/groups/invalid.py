@@ -1,0 +1,140 @@
+"""Invalid requests: n out of range or not an integer, unknown enum values, missing required fields, a body of the
+wrong media type, malformed JSON. Each must get a 4xx (never a 2xx or a 5xx) with the spec's error body.
+
+Every value comes from the spec: n's bounds from ImageCount, the enums and required fields from the request
+schema, the file parts from its binary properties. A 4xx from the provider behind the gateway passes as well as
+one from the gateway itself: the client sees the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.context import OMIT, RunContext
+from conformance.contract import OperationContract
+from conformance.groups import register
+from conformance.groups._judge import error_body_problem, expect_4xx, guarded, observe
+from conformance.model import Observation
+from conformance.requirements import INVALID
+
+UNKNOWN_VALUE = "pixelpact-unknown-value"
+_SIZE = re.compile(r"^\d+x\d+$")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One invalid request and the requirement it tests."""
+
+    requirement_id: str
+    label: str
+    body: dict[str, Any] | None = None
+    encoding: str = "auto"
+    raw: bytes | None = None
+    content_type: str | None = None
+
+
+class InvalidGroup:
+    name = "invalid"
+    requirements = INVALID
+
+    def run(self, ctx: RunContext) -> Iterator[Observation]:
+        probes = [(operation, probe) for operation in ctx.operations for probe in probes_for(ctx, operation)]
+        for observations in ctx.map(lambda item: judge(ctx, *item), probes):
+            yield from observations
+
+
+def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
+    """The invalid requests sent to one operation, all derived from its request schema."""
+    probes: list[Probe] = []
+    for name, bounds in _integer_fields(operation, ("n",)):
+        low, high = bounds
+        out_of_range = dict.fromkeys(
+            value
+            for value in (low - 1 if low is not None else None, high + 1 if high is not None else None, -1)
+            if value is not None and not _within(value, bounds)
+        )
+        for value in out_of_range:
+            probes.append(
+                Probe("n-out-of-range-rejected", f"{name}={value}", ctx.valid_body(operation, **{name: value}))
+            )
+        for bad in ("abc", 1.5):
+            probes.append(Probe("n-not-integer-rejected", f"{name}={bad!r}", ctx.valid_body(operation, **{name: bad})))
+    for name, values in operation.enum_properties().items():
+        unknown = _unknown_value(values)
+        probes.append(
+            Probe("unknown-enum-rejected", f"{name}={unknown!r}", ctx.valid_body(operation, **{name: unknown}))
+        )
+    for name in sorted(operation.required):
+        probes.append(Probe("missing-required-rejected", f"without {name}", ctx.valid_body(operation, **{name: OMIT})))
+        schema = operation.properties.get(name) or {}
+        if schema.get("type") == "string" and int(schema.get("minLength", 0)) >= 1:
+            probes.append(Probe("missing-required-rejected", f"{name}=''", ctx.valid_body(operation, **{name: ""})))
+    if operation.one_of_required:
+        alternatives = sorted(set().union(*operation.one_of_required))
+        body = ctx.valid_body(operation, **dict.fromkeys(alternatives, OMIT))
+        probes.append(Probe("missing-required-rejected", f"without any of {', '.join(alternatives)}", body))
+    if operation.is_multipart:
+        probes.append(Probe("non-multipart-rejected", "a JSON body", ctx.valid_body(operation), encoding="json"))
+    else:
+        text = json.dumps(ctx.valid_body(operation))
+        probes.append(
+            Probe(
+                "bad-json-rejected",
+                "truncated JSON",
+                raw=text[: len(text) // 2].encode(),
+                content_type="application/json",
+            )
+        )
+    return probes
+
+
+def _integer_fields(
+    operation: OperationContract, names: tuple[str, ...]
+) -> list[tuple[str, tuple[int | None, int | None]]]:
+    fields = []
+    for name in names:
+        bounds = operation.integer_range(name)
+        if bounds is not None:
+            fields.append((name, bounds))
+    return fields
+
+
+def _within(value: int, bounds: tuple[int | None, int | None]) -> bool:
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _unknown_value(values: tuple[Any, ...]) -> str:
+    """A value outside the enum that looks like its members (a WxH size for a size enum) so only the value is wrong."""
+    if any(isinstance(value, str) and _SIZE.match(value) for value in values):
+        for candidate in ("1000x1000", "123x457", "99999x1"):
+            if candidate not in values:
+                return candidate
+    return UNKNOWN_VALUE
+
+
+def judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[Observation]:
+    return guarded((probe.requirement_id,), operation, lambda: _judge(ctx, operation, probe))
+
+
+def _judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[Observation]:
+    reply = ctx.send(
+        operation,
+        probe.body,
+        encoding=probe.encoding,
+        raw=probe.raw,
+        content_type=probe.content_type,
+    )
+    sent = f"sent {probe.label}"
+    observations = [observe(probe.requirement_id, operation, expect_4xx(reply, sent), reply)]
+    if reply.status is not None and reply.status >= 400:
+        problem = error_body_problem(reply, operation)
+        observations.append(observe("error-body-shape", operation, f"{sent}: {problem}" if problem else None, reply))
+    return observations
+
+
+GROUP = register(InvalidGroup())

@@ -1,0 +1,124 @@
+"""Robustness: hostile multipart part names, a file that is not an image, a huge n, an empty body; none of them may
+crash the gateway (5xx or a dropped connection), and the gateway must still answer a valid request afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.context import RunContext
+from conformance.contract import OperationContract
+from conformance.groups import register
+from conformance.groups._judge import error_body_problem, expect_4xx, guarded, observe, transport_problem
+from conformance.http import BOUNDARY, Part
+from conformance.model import Observation
+from conformance.requirements import ROBUSTNESS
+
+#: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
+HOSTILE_NAMES = ("a;b", "", '"quoted"', 'x"; filename="evil.png', "ctl\x01\x1f\x7f", "nul\x00byte", "tab\tname")
+NOT_AN_IMAGE = b"This is a text file, not an image.\n"
+HUGE_DIGITS = 1000
+
+
+@dataclass(frozen=True)
+class Probe:
+    requirement_id: str
+    label: str
+    body: dict[str, Any] | None = None
+    extra_parts: tuple[Part, ...] = ()
+    raw: bytes | None = None
+    content_type: str | None = None
+    error_body: bool = field(default=True)
+    """Whether a 4xx answer must carry the spec's error body (hostile names: a 2xx is fine too)."""
+
+
+class RobustnessGroup:
+    name = "robustness"
+    requirements = ROBUSTNESS
+
+    def run(self, ctx: RunContext) -> Iterator[Observation]:
+        probes = [(operation, probe) for operation in ctx.operations for probe in probes_for(ctx, operation)]
+        for observations in ctx.map(lambda item: judge(ctx, *item), probes):
+            yield from observations
+        # Only after every hostile request: a gateway that survives each one but is left broken fails here.
+        yield from ctx.map(lambda operation: still_answering(ctx, operation), ctx.operations)
+
+
+def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
+    probes: list[Probe] = []
+    if operation.is_multipart:
+        for name in HOSTILE_NAMES:
+            probes.append(
+                Probe(
+                    "hostile-part-names-survive",
+                    f"an extra part named {name!r}",
+                    ctx.valid_body(operation),
+                    extra_parts=(Part(name, "pixelpact"),),
+                    error_body=False,
+                )
+            )
+        probes.append(
+            Probe(
+                "hostile-part-names-survive",
+                "an extra file part with a hostile name",
+                ctx.valid_body(operation),
+                extra_parts=(Part('image"\r\nX-Injected: 1', b"GIF89a", filename="a;b.gif"),),
+                error_body=False,
+            )
+        )
+        for name in sorted(operation.files - {"mask"}):
+            value: Any = [NOT_AN_IMAGE] if name in operation.file_list_fields else NOT_AN_IMAGE
+            body = ctx.valid_body(operation, **{name: value})
+            for other in operation.files - {name, "mask"}:
+                body.pop(other, None)  # the text file must be the only image, or the gateway may use another one
+            probes.append(Probe("non-image-file-rejected", f"a text file as {name}", body))
+    if operation.integer_range("n") is not None:
+        huge = "9" * HUGE_DIGITS
+        value = huge if operation.is_multipart else int(huge)
+        probes.append(Probe("huge-number-rejected", f"n with {HUGE_DIGITS} digits", ctx.valid_body(operation, n=value)))
+    empty_type = f"multipart/form-data; boundary={BOUNDARY}" if operation.is_multipart else operation.media_type
+    probes.append(Probe("empty-body-rejected", "an empty body", raw=b"", content_type=empty_type))
+    return probes
+
+
+def judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[Observation]:
+    return guarded((probe.requirement_id,), operation, lambda: _judge(ctx, operation, probe))
+
+
+def _judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[Observation]:
+    reply = ctx.send(
+        operation, probe.body, extra_parts=probe.extra_parts, raw=probe.raw, content_type=probe.content_type
+    )
+    sent = f"sent {probe.label}"
+    if probe.error_body:
+        observations = [observe(probe.requirement_id, operation, expect_4xx(reply, sent), reply)]
+    else:
+        problem = transport_problem(reply)
+        if problem is None and reply.status is not None and reply.status >= 500:
+            problem = f"got {reply.status}"
+        observations = [
+            observe(
+                probe.requirement_id, operation, f"{sent}: expected a 4xx or 2xx, {problem}" if problem else None, reply
+            )
+        ]
+    if reply.status is not None and 400 <= reply.status < 500:
+        problem = error_body_problem(reply, operation)
+        observations.append(observe("error-body-shape", operation, f"{sent}: {problem}" if problem else None, reply))
+    return observations
+
+
+def still_answering(ctx: RunContext, operation: OperationContract) -> Observation:
+    def probe() -> list[Observation]:
+        reply = ctx.send(operation, ctx.valid_body(operation))
+        problem = transport_problem(reply)
+        if problem is None and reply.status != 200:
+            problem = f"got {reply.status}"
+        message = f"a valid request after the hostile ones: expected 200, {problem}" if problem else None
+        return [observe("still-answering", operation, message, reply)]
+
+    return guarded(("still-answering",), operation, probe)[0]
+
+
+GROUP = register(RobustnessGroup())

@@ -1,0 +1,243 @@
+"""Streaming: `stream: true` on the operations whose 200 offers text/event-stream. The stream must be
+text/event-stream, every `data:` line JSON with a `type` from the spec (an optional `data: [DONE]` and `:` comment
+lines allowed), partial images indexed, at least one completed event per image carrying a decodable image, and no
+server error on the way. response_format with stream may be ignored or rejected: both pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.context import RunContext
+from conformance.contract import OperationContract
+from conformance.groups import register
+from conformance.groups._judge import (
+    error_body_problem,
+    guarded,
+    observe,
+    schema_problem,
+    transport_problem,
+    with_images,
+)
+from conformance.http import Reply
+from conformance.images import NotAnImage, decode_b64, decode_image
+from conformance.model import Observation
+from conformance.requirements import STREAMING
+
+#: Images asked for in the stream: more than one, so "one completed event per image" is tested, not assumed.
+STREAM_N = 2
+STREAM_REQUIREMENTS = (
+    "stream-content-type",
+    "stream-event-types",
+    "stream-partial-index",
+    "stream-completed-per-image",
+    "stream-no-server-error",
+)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A parsed event stream: the JSON of each `data:` line (None where it was not JSON), and whether it ended
+    with `[DONE]`."""
+
+    events: list[Any]
+    raw_data: list[str]
+    done: bool
+
+
+def parse_sse(text: str) -> Stream:
+    """Parse server-sent events: `data:` lines joined per event; `:` comments, `event:`, `id:`, `retry:` skipped."""
+    events: list[Any] = []
+    raw: list[str] = []
+    done = False
+    pending: list[str] = []
+
+    def flush() -> None:
+        nonlocal done
+        if not pending:
+            return
+        data = "\n".join(pending)
+        pending.clear()
+        if data.strip() == "[DONE]":
+            done = True
+            return
+        raw.append(data)
+        try:
+            events.append(json.loads(data))
+        except ValueError:
+            events.append(None)
+
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line:
+            flush()
+        elif line.startswith("data:"):
+            value = line[5:]
+            pending.append(value[1:] if value.startswith(" ") else value)
+    flush()
+    return Stream(events, raw, done)
+
+
+class StreamingGroup:
+    name = "streaming"
+    requirements = STREAMING
+
+    def run(self, ctx: RunContext) -> Iterator[Observation]:
+        streaming = [
+            operation for operation in ctx.operations if operation.streams and "stream" in operation.properties
+        ]
+        jobs = [(operation, kind) for operation in streaming for kind in ("stream", "response_format")]
+        for observations in ctx.map(lambda job: _run(ctx, *job), jobs):
+            yield from observations
+
+
+def _run(ctx: RunContext, operation: OperationContract, kind: str) -> list[Observation]:
+    if kind == "stream":
+        return guarded(STREAM_REQUIREMENTS, operation, lambda: judge_stream(ctx, operation))
+    if "response_format" not in operation.properties:
+        return []
+    return guarded(("stream-response-format-tolerated",), operation, lambda: judge_response_format(ctx, operation))
+
+
+def stream_body(ctx: RunContext, operation: OperationContract, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"stream": True}
+    bounds = operation.integer_range("n")
+    if bounds is not None:
+        low, high = bounds
+        body["n"] = max(low or 1, min(STREAM_N, high if high is not None else STREAM_N))
+    partial = operation.integer_range("partial_images")
+    if partial is not None:
+        low, high = partial
+        body["partial_images"] = max(low or 0, min(1, high if high is not None else 1))
+    sizes = operation.enum("size") or ()
+    smallest = sorted((s for s in sizes if "x" in s), key=lambda s: int(s.split("x")[0]) * int(s.split("x")[1]))
+    if smallest:
+        body["size"] = smallest[0]
+    if "model" in operation.properties:
+        body["model"] = ctx.model
+    body.update(fields)
+    return ctx.valid_body(operation, **body)
+
+
+def judge_stream(ctx: RunContext, operation: OperationContract) -> list[Observation]:
+    body = stream_body(ctx, operation)
+    reply = ctx.send(operation, body)
+    n = int(body.get("n", 1))
+    sent = f"stream: true with n={n}"
+    failed = transport_problem(reply) if reply.status is None else None
+    if failed is None and reply.status != 200:
+        failed = f"expected 200, got {reply.status}"
+    if failed is not None:
+        server_error = reply.status is None or reply.status >= 500
+        observations = [
+            observe(rid, operation, f"{sent}: {failed}", reply)
+            for rid in STREAM_REQUIREMENTS
+            if rid != "stream-no-server-error"
+        ]
+        no_5xx = f"{sent}: {failed}" if server_error else None
+        return [*observations, observe("stream-no-server-error", operation, no_5xx, reply)]
+    observations = []
+    content_type = (
+        None
+        if reply.content_type == "text/event-stream"
+        else (f"{sent}: Content-Type is {reply.content_type or 'missing'!r}, expected text/event-stream")
+    )
+    observations.append(observe("stream-content-type", operation, content_type, reply))
+    stream = parse_sse(reply.text)
+    observations.append(observe("stream-event-types", operation, _event_type_problem(operation, stream, sent), reply))
+    observations.append(observe("stream-partial-index", operation, _partial_problem(stream, sent), reply))
+    images, completed = _completed(stream)
+    with_images(reply, images)
+    observations.append(observe("stream-completed-per-image", operation, _completed_problem(completed, n, sent), reply))
+    observations.append(observe("stream-no-server-error", operation, _server_error_problem(reply, stream, sent), reply))
+    return observations
+
+
+def _event_type_problem(operation: OperationContract, stream: Stream, sent: str) -> str | None:
+    if not stream.events:
+        return f"{sent}: the stream has no data events"
+    for index, (event, raw) in enumerate(zip(stream.events, stream.raw_data, strict=True)):
+        if not isinstance(event, dict):
+            return f"{sent}: event {index}'s data is not a JSON object: {raw[:120]!r}"
+        if event.get("type") not in operation.stream_event_types:
+            allowed = ", ".join(operation.stream_event_types)
+            return f"{sent}: event {index} has type {event.get('type')!r}, expected one of {allowed}"
+        if operation.stream_event_schema is not None:
+            problem = schema_problem(operation.stream_event_schema, event)
+            if problem is not None:
+                return f"{sent}: event {index} does not match the spec's event schema: {problem}"
+    return None
+
+
+def _partial_problem(stream: Stream, sent: str) -> str | None:
+    for index, event in enumerate(stream.events):
+        if isinstance(event, dict) and str(event.get("type", "")).endswith(".partial_image"):
+            value = event.get("partial_image_index")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                return f"{sent}: partial event {index} has partial_image_index {value!r}, expected an integer >= 0"
+    return None
+
+
+def _completed(stream: Stream) -> tuple[list[bytes], list[str | None]]:
+    """The decoded images of the completed events, and per completed event a problem (None when it is fine)."""
+    images: list[bytes] = []
+    problems: list[str | None] = []
+    for event in stream.events:
+        if not (isinstance(event, dict) and str(event.get("type", "")).endswith(".completed")):
+            continue
+        try:
+            image = decode_b64(event.get("b64_json"))
+            decode_image(image)
+        except NotAnImage as exc:
+            problems.append(str(exc))
+            continue
+        images.append(image)
+        problems.append(None)
+    return images, problems
+
+
+def _completed_problem(completed: list[str | None], n: int, sent: str) -> str | None:
+    bad = [problem for problem in completed if problem is not None]
+    if bad:
+        return f"{sent}: a completed event's {bad[0]}"
+    if len(completed) < n:
+        return f"{sent}: {len(completed)} completed event(s), expected at least one per image ({n})"
+    return None
+
+
+def _server_error_problem(reply: Reply, stream: Stream, sent: str) -> str | None:
+    if reply.error is not None:
+        return f"{sent}: the stream broke off: {reply.error}"
+    for index, event in enumerate(stream.events):
+        if isinstance(event, dict) and (event.get("type") == "error" or ("error" in event and "type" not in event)):
+            return f"{sent}: event {index} is an error: {json.dumps(event)[:200]}"
+    return None
+
+
+def judge_response_format(ctx: RunContext, operation: OperationContract) -> list[Observation]:
+    values = operation.enum("response_format") or ("url",)
+    value = "url" if "url" in values else values[0]
+    reply = ctx.send(operation, stream_body(ctx, operation, response_format=value))
+    sent = f"stream: true with response_format={value}"
+    problem = transport_problem(reply)
+    if problem is None:
+        assert reply.status is not None
+        if 400 <= reply.status < 500:
+            body_problem = error_body_problem(reply, operation)
+            problem = f"rejected, but {body_problem}" if body_problem else None
+        elif reply.status == 200:
+            stream = parse_sse(reply.text)
+            if reply.content_type != "text/event-stream":
+                problem = f"accepted, but Content-Type is {reply.content_type or 'missing'!r}, not text/event-stream"
+            else:
+                # these name what was sent themselves
+                found = _event_type_problem(operation, stream, sent) or _server_error_problem(reply, stream, sent)
+                return [observe("stream-response-format-tolerated", operation, found, reply)]
+        else:
+            problem = f"expected a stream (ignored) or a 4xx (rejected), got {reply.status}"
+    return [observe("stream-response-format-tolerated", operation, f"{sent}: {problem}" if problem else None, reply)]
+
+
+GROUP = register(StreamingGroup())

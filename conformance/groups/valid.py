@@ -1,0 +1,282 @@
+"""Valid requests: every operation, each value of its size/response_format/quality/style enums, n at its bounds,
+`image[]` with 1, 2 and 3 files, user and fallbacks present; each answer judged on status, content type, schema,
+count, and the images themselves (decodable, of the requested size, served at their url).
+
+The enum values are spread over as few requests as possible: request i takes value i of every enum (in a seeded
+order), so each value is sent at least once and the request count is the longest enum's length, not the product.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.context import RunContext
+from conformance.contract import OperationContract
+from conformance.groups import register
+from conformance.groups._judge import guarded, observe, schema_problem, transport_problem, with_images
+from conformance.http import Reply
+from conformance.images import NotAnImage, decode_b64, decode_image, distinct_pngs
+from conformance.model import Observation
+from conformance.requirements import VALID
+
+#: The enums whose every value is sent (the seed: "each size, each response_format, quality, style").
+COVERED_ENUMS = ("size", "response_format", "quality", "style")
+#: How many returned urls per response are fetched (a budget matter: n can be 10).
+URLS_FETCHED = 2
+PROMPTS = (
+    "a red square on a white table",
+    "a lighthouse at dusk, watercolour",
+    "three green apples in a bowl",
+    "an isometric pixel-art robot",
+)
+_SIZE = re.compile(r"^(\d+)x(\d+)$")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One valid request and what its answer must satisfy."""
+
+    label: str
+    body: dict[str, Any]
+    n: int
+    size: str | None
+    response_format: str | None
+    requirements: tuple[str, ...] = ("valid-request-accepted",)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ValidGroup:
+    name = "valid"
+    requirements = VALID
+
+    def run(self, ctx: RunContext) -> Iterator[Observation]:
+        cases = [(operation, case) for operation in ctx.operations for case in cases_for(ctx, operation)]
+        for observations in ctx.map(lambda item: judge_case(ctx, *item), cases):
+            yield from observations
+
+
+def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
+    """The valid requests sent to one operation (deterministic for a seed)."""
+    rng = ctx.random("valid", operation.operation_id)
+    minimal = ctx.valid_body(operation)
+    default_n = _default_n(operation)
+    cases = [
+        Case("required fields only", minimal, default_n, None, _str(operation.default("response_format"))),
+    ]
+    enums = {name: list(operation.enum(name) or ()) for name in COVERED_ENUMS if operation.enum(name)}
+    for values in enums.values():
+        rng.shuffle(values)
+    n_low, n_high = _n_range(operation)
+    extras: dict[str, Any] = {}
+    if "model" in operation.properties:
+        extras["model"] = ctx.model
+    for i in range(max((len(values) for values in enums.values()), default=0)):
+        body = ctx.valid_body(operation, **extras, prompt=rng.choice(PROMPTS))
+        for name, values in enums.items():
+            body[name] = values[i % len(values)]
+        if n_low is not None:
+            # small n keeps the run fast; the bounds get their own cases below
+            body["n"] = rng.randint(n_low, min(n_high if n_high is not None else n_low + 2, n_low + 2))
+        cases.append(_case(operation, f"enum values #{i + 1}", body, default_n))
+    if n_low is not None:
+        for label, n in (("n at its minimum", n_low), ("n at its maximum", n_high)):
+            if n is None:
+                continue
+            body = ctx.valid_body(operation, **extras, n=n)
+            if "size" in enums:
+                body["size"] = _smallest_size(enums["size"])  # n images of the smallest size: the cheapest answer
+            if "response_format" in enums:
+                body["response_format"] = rng.choice(enums["response_format"])
+            cases.append(_case(operation, label, body, default_n))
+    optional = {
+        name: value
+        for name, value in (("user", "pixelpact-check"), ("fallbacks", [ctx.model]))
+        if name in operation.properties
+    }
+    if optional:
+        cases.append(
+            _case(operation, "user and fallbacks present", ctx.valid_body(operation, **extras, **optional), default_n)
+        )
+    if "mask" in operation.file_fields:
+        cases.append(_case(operation, "with a mask", ctx.valid_body(operation, **extras, mask=ctx.mask()), default_n))
+    for list_field in sorted(operation.file_list_fields):
+        for count in (1, 2, 3):
+            files = distinct_pngs(count)
+            body = ctx.valid_body(operation, **extras, **{list_field: files})
+            for single in operation.file_fields - {"mask"}:
+                body.pop(single, None)  # `image[]` alone: a gateway must not need the single-file part
+            case = _case(operation, f"{list_field} with {count} file(s)", body, default_n)
+            cases.append(Case(**{**case.__dict__, "requirements": ("valid-request-accepted", "image-array-accepted")}))
+    return cases
+
+
+def _case(operation: OperationContract, label: str, body: dict[str, Any], default_n: int) -> Case:
+    return Case(
+        label=label,
+        body=body,
+        n=int(body.get("n", default_n)),
+        size=_str(body.get("size")),
+        response_format=_str(body.get("response_format", operation.default("response_format"))),
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _default_n(operation: OperationContract) -> int:
+    default = operation.default("n")
+    if isinstance(default, int):
+        return default
+    low, _ = _n_range(operation)
+    return low if low is not None else 1
+
+
+def _n_range(operation: OperationContract) -> tuple[int | None, int | None]:
+    bounds = operation.integer_range("n")
+    if bounds is None:
+        return None, None
+    low, high = bounds
+    return (low if low is not None else 1), high
+
+
+def _smallest_size(sizes: list[str]) -> str:
+    dimensioned = [size for size in sizes if _SIZE.match(size)]
+    if not dimensioned:
+        return sizes[0]
+    return min(dimensioned, key=lambda size: _area(size))
+
+
+def _area(size: str) -> int:
+    match = _SIZE.match(size)
+    return int(match.group(1)) * int(match.group(2)) if match else 0
+
+
+def judge_case(ctx: RunContext, operation: OperationContract, case: Case) -> list[Observation]:
+    return guarded(case.requirements, operation, lambda: _judge(ctx, operation, case))
+
+
+def _judge(ctx: RunContext, operation: OperationContract, case: Case) -> list[Observation]:
+    reply = ctx.send(operation, case.body)
+    sent = f"valid request ({case.label})"
+    problem = transport_problem(reply)
+    if problem is None and reply.status != 200:
+        problem = f"expected 200, got {reply.status}"
+    observations = [
+        observe(rid, operation, f"{sent}: {problem}" if problem else None, reply) for rid in case.requirements
+    ]
+    if problem is not None:
+        return observations
+    if reply.content_type != "application/json":
+        observations.append(
+            observe(
+                "response-content-type",
+                operation,
+                f"{sent}: Content-Type is {reply.content_type or 'missing'!r}, expected application/json",
+                reply,
+            )
+        )
+        return observations
+    observations.append(observe("response-content-type", operation, None, reply))
+    body = reply.json()
+    schema = schema_problem(operation.response_schema, body)
+    observations.append(observe("response-schema", operation, f"{sent}: {schema}" if schema else None, reply))
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        return observations
+    count = None if len(data) == case.n else f"{sent}: sent n={case.n}, got {len(data)} item(s) in data"
+    observations.append(observe("data-count-matches-n", operation, count, reply))
+    observations += _judge_images(ctx, operation, case, reply, data, sent)
+    return observations
+
+
+def _judge_images(
+    ctx: RunContext, operation: OperationContract, case: Case, reply: Reply, data: list[Any], sent: str
+) -> list[Observation]:
+    observations: list[Observation] = []
+    images: list[bytes] = []
+    dimension_problems: list[str] = []
+    if case.response_format == "b64_json":
+        problems = []
+        for index, item in enumerate(data):
+            try:
+                image = decode_b64(item.get("b64_json") if isinstance(item, dict) else None)
+                _, width, height = decode_image(image)
+            except NotAnImage as exc:
+                problems.append(f"data[{index}].{exc}")
+                continue
+            images.append(image)
+            dimension_problems += _dimension_problem(case, index, width, height)
+        with_images(reply, images)
+        observations.append(
+            observe("b64-json-is-image", operation, f"{sent}: {problems[0]}" if problems else None, reply)
+        )
+    elif case.response_format == "url":
+        urls: list[tuple[int, str]] = []
+        problems = []
+        for index, item in enumerate(data):
+            url = item.get("url") if isinstance(item, dict) else None
+            parts = urlsplit(url) if isinstance(url, str) else None
+            if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
+                problems.append(f"data[{index}].url is {url!r}, expected an absolute http(s) URL")
+            else:
+                urls.append((index, url))  # type: ignore[arg-type]
+        observations.append(
+            observe("url-is-absolute", operation, f"{sent}: {problems[0]}" if problems else None, reply)
+        )
+        for index, url in urls[:URLS_FETCHED]:
+            fetched = _fetch(ctx, operation, case, index, url, sent)
+            observations.append(fetched[0])
+            if fetched[1] is not None:
+                images.append(fetched[1][0])
+                dimension_problems += _dimension_problem(case, index, fetched[1][1], fetched[1][2])
+        with_images(reply, images)
+    if images and case.size is not None and _SIZE.match(case.size):
+        message = f"{sent}: {dimension_problems[0]}" if dimension_problems else None
+        observations.append(observe("image-dimensions-match-size", operation, message, reply))
+    return observations
+
+
+def _fetch(
+    ctx: RunContext, operation: OperationContract, case: Case, index: int, url: str, sent: str
+) -> tuple[Observation, tuple[bytes, int, int] | None]:
+    fetched = ctx.fetch(url)
+    what = f"{sent}: GET data[{index}].url"
+    if fetched.error is not None and fetched.status is None:
+        reachable_host = urlsplit(url).netloc == urlsplit(ctx.target.base_url).netloc
+        if not reachable_host:  # a CDN the suite cannot reach is not the gateway's fault
+            return Observation(
+                "url-serves-image",
+                operation.operation_id,
+                False,
+                f"{what}: unreachable ({fetched.error})",
+                fetched.exchange,
+                skipped=True,
+            ), None
+    problem = transport_problem(fetched)
+    if problem is None and fetched.status != 200:
+        problem = f"expected 200, got {fetched.status}"
+    if problem is not None:
+        return observe("url-serves-image", operation, f"{what}: {problem}", fetched), None
+    try:
+        _, width, height = decode_image(fetched.content)
+    except NotAnImage as exc:
+        return observe("url-serves-image", operation, f"{what}: {exc}", fetched), None
+    return observe("url-serves-image", operation, None, fetched), (fetched.content, width, height)
+
+
+def _dimension_problem(case: Case, index: int, width: int, height: int) -> list[str]:
+    match = _SIZE.match(case.size or "")
+    if match is None:
+        return []
+    expected = (int(match.group(1)), int(match.group(2)))
+    if (width, height) == expected:
+        return []
+    return [f"data[{index}] is {width}x{height}, requested size {case.size}"]
+
+
+GROUP = register(ValidGroup())
