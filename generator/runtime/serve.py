@@ -154,7 +154,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"pixelpact serve: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 1
     config = config_from_args(args)
-    server = uvicorn.Server(_uvicorn_config(default_app(config), "warning", args.access_log))
+    try:
+        app = default_app(config)
+    except ImportError as exc:
+        sock.close()
+        print(
+            f"pixelpact serve: the generated server cannot be imported ({exc}); run `pixelpact generate`",
+            file=sys.stderr,
+        )
+        return 1
+    server = uvicorn.Server(_uvicorn_config(app, "warning", args.access_log))
     keys = f", {len(config.api_keys)} API key(s) required" if config.api_keys else ", open (no API key needed)"
     fail = f", failing: {', '.join(sorted(config.fail_models))} ({config.fail_status})" if config.fail_models else ""
     url = _url(sock)
@@ -164,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully, then re-raises the SIGINT it captured; Ctrl-C is how a server is stopped.
+        pass
     finally:
         sock.close()
     print("pixelpact serve: stopped", file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,27 +10,17 @@ import httpx
 import pytest
 from PIL import Image
 
+from generated.server import create_app
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import stub_server
 
 AppFactory = Callable[[StubConfig | None], Any]
 
 
-def _factory() -> AppFactory:
-    """generated.server.create_app once the generator has produced it; the hand-built stand-in until then."""
-    try:
-        module = importlib.import_module("generated.server")
-    except ImportError:
-        from tests.stub import handmade
-
-        return handmade.create_app
-    factory: AppFactory = module.create_app
-    return factory
-
-
 @pytest.fixture(scope="session")
 def app_factory() -> AppFactory:
-    return _factory()
+    """The generated server: the runtime is tested behind the routes and models generated from the spec."""
+    return create_app
 
 
 @pytest.fixture(scope="session")
