@@ -266,6 +266,7 @@ def _fetch(
         _, width, height = decode_image(fetched.content)
     except NotAnImage as exc:
         return observe("url-serves-image", operation, f"{what}: {exc}", fetched), None
+    with_images(fetched, [fetched.content])
     return observe("url-serves-image", operation, None, fetched), (fetched.content, width, height)
 
 

@@ -1,0 +1,30 @@
+"""Reports of a run: the console table, JUnit XML, JSON and a self-contained HTML page.
+
+Every report is rendered from the Report alone, whose evidence was redacted when it was recorded, so no report can
+contain a credential.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conformance.model import Report
+from conformance.reporting.console import ProgressLine, render
+from conformance.reporting.html import to_html
+from conformance.reporting.machine import to_json, to_junit
+
+__all__ = ["ProgressLine", "render", "to_html", "to_json", "to_junit", "write_reports"]
+
+
+def write_reports(
+    report: Report, *, junit: Path | None = None, json_report: Path | None = None, html: Path | None = None
+) -> list[Path]:
+    """Write the requested report files (parents created); returns the paths written."""
+    written = []
+    for path, render_to in ((junit, to_junit), (json_report, to_json), (html, to_html)):
+        if path is None:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_to(report), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,118 @@
+"""Terminal output: the live progress line while a run goes, and the requirement table at the end."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from typing import TextIO
+
+from conformance.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
+from conformance.model import Report, RequirementResult, Status
+
+#: Seconds between two redraws of the progress line (redrawing on every observation would cost more than it shows).
+REDRAW_EVERY = 0.1
+
+
+class ProgressLine:
+    """One status line on a terminal, redrawn in place: group, requests sent, checks, failures."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.group = ""
+        self.requests = 0
+        self.checks = 0
+        self.failures = 0
+        self._drawn = 0.0
+        self._width = 0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self._write(f"pixelpact check {event.target or '(built-in stub)'}: seed {event.seed}", final=True)
+        elif isinstance(event, GroupStarted):
+            self.group = event.name
+            self._draw(force=True)
+        elif isinstance(event, ObservationMade):
+            self.requests = event.requests_sent
+            if not event.observation.skipped:
+                self.checks += 1
+                self.failures += not event.observation.passed
+            self._draw()
+        elif isinstance(event, RunFinished):
+            self._clear()
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.live or (not force and now - self._drawn < REDRAW_EVERY):
+            return
+        self._drawn = now
+        failing = f", {self.failures} failing" if self.failures else ""
+        self._write(f"  [{self.group}] {self.requests} requests, {self.checks} checks{failing}")
+
+    def _write(self, text: str, final: bool = False) -> None:
+        if final:
+            if self.live:
+                self._clear()
+            self.stream.write(text + "\n")
+        elif self.live:
+            self.stream.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        self.stream.flush()
+
+    def _clear(self) -> None:
+        if self.live and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
+def summary_rows(report: Report) -> list[tuple[str, str, int, int, int, int]]:
+    """Per requirement: (id, severity, operations, passed, failed, skipped) counted in operations."""
+    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    severity: dict[str, str] = {}
+    for result in report.results:
+        row = rows[result.requirement.id]
+        severity[result.requirement.id] = result.requirement.severity.value
+        row[0] += 1
+        row[1 + [Status.PASS, Status.FAIL, Status.SKIP].index(result.status)] += 1
+    return [(rid, severity[rid], *counts) for rid, counts in rows.items()]  # type: ignore[misc]
+
+
+def render(report: Report, *, color: bool = False) -> str:
+    """The requirement table, the failures with their reproductions, and the verdict line."""
+    rows = summary_rows(report)
+    width = max([len("requirement"), *(len(row[0]) for row in rows)])
+    lines = [f"{'requirement':<{width}}  {'severity':<8}  {'ops':>3}  {'pass':>4}  {'fail':>4}  {'skip':>4}"]
+    lines.append("-" * len(lines[0]))
+    for rid, severity, ops, passed, failing, skipped in rows:
+        mark = _paint("FAIL", "31", color) if failing else ("skip" if skipped == ops else "ok")
+        lines.append(f"{rid:<{width}}  {severity:<8}  {ops:>3}  {passed:>4}  {failing:>4}  {skipped:>4}  {mark}")
+    if report.failed:
+        lines += ["", "Failures:"]
+        lines += [line for result in report.failed for line in _failure(result)]
+    for error in report.errors:
+        lines.append(f"error: {error}")
+    counts = {status: sum(r.status is status for r in report.results) for status in Status}
+    verdict = _paint(report.verdict.upper(), "32" if report.verdict == "pass" else "31", color)
+    lines += [
+        "",
+        f"{verdict}: {counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, {counts[Status.SKIP]} skipped "
+        f"(requirement x operation) in {report.duration:.1f}s, {report.requests_sent} requests, seed {report.seed}",
+    ]
+    return "\n".join(lines)
+
+
+def _failure(result: RequirementResult) -> list[str]:
+    lines = [f"- {result.requirement.id} on {result.operation_id} ({result.failed} failing): {result.message}"]
+    exchange = result.failures[0].exchange if result.failures else None
+    if exchange is not None:
+        curl = exchange.curl if len(exchange.curl) <= 600 else exchange.curl[:600] + " ...(cut; see the reports)"
+        lines.append(f"    reproduce: {curl}")
+        status = exchange.status if exchange.status is not None else f"no response ({exchange.error})"
+        lines.append(f"    got: {status} {exchange.body_excerpt[:200]!r}")
+    return lines
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if color else text

@@ -1,0 +1,114 @@
+"""Reports for other tools: JUnit XML (one testcase per requirement per operation) and JSON."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from conformance.model import Exchange, Report, RequirementResult, Status
+
+JSON_FORMAT_VERSION = 1
+
+
+def exchange_dict(exchange: Exchange | None) -> dict[str, Any] | None:
+    """An exchange as plain data (images left out: they are binary; the HTML report shows them)."""
+    if exchange is None:
+        return None
+    return {
+        "method": exchange.method,
+        "url": exchange.url,
+        "curl": exchange.curl,
+        "status": exchange.status,
+        "response_headers": dict(exchange.response_headers),
+        "body_excerpt": exchange.body_excerpt,
+        "error": exchange.error,
+    }
+
+
+def result_dict(result: RequirementResult) -> dict[str, Any]:
+    requirement = result.requirement
+    return {
+        "id": requirement.id,
+        "operation": result.operation_id,
+        "status": result.status.value,
+        "message": result.message,
+        "title": requirement.title,
+        "source": requirement.source,
+        "severity": requirement.severity.value,
+        "group": requirement.group,
+        "passed": result.passed,
+        "failed": result.failed,
+        "failures": [
+            {"message": failure.message, "exchange": exchange_dict(failure.exchange)} for failure in result.failures
+        ],
+    }
+
+
+def to_json(report: Report) -> str:
+    """The JSON report: `{"verdict", "requirements": [{"id", "operation", "status", "message", ...}], ...}`."""
+    document = {
+        "format": JSON_FORMAT_VERSION,
+        "verdict": report.verdict,
+        "target": report.target,
+        "seed": report.seed,
+        "duration": round(report.duration, 3),
+        "requests_sent": report.requests_sent,
+        "operations": list(report.operations),
+        "groups": list(report.groups),
+        "errors": report.errors,
+        "summary": {status.value: sum(r.status is status for r in report.results) for status in Status},
+        "requirements": [result_dict(result) for result in report.results],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_junit(report: Report) -> str:
+    """JUnit XML: a testsuite per requirement group, a testcase per (requirement, operation)."""
+    root = ET.Element("testsuites", name="pixelpact check", tests=str(len(report.results)),
+                      time=f"{report.duration:.3f}")
+    suites: dict[str, ET.Element] = {}
+    for result in report.results:
+        group = result.requirement.group
+        suite = suites.get(group)
+        if suite is None:
+            suite = suites[group] = ET.SubElement(root, "testsuite", name=f"pixelpact.{group}")
+        case = ET.SubElement(
+            suite, "testcase", classname=f"pixelpact.{group}.{result.requirement.id}",
+            name=f"{result.requirement.id}[{result.operation_id}]",
+        )
+        if result.status is Status.FAIL:
+            failure = ET.SubElement(case, "failure", message=_clean(result.message), type=result.requirement.severity)
+            failure.text = _clean(_failure_text(result))
+        elif result.status is Status.SKIP:
+            ET.SubElement(case, "skipped", message=_clean(result.message))
+    for suite in suites.values():
+        cases = suite.findall("testcase")
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(sum(case.find("failure") is not None for case in cases)))
+        suite.set("skipped", str(sum(case.find("skipped") is not None for case in cases)))
+        suite.set("errors", "0")
+    root.set("failures", str(sum(r.status is Status.FAIL for r in report.results)))
+    root.set("skipped", str(sum(r.status is Status.SKIP for r in report.results)))
+    root.set("errors", str(len(report.errors)))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _failure_text(result: RequirementResult) -> str:
+    lines = [f"{result.requirement.title}", f"source: {result.requirement.source}", ""]
+    for failure in result.failures:
+        lines.append(failure.message)
+        exchange = failure.exchange
+        if exchange is not None:
+            lines.append(f"  request: {exchange.curl}")
+            lines.append(f"  status: {exchange.status if exchange.status is not None else exchange.error}")
+            lines.append(f"  body: {exchange.body_excerpt}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _clean(text: str) -> str:
+    """XML 1.0 cannot carry most control characters (hostile part names put them in messages): escape them."""
+    return "".join(ch if ch in "\t\n\r" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff") else f"\\x{ord(ch):02x}"
+                   for ch in text)

@@ -1,0 +1,154 @@
+"""`pixelpact check`: drive a gateway with the contract's requirements and give a verdict per requirement.
+
+Exit status: 0 every requirement passed, 1 at least one failed, 2 the suite could not judge (bad arguments, an
+unusable spec, an unreachable target, nothing judged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from conformance.api import CheckError, CheckOptions, check
+from conformance.context import AUTH_SCHEMES
+from conformance.model import Report, Status
+from conformance.reporting import ProgressLine, render, write_reports
+from generator.loader import DEFAULT_SPEC
+
+API_KEY_ENV = "PIXELPACT_API_KEY"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of `pixelpact check`."""
+    parser.description = (
+        "Check an image gateway against the contract (spec/openapi.yaml), requirement by requirement. "
+        "Without --base-url the built-in stub gateway is started and checked."
+    )
+    target = parser.add_argument_group("target")
+    target.add_argument("--base-url", metavar="URL", help="the gateway to check (default: the built-in stub)")
+    target.add_argument(
+        "--operation",
+        metavar="OPID",
+        action="append",
+        default=[],
+        help="check only this operationId (repeatable; default: every operation of the spec)",
+    )
+    target.add_argument(
+        "--group",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="run only this requirement group (repeatable; default: all)",
+    )
+    target.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=os.environ.get(API_KEY_ENV),
+        help=f"the key the gateway needs (default: ${API_KEY_ENV}); enables the auth requirements",
+    )
+    target.add_argument("--auth", choices=AUTH_SCHEMES, default="bearer", help="how the key is sent (default: bearer)")
+    target.add_argument("--model", help="model to request (default: the spec's example model)")
+    target.add_argument("--deployment", help="Azure deployment id (default: the model name without its provider)")
+    target.add_argument("--api-version", help="Azure api-version query (default: the spec's example)")
+    target.add_argument(
+        "--prefix",
+        metavar="SPEC=GATEWAY",
+        action="append",
+        default=[],
+        type=_prefix,
+        help="serve the spec's route prefix SPEC at GATEWAY, e.g. "
+        "/openai/openai/deployments=/openai/deployments (repeatable)",
+    )
+    target.add_argument(
+        "--spec", metavar="PATH", type=Path, default=DEFAULT_SPEC, help="the contract (default: %(default)s)"
+    )
+    run = parser.add_argument_group("run")
+    run.add_argument("--seed", type=int, help="seed of the run (default: random, printed so it can be repeated)")
+    run.add_argument("--max-examples", type=_positive, default=10, help="examples per operation for property groups")
+    run.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: %(default)s)")
+    run.add_argument("--concurrency", type=_positive, default=4, help="requests in flight (default: %(default)s)")
+    run.add_argument(
+        "--max-requests",
+        type=_positive,
+        metavar="N",
+        help="a budget: send at most N requests (a paid provider charges per image)",
+    )
+    upstream = run.add_mutually_exclusive_group()
+    upstream.add_argument(
+        "--upstream",
+        metavar="HOST:PORT",
+        help="run the stub as a recording upstream on HOST:PORT and check the forwarding side",
+    )
+    upstream.add_argument("--upstream-port", metavar="PORT", type=_positive, help="the same on 127.0.0.1:PORT")
+    reports = parser.add_argument_group("reports")
+    reports.add_argument(
+        "--junit", metavar="PATH", type=Path, help="write JUnit XML (a testcase per requirement per operation)"
+    )
+    reports.add_argument("--json-report", metavar="PATH", type=Path, help="write the JSON report")
+    reports.add_argument("--html-report", metavar="PATH", type=Path, help="write a self-contained HTML report")
+
+
+def options_from_args(args: argparse.Namespace) -> CheckOptions:
+    return CheckOptions(
+        base_url=args.base_url,
+        operations=tuple(args.operation),
+        groups=tuple(args.group),
+        api_key=args.api_key or None,
+        auth=args.auth,
+        model=args.model,
+        deployment=args.deployment,
+        api_version=args.api_version,
+        prefixes=tuple(args.prefix),
+        seed=args.seed,
+        max_examples=args.max_examples,
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+        max_requests=args.max_requests,
+        spec=args.spec,
+        upstream=args.upstream,
+        upstream_port=args.upstream_port,
+        listeners=(ProgressLine(sys.stderr),),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        report = check(options_from_args(args))
+    except CheckError as exc:
+        print(f"pixelpact check: {exc}", file=sys.stderr)
+        return 2
+    print(render(report, color=sys.stdout.isatty()))
+    try:
+        for path in write_reports(report, junit=args.junit, json_report=args.json_report, html=args.html_report):
+            print(f"wrote {path}", file=sys.stderr)
+    except OSError as exc:
+        print(f"pixelpact check: cannot write a report: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    return exit_status(report)
+
+
+def exit_status(report: Report) -> int:
+    """0 pass, 1 any requirement failed, 2 nothing could be judged or a group stopped on an error."""
+    if report.verdict == "fail":
+        return 1
+    judged = any(result.status is not Status.SKIP for result in report.results)
+    return 2 if report.errors or not judged else 0
+
+
+def _prefix(text: str) -> tuple[str, str]:
+    spec, sep, gateway = text.partition("=")
+    if not sep or not spec.startswith("/") or (gateway and not gateway.startswith("/")):
+        raise argparse.ArgumentTypeError(f"expected SPEC=GATEWAY with both starting with /, got {text!r}")
+    return spec.rstrip("/"), gateway.rstrip("/")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
