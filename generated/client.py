@@ -288,7 +288,7 @@ class _Base:
         http: httpx.Client | httpx.AsyncClient,
         endpoint: _Endpoint,
         body: BaseModel | Mapping[str, Any],
-        path_params: Mapping[str, str],
+        path_params: Mapping[str, Any],
         query_params: Mapping[str, Any],
         headers: Mapping[str, str] | None,
         stream: bool,
@@ -307,7 +307,7 @@ class _Base:
             payload = dict(body)
         if stream:
             payload["stream"] = True
-        path = endpoint.path.format(**{name: quote(value, safe="") for name, value in path_params.items()})
+        path = endpoint.path.format(**{name: quote(str(value), safe="") for name, value in path_params.items()})
         params = {name: value for name, value in query_params.items() if value is not None}
         if endpoint.multipart:
             content, content_type = _encode_multipart(payload, endpoint.files)
@@ -317,7 +317,10 @@ class _Base:
 
 
 class Client(_Base):
-    """Synchronous client: `with Client(base_url) as client: client.create_image(...)`."""
+    """Synchronous client, one method per operation.
+
+    `with Client(base_url) as client: client.create_image(...)`
+    """
 
     def __init__(
         self,
@@ -727,7 +730,10 @@ class Client(_Base):
 
 
 class AsyncClient(_Base):
-    """Asynchronous client: `async with AsyncClient(base_url) as client: await client.create_image(...)`."""
+    """Asynchronous client, one coroutine per operation.
+
+    `async with AsyncClient(base_url) as client: await client.create_image(...)`
+    """
 
     def __init__(
         self,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import TypeAliasType
 
 
@@ -132,7 +133,11 @@ class AzureImageEditRequest(BaseModel):
     @model_validator(mode="after")
     def check_any_of_required(self) -> Self:
         if not (self.image is not None) and not (self.image_list is not None):
-            raise ValueError("image or image[] is required")
+            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+            error = InitErrorDetails(
+                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+            )
+            raise ValidationError.from_exception_data(type(self).__name__, [error])
         return self
 
 
@@ -232,7 +237,11 @@ class AzureImageVariationRequest(BaseModel):
     @model_validator(mode="after")
     def check_any_of_required(self) -> Self:
         if not (self.image is not None) and not (self.image_list is not None):
-            raise ValueError("image or image[] is required")
+            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+            error = InitErrorDetails(
+                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+            )
+            raise ValidationError.from_exception_data(type(self).__name__, [error])
         return self
 
 
@@ -390,7 +399,11 @@ class ImageEditRequest(BaseModel):
     @model_validator(mode="after")
     def check_any_of_required(self) -> Self:
         if not (self.image is not None) and not (self.image_list is not None):
-            raise ValueError("image or image[] is required")
+            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+            error = InitErrorDetails(
+                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+            )
+            raise ValidationError.from_exception_data(type(self).__name__, [error])
         return self
 
 
@@ -516,7 +529,11 @@ class ImageVariationRequest(BaseModel):
     @model_validator(mode="after")
     def check_any_of_required(self) -> Self:
         if not (self.image is not None) and not (self.image_list is not None):
-            raise ValueError("image or image[] is required")
+            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+            error = InitErrorDetails(
+                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+            )
+            raise ValidationError.from_exception_data(type(self).__name__, [error])
         return self
 
 

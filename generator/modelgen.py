@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,18 @@ from generator.ir import Api, Model
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "dcg"
 
 #: Imports the pixelpact parts of the model template may need; ruff's autofix drops the unused ones.
-EXTRA_IMPORTS = "from typing import Any, Self\n\nfrom pydantic import ConfigDict, field_validator, model_validator\n"
+EXTRA_IMPORTS = (
+    "from typing import Any, Self\n\n"
+    "from pydantic import ConfigDict, ValidationError, field_validator, model_validator\n"
+    "from pydantic_core import InitErrorDetails, PydanticCustomError\n"
+)
 
 
 def model_source(api: Api) -> str:
     """The Python source of every model of `api` (imports included, not yet formatted)."""
     # Imported here: datamodel-code-generator is the slowest import of the generator and only this step needs it.
-    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+    from datamodel_code_generator import InputFileType, LiteralType, PythonVersion, generate
+    from datamodel_code_generator.enums import DataModelType
 
     document = {
         "openapi": "3.1.0",
@@ -32,13 +38,13 @@ def model_source(api: Api) -> str:
         output_model_type=DataModelType.PydanticV2BaseModel,
         target_python_version=PythonVersion.PY_311,
         custom_template_dir=TEMPLATES,
-        extra_template_data={model.name: _template_data(model) for model in api.models},
+        extra_template_data=defaultdict(dict, {model.name: _template_data(model) for model in api.models}),
         aliases=dict(sorted(aliases.items())),
         # strict_nullable: null only where the schema lists it; field_constraints + use_annotated: Field(ge=1, le=10)
         strict_nullable=True,
         field_constraints=True,
         use_annotated=True,
-        enum_field_as_literal="all",
+        enum_field_as_literal=LiteralType.All,
         collapse_root_models=True,
         use_type_alias=True,
         use_union_operator=True,
@@ -61,6 +67,7 @@ def _template_data(model: Model) -> dict[str, Any]:
         "pp_not_null": list(model.not_null),
         "pp_any_of": groups,
         "pp_any_of_message": f"{message} is required" if groups else "",
+        "pp_any_of_loc": model.any_of_required[0][0] if groups else "",
     }
 
 

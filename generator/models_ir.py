@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from generator import schemas
 from generator.ir import Field, Model, ModelRole
@@ -14,6 +14,7 @@ def build_model(name: str, raw: Mapping[str, Any], components: Mapping[str, Any]
     """A model from an object schema; scalar references are inlined and anyOf-required is lifted into the model."""
     schema, any_of_required = schemas.lift_any_of_required(schemas.inline_scalars(raw, components))
     additional = schema.pop("additionalProperties", None)
+    extra: Literal["ignore", "allow", "forbid"]
     if additional is False:
         extra = "forbid"
     elif role == "response":

@@ -113,7 +113,7 @@ class _Parser:
             schema = schemas.inline_scalars(parameter.get("schema") or {}, self.components)
             required = bool(parameter.get("required")) or location == "path"
             hint = _type_hint(schema)
-            result.append(Parameter(name, python_name(name), location, required, hint))
+            result.append(Parameter(name, python_name(name), cast(Any, location), required, hint))
             entries.append((name, required, schema))
         if not result:
             return (), None
@@ -221,7 +221,7 @@ class _Parser:
             else:
                 self.error(where, "only http bearer, http basic and apiKey-in-header schemes are supported")
                 continue
-            result[name] = SecurityScheme(name, kind, arg, header, description)
+            result[name] = SecurityScheme(name, cast(Any, kind), arg, header, description)
         return result
 
     def _security(self, path: str, method: str, raw: Mapping[str, Any], op_id: str) -> tuple[str, ...]:
