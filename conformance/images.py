@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
+import threading
 from functools import lru_cache
 
 from PIL import Image, UnidentifiedImageError
@@ -12,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 #: The formats a returned image may have (ImageFile: "An image file (PNG, JPEG or WebP)").
 ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
 THUMBNAIL_SIDE = 96
+THUMBNAILS_CACHED = 512
 
 
 @lru_cache(maxsize=64)
@@ -66,7 +69,28 @@ def decode_b64(text: object) -> bytes:
 
 
 def thumbnail(data: bytes) -> bytes | None:
-    """A small PNG of an image for the HTML report, or None when it cannot be read."""
+    """A small PNG of an image for the HTML report, or None when it cannot be read.
+
+    Cached by content: gateways (and the stub) often return the same picture many times, and decoding a 1792x1024
+    image for a thumbnail costs more than the request that brought it.
+    """
+    key = hashlib.blake2b(data, digest_size=16).digest()
+    with _THUMBNAILS_LOCK:
+        if key in _THUMBNAILS:
+            return _THUMBNAILS[key]
+    small = _thumbnail(data)
+    with _THUMBNAILS_LOCK:
+        if len(_THUMBNAILS) >= THUMBNAILS_CACHED:
+            _THUMBNAILS.clear()  # a crude bound; runs return few distinct pictures
+        _THUMBNAILS[key] = small
+    return small
+
+
+_THUMBNAILS: dict[bytes, bytes | None] = {}
+_THUMBNAILS_LOCK = threading.Lock()
+
+
+def _thumbnail(data: bytes) -> bytes | None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))

@@ -15,7 +15,7 @@ from conformance.images import thumbnail
 from conformance.model import Exchange, Observation
 
 #: Thumbnails kept per exchange, for the HTML report.
-MAX_THUMBNAILS = 4
+MAX_THUMBNAILS = 2
 
 
 def observe(requirement_id: str, operation: OperationContract, problem: str | None, reply: Reply | None) -> Observation:
