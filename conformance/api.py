@@ -82,7 +82,10 @@ def check(options: CheckOptions) -> Report:
     groups = _groups(options.groups)
     _validate(options)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
+    upstream = upstream_of(options)
     with ExitStack() as stack:
+        if upstream is not None:
+            _start_upstream(stack, upstream)
         base_url = options.base_url or _start_stub(stack, options.stub_config)
         if options.transport is None:
             _reachable(base_url, options.timeout)
@@ -112,7 +115,7 @@ def check(options: CheckOptions) -> Report:
             seed=seed,
             max_examples=options.max_examples,
             concurrency=options.concurrency,
-            upstream=_upstream(options),
+            upstream=upstream,
             executor=executor,
         )
         return Engine(ctx, groups, options.listeners).execute()
@@ -163,7 +166,8 @@ def _validate(options: CheckOptions) -> None:
             raise CheckError(f"prefix {spec_prefix}={gateway_prefix}: both sides must start with /")
 
 
-def _upstream(options: CheckOptions) -> Upstream | None:
+def upstream_of(options: CheckOptions) -> Upstream | None:
+    """Where the recording upstream of a two-sided run listens (--upstream / --upstream-port), or None."""
     if options.upstream:
         host, _, port = options.upstream.rpartition(":")
         if not host or not port.isdigit():
@@ -197,3 +201,14 @@ def _start_stub(stack: ExitStack, config: Any) -> str:
         return stack.enter_context(stub_server(config))
     except (RuntimeError, OSError) as exc:
         raise CheckError(f"the built-in stub gateway did not start: {exc}") from None
+
+
+def _start_upstream(stack: ExitStack, upstream: Upstream) -> None:
+    """Run the stub as the recording provider behind the gateway for the duration of the run (issue 6)."""
+    from conformance.groups.forwarding import recording_upstream
+
+    try:
+        stack.enter_context(recording_upstream(upstream))
+    except (RuntimeError, OSError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise CheckError(f"cannot run the recording upstream on {upstream.host}:{upstream.port}: {reason}") from None

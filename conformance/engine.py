@@ -80,7 +80,8 @@ class Folder:
             if result.sample is None and observation.exchange is not None:
                 result.sample = observation.exchange
             if result.status is Status.SKIP:
-                result.status, result.message = Status.PASS, ""
+                # A passing observation may still say what happened (forwarding: who rejected invalid input).
+                result.status, result.message = Status.PASS, observation.message
         else:
             result.failed += 1
             if result.status is not Status.FAIL:

@@ -226,8 +226,83 @@ AUTH = (
     ),
 )
 
+FORWARDING = (
+    _req(
+        "forwarding",
+        "forwarded-prompt",
+        _MAJOR,
+        "The prompt that reaches the provider behind the gateway is the one the client sent",
+        "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+    ),
+    _req(
+        "forwarding",
+        "forwarded-n",
+        _MAJOR,
+        "The n that reaches the provider is the one the client sent (not dropped, clamped or retyped)",
+        "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+    ),
+    _req(
+        "forwarding",
+        "forwarded-size",
+        _MAJOR,
+        "The size that reaches the provider is the one the client sent",
+        "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+    ),
+    _req(
+        "forwarding",
+        "forwarded-response-format",
+        _MAJOR,
+        "The response_format that reaches the provider is the one the client sent",
+        "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+    ),
+    _req(
+        "forwarding",
+        "forwarded-user",
+        _MINOR,
+        "The user that reaches the provider is the one the client sent",
+        "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+    ),
+    _req(
+        "forwarding",
+        "variation-first-file-forwarded",
+        _MAJOR,
+        "A variation sent with image[] of several files reaches the provider with exactly the first file's bytes",
+        "ImageVariationRequest: `image` or `image[]`, first image used",
+    ),
+    _req(
+        "forwarding",
+        "edit-files-forwarded",
+        _CRITICAL,
+        "An edit's image files (every image[] part, in order) and its mask reach the provider byte for byte",
+        "ImageEditRequest: `image` for a single file or `image[]` for multiple files; all files are edited",
+    ),
+    _req(
+        "forwarding",
+        "rejection-source-reported",
+        _MAJOR,
+        "Invalid input (n out of range, an unknown size) gets a 4xx from the gateway or from the provider behind it;"
+        " the report says which",
+        "seed: a rejection of invalid input may come from the gateway or from the upstream, and the report says which",
+    ),
+    _req(
+        "forwarding",
+        "fallback-after-primary-failure",
+        _MAJOR,
+        "With the primary model failing at the provider, a request with fallbacks is answered by the fallback, the"
+        " provider seeing the primary attempt(s) first and then the fallback's",
+        "Fallbacks: Fallback models to try if primary model fails",
+    ),
+    _req(
+        "forwarding",
+        "gateway-credentials-upstream",
+        _CRITICAL,
+        "The provider receives the gateway's own credentials, never the client's key",
+        "seed: the gateway's own credentials, not the client's, reach the upstream",
+    ),
+)
+
 #: Every requirement the built-in groups check, in report order.
-CATALOGUE: tuple[Requirement, ...] = VALID + INVALID + ROBUSTNESS + STREAMING + AUTH
+CATALOGUE: tuple[Requirement, ...] = VALID + INVALID + ROBUSTNESS + STREAMING + AUTH + FORWARDING
 
 
 def by_id(requirements: Iterable[Requirement]) -> dict[str, Requirement]:

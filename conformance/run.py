@@ -11,8 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from conformance.api import CheckError, CheckOptions, check
+from conformance.api import CheckError, CheckOptions, check, upstream_of
 from conformance.context import AUTH_SCHEMES
+from conformance.groups.forwarding import provider_settings
 from conformance.model import Report, Status
 from conformance.reporting import ProgressLine, render, write_reports
 from generator.loader import DEFAULT_SPEC
@@ -114,8 +115,12 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    options = options_from_args(args)
     try:
-        report = check(options_from_args(args))
+        upstream = upstream_of(options)
+        if upstream is not None:
+            print(provider_settings(upstream), file=sys.stderr)
+        report = check(options)
     except CheckError as exc:
         print(f"pixelpact check: {exc}", file=sys.stderr)
         return 2

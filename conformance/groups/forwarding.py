@@ -1,0 +1,627 @@
+"""Two-sided checks: what a gateway forwards to the provider behind it, seen by a recording upstream.
+
+`pixelpact check --base-url GATEWAY --upstream-port PORT` runs the stub gateway as the provider behind the gateway
+(`recording_upstream`, started by the engine for the whole run) and points nothing itself: the gateway's OpenAI
+provider must use http://127.0.0.1:PORT/v1 and its Azure provider the endpoint http://127.0.0.1:PORT
+(`provider_settings` prints this). The stub records every request it serves; this group sends requests through the
+gateway and reads the recording to judge what arrived:
+
+- prompt, n, size, response_format and user arrive as the client sent them;
+- a variation's image[] of several files arrives as exactly the first file; an edit's files and mask all arrive;
+- invalid input gets a 4xx, and the report says whether the gateway or the provider rejected it;
+- with the provider failing the primary model (the upstream fails FAILING_MODEL on purpose), a request with
+  fallbacks is answered by the fallback after the provider saw the primary attempt(s);
+- the provider sees the gateway's own credentials, never the client's key.
+
+Requests are matched to upstream records by a fresh marker in the prompt and user and by the sha256 of image
+files made for one probe only, so custom headers (which gateways drop) are not needed and concurrent probes do
+not mix up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from conformance.context import RunContext, Upstream, auth_headers, secret_forms
+from conformance.contract import OperationContract
+from conformance.groups import register
+from conformance.groups._judge import guarded, observe, skip
+from conformance.http import Reply
+from conformance.images import mask_png, png
+from conformance.model import Observation
+from conformance.requirements import FORWARDING
+
+#: The model the recording upstream always fails (with a 503 provider error), so fallbacks can be exercised. A
+#: gateway must route it to the upstream like any other model of the provider (e.g. a LiteLLM model_list entry).
+FAILING_MODEL = "pixelpact-failing"
+#: The fields whose forwarding is checked, with their requirement ids.
+FORWARDED_FIELDS: tuple[tuple[str, str], ...] = (
+    ("prompt", "forwarded-prompt"),
+    ("n", "forwarded-n"),
+    ("size", "forwarded-size"),
+    ("response_format", "forwarded-response-format"),
+    ("user", "forwarded-user"),
+)
+#: Headers that carry credentials to a provider (the stub's recording redacts exactly these).
+CREDENTIAL_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key", "x-bf-vk", "proxy-authorization")
+#: How long to wait for a record that has not arrived yet when the gateway has already answered.
+RECORD_GRACE_SECONDS = 1.0
+UPSTREAM_UNREACHED = "nothing reached the recording upstream"
+
+
+# --- the upstream -------------------------------------------------------------------------------------------------
+
+
+def upstream_url(upstream: Upstream) -> str:
+    """The URL this process reaches the upstream at (a wildcard bind address is reached on loopback)."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(upstream.host, upstream.host)
+    return f"http://[{host}]:{upstream.port}" if ":" in host else f"http://{host}:{upstream.port}"
+
+
+def provider_settings(upstream: Upstream) -> str:
+    """How to point a gateway's providers at the recording upstream: a few lines for the terminal."""
+    url = upstream_url(upstream)
+    return "\n".join(
+        (
+            f"recording upstream on {url} (for the two-sided checks); point the gateway under test at it:",
+            f"  OpenAI provider: base URL {url}/v1",
+            f"  Azure OpenAI provider: endpoint {url} (deployments under /openai/deployments/...)",
+            f"  any provider API key will do; model {FAILING_MODEL!r} always fails there (503): the fallback checks",
+            f"  what it received: GET {url}/_pixelpact/requests",
+        )
+    )
+
+
+class ProviderLayouts:
+    """ASGI wrapper: serves the providers' own URL layouts on the stub's routes.
+
+    A gateway calls Azure OpenAI at {endpoint}/openai/deployments/{id}/images/..., while the stub (following the
+    spec) serves Azure deployments under Bifrost's /openai/openai/deployments/... mount; the OpenAI layout /v1/...
+    needs no mapping. The path the gateway really used is kept in an `x-pixelpact-original-path` header, which the
+    recording shows.
+    """
+
+    AZURE = "/openai/deployments/"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.AZURE):
+            original = scope["path"]
+            path = "/openai" + original
+            headers = [*scope["headers"], (b"x-pixelpact-original-path", original.encode("latin-1", "replace"))]
+            scope = {**scope, "path": path, "raw_path": path.encode("latin-1", "replace"), "headers": headers}
+        await self.app(scope, receive, send)
+
+
+@contextmanager
+def recording_upstream(upstream: Upstream) -> Iterator[str]:
+    """Run the stub gateway as the recording provider on upstream.host:port for the block; yields its URL.
+
+    Raises OSError when the address cannot be used (port taken), RuntimeError when the server does not start.
+    """
+    from generator.runtime.config import StubConfig
+    from generator.runtime.serve import default_app, stub_server
+
+    config = StubConfig(fail_models=frozenset({FAILING_MODEL}))
+    app = ProviderLayouts(default_app(config))
+    with stub_server(config, host=upstream.host, port=upstream.port, app=app):
+        yield upstream_url(upstream)
+
+
+class Recording:
+    """Reads the upstream's recording (GET /_pixelpact/requests) and finds the records of one probe."""
+
+    def __init__(self, upstream: Upstream, timeout: float = 10.0) -> None:
+        self.url = upstream_url(upstream) + "/_pixelpact/requests"
+        self.timeout = timeout
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every request the upstream still holds, oldest first; raises UpstreamError when it cannot be read."""
+        try:
+            response = httpx.get(self.url, timeout=self.timeout)
+            response.raise_for_status()
+            entries = response.json()["requests"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise UpstreamError(f"cannot read the upstream's recording at {self.url}: {exc}") from None
+        return sorted((entry for entry in entries if isinstance(entry, dict)), key=lambda e: int(e.get("seq") or 0))
+
+    def matching(self, probe: Probe, *, expect: bool) -> list[dict[str, Any]]:
+        """The records of `probe`; when `expect`, waits briefly for a record the gateway may still be sending."""
+        deadline = time.monotonic() + (RECORD_GRACE_SECONDS if expect else 0.0)
+        while True:
+            found = [record for record in self.records() if probe.matches(record)]
+            if found or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.1)
+
+
+class UpstreamError(Exception):
+    """The recording upstream could not be read; the probe's requirements fail with this message."""
+
+
+# --- probes -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request sent through the gateway, with the marks that identify its records at the upstream."""
+
+    label: str
+    body: dict[str, Any]
+    marker: str
+    file_hashes: frozenset[str]
+
+    def matches(self, record: Mapping[str, Any]) -> bool:
+        values = _record_values(record)
+        for name in ("prompt", "user"):
+            value = values.get(name)
+            if isinstance(value, str) and self.marker in value:
+                return True
+        return any(file.get("sha256") in self.file_hashes for file in _record_files(record))
+
+
+def new_probe(
+    ctx: RunContext,
+    operation: OperationContract,
+    label: str,
+    *,
+    files: int = 1,
+    mask: bytes | None = None,
+    **fields: Any,
+) -> Probe:
+    """A valid body with `fields`, a fresh marker in prompt and user, and `files` images made for this probe only.
+
+    One file goes in `image` where the operation has it, several in `image[]`.
+    """
+    marker = f"ppx-{uuid.uuid4().hex[:16]}"
+    images = [_unique_png(marker, index) for index in range(files)]
+    body = ctx.valid_body(operation, **fields)
+    if operation.files:
+        for name in operation.files:
+            body.pop(name, None)
+        if "image[]" in operation.file_list_fields and (files > 1 or "image" not in operation.file_fields):
+            body["image[]"] = images
+        elif "image" in operation.file_fields:
+            body["image"] = images[0]
+        if mask is not None and "mask" in operation.file_fields:
+            body["mask"] = mask
+    if "prompt" in operation.properties:
+        body["prompt"] = f"a red square on a white table [{marker}]"
+    if "user" in operation.properties:
+        body["user"] = marker
+    return Probe(label, body, marker, frozenset(_sha256(image) for image in images))
+
+
+def _unique_png(marker: str, index: int) -> bytes:
+    digest = hashlib.sha256(f"{marker}:{index}".encode()).digest()
+    return png(8 + index, 8, (digest[0], digest[1], digest[2]))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Outcome:
+    """A probe's reply and the upstream records that belong to it."""
+
+    probe: Probe
+    reply: Reply
+    records: list[dict[str, Any]]
+
+    @property
+    def client_status(self) -> str:
+        if self.reply.status is None:
+            return f"no response ({self.reply.error})"
+        return str(self.reply.status)
+
+
+# --- the group ----------------------------------------------------------------------------------------------------
+
+
+class ForwardingGroup:
+    """Checks the gateway's provider side through the recording upstream (skipped without --upstream)."""
+
+    name = "forwarding"
+    requirements = FORWARDING
+
+    def run(self, ctx: RunContext) -> Iterator[Observation]:
+        upstream = ctx.upstream
+        if upstream is None:
+            for operation in ctx.operations:
+                for requirement in applicable(operation):
+                    yield skip(
+                        requirement,
+                        operation,
+                        "no --upstream-port: the two-sided checks need the recording upstream behind the gateway",
+                    )
+            return
+        recording = Recording(upstream)
+        checks: list[Callable[[], list[Observation]]] = []
+        for operation in ctx.operations:
+            checks.extend(checks_for(ctx, recording, operation))
+        for observations in ctx.map(lambda check: check(), checks):
+            yield from observations
+
+
+def applicable(operation: OperationContract) -> list[str]:
+    """The forwarding requirements that apply to an operation, given its request schema."""
+    ids = [requirement_id for name, requirement_id in FORWARDED_FIELDS if name in operation.properties]
+    if operation.kind == "variations" and "image[]" in operation.file_list_fields:
+        ids.append("variation-first-file-forwarded")
+    if operation.kind == "edits" and operation.files:
+        ids.append("edit-files-forwarded")
+    if _has_range_or_enum(operation):
+        ids.append("rejection-source-reported")
+    if "fallbacks" in operation.properties:
+        ids.append("fallback-after-primary-failure")
+    ids.append("gateway-credentials-upstream")
+    return ids
+
+
+def checks_for(
+    ctx: RunContext, recording: Recording, operation: OperationContract
+) -> list[Callable[[], list[Observation]]]:
+    wanted = set(applicable(operation))
+    checks: list[Callable[[], list[Observation]]] = [lambda: check_fields(ctx, recording, operation, wanted)]
+    if "variation-first-file-forwarded" in wanted:
+        checks.append(lambda: check_variation_files(ctx, recording, operation))
+    if "edit-files-forwarded" in wanted:
+        checks.append(lambda: check_edit_files(ctx, recording, operation))
+    if "rejection-source-reported" in wanted:
+        checks.append(lambda: check_rejections(ctx, recording, operation))
+    if "fallback-after-primary-failure" in wanted:
+        checks.append(lambda: check_fallback(ctx, recording, operation))
+    return checks
+
+
+def send(ctx: RunContext, recording: Recording, operation: OperationContract, probe: Probe) -> Outcome:
+    """Send a probe with the client's credentials (a marker key of our own when the gateway is open)."""
+    request = ctx.request(operation, probe.body)
+    if not ctx.target.api_key:
+        # An open gateway ignores this key; a gateway that forwards the client's Authorization is caught by it.
+        request = replace(request, headers={**request.headers, **auth_headers(ctx.target.auth, client_key(probe))})
+    reply = ctx.sender.send(request)
+    accepted = reply.status is not None and reply.status < 300
+    return Outcome(probe, reply, recording.matching(probe, expect=accepted))
+
+
+def client_key(probe: Probe) -> str:
+    return f"sk-pixelpact-client-{probe.marker}"
+
+
+# --- prompt, n, size, response_format, user (and the credentials on the same request) -------------------------------
+
+
+def check_fields(
+    ctx: RunContext, recording: Recording, operation: OperationContract, wanted: set[str]
+) -> list[Observation]:
+    fields = {name: requirement_id for name, requirement_id in FORWARDED_FIELDS if requirement_id in wanted}
+    ids = (*fields.values(), "gateway-credentials-upstream")
+
+    def probe() -> list[Observation]:
+        values = _distinctive_values(ctx, operation)
+        outcome = send(ctx, recording, operation, new_probe(ctx, operation, "params", **values))
+        sent = {name: outcome.probe.body[name] for name in fields if name in outcome.probe.body}
+        observations = []
+        for name, requirement_id in fields.items():
+            problem = _unreached(outcome) or _field_problem(name, sent.get(name), outcome.records)
+            observations.append(observe(requirement_id, operation, problem, outcome.reply))
+        observations.append(_credentials(ctx, operation, outcome))
+        return observations
+
+    return _guard(ids, operation, probe)
+
+
+def _distinctive_values(ctx: RunContext, operation: OperationContract) -> dict[str, Any]:
+    """Valid values that differ from the defaults, so a gateway that drops a field is seen dropping it."""
+    rng = ctx.random("forwarding", operation.operation_id)
+    values: dict[str, Any] = {}
+    bounds = operation.integer_range("n")
+    if bounds is not None:
+        low, high = bounds[0] or 1, bounds[1] or 10
+        default = operation.default("n")
+        values["n"] = next(value for value in (2, low, high) if low <= value <= high and value != default)
+    for name in ("size", "response_format"):
+        choices = [value for value in operation.enum(name) or () if value not in {"auto", operation.default(name)}]
+        if choices:
+            values[name] = rng.choice(sorted(map(str, choices)))
+    return values
+
+
+def _unreached(outcome: Outcome) -> str | None:
+    if outcome.records:
+        return None
+    return f"{UPSTREAM_UNREACHED} (the gateway answered {outcome.client_status}), so it forwarded nothing to judge"
+
+
+def _field_problem(name: str, sent: Any, records: Sequence[Mapping[str, Any]]) -> str | None:
+    for record in records:
+        values = _record_values(record)
+        if name not in values:
+            return f"{name} did not reach the upstream (the client sent {sent!r}; the gateway dropped it)"
+        received = values[name]
+        if not _same(sent, received, multipart=record.get("parts") is not None):
+            return f"{name}: the client sent {sent!r}, the upstream received {received!r}"
+    return None
+
+
+def _same(sent: Any, received: Any, *, multipart: bool) -> bool:
+    """Equal as the wire format allows: multipart carries only text, JSON keeps types (2 is not "2")."""
+    if multipart:
+        return _text(sent) == _text(received)
+    return type(sent) is type(received) and bool(sent == received)
+
+
+def _text(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _credentials(ctx: RunContext, operation: OperationContract, outcome: Outcome) -> Observation:
+    requirement_id = "gateway-credentials-upstream"
+    problem = _unreached(outcome)
+    if problem is None:
+        key = ctx.target.api_key or client_key(outcome.probe)
+        leaked = {_redacted(form) for form in secret_forms(key)}
+        for record in outcome.records:
+            headers = record.get("headers") or {}
+            sent = {name: str(headers[name]) for name in CREDENTIAL_HEADERS if name in headers}
+            if not sent:
+                problem = (
+                    "no credential reached the upstream (no Authorization or api-key header): expected the gateway's"
+                )
+                problem += " own key"
+            elif any(mark in value for value in sent.values() for mark in leaked):
+                names = ", ".join(sorted(sent))
+                problem = f"the client's key reached the upstream (in {names}) instead of the gateway's own credentials"
+            if problem:
+                break
+    return observe(requirement_id, operation, problem, outcome.reply)
+
+
+def _redacted(secret: str) -> str:
+    """How the stub's recording shows a secret: its length and sha256 prefix (generator.runtime.recording)."""
+    from generator.runtime.recording import redact_secret
+
+    return redact_secret(secret)
+
+
+# --- files ----------------------------------------------------------------------------------------------------------
+
+
+def check_variation_files(ctx: RunContext, recording: Recording, operation: OperationContract) -> list[Observation]:
+    requirement_id = "variation-first-file-forwarded"
+
+    def probe() -> list[Observation]:
+        outcome = send(ctx, recording, operation, new_probe(ctx, operation, "image[] x3", files=3))
+        images = outcome.probe.body["image[]"]
+        first = _sha256(images[0])
+        problem = _unreached(outcome)
+        for record in outcome.records if problem is None else []:
+            files = [f for f in _record_files(record) if f.get("name") in {"image", "image[]"}]
+            hashes = [f.get("sha256") for f in files]
+            if hashes != [first]:
+                problem = (
+                    f"sent image[] x3 (first sha256 {first[:12]}); the upstream received "
+                    f"{_describe_files(files, images)}, expected exactly the first file"
+                )
+                break
+        return [observe(requirement_id, operation, problem, outcome.reply)]
+
+    return _guard((requirement_id,), operation, probe)
+
+
+def check_edit_files(ctx: RunContext, recording: Recording, operation: OperationContract) -> list[Observation]:
+    requirement_id = "edit-files-forwarded"
+
+    def probe() -> list[Observation]:
+        mask = mask_png() if "mask" in operation.file_fields else None
+        files = 3 if "image[]" in operation.file_list_fields else 1
+        probe_ = new_probe(ctx, operation, f"{files} images + mask", files=files, mask=mask)
+        outcome = send(ctx, recording, operation, probe_)
+        images = outcome.probe.body.get("image[]") or [outcome.probe.body["image"]]
+        problem = _unreached(outcome)
+        for record in outcome.records if problem is None else []:
+            received = _record_files(record)
+            got_images = [f.get("sha256") for f in received if f.get("name") in {"image", "image[]"}]
+            if got_images != [_sha256(image) for image in images]:
+                problem = (
+                    f"sent {len(images)} image file(s); the upstream received "
+                    f"{_describe_files([f for f in received if f.get('name') != 'mask'], images)}"
+                )
+            elif mask is not None and [f.get("sha256") for f in received if f.get("name") == "mask"] != [_sha256(mask)]:
+                problem = "the mask did not reach the upstream unchanged"
+            if problem:
+                break
+        return [observe(requirement_id, operation, problem, outcome.reply)]
+
+    return _guard((requirement_id,), operation, probe)
+
+
+def _describe_files(files: Sequence[Mapping[str, Any]], sent: Sequence[bytes]) -> str:
+    if not files:
+        return "no image file"
+    order = {_sha256(image): index + 1 for index, image in enumerate(sent)}
+    names = [
+        f"{f.get('name')}=" + (f"file {order[f['sha256']]}" if f.get("sha256") in order else "an unknown file")
+        for f in files
+    ]
+    return ", ".join(names)
+
+
+# --- invalid input: who rejects it -----------------------------------------------------------------------------------
+
+
+def check_rejections(ctx: RunContext, recording: Recording, operation: OperationContract) -> list[Observation]:
+    requirement_id = "rejection-source-reported"
+
+    def probe() -> list[Observation]:
+        # One observation for all the invalid values, so the report's one line per operation names every source.
+        judged = []
+        for label, fields in _invalid_values(operation):
+            outcome = send(ctx, recording, operation, new_probe(ctx, operation, label, **fields))
+            judged.append(_judge_rejection(label, outcome))
+        if not judged:
+            return []
+        failed = [(message, outcome) for ok, message, outcome in judged if not ok]
+        if failed:
+            message = "; ".join(message for message, _ in failed)
+            return [observe(requirement_id, operation, message, failed[0][1].reply)]
+        message = "; ".join(message for _, message, _ in judged)
+        return [_passed(requirement_id, operation, message, judged[0][2].reply)]
+
+    return _guard((requirement_id,), operation, probe)
+
+
+def _invalid_values(operation: OperationContract) -> list[tuple[str, dict[str, Any]]]:
+    """n just above the spec's maximum and a size outside its enum: invalid only by value."""
+    values: list[tuple[str, dict[str, Any]]] = []
+    bounds = operation.integer_range("n")
+    if bounds is not None and bounds[1] is not None:
+        values.append((f"n={bounds[1] + 1}", {"n": bounds[1] + 1}))
+    sizes = operation.enum("size")
+    if sizes:
+        unknown = next(size for size in ("1000x1000", "123x457", "99999x1") if size not in sizes)
+        values.append((f"size={unknown}", {"size": unknown}))
+    return values
+
+
+def _has_range_or_enum(operation: OperationContract) -> bool:
+    bounds = operation.integer_range("n")
+    return bool((bounds is not None and bounds[1] is not None) or operation.enum("size"))
+
+
+def _judge_rejection(label: str, outcome: Outcome) -> tuple[bool, str, Outcome]:
+    """(passed, what happened, outcome) for one invalid value: who rejected it, or how it got through."""
+    status = outcome.reply.status
+    upstream = [record.get("status") for record in outcome.records]
+    rejected_upstream = [code for code in upstream if isinstance(code, int) and 400 <= code < 500]
+    if status is not None and 400 <= status < 500:
+        if not outcome.records:
+            return True, f"{label}: rejected by the gateway ({status}), nothing forwarded", outcome
+        source = f"the provider ({rejected_upstream[-1]})" if rejected_upstream else "the gateway after forwarding"
+        return True, f"{label}: forwarded, rejected by {source}, the gateway answering {status}", outcome
+    if rejected_upstream:
+        problem = (
+            f"{label}: the provider rejected it with {rejected_upstream[-1]}, but the gateway answered "
+            f"{outcome.client_status} instead of passing the 4xx on"
+        )
+    elif outcome.records:
+        received = _record_values(outcome.records[-1])
+        name = label.split("=", 1)[0]
+        problem = (
+            f"{label}: expected a 4xx, got {outcome.client_status}; the provider received {name}="
+            f"{received.get(name)!r} and answered {upstream[-1]}"
+        )
+    else:
+        problem = f"{label}: expected a 4xx, got {outcome.client_status}, and nothing reached the provider"
+    return False, problem, outcome
+
+
+def _passed(requirement_id: str, operation: OperationContract, message: str, reply: Reply) -> Observation:
+    """A passing observation that still says what happened (here: who rejected the input)."""
+    return replace(observe(requirement_id, operation, None, reply), message=message)
+
+
+# --- fallbacks ----------------------------------------------------------------------------------------------------
+
+
+def failing_model(ctx: RunContext) -> str:
+    """FAILING_MODEL under the provider of the run's model: openai/dall-e-3 -> openai/pixelpact-failing."""
+    provider, sep, _ = ctx.model.rpartition("/")
+    return f"{provider}{sep}{FAILING_MODEL}"
+
+
+def check_fallback(ctx: RunContext, recording: Recording, operation: OperationContract) -> list[Observation]:
+    requirement_id = "fallback-after-primary-failure"
+    if "model" not in operation.required:
+        # Azure deployment routes name the model in the path; the body's model and fallbacks are advisory there.
+        return [skip(requirement_id, operation, "the deployment in the path names the model on this route")]
+
+    def probe() -> list[Observation]:
+        primary, fallback = failing_model(ctx), ctx.model
+        outcome = send(
+            ctx, recording, operation, new_probe(ctx, operation, "fallbacks", model=primary, fallbacks=[fallback])
+        )
+        return [observe(requirement_id, operation, _fallback_problem(outcome, primary, fallback), outcome.reply)]
+
+    return _guard((requirement_id,), operation, probe)
+
+
+def _fallback_problem(outcome: Outcome, primary: str, fallback: str) -> str | None:
+    models = [_bare(_record_model(record)) for record in outcome.records]
+    attempts = " -> ".join(
+        f"{model} ({record.get('status')})" for model, record in zip(models, outcome.records, strict=True)
+    )
+    seen = f"the upstream saw: {attempts or 'nothing'}"
+    status = outcome.reply.status
+    if status is None or not 200 <= status < 300:
+        sent = f"model {primary!r} failing at the provider, fallbacks [{fallback!r}]"
+        return f"{sent}: the gateway answered {outcome.client_status}; {seen}"
+    if _bare(primary) not in models:
+        forwarded = any("fallbacks" in _record_values(record) for record in outcome.records)
+        hint = " (it passed `fallbacks` on to the provider instead of trying them)" if forwarded else ""
+        return f"the primary model {primary!r} was never tried at the provider{hint}; {seen}"
+    if _bare(fallback) not in models:
+        return f"answered 200, but the fallback {fallback!r} never reached the provider; {seen}"
+    first_fallback = models.index(_bare(fallback))
+    if _bare(primary) in models[first_fallback:]:
+        return f"the attempts are out of order (primary after the fallback); {seen}"
+    return None
+
+
+def _record_model(record: Mapping[str, Any]) -> str:
+    model = record.get("model_requested") or _record_values(record).get("model")
+    return str(model) if model is not None else ""
+
+
+def _bare(model: str) -> str:
+    """The model without its provider prefix: gateways strip `openai/` before calling the provider."""
+    return model.rsplit("/", 1)[-1]
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+
+
+def _record_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's body fields: the JSON object, or the multipart text parts (first value of each name)."""
+    body = record.get("json")
+    if isinstance(body, dict):
+        return dict(body)
+    values: dict[str, Any] = {}
+    for part in record.get("parts") or ():
+        if isinstance(part, dict) and "value" in part:
+            values.setdefault(str(part.get("name")), part["value"])
+    return values
+
+
+def _record_files(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [part for part in record.get("parts") or () if isinstance(part, dict) and "sha256" in part]
+
+
+def _guard(
+    ids: Sequence[str], operation: OperationContract, probe: Callable[[], list[Observation]]
+) -> list[Observation]:
+    """Budget-guarded; an unreadable recording fails the probe's requirements with the reason."""
+
+    def reading() -> list[Observation]:
+        try:
+            return probe()
+        except UpstreamError as exc:
+            return [observe(requirement_id, operation, str(exc), None) for requirement_id in ids]
+
+    return guarded(tuple(ids), operation, reading)
+
+
+GROUP = register(ForwardingGroup())

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the pinned LiteLLM proxy into its own virtual environment under .cache/ (ignored by git).
+#
+# LiteLLM drags in ~120 packages (about 740 MB); keeping it out of the main .venv keeps pixelpact's own dependency set
+# small and lets the two pin different versions of shared packages. A stamp file records what was installed, so a
+# second run on the same machine returns at once; delete .cache/litellm-venv to force a fresh install.
+#
+# Usage: tests/litellm/install.sh            (prints the venv's python on success)
+# Env:   PIXELPACT_LITELLM_VENV  where to install (default: <repo>/.cache/litellm-venv)
+#        PYTHON                  the interpreter to build the venv from (default: python3)
+set -euo pipefail
+
+# prisma: the proxy runs with a master key (1.106 refuses to start without one), and its auth error handler imports
+# prisma; without it every rejected credential becomes a bare text/plain 500 instead of LiteLLM's real 401.
+PIN="litellm[proxy]==1.106.2 prisma==0.15.0"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+VENV="${PIXELPACT_LITELLM_VENV:-$ROOT/.cache/litellm-venv}"
+STAMP="$VENV/.pixelpact-installed"
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$PIN" ] && [ -x "$VENV/bin/litellm" ]; then
+  echo "$VENV/bin/python"
+  exit 0
+fi
+
+# A half-finished earlier attempt (interrupted, registry down) leaves a venv without the stamp: start clean.
+rm -rf "$VENV"
+mkdir -p "$(dirname "$VENV")"
+"${PYTHON:-python3}" -m venv "$VENV" >&2
+# Quiet, no version check: the only network this needs is the package index itself.
+# shellcheck disable=SC2086  # PIN is a list of requirement specifiers
+"$VENV/bin/pip" install -q --disable-pip-version-check $PIN >&2
+printf '%s' "$PIN" > "$STAMP"
+echo "$VENV/bin/python"

@@ -1,0 +1,164 @@
+"""Install, start and stop a real LiteLLM proxy in front of pixelpact's recording upstream.
+
+LiteLLM lives in its own virtual environment (.cache/litellm-venv, made by install.sh) and runs as a child process
+bound to 127.0.0.1. Its environment is scrubbed of every provider credential and base URL: with OPENAI_API_KEY set,
+LiteLLM forwards unmatched /openai/... paths to the public OpenAI API, and the run must never leave the machine.
+
+    with litellm_proxy(upstream_port=41000) as proxy:
+        httpx.post(f"{proxy.url}/v1/images/generations", headers=proxy.headers, json={...})
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CONFIG = HERE / "litellm-config.yaml"
+INSTALL = HERE / "install.sh"
+#: Where install.sh puts the venv; the same default as the script's.
+VENV = Path(os.environ.get("PIXELPACT_LITELLM_VENV", ROOT / ".cache" / "litellm-venv"))
+START_TIMEOUT = 90.0
+
+#: Variables that would send LiteLLM (or the OpenAI client inside it) anywhere but the recording upstream, or make
+#: it look for a database. They are removed from the proxy's environment whatever the caller's shell holds.
+SCRUBBED = (
+    "OPENAI_API_KEY",
+    "OPENAI_API_BASE",
+    "OPENAI_BASE_URL",
+    "OPENAI_ORGANIZATION",
+    "AZURE_API_KEY",
+    "AZURE_API_BASE",
+    "AZURE_API_VERSION",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_AD_TOKEN",
+    "DATABASE_URL",
+    "REDIS_HOST",
+    "REDIS_URL",
+    "LITELLM_MASTER_KEY",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+)
+
+
+class InstallError(RuntimeError):
+    """LiteLLM could not be installed (no package index, no network): the tier is skipped with this reason."""
+
+
+def install(timeout: float = 600.0) -> Path:
+    """Run install.sh (a no-op when the pinned version is already there); the path of the venv's `litellm`."""
+    try:
+        done = subprocess.run(
+            ["bash", str(INSTALL)], capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InstallError(f"tests/litellm/install.sh did not finish: {exc}") from None
+    if done.returncode != 0:
+        tail = " | ".join(line for line in done.stderr.strip().splitlines()[-3:] if line)
+        raise InstallError(f"tests/litellm/install.sh failed ({done.returncode}): {tail or 'no output'}")
+    return VENV / "bin" / "litellm"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A running LiteLLM proxy: its base URL and the master key clients authenticate with."""
+
+    url: str
+    master_key: str
+    pid: int
+    log: Path
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.master_key}"}
+
+
+def proxy_environment(upstream_port: int, master_key: str) -> dict[str, str]:
+    """The proxy's environment: the caller's minus SCRUBBED, plus the upstream's address and offline settings."""
+    env = {name: value for name, value in os.environ.items() if name not in SCRUBBED}
+    upstream = f"http://127.0.0.1:{upstream_port}"
+    env.update(
+        PIXELPACT_UPSTREAM_OPENAI_BASE=f"{upstream}/v1",
+        PIXELPACT_UPSTREAM_AZURE_BASE=upstream,
+        LITELLM_MASTER_KEY=master_key,
+        # Importing litellm otherwise fetches its model price map from GitHub (and retries for seconds offline).
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
+        LITELLM_TELEMETRY="False",
+        NO_PROXY="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@contextmanager
+def litellm_proxy(upstream_port: int, log: Path, port: int | None = None) -> Iterator[Proxy]:
+    """Start the installed LiteLLM proxy on 127.0.0.1 with the committed config; stop it (by PID) on exit."""
+    executable = VENV / "bin" / "litellm"
+    if not executable.exists():
+        raise InstallError(f"{executable} is missing: run tests/litellm/install.sh")
+    port = port or free_port()
+    master_key = "sk-pixelpact-" + secrets.token_hex(16)
+    command = [str(executable), "--config", str(CONFIG), "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=proxy_environment(upstream_port, master_key),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    proxy = Proxy(f"http://127.0.0.1:{port}", master_key, process.pid, log)
+    try:
+        _wait_ready(proxy, process)
+        yield proxy
+    finally:
+        _stop(process)
+
+
+def _wait_ready(proxy: Proxy, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"LiteLLM exited with {process.returncode} while starting; see {proxy.log}")
+        try:
+            if httpx.get(f"{proxy.url}/health/liveliness", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"LiteLLM did not answer /health/liveliness within {START_TIMEOUT:.0f} s; see {proxy.log}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the proxy by PID, SIGKILL it if it lingers."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
