@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-
-from starlette.datastructures import Headers
+from collections.abc import Mapping
 
 from generator.runtime.errors import GatewayError
 
 
-def _candidates(headers: Headers, family: str) -> list[str]:
+def _candidates(headers: Mapping[str, str], family: str) -> list[str]:
     """Every secret the request offers, in the places the spec's securitySchemes name."""
     found: list[str] = []
     authorization = headers.get("authorization", "")
@@ -35,8 +34,11 @@ def _candidates(headers: Headers, family: str) -> list[str]:
     return found
 
 
-def check_credentials(headers: Headers, api_keys: tuple[str, ...], family: str) -> None:
-    """Raise a 401 GatewayError unless `api_keys` is empty or the request carries one of them."""
+def check_credentials(headers: Mapping[str, str], api_keys: tuple[str, ...], family: str) -> None:
+    """Raise a 401 GatewayError unless `api_keys` is empty or the request carries one of them.
+
+    `headers` maps lower-case header names to values.
+    """
     if not api_keys:
         return
     offered = _candidates(headers, family)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+import orjson
+from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect
 
 from generator.runtime.errors import GatewayError
@@ -29,10 +28,9 @@ MAX_BOUNDARY = 70
 MAX_NAME = 256
 #: Characters no form field name of the spec contains and that break naive multipart parsers (Prism dies on `a;b`).
 FORBIDDEN_NAME_CHARS = frozenset(';"\\')
-
-# python-multipart logs a warning for every malformed body; the client already gets a 400 saying what was wrong, and a
-# fuzzer sending thousands of them would otherwise flood the server's stderr.
-logging.getLogger("python_multipart.multipart").setLevel(logging.ERROR)
+#: Limits on the headers of one part; a form part has two or three short ones.
+MAX_PART_HEADERS = 16
+MAX_HEADER_LINE = 8192
 
 
 @dataclass
@@ -41,17 +39,6 @@ class Part:
 
     name: str
     data: bytes
-    filename: str | None = None
-    content_type: str | None = None
-
-
-@dataclass
-class _PartBuilder:
-    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    field_name: bytearray = field(default_factory=bytearray)
-    field_value: bytearray = field(default_factory=bytearray)
-    chunks: list[bytes] = field(default_factory=list)
-    name: str = ""
     filename: str | None = None
     content_type: str | None = None
 
@@ -107,16 +94,11 @@ def parse_json(raw: bytes, content_type: str) -> dict[str, Any]:
         raise GatewayError(400, f"the body must be application/json, not {shown}", None, code="unsupported_media_type")
     if not raw.strip():
         raise GatewayError(400, "the body is empty; a JSON object is required", None)
-
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not valid JSON")
-
     try:
-        value = json.loads(raw, parse_constant=no_constants)
-    except (ValueError, RecursionError) as exc:
-        # ValueError covers JSONDecodeError, bad UTF-8 and integers beyond Python's digit limit.
-        reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
-        raise GatewayError(400, f"the body is not valid JSON: {reason[:200]}", None, code="invalid_json") from None
+        # orjson: strict RFC 8259 (UTF-8 only, no NaN), a nesting limit instead of a RecursionError, and fast.
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise GatewayError(400, f"the body is not valid JSON: {str(exc)[:200]}", None, code="invalid_json") from None
     if not isinstance(value, dict):
         raise GatewayError(400, f"the body must be a JSON object, not a JSON {type(value).__name__}", None)
     return value
@@ -133,14 +115,53 @@ def _check_name(raw_name: bytes | None, index: int) -> str:
         raise GatewayError(400, f"multipart part {index} has an empty name", None)
     if len(name) > MAX_NAME:
         raise GatewayError(400, f"multipart part {index} has a name longer than {MAX_NAME} characters", None)
-    if any(ord(c) < 32 or ord(c) == 127 for c in name) or FORBIDDEN_NAME_CHARS.intersection(name):
+    if not name.isprintable() or FORBIDDEN_NAME_CHARS.intersection(name):
         # repr() shows the control characters instead of sending them back raw.
         raise GatewayError(400, f"multipart part {index} has a malformed name {name[:60]!r}", None)
     return name
 
 
+def _malformed(why: str) -> GatewayError:
+    return GatewayError(400, f"the multipart body is malformed: {why}", None)
+
+
+def _parse_part(segment: bytes, index: int) -> Part:
+    """One part: the bytes between two delimiters, i.e. headers, an empty line, then the data."""
+    head, sep, data = segment.partition(b"\r\n\r\n")
+    if not sep:
+        raise _malformed(f"part {index} has no empty line after its headers")
+    lines = head.split(b"\r\n") if head else []
+    if len(lines) > MAX_PART_HEADERS:
+        raise _malformed(f"part {index} has more than {MAX_PART_HEADERS} headers")
+    disposition: bytes | None = None
+    content_type: str | None = None
+    for line in lines:
+        if len(line) > MAX_HEADER_LINE:
+            raise _malformed(f"part {index} has a header line longer than {MAX_HEADER_LINE} bytes")
+        hname, colon, value = line.partition(b":")
+        if not colon:
+            raise _malformed(f"part {index} has a header line without a colon")
+        hname = hname.strip().lower()
+        if hname == b"content-disposition":
+            disposition = value.strip()
+        elif hname == b"content-type":
+            content_type = value.strip().decode("latin-1")
+    if disposition is None:
+        raise GatewayError(400, f"multipart part {index} has no Content-Disposition header", None)
+    kind, options = parse_options_header(disposition)
+    if kind.lower() != b"form-data":
+        raise GatewayError(400, f"multipart part {index} is not form-data", None)
+    name = _check_name(options.get(b"name"), index)
+    filename = options.get(b"filename")
+    return Part(name, data, filename.decode("utf-8", "replace") if filename is not None else None, content_type)
+
+
 def parse_multipart(raw: bytes, content_type: str, max_parts: int) -> list[Part]:
-    """The parts of a multipart/form-data body, in order; a 400 for anything a browser form would not send."""
+    """The parts of a multipart/form-data body, in order; a 400 for anything a browser form would not send.
+
+    The body is split at its delimiters with bytes.find (C speed) rather than fed through a byte-by-byte state machine;
+    a delimiter cannot occur inside a part (RFC 2046 5.1.1), so splitting is exact.
+    """
     mtype, params = media_type_of(content_type)
     if mtype != "multipart/form-data":
         shown = mtype or "none"
@@ -150,72 +171,34 @@ def parse_multipart(raw: bytes, content_type: str, max_parts: int) -> list[Part]
     boundary = params.get(b"boundary", b"")
     if not boundary or len(boundary) > MAX_BOUNDARY:
         raise GatewayError(400, "the multipart/form-data Content-Type has no usable boundary parameter", None)
-
+    delimiter = b"--" + boundary
+    # The first delimiter opens the body (a preamble before it is allowed and ignored); later ones follow a CRLF.
+    if raw.startswith(delimiter):
+        pos = len(delimiter)
+    else:
+        found = raw.find(b"\r\n" + delimiter)
+        if found < 0:
+            raise _malformed("the boundary given in Content-Type does not occur in the body")
+        pos = found + 2 + len(delimiter)
+    separator = b"\r\n" + delimiter
     parts: list[Part] = []
-    current = _PartBuilder()
-    ended = False
-
-    def on_part_begin() -> None:
-        nonlocal current
+    while True:
+        if raw.startswith(b"--", pos):
+            return parts  # the closing delimiter; an epilogue after it is ignored
+        # After a delimiter: optional transport padding, then CRLF.
+        eol = raw.find(b"\r\n", pos)
+        if eol < 0 or raw[pos:eol].strip(b" \t"):
+            if eol < 0 and not raw[pos:].strip(b" \t\r\n"):
+                break
+            raise _malformed(f"no line break after delimiter {len(parts)}")
         if len(parts) >= max_parts:
             raise GatewayError(400, f"the multipart body has more than {max_parts} parts", None, code="too_many_parts")
-        current = _PartBuilder()
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        current.field_name += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        current.field_value += data[start:end]
-
-    def on_header_end() -> None:
-        current.headers.append((bytes(current.field_name).strip().lower(), bytes(current.field_value).strip()))
-        current.field_name.clear()
-        current.field_value.clear()
-
-    def on_headers_finished() -> None:
-        index = len(parts)
-        disposition = next((v for k, v in current.headers if k == b"content-disposition"), None)
-        if disposition is None:
-            raise GatewayError(400, f"multipart part {index} has no Content-Disposition header", None)
-        kind, options = parse_options_header(disposition)
-        if kind.lower() != b"form-data":
-            raise GatewayError(400, f"multipart part {index} is not form-data", None)
-        current.name = _check_name(options.get(b"name"), index)
-        filename = options.get(b"filename")
-        current.filename = filename.decode("utf-8", "replace") if filename is not None else None
-        ctype = next((v for k, v in current.headers if k == b"content-type"), None)
-        current.content_type = ctype.decode("latin-1") if ctype is not None else None
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        current.chunks.append(data[start:end])
-
-    def on_part_end() -> None:
-        parts.append(Part(current.name, b"".join(current.chunks), current.filename, current.content_type))
-
-    def on_end() -> None:
-        nonlocal ended
-        ended = True
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-            "on_end": on_end,
-        },
-    )
-    try:
-        parser.write(raw)
-    except MultipartParseError as exc:
-        raise GatewayError(400, f"the multipart body is malformed: {str(exc)[:200]}", None) from None
-    if not ended:
-        raise GatewayError(400, "the multipart body ends before its closing boundary (truncated?)", None)
-    return parts
+        end = raw.find(separator, eol + 2)
+        if end < 0:
+            break
+        parts.append(_parse_part(raw[eol + 2 : end], len(parts)))
+        pos = end + len(separator)
+    raise GatewayError(400, "the multipart body ends before its closing boundary (truncated?)", None)
 
 
 def multipart_fields(parts: list[Part], file_fields: frozenset[str], list_fields: frozenset[str]) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+from urllib.parse import parse_qsl
 
+import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,7 +22,7 @@ from generator.runtime.config import StubConfig
 from generator.runtime.errors import GatewayError, from_validation_error
 from generator.runtime.fallbacks import choose
 from generator.runtime.operation import Operation
-from generator.runtime.recording import Recorder, record_json, record_parts
+from generator.runtime.recording import Recorder, header_dict, record_headers, record_json, record_parts
 
 __all__ = ["RESERVED_PREFIX", "ExceptionHandler", "GatewayError", "StubGateway"]
 
@@ -30,10 +32,12 @@ ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 RESERVED_PREFIX = "/_pixelpact/"
 #: The spec's path parameter that names the model on Azure deployment routes.
 DEPLOYMENT_PARAM = "deployment-id"
+#: Where a request's _Seen lives in its ASGI scope.
+SCOPE_KEY = "pixelpact.seen"
 
 
 def _plain(value: Any) -> Any:
-    """Enum members (datamodel-code-generator's enums) as their values, recursively."""
+    """Enum members (should a generated model use enums) as their values, recursively."""
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):
@@ -44,7 +48,25 @@ def _plain(value: Any) -> Any:
 
 
 def _json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status, headers, media_type="application/json")
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
+@dataclass
+class _Seen:
+    """What the gateway learned about one request, kept in its ASGI scope between read_body and respond."""
+
+    headers: dict[str, str]
+    entry: dict[str, Any]
+    started: float = field(default_factory=time.perf_counter)
+
+
+def _base_url(scope: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+    """The URL clients reached the stub at (Host header, as Starlette's request.base_url), with a trailing slash."""
+    host = headers.get("host")
+    if not host:
+        server = scope.get("server")
+        host = f"{server[0]}:{server[1]}" if server else "127.0.0.1"
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}/"
 
 
 class StubGateway:
@@ -65,14 +87,21 @@ class StubGateway:
 
     # -- the request path
 
-    def _entry(self, request: Request) -> dict[str, Any]:
-        """This request's recording entry, created on first use and kept on request.state."""
-        entry: dict[str, Any] | None = getattr(request.state, "pixelpact_entry", None)
-        if entry is None:
-            entry = self.recorder.start(request.method, request.url.path, dict(request.query_params), request.headers)
-            request.state.pixelpact_entry = entry
-            request.state.pixelpact_started = time.perf_counter()
-        return entry
+    def _seen(self, request: Request) -> _Seen:
+        """This request's headers and recording entry, made on first use and kept in the ASGI scope.
+
+        Built straight from the scope rather than through request.headers / request.url: those objects cost more than
+        the rest of a request's handling put together.
+        """
+        scope = request.scope
+        seen: _Seen | None = scope.get(SCOPE_KEY)
+        if seen is None:
+            headers = header_dict(scope["headers"])
+            qs: bytes = scope.get("query_string", b"")
+            query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
+            entry = self.recorder.start(scope["method"], scope["path"], query, record_headers(headers))
+            seen = scope[SCOPE_KEY] = _Seen(headers, entry)
+        return seen
 
     async def read_body(self, request: Request, operation: Operation) -> dict[str, Any]:
         """Check size and credentials, then parse the JSON or multipart body into a dict keyed by wire names.
@@ -81,14 +110,15 @@ class StubGateway:
         list fields; a JSON array text is accepted for a list field). Uploaded files must be images (PNG, JPEG or
         WebP; the mask a PNG). Raises GatewayError.
         """
-        entry = self._entry(request)
+        seen = self._seen(request)
+        entry = seen.entry
         entry["operation_id"] = operation.operation_id
         raw = await bodies.read_limited(
-            request.headers.get("content-length"), request.stream(), self.config.max_body_bytes
+            seen.headers.get("content-length"), request.stream(), self.config.max_body_bytes
         )
         entry["body_size"] = len(raw)
-        check_credentials(request.headers, self.config.api_keys, operation.family)
-        content_type = request.headers.get("content-type", "")
+        check_credentials(seen.headers, self.config.api_keys, operation.family)
+        content_type = seen.headers.get("content-type", "")
         if operation.media_type == "multipart/form-data":
             parts = bodies.parse_multipart(raw, content_type, self.config.max_parts)
             entry["parts"] = record_parts(parts, operation.file_fields)
@@ -109,8 +139,8 @@ class StubGateway:
         self, request: Request, operation: Operation, body: BaseModel, params: BaseModel | None
     ) -> Response:
         """Answer a valid request: images (or an SSE stream), recorded, with fallbacks applied."""
-        entry = self._entry(request)
-        started: float = request.state.pixelpact_started
+        seen = self._seen(request)
+        entry = seen.entry
         fields: dict[str, Any] = _plain(body.model_dump(by_alias=True, exclude_none=True))
         path_params: dict[str, Any] = _plain(params.model_dump(by_alias=True, exclude_none=True)) if params else {}
         # On Azure routes the deployment names the model (Bifrost: the deployment id overrides the body's model).
@@ -128,13 +158,14 @@ class StubGateway:
         headers = {"x-bifrost-fallback-index": str(choice.index)} if choice.index else {}
         self.recorder.add(entry, 200)
         if stream:
-            events = responses.stream_events(plan, started, int(fields.get("partial_images") or 0))
+            events = responses.stream_events(plan, seen.started, int(fields.get("partial_images") or 0))
             return StreamingResponse(
                 sse.event_stream(events, sse.wants_done(operation.family, operation.kind)),
                 media_type="text/event-stream",
                 headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        return _json_response(responses.image_response(plan, str(request.base_url), started), headers=headers)
+        body_out = responses.image_response(plan, _base_url(request.scope, seen.headers), seen.started)
+        return _json_response(body_out, headers=headers)
 
     # -- reserved routes
 
@@ -181,7 +212,7 @@ class StubGateway:
 
     def _fail(self, request: Request, error: GatewayError) -> Response:
         if not request.url.path.startswith(RESERVED_PREFIX):
-            self.recorder.add(self._entry(request), error.status, error.message)
+            self.recorder.add(self._seen(request).entry, error.status, error.message)
         return error.response()
 
     async def _on_gateway_error(self, request: Request, exc: Exception) -> Response:

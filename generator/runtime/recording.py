@@ -22,8 +22,6 @@ import time
 from collections import deque
 from typing import Any
 
-from starlette.datastructures import Headers
-
 from generator.runtime.bodies import Part, sha256_hex
 
 #: Headers that carry credentials; the recording keeps only their length and a hash prefix.
@@ -60,14 +58,21 @@ def redact_header(name: str, value: str) -> str:
     return redact_secret(value.strip())
 
 
-def record_headers(headers: Headers) -> dict[str, str]:
-    """Headers by lower-case name (repeated ones joined with ", "), secrets redacted."""
+def header_dict(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """ASGI headers by lower-case name, repeated ones joined with ", " (RFC 9110 5.3)."""
     out: dict[str, str] = {}
-    for raw_name, raw_value in headers.raw:
+    for raw_name, raw_value in raw:
         name = raw_name.decode("latin-1").lower()
-        value = redact_header(name, raw_value.decode("latin-1"))
+        value = raw_value.decode("latin-1")
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
+
+
+def record_headers(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` (lower-case names) with secrets redacted."""
+    if SECRET_HEADERS.isdisjoint(headers):
+        return dict(headers)
+    return {name: redact_header(name, value) for name, value in headers.items()}
 
 
 def record_parts(parts: list[Part], file_fields: frozenset[str]) -> list[dict[str, Any]]:
@@ -109,15 +114,15 @@ class Recorder:
         self._seq = itertools.count(1)
         self._enabled = limit > 0
 
-    def start(self, method: str, path: str, query: dict[str, str], headers: Headers) -> dict[str, Any]:
-        """A fresh entry for a request; filled in as the request is read, then `add`ed."""
+    def start(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> dict[str, Any]:
+        """A fresh entry for a request (`headers` already redacted); filled in as it is read, then `add`ed."""
         return {
             "seq": 0,
-            "time": round(time.time(), 3),
+            "time": time.time(),
             "method": method,
             "path": path,
             "query": query,
-            "headers": record_headers(headers),
+            "headers": headers,
             "operation_id": None,
             "content_type": headers.get("content-type"),
             "body_size": None,
@@ -135,6 +140,7 @@ class Recorder:
         entry["seq"] = next(self._seq)
         entry["status"] = status
         entry["error"] = error
+        entry["time"] = round(entry["time"], 3)
         self._entries.append(entry)
 
     def snapshot(self) -> dict[str, Any]:

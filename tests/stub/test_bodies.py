@@ -140,7 +140,7 @@ def test_hostile_part_names_are_400(disposition: bytes, needle: str | None) -> N
     ("body", "ctype", "needle"),
     [
         (form((b'form-data; name="a"', b"v"), end=False), CT, "closing boundary"),
-        (b"garbage", CT, "malformed"),
+        (b"garbage", CT, "does not occur"),
         (b"--XyZ\r\nno-colon-header\r\n\r\nv\r\n--XyZ--\r\n", CT, "malformed"),
         (b"--XyZ\r\nX-Other: 1\r\n\r\nv\r\n--XyZ--\r\n", CT, "no Content-Disposition"),
         (form((b'form-data; name="a"', b"v")), "multipart/form-data", "boundary"),
