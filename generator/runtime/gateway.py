@@ -123,10 +123,9 @@ class StubGateway:
             parts = bodies.parse_multipart(raw, content_type, self.config.max_parts)
             entry["parts"] = record_parts(parts, operation.file_fields)
             fields = bodies.multipart_fields(parts, operation.file_fields, operation.list_fields)
-            for name in operation.file_fields & fields.keys():
-                value = fields[name]
-                for data in value if isinstance(value, list) else [value]:
-                    images.check_upload(data, name, png_only=name == "mask")
+            for part in parts:
+                if part.name in operation.file_fields:
+                    images.check_upload(part.data, part.name, png_only=part.name == "mask", digest=part.digest())
         else:
             fields = bodies.parse_json(raw, content_type)
             entry["json"] = record_json(raw, fields)

@@ -86,7 +86,7 @@ def record_parts(parts: list[Part], file_fields: frozenset[str]) -> list[dict[st
                     "filename": part.filename,
                     "content_type": part.content_type,
                     "size": len(part.data),
-                    "sha256": sha256_hex(part.data),
+                    "sha256": part.digest(),
                 }
             )
         else:
@@ -140,7 +140,6 @@ class Recorder:
         entry["seq"] = next(self._seq)
         entry["status"] = status
         entry["error"] = error
-        entry["time"] = round(entry["time"], 3)
         self._entries.append(entry)
 
     def snapshot(self) -> dict[str, Any]:
