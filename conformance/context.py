@@ -150,11 +150,19 @@ class RunContext:
         url = self.target.base_url.rstrip("/") + path
         return f"{url}?{urlencode(params)}" if params else url
 
-    def credentials(self, which: Credentials = "default") -> dict[str, str]:
+    def credentials(self, which: Credentials = "default", operation: OperationContract | None = None) -> dict[str, str]:
+        """The auth header for a request: the real key, none, or a wrong key.
+
+        --auth names how the key is sent; on an operation whose security does not list that scheme (the Azure
+        `api-key` header on a native route) the key goes as a Bearer token instead, which every route accepts.
+        """
         if which == "none" or (which == "default" and not self.target.api_key):
             return {}
         key = WRONG_KEY if which == "wrong" else self.target.api_key or ""
-        return auth_headers(self.target.auth, key)
+        scheme = self.target.auth
+        if operation is not None and not operation.accepts_auth(scheme) and operation.accepts_auth("bearer"):
+            scheme = "bearer"
+        return auth_headers(scheme, key)
 
     # --- bodies ---------------------------------------------------------------------------------------------------
     def valid_body(self, operation: OperationContract, **fields: Any) -> dict[str, Any]:
@@ -188,7 +196,7 @@ class RunContext:
         credentials: Credentials = "default",
     ) -> WireRequest:
         """Build the wire request for `body`: JSON or multipart per the operation unless `encoding` says otherwise."""
-        headers = self.credentials(credentials)
+        headers = self.credentials(credentials, operation)
         url = self.url(operation)
         if raw is not None:
             return WireRequest(operation.method, url, headers, raw=raw, content_type=content_type)

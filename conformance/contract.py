@@ -69,6 +69,12 @@ class OperationContract:
     """The allowed values of an event's `type` (empty when the operation does not stream)."""
     security_headers: tuple[str, ...] = field(default=())
     """Header names of the apiKey security schemes this operation accepts (e.g. x-bf-vk, api-key)."""
+    auth_schemes: tuple[str, ...] = field(default=())
+    """How this operation accepts a key, in --auth terms: "bearer", "basic" and the apiKey header names."""
+
+    def accepts_auth(self, scheme: str) -> bool:
+        """Whether the spec lets a client send its key this way here (no security listed: anything goes)."""
+        return not self.auth_schemes or scheme in self.auth_schemes
 
     @property
     def is_multipart(self) -> bool:
@@ -187,6 +193,14 @@ def _operation(
             if (schemes.get(name) or {}).get("type") == "apiKey" and schemes[name].get("in") == "header"
         )
     )
+    http_schemes = tuple(
+        dict.fromkeys(
+            str(schemes[name].get("scheme", "")).lower()
+            for requirement in security
+            for name in requirement
+            if (schemes.get(name) or {}).get("type") == "http"
+        )
+    )
     tags = operation.get("tags") or ["default"]
     return OperationContract(
         operation_id=operation.get("operationId") or f"{method} {path}",
@@ -207,6 +221,7 @@ def _operation(
         stream_event_schema=_standalone(document, stream_ref) if stream_ref else None,
         stream_event_types=event_types,
         security_headers=headers,
+        auth_schemes=http_schemes + headers,
     )
 
 

@@ -183,15 +183,15 @@ class Sender:
             curl=curl,
             status=status,
             response_headers=tuple((k, self.redact(v)) for k, v in response_headers.items()),
-            body_excerpt=self.redact(excerpt(content)),
+            # redacted before it is cut, so a key split by the cut cannot survive in part
+            body_excerpt=excerpt(self.redact(content.decode("utf-8", "replace"))),
             error=self.redact(error) if error else None,
         )
         return Reply(exchange=exchange, status=status, headers=response_headers, content=content, error=error)
 
 
-def excerpt(content: bytes, limit: int = EXCERPT_CHARS) -> str:
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """A readable excerpt of a body: long base64 strings shortened, then cut at `limit` characters."""
-    text = content.decode("utf-8", "replace")
     text = _LONG_STRING.sub(lambda m: f'"{m.group(1)[:24]}...<{len(m.group(1))} chars>"', text)
     return text if len(text) <= limit else text[:limit] + f"... <{len(text) - limit} more chars>"
 

@@ -1,0 +1,128 @@
+"""`pixelpact check` as a user meets it: exit statuses 0/1/2, one-line reasons, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from conformance.cli import main
+from generator.runtime.config import StubConfig
+from generator.runtime.serve import default_app, stub_server
+
+
+def pixelpact(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True, text=True, timeout=60)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_target_is_one_line_and_exit_2() -> None:
+    port = free_port()  # bound then released: nothing listens there
+    result = pixelpact("check", "--base-url", f"http://127.0.0.1:{port}")
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"pixelpact check: cannot reach http://127.0.0.1:{port}: Connection refused"
+    ]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["--operation", "createImag"], "unknown operation 'createImag'; the spec has: createImage,"),
+        (["--group", "nope"], "unknown requirement group 'nope'"),
+        (["--base-url", "ftp://example.org"], "is not an http(s) URL"),
+        (["--spec", "/nonexistent/openapi.yaml"], "not a usable spec"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_reason(args: list[str], reason: str) -> None:
+    result = pixelpact("check", *args)
+
+    assert result.returncode == 2
+    assert reason in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--prefix", "no-equals-sign"], ["--auth", "cookie"], ["--max-requests", "0"]])
+def test_argparse_rejects_malformed_options(args: list[str]) -> None:
+    result = pixelpact("check", *args)
+
+    assert result.returncode == 2
+    assert "error:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def plain_text_variations(app: ASGIApp) -> ASGIApp:
+    """A gateway that answers every variation with a plain-text 500."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/variations"):
+            await send({"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"Internal Server Error"})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+@pytest.fixture(scope="module")
+def broken_url() -> Iterator[str]:
+    with stub_server(app=plain_text_variations(default_app(StubConfig()))) as url:
+        yield url
+
+
+def test_a_failing_requirement_exits_1_and_names_it(
+    broken_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report_path = tmp_path / "report.json"
+    status = main(
+        [
+            "check",
+            "--base-url",
+            broken_url,
+            "--operation",
+            "createImageVariation",
+            "--operation",
+            "createImage",
+            "--group",
+            "valid",
+            "--seed",
+            "1",
+            "--json-report",
+            str(report_path),
+        ]
+    )
+
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "FAIL: " in out
+    assert "valid-request-accepted on createImageVariation" in out
+    assert "reproduce: curl -sS -X POST" in out
+    document = json.loads(report_path.read_text())
+    statuses = {(r["id"], r["operation"]): r["status"] for r in document["requirements"]}
+    assert statuses[("valid-request-accepted", "createImageVariation")] == "fail"
+    assert statuses[("valid-request-accepted", "createImage")] == "pass"  # the other operation is unaffected
+
+
+def test_max_requests_is_a_hard_budget(stub_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    status = main(["check", "--base-url", stub_url, "--max-requests", "12", "--seed", "2", "--json-report", str(path)])
+
+    document = json.loads(path.read_text())
+    assert document["requests_sent"] == 12
+    assert document["verdict"] == "pass"
+    assert any("--max-requests 12" in r["message"] for r in document["requirements"] if r["status"] == "skip")
+    assert status == 0

@@ -1,0 +1,141 @@
+"""The engine and its plumbing: folding, group isolation, events, --prefix routing, SSE parsing, evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from conformance.api import CheckOptions, check
+from conformance.context import RunContext
+from conformance.engine import Event, Folder, GroupFinished, ObservationMade, RunFinished, RunStarted
+from conformance.groups import ALL_GROUPS
+from conformance.groups.streaming import parse_sse
+from conformance.http import Part, Redactor, WireRequest, curl_line, encode_multipart
+from conformance.model import Observation, Requirement, Severity, Status
+from conformance.requirements import CATALOGUE
+from generator.runtime.config import StubConfig
+from generator.runtime.serve import default_app, stub_server
+from tests.conformance.conftest import failing
+
+REQ = Requirement("demo-requirement", "a demo", "nowhere", Severity.MINOR, "demo")
+
+
+def test_catalogue_ids_are_unique_kebab_case() -> None:
+    ids = [requirement.id for requirement in CATALOGUE]
+    assert len(ids) == len(set(ids))
+    assert all(rid.replace("-", "").isalnum() and rid == rid.lower() for rid in ids)
+
+
+@pytest.mark.parametrize(
+    ("observations", "status", "message"),
+    [
+        ([(True, False, ""), (False, False, "bad"), (True, False, "")], Status.FAIL, "bad"),
+        ([(False, True, "no key"), (False, True, "later")], Status.SKIP, "no key"),
+        ([(False, True, "budget"), (True, False, "")], Status.PASS, ""),
+    ],
+)
+def test_folding(observations: list[tuple[bool, bool, str]], status: Status, message: str) -> None:
+    folder = Folder([REQ], ["op"])
+    for passed, skipped, text in observations:
+        folder.add(Observation(REQ.id, "op", passed, text, skipped=skipped))
+    [result] = folder.results()
+    assert (result.status, result.message) == (status, message)
+
+
+class Exploding:
+    """A group that reports once and then hits a bug."""
+
+    name = "exploding"
+    requirements = (REQ,)
+
+    def run(self, ctx: RunContext) -> Iterator[Observation]:
+        yield Observation(REQ.id, ctx.operations[0].operation_id, True)
+        raise ZeroDivisionError("a bug in a group")
+
+
+def test_a_broken_group_is_reported_and_the_others_still_run(stub_url: str) -> None:
+    events: list[Event] = []
+    ALL_GROUPS.append(Exploding())
+    try:
+        report = check(
+            CheckOptions(
+                base_url=stub_url,
+                operations=("createImage",),
+                groups=("exploding", "auth"),
+                seed=1,
+                listeners=(events.append,),
+            )
+        )
+    finally:
+        ALL_GROUPS.pop()
+
+    assert len(report.errors) == 1 and "ZeroDivisionError: a bug in a group" in report.errors[0]
+    assert report.statuses("demo-requirement") == {"createImage": Status.PASS}
+    assert report.statuses("auth-missing-rejected") == {"createImage": Status.SKIP}
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+    assert any(isinstance(e, GroupFinished) and e.error for e in events)
+    assert sum(isinstance(e, ObservationMade) for e in events) == 3
+
+
+def remount_azure(app: ASGIApp) -> ASGIApp:
+    """A gateway serving the Azure routes at /openai/deployments/... (as LiteLLM does), not at the spec's prefix."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if path.startswith("/openai/openai/deployments/"):
+            path = "/not-here" + path
+        elif path.startswith("/openai/deployments/"):
+            path = "/openai" + path
+        await app({**scope, "path": path, "raw_path": path.encode()}, receive, send)
+
+    return wrapped
+
+
+def test_prefix_maps_spec_routes_onto_the_gateway() -> None:
+    options: dict[str, Any] = {
+        "operations": ("azureCreateImage", "azureCreateImageVariation"),
+        "groups": ("valid",),
+        "seed": 1,
+        "deployment": "dall-e-2",
+        "api_version": "2025-04-01-preview",
+    }
+    with stub_server(app=remount_azure(default_app(StubConfig()))) as url:
+        unmapped = check(CheckOptions(base_url=url, **options))
+        mapped = check(
+            CheckOptions(base_url=url, prefixes=(("/openai/openai/deployments", "/openai/deployments"),), **options)
+        )
+
+    assert ("valid-request-accepted", "azureCreateImage") in failing(unmapped)
+    assert mapped.verdict == "pass"
+    curl = next(r for r in unmapped.failed).failures[0].exchange
+    assert curl is not None and "/openai/openai/deployments/dall-e-2/images/" in curl.url
+    assert "api-version=2025-04-01-preview" in curl.url
+
+
+def test_sse_parsing_tolerates_comments_done_and_crlf() -> None:
+    text = (
+        ': keep-alive\r\nevent: image_generation.partial_image\r\ndata: {"type": "a",\r\ndata:  "x": 1}\r\n\r\n'
+        "data: not json\n\n: another comment\ndata: [DONE]\n\n"
+    )
+    stream = parse_sse(text)
+    assert stream.events == [{"type": "a", "x": 1}, None]
+    assert stream.done
+
+
+def test_multipart_keeps_hostile_names_and_curl_quotes_them() -> None:
+    parts = (
+        Part("a;b", "1"),
+        Part("ctl\x01", "2"),
+        Part("image", b"\x89PNG", filename="image-1.png", content_type="image/png"),
+    )
+    body = encode_multipart(parts)
+    assert b'name="a;b"' in body and b'name="ctl\x01"' in body and b'filename="image-1.png"' in body
+
+    curl = curl_line(WireRequest("POST", "http://h/x", {}, parts=parts), {"Authorization": "Bearer sk-secret-1"})
+    assert "--form-string 'a;b=1'" in curl
+    assert "--form-string $'ctl\\x01=2'" in curl
+    assert "-F 'image=@image-1.png;type=image/png'" in curl
+    assert Redactor(["sk-secret-1"])(curl).count("***") == 1

@@ -1,0 +1,140 @@
+"""The reports: JUnit with a testcase per requirement per operation, the JSON shape, a self-contained HTML page,
+and never a credential, even when the gateway echoes the key back in its answers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import pytest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conformance.api import CheckOptions, check
+from conformance.model import Report, Status
+from conformance.reporting import render, to_html, to_json, to_junit
+from generator.runtime.config import StubConfig
+from generator.runtime.serve import default_app, stub_server
+from tests.conformance.conftest import API_KEY
+
+OPERATIONS = ("createImage", "createImageVariation", "azureCreateImageEdit")
+
+
+def leaky(app: ASGIApp) -> ASGIApp:
+    """A gateway that echoes the client's credential headers in a response header, and answers variations with a
+    500 whose body quotes them: the worst case for a report."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        secrets = [value for name, value in scope["headers"] if name in (b"authorization", b"x-api-key", b"api-key")]
+        decoded = [base64.b64decode(value.split(b" ", 1)[1]) for value in secrets if value.startswith(b"Basic ")]
+        echoed = b" | ".join(secrets + decoded)
+        if scope["path"].endswith("/variations"):
+            body = json.dumps({"error": {"message": f"cannot serve, credentials were {echoed.decode()}"}}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json"), (b"x-echo", echoed)],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def send_echo(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-echo", echoed)]}
+            await send(message)
+
+        await app(scope, receive, send_echo)
+
+    return wrapped
+
+
+@pytest.fixture(scope="module", params=["bearer", "basic", "x-api-key", "api-key"])
+def leaky_report(request: pytest.FixtureRequest) -> Iterator[tuple[str, Report]]:
+    with stub_server(app=leaky(default_app(StubConfig(api_keys=(API_KEY,))))) as url:
+        report = check(
+            CheckOptions(
+                base_url=url,
+                api_key=API_KEY,
+                auth=request.param,
+                operations=OPERATIONS,
+                groups=("valid", "auth"),
+                seed=4,
+                timeout=15.0,
+            )
+        )
+    yield request.param, report
+
+
+def forms_of_the_key() -> list[str]:
+    basic = base64.b64encode(f"pixelpact:{API_KEY}".encode()).decode()
+    return [API_KEY, basic, API_KEY[6:26]]
+
+
+def test_no_report_contains_the_credential(leaky_report: tuple[str, Report]) -> None:
+    scheme, report = leaky_report
+    assert report.verdict == "fail"  # the variations' 500s: so the reports carry failure evidence
+    documents = {"console": render(report), "junit": to_junit(report), "json": to_json(report), "html": to_html(report)}
+    for name, text in documents.items():
+        for form in forms_of_the_key():
+            assert form not in text, f"{name} report ({scheme}) leaks {form!r}"
+        assert "***" in text, f"{name} report shows no redacted evidence"
+
+
+def test_auth_requirements_are_judged_with_a_key(leaky_report: tuple[str, Report]) -> None:
+    _, report = leaky_report
+    assert report.statuses("auth-missing-rejected")["createImage"] is Status.PASS
+    assert report.statuses("auth-wrong-key-rejected")["azureCreateImageEdit"] is Status.PASS
+
+
+def test_junit_has_one_testcase_per_requirement_per_operation(leaky_report: tuple[str, Report]) -> None:
+    _, report = leaky_report
+    root = ET.fromstring(to_junit(report))
+    cases = root.findall("./testsuite/testcase")
+
+    names = [case.get("name") for case in cases]
+    assert len(names) == len(set(names)) == len(report.results)
+    assert "valid-request-accepted[createImageVariation]" in names
+    assert "valid-request-accepted[createImage]" in names
+    failed = {case.get("name") for case in cases if case.find("failure") is not None}
+    assert failed == {f"{r.requirement.id}[{r.operation_id}]" for r in report.failed}
+    assert int(root.get("failures", "-1")) == len(failed)
+    failure = next(
+        case.find("failure") for case in cases if case.get("name") == "valid-request-accepted[createImageVariation]"
+    )
+    assert failure is not None and "expected 200, got 500" in (failure.get("message") or "")
+    assert "curl -sS -X POST" in (failure.text or "")
+
+
+def test_json_report_shape(leaky_report: tuple[str, Report]) -> None:
+    _, report = leaky_report
+    document = json.loads(to_json(report))
+
+    assert document["verdict"] == "fail"
+    assert document["requests_sent"] == report.requests_sent
+    for entry in document["requirements"]:
+        assert {"id", "operation", "status", "message"} <= entry.keys()
+        assert entry["status"] in {"pass", "fail", "skip"}
+        assert entry["operation"] in OPERATIONS
+        assert (entry["status"] == "fail") == bool(entry["failures"])
+    failure = next(e for e in document["requirements"] if e["status"] == "fail")["failures"][0]
+    assert failure["exchange"]["status"] == 500
+    assert failure["exchange"]["curl"].startswith("curl ")
+
+
+def test_html_report_is_self_contained_with_thumbnails(leaky_report: tuple[str, Report]) -> None:
+    _, report = leaky_report
+    page = to_html(report)
+
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page), "the page loads something from elsewhere"
+    assert "<script" not in page and "<link" not in page
+    assert page.count('src="data:image/png;base64,') >= 2  # images the gateway returned
+    assert "valid-request-accepted on createImageVariation" in page
+    assert "curl -sS -X POST" in page
