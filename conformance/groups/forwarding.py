@@ -554,17 +554,18 @@ def check_fallback(ctx: RunContext, recording: Recording, operation: OperationCo
         outcome = send(
             ctx, recording, operation, new_probe(ctx, operation, "fallbacks", model=primary, fallbacks=[fallback])
         )
-        return [observe(requirement_id, operation, _fallback_problem(outcome, primary, fallback), outcome.reply)]
+        problem = _fallback_problem(outcome, primary, fallback)
+        if problem is None:
+            # Say how the gateway got there: retries of the primary are allowed, and worth seeing.
+            return [_passed(requirement_id, operation, f"the upstream saw: {_attempts(outcome)}", outcome.reply)]
+        return [observe(requirement_id, operation, problem, outcome.reply)]
 
     return _guard((requirement_id,), operation, probe)
 
 
 def _fallback_problem(outcome: Outcome, primary: str, fallback: str) -> str | None:
     models = [_bare(_record_model(record)) for record in outcome.records]
-    attempts = " -> ".join(
-        f"{model} ({record.get('status')})" for model, record in zip(models, outcome.records, strict=True)
-    )
-    seen = f"the upstream saw: {attempts or 'nothing'}"
+    seen = f"the upstream saw: {_attempts(outcome)}"
     status = outcome.reply.status
     if status is None or not 200 <= status < 300:
         sent = f"model {primary!r} failing at the provider, fallbacks [{fallback!r}]"
@@ -579,6 +580,12 @@ def _fallback_problem(outcome: Outcome, primary: str, fallback: str) -> str | No
     if _bare(primary) in models[first_fallback:]:
         return f"the attempts are out of order (primary after the fallback); {seen}"
     return None
+
+
+def _attempts(outcome: Outcome) -> str:
+    """The models the upstream was asked for, in order, with its answers: "a (503) -> b (200)"."""
+    attempts = [f"{_bare(_record_model(record))} ({record.get('status')})" for record in outcome.records]
+    return " -> ".join(attempts) or "nothing"
 
 
 def _record_model(record: Mapping[str, Any]) -> str:

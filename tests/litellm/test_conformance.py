@@ -1,0 +1,112 @@
+"""`pixelpact check` in two-sided mode against a real LiteLLM proxy, its providers pointed at the recording upstream.
+
+The verdict is compared with expected-deviations.json, the deviations found and confirmed by hand (DEVIATIONS.md):
+a new failure, or a listed deviation that no longer shows, fails the test and names the requirement, so a change in
+the suite's findings or in LiteLLM's behaviour cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.contract import load_contract
+from conformance.groups.forwarding import FAILING_MODEL, applicable
+from tests.litellm.conftest import Tier
+from tests.litellm.proxy import ROOT
+
+pytestmark = pytest.mark.litellm
+
+EXPECTED = json.loads((Path(__file__).parent / "expected-deviations.json").read_text())
+OPERATIONS: list[str] = EXPECTED["operations"]
+#: LiteLLM serves the OpenAI-compatible routes at /v1 and Azure deployments at /openai/deployments; it has no
+#: variations route, so only generations and edits are selected.
+PREFIXES = ("/openai/v1=/v1", "/openai/openai/deployments=/openai/deployments")
+SEED = 6
+
+Pair = tuple[str, str]
+
+
+def pairs(section: str) -> dict[Pair, str]:
+    return {(entry["requirement"], op): entry["why"] for entry in EXPECTED[section] for op in entry["operations"]}
+
+
+@pytest.fixture(scope="module")
+def run(tier: Tier, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One `pixelpact check` run through the proxy, as a user would type it; its JSON report, stderr and status."""
+    report = tmp_path_factory.mktemp("check") / "report.json"
+    command = [sys.executable, "-m", "conformance.cli", "check", "--base-url", tier.proxy.url]
+    command += ["--upstream-port", str(tier.upstream_port), "--deployment", "az-dalle3", "--seed", str(SEED)]
+    for operation in OPERATIONS:
+        command += ["--operation", operation]
+    for prefix in PREFIXES:
+        command += ["--prefix", prefix]
+    command += ["--json-report", str(report)]
+    # The master key travels in the environment, not on the command line.
+    env = {**os.environ, "PIXELPACT_API_KEY": tier.proxy.master_key}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert report.exists(), f"no report (exit {done.returncode}):\n{done.stderr[-2000:]}"
+    yield {"report": json.loads(report.read_text()), "stderr": done.stderr, "status": done.returncode}
+
+
+def statuses(report: dict[str, Any], status: str) -> dict[Pair, str]:
+    return {(r["id"], r["operation"]): r["message"] for r in report["requirements"] if r["status"] == status}
+
+
+def test_findings_match_the_confirmed_deviations(run: dict[str, Any]) -> None:
+    report = run["report"]
+    assert not report["errors"], report["errors"]
+    failed, expected = statuses(report, "fail"), pairs("deviations")
+    new = [f"{rid} on {op}: {failed[(rid, op)]}" for rid, op in sorted(failed.keys() - expected.keys())]
+    gone = [f"{rid} on {op} (was: {expected[(rid, op)]})" for rid, op in sorted(expected.keys() - failed.keys())]
+    assert not new and not gone, (
+        "LiteLLM's conformance changed; confirm by hand and update tests/litellm/expected-deviations.json\n"
+        + "".join(f"  new failure: {line}\n" for line in new)
+        + "".join(f"  no longer failing: {line}\n" for line in gone)
+    )
+    assert run["status"] == 1, "a failing verdict exits 1"
+
+
+def test_only_the_expected_requirements_go_unjudged(run: dict[str, Any]) -> None:
+    skipped, expected = statuses(run["report"], "skip"), pairs("not_judged")
+    assert skipped.keys() == expected.keys(), {pair: skipped.get(pair) for pair in skipped.keys() ^ expected.keys()}
+
+
+def test_every_forwarding_requirement_is_judged_through_the_upstream(run: dict[str, Any]) -> None:
+    """The two-sided checks ran on every operation: none is missing, none failed for want of upstream records."""
+    contract = load_contract()
+    reported = {(r["id"], r["operation"]): r for r in run["report"]["requirements"]}
+    for operation_id in OPERATIONS:
+        for requirement_id in applicable(contract.operation(operation_id)):
+            assert (requirement_id, operation_id) in reported, f"{requirement_id} not judged on {operation_id}"
+    unreached = [key for key, r in reported.items() if "nothing reached the recording upstream" in r["message"]]
+    assert not unreached, unreached
+
+
+def test_report_says_the_provider_rejected_the_invalid_input(run: dict[str, Any]) -> None:
+    """LiteLLM validates neither n nor size itself: it forwards them and passes the provider's 400 on."""
+    for operation_id in OPERATIONS:
+        message = statuses(run["report"], "pass")[("rejection-source-reported", operation_id)]
+        for value in ("n=11", "size="):
+            assert f"{value}" in message and "forwarded, rejected by the provider (400)" in message, message
+        assert "rejected by the gateway" not in message, message
+
+
+def test_fallback_is_tried_after_the_primary_fails(run: dict[str, Any]) -> None:
+    message = statuses(run["report"], "pass")[("fallback-after-primary-failure", "openaiCreateImage")]
+    attempts = message.removeprefix("the upstream saw: ").split(" -> ")
+    # LiteLLM's inner OpenAI client retries the failing primary before the router moves on to the fallback.
+    assert attempts[-1] == "dall-e-3 (200)" and set(attempts[:-1]) == {f"{FAILING_MODEL} (503)"}, message
+
+
+def test_cli_says_how_to_point_the_gateway_at_the_upstream(run: dict[str, Any], tier: Tier) -> None:
+    assert f"OpenAI provider: base URL http://127.0.0.1:{tier.upstream_port}/v1" in run["stderr"]
+    assert f"Azure OpenAI provider: endpoint http://127.0.0.1:{tier.upstream_port}" in run["stderr"]
+    assert tier.proxy.master_key not in run["stderr"]
