@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,30 +32,30 @@ def ruff_binary() -> str:
 
 
 def format_files(files: dict[str, str]) -> dict[str, str]:
-    """Format the `.py` entries of {relative path: text}; other files pass through unchanged."""
+    """Format the `.py` entries of {relative path: text}; other files pass through unchanged.
+
+    All files go through one `ruff check --fix` and one `ruff format` run over a temporary directory: two processes
+    whatever the number of files. The project's config applies (`--config`), so the result is the same as formatting
+    the files in place inside the project.
+    """
+    sources = {path: text for path, text in files.items() if path.endswith(".py")}
+    if not sources:
+        return dict(files)
     ruff = ruff_binary()
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        formatted = {
-            path: pool.submit(format_source, text, path, ruff) if path.endswith(".py") else None
-            for path, text in files.items()
-        }
-        return {path: future.result() if future else files[path] for path, future in formatted.items()}
+    config = ["--config", str(CONFIG)] if CONFIG.exists() else []
+    with tempfile.TemporaryDirectory(prefix="pixelpact-generate-") as tmp:
+        package = Path(tmp) / "generated"
+        for path, text in sources.items():
+            target = package / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        _run([ruff, "check", "--fix-only", "--exit-zero", "--quiet", "--no-cache", *config, str(package)])
+        _run([ruff, "format", "--quiet", "--no-cache", *config, str(package)])
+        formatted = {path: (package / path).read_text(encoding="utf-8") for path in sources}
+    return {path: formatted.get(path, text) for path, text in files.items()}
 
 
-def format_source(text: str, path: str, ruff: str | None = None) -> str:
-    """One file through `ruff check --fix -` then `ruff format -`; `path` only names it (for messages and config)."""
-    ruff = ruff or ruff_binary()
-    # The stdin file name places the text inside the project, so the project's per-file settings apply to it.
-    name = str(PROJECT_ROOT / "generated" / Path(path).name)
-    base = (
-        ["--config", str(CONFIG), "--stdin-filename", name, "-"] if CONFIG.exists() else ["--stdin-filename", name, "-"]
-    )
-    fixed = _run([ruff, "check", "--fix-only", "--exit-zero", "--quiet", *base], text, path)
-    return _run([ruff, "format", "--quiet", *base], fixed, path)
-
-
-def _run(command: list[str], text: str, path: str) -> str:
-    result = subprocess.run(command, input=text, capture_output=True, text=True, cwd=PROJECT_ROOT, check=False)
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, check=False)
     if result.returncode != 0:
-        raise FormattingError(f"{path}: {command[1]} failed: {result.stderr.strip() or result.stdout.strip()}")
-    return result.stdout
+        raise FormattingError(f"ruff {command[1]} failed: {result.stderr.strip() or result.stdout.strip()}")
