@@ -110,6 +110,7 @@ def check(options: CheckOptions) -> Report:
                 api_version=options.api_version,
                 api_key=options.api_key,
                 auth=options.auth,
+                builtin=options.base_url is None,
             ),
             sender=sender,
             seed=seed,

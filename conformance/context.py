@@ -67,6 +67,8 @@ class Target:
     """None: the spec's example api-version."""
     api_key: str | None = None
     auth: str = "bearer"
+    builtin: bool = False
+    """True when the target is the built-in stub gateway started for this run."""
 
 
 def auth_headers(scheme: str, key: str) -> dict[str, str]:

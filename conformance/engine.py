@@ -26,6 +26,8 @@ class RunStarted:
     operations: tuple[str, ...]
     groups: tuple[str, ...]
     seed: int
+    builtin: bool = False
+    """The target is the built-in stub gateway, started for this run."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,15 @@ class Engine:
         }
         folder = Folder(list(known.values()), operations)
         errors: list[str] = []
-        self.emit(RunStarted(self.ctx.target.base_url, operations, tuple(g.name for g in self.groups), self.ctx.seed))
+        self.emit(
+            RunStarted(
+                self.ctx.target.base_url,
+                operations,
+                tuple(g.name for g in self.groups),
+                self.ctx.seed,
+                self.ctx.target.builtin,
+            )
+        )
         for group in self.groups:
             self.emit(GroupStarted(group.name))
             error = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -110,7 +110,7 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
             for single in operation.file_fields - {"mask"}:
                 body.pop(single, None)  # `image[]` alone: a gateway must not need the single-file part
             case = _case(operation, f"{list_field} with {count} file(s)", body, default_n)
-            cases.append(Case(**{**case.__dict__, "requirements": ("valid-request-accepted", "image-array-accepted")}))
+            cases.append(replace(case, requirements=("valid-request-accepted", "image-array-accepted")))
     return cases
 
 
@@ -220,11 +220,10 @@ def _judge_images(
         problems = []
         for index, item in enumerate(data):
             url = item.get("url") if isinstance(item, dict) else None
-            parts = urlsplit(url) if isinstance(url, str) else None
-            if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
-                problems.append(f"data[{index}].url is {url!r}, expected an absolute http(s) URL")
+            if isinstance(url, str) and urlsplit(url).scheme in {"http", "https"} and urlsplit(url).netloc:
+                urls.append((index, url))
             else:
-                urls.append((index, url))  # type: ignore[arg-type]
+                problems.append(f"data[{index}].url is {url!r}, expected an absolute http(s) URL")
         observations.append(
             observe("url-is-absolute", operation, f"{sent}: {problems[0]}" if problems else None, reply)
         )

@@ -29,7 +29,12 @@ class ProgressLine:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
-            self._write(f"pixelpact check {event.target or '(built-in stub)'}: seed {event.seed}", final=True)
+            target = f"the built-in stub gateway ({event.target})" if event.builtin else event.target
+            self._write(
+                f"pixelpact check: {target}, {len(event.operations)} operation(s), groups {', '.join(event.groups)}, "
+                f"seed {event.seed}",
+                final=True,
+            )
         elif isinstance(event, GroupStarted):
             self.group = event.name
             self._draw(force=True)

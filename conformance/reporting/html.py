@@ -123,8 +123,10 @@ def _gallery(report: Report) -> str:
         exchange = result.sample
         if exchange is None or not exchange.images or result.requirement.id not in GALLERY_REQUIREMENTS:
             continue
-        rows.append(f"<tr><td>{escape(result.operation_id)}</td><td>{escape(result.requirement.id)}</td>"
-                    f"<td>{_thumbs(exchange)}</td></tr>")
+        rows.append(
+            f"<tr><td>{escape(result.operation_id)}</td><td>{escape(result.requirement.id)}</td>"
+            f"<td>{_thumbs(exchange)}</td></tr>"
+        )
     if not rows:
         return ""
     return f"<h2>Images the gateway returned</h2><table>{''.join(rows)}</table>"

@@ -65,8 +65,9 @@ def to_json(report: Report) -> str:
 
 def to_junit(report: Report) -> str:
     """JUnit XML: a testsuite per requirement group, a testcase per (requirement, operation)."""
-    root = ET.Element("testsuites", name="pixelpact check", tests=str(len(report.results)),
-                      time=f"{report.duration:.3f}")
+    root = ET.Element(
+        "testsuites", name="pixelpact check", tests=str(len(report.results)), time=f"{report.duration:.3f}"
+    )
     suites: dict[str, ET.Element] = {}
     for result in report.results:
         group = result.requirement.group
@@ -74,7 +75,9 @@ def to_junit(report: Report) -> str:
         if suite is None:
             suite = suites[group] = ET.SubElement(root, "testsuite", name=f"pixelpact.{group}")
         case = ET.SubElement(
-            suite, "testcase", classname=f"pixelpact.{group}.{result.requirement.id}",
+            suite,
+            "testcase",
+            classname=f"pixelpact.{group}.{result.requirement.id}",
             name=f"{result.requirement.id}[{result.operation_id}]",
         )
         if result.status is Status.FAIL:
@@ -110,5 +113,6 @@ def _failure_text(result: RequirementResult) -> str:
 
 def _clean(text: str) -> str:
     """XML 1.0 cannot carry most control characters (hostile part names put them in messages): escape them."""
-    return "".join(ch if ch in "\t\n\r" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff") else f"\\x{ord(ch):02x}"
-                   for ch in text)
+    return "".join(
+        ch if ch in "\t\n\r" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff") else f"\\x{ord(ch):02x}" for ch in text
+    )
