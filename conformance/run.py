@@ -47,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--api-key",
         metavar="KEY",
         default=os.environ.get(API_KEY_ENV),
-        help=f"the key the gateway needs (default: ${API_KEY_ENV}); enables the auth requirements",
+        help=f"the key the gateway needs; enables the auth requirements (default: ${API_KEY_ENV}, which keeps the "
+        "key out of the process list)",
     )
     target.add_argument("--auth", choices=AUTH_SCHEMES, default="bearer", help="how the key is sent (default: bearer)")
     target.add_argument("--model", help="model to request (default: the spec's example model)")
@@ -63,13 +64,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "/openai/openai/deployments=/openai/deployments (repeatable)",
     )
     target.add_argument(
-        "--spec", metavar="PATH", type=Path, default=DEFAULT_SPEC, help="the contract (default: %(default)s)"
+        "--spec",
+        metavar="PATH",
+        type=Path,
+        default=DEFAULT_SPEC,
+        help="the contract (default: the spec shipped with pixelpact)",
     )
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=int, help="seed of the run (default: random, printed so it can be repeated)")
-    run.add_argument("--max-examples", type=_positive, default=10, help="examples per operation for property groups")
-    run.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: %(default)s)")
-    run.add_argument("--concurrency", type=_positive, default=4, help="requests in flight (default: %(default)s)")
+    run.add_argument(
+        "--max-examples",
+        type=_positive,
+        default=10,
+        metavar="N",
+        help="examples per operation for the property-based groups (default: %(default)s)",
+    )
+    run.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="seconds per request (default: %(default)s)"
+    )
+    run.add_argument(
+        "--concurrency", type=_positive, default=4, metavar="N", help="requests in flight (default: %(default)s)"
+    )
     run.add_argument(
         "--max-requests",
         type=_positive,
