@@ -12,10 +12,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
 
-from generator import drift
-from generator.build import generate
-from generator.errors import GenerationFailed
-from generator.formatting import FormattingError
+from generator import cache, drift
 from generator.loader import DEFAULT_SPEC, SpecError
 
 DEFAULT_OUT = DEFAULT_SPEC.parent.parent / "generated"
@@ -31,19 +28,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the OpenAPI document (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the generated package (default: %(default)s)")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 with a diff if --out is stale")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="run the whole pipeline even if this spec was generated before"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        files = generate(args.spec)
+        files = _generate(args.spec, use_cache=not args.no_cache)
     except SpecError as exc:
         print(exc.report(), file=sys.stderr)
         return Exit.ERROR
-    except GenerationFailed as exc:
-        print(exc.report(), file=sys.stderr)
-        return Exit.ERROR
-    except FormattingError as exc:
-        print(f"pixelpact generate: {exc}", file=sys.stderr)
+    if files is None:
         return Exit.ERROR
     if args.check:
         result = drift.diff(files, args.out)
@@ -57,6 +53,29 @@ def run(args: argparse.Namespace) -> int:
     changed = len(result.changed) + len(result.missing) + len(result.extra)
     print(f"{args.out}: {changed} file(s) written or removed" if changed else f"{args.out}: already up to date")
     return Exit.OK
+
+
+def _generate(spec: Path, use_cache: bool) -> dict[str, str] | None:
+    """The generated files, from the cache when this spec was generated before; None after printing an error."""
+    cache_key, files = cache.load(spec) if use_cache and spec.is_file() else ("", None)
+    if files is not None:
+        return files
+    # Imported here: the pipeline's imports (dcg, jinja2, validators) are what a cache hit saves.
+    from generator.build import generate
+    from generator.errors import GenerationFailed
+    from generator.formatting import FormattingError
+
+    try:
+        files = generate(spec)
+    except GenerationFailed as exc:
+        print(exc.report(), file=sys.stderr)
+        return None
+    except FormattingError as exc:
+        print(f"pixelpact generate: {exc}", file=sys.stderr)
+        return None
+    if cache_key:
+        cache.store(cache_key, files)
+    return files
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main as pixelpact
-from generator import cli
+from generator import build, cache, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = Path(__file__).parent / "golden" / "cases" / "multipart_files" / "openapi.yaml"
@@ -68,3 +68,21 @@ def test_python_dash_m_generator(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "generator", "--check", "--spec", str(SPEC), "--out", str(tmp_path / "pkg")]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cache_holds_what_the_pipeline_generates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
+    spec = tmp_path / "openapi.yaml"
+    spec.write_bytes(SPEC.read_bytes())
+    assert cache.load(spec)[1] is None
+    assert cli.main(["--spec", str(spec), "--out", str(tmp_path / "pkg")]) == 0
+    assert cache.load(spec)[1] == build.generate(spec)
+    spec.write_bytes(SPEC.read_bytes() + b"# an edit\n")
+    assert cache.load(spec)[1] is None, "a changed spec must miss the cache"
+
+
+def test_broken_spec_is_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
+    spec = Path(__file__).parent / "golden" / "errors" / "no_request_body.yaml"
+    assert cli.main(["--spec", str(spec), "--out", str(tmp_path / "pkg")]) == 2
+    assert not (tmp_path / "cache").exists()
