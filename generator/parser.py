@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from generator import schemas
 from generator.errors import GeneratorError, pointer
-from generator.ir import Api, Body, ErrorResponse, Model, Operation, OperationKind, Parameter, SecurityScheme
+from generator.ir import (
+    Api,
+    Body,
+    ErrorResponse,
+    Model,
+    ModelRole,
+    Operation,
+    OperationKind,
+    Parameter,
+    SchemeKind,
+    SecurityScheme,
+)
 from generator.models_ir import build_model, component_roles, parameter_schema
 from generator.naming import pascal_case, python_name, snake_case
 
@@ -113,7 +124,7 @@ class _Parser:
             schema = schemas.inline_scalars(parameter.get("schema") or {}, self.components)
             required = bool(parameter.get("required")) or location == "path"
             hint = _type_hint(schema)
-            result.append(Parameter(name, python_name(name), cast(Any, location), required, hint))
+            result.append(Parameter(name, python_name(name), cast(Literal["path", "query"], location), required, hint))
             entries.append((name, required, schema))
         if not result:
             return (), None
@@ -138,7 +149,8 @@ class _Parser:
         model = self._model_for(media.get("schema"), pascal_case(op_id) + "Request", where, op_id, "request")
         if model is None:
             return None
-        self.request_roots.append(model.name)
+        # Components the body refers to are validated as strictly as the body itself.
+        self.request_roots += [model.name, *schemas.referenced_components(model.schema)]
         encoding = media.get("encoding") or {}
         files = tuple(
             replace(f, content_type=(encoding.get(f.wire_name) or {}).get("contentType"))
@@ -146,7 +158,7 @@ class _Parser:
             if f.is_file
         )
         lists = tuple(f.wire_name for f in model.fields if f.is_list)
-        return Body(model.name, cast(Any, media_type), files, lists)
+        return Body(model.name, cast(Literal["application/json", "multipart/form-data"], media_type), files, lists)
 
     def _responses(
         self, path: str, method: str, raw: Mapping[str, Any], op_id: str
@@ -186,19 +198,19 @@ class _Parser:
             self.error(pointer("paths", path, method, "responses"), "needs a 2xx response with a JSON body", op_id)
         return response_model, stream_model, tuple(errors)
 
-    def _model_for(self, schema: Any, fallback_name: str, where: str, op_id: str, role: str) -> Model | None:
+    def _model_for(self, schema: Any, fallback_name: str, where: str, op_id: str, role: ModelRole) -> Model | None:
         """The model of a body's schema: its component when it references an object schema, else a synthesised one."""
         name = schemas.ref_name(schema)
         if name is not None and schemas.is_object(self.components.get(name)):
             target = self.components[name]
-            return build_model(name, target, self.components, "request" if role == "request" else "response")
+            return build_model(name, target, self.components, role)
         resolved = schemas.resolve(self.document, schema)
         if not schemas.is_object(resolved):
             self.error(where, "the schema must be an object schema (a model with properties)", op_id)
             return None
-        return self._synthesise(fallback_name, resolved, "request" if role == "request" else "response")
+        return self._synthesise(fallback_name, resolved, role)
 
-    def _synthesise(self, name: str, schema: Mapping[str, Any], role: Any) -> Model:
+    def _synthesise(self, name: str, schema: Mapping[str, Any], role: ModelRole) -> Model:
         if name in self.components:
             name += "Model"
         model = build_model(name, schema, self.components, role)
@@ -221,7 +233,7 @@ class _Parser:
             else:
                 self.error(where, "only http bearer, http basic and apiKey-in-header schemes are supported")
                 continue
-            result[name] = SecurityScheme(name, cast(Any, kind), arg, header, description)
+            result[name] = SecurityScheme(name, cast(SchemeKind, kind), arg, header, description)
         return result
 
     def _security(self, path: str, method: str, raw: Mapping[str, Any], op_id: str) -> tuple[str, ...]:
