@@ -1,0 +1,201 @@
+"""schemathesis's known false positives on this API, recognised so they are not reported as gateway failures.
+
+Each rule looks at what actually reached the wire, not at what schemathesis meant to send:
+
+- multipart text is untyped: a null or boolean mutation of a string field arrives as the text "null" / "false",
+  a valid string; an object arrives as "{}", a valid one-element array of strings; a one-element array is the same
+  parts as a scalar; an integer 0 for a boolean arrives as "0", which form parsers read as false. If the form,
+  read back as a form parser must read it, satisfies the schema, the request was valid and accepting it is right.
+- a part name with control characters, quotes, `;` or nothing at all may be refused: the seed allows "a 4xx, or a
+  2xx where the spec allows an extra part".
+- JSON Schema counts 32.0 as an integer; typed decoders (Go's encoding/json behind Bifrost, pydantic) do not, and
+  nothing in the contract asks a gateway to accept it.
+- schemathesis validates an event stream's `{event, data}` envelope against the stream schema, which the spec
+  defines as the JSON of one `data:` line; the events are re-judged as the spec means them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from conformance.contract import OperationContract
+from conformance.groups._judge import schema_problem
+
+_INTEGER = re.compile(r"^-?[0-9]+$")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+#: A file part's value, as the body schema sees it (`type: string, format: binary`).
+_FILE = "<file>"
+#: Stands for a part of the wrong kind (text where a file belongs, or the reverse): it matches no schema type.
+_WRONG_KIND: Any = None
+_HOSTILE_CHARACTERS = frozenset('";\\')
+#: Form text has no booleans; these are the spellings form parsers (pydantic, HTML checkboxes) read as one.
+_FORM_BOOLEANS = {
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "on": True,
+    "off": False,
+    "yes": True,
+    "no": False,
+}
+
+
+def false_positive(check: str, operation: OperationContract, case: Any, response: Any) -> str | None:
+    """Why a failure of `check` on this case is one of schemathesis's false positives, or None when it stands."""
+    if check == "negative_data_rejection" and operation.is_multipart and _negative_only_in_body(case):
+        form = wire_form(case)
+        if form is not None and body_problem(operation, form) is None:
+            return "the mutation does not survive multipart encoding: the form the gateway received is valid"
+    if check == "positive_data_acceptance":
+        if operation.is_multipart and any(_hostile(name) for name in _body(case) if name not in operation.properties):
+            return "a part with a hostile name may be refused (seed: a 4xx, or a 2xx where an extra part is allowed)"
+        if not operation.is_multipart and _integral_floats(operation, _body(case)):
+            return "an integer sent as a whole float (32.0) may be refused by typed decoders"
+    if (
+        check == "response_schema_conformance"
+        and operation.stream_event_schema is not None
+        and _is_stream(response)
+        and stream_problem(operation, response.content) is None
+    ):
+        return "every data: line of the stream matches the spec's event schema"
+    return None
+
+
+def wire_form(case: Any) -> dict[str, Any] | None:
+    """The multipart body as the gateway reads it: file parts as a marker, text parts typed only by the schema."""
+    try:
+        files = case.as_transport_kwargs().get("files") or []
+    except Exception:  # a body schemathesis cannot serialise is nothing the gateway saw
+        return None
+    form: dict[str, list[Any]] = {}
+    for name, value in files:
+        filename, content = (value[0], value[1]) if isinstance(value, tuple) else (None, value)
+        form.setdefault(name, []).append(_FILE if filename is not None else _text(content))
+    return form
+
+
+def body_problem(operation: OperationContract, form: Mapping[str, list[Any]]) -> str | None:
+    """None when the form, each part coerced to its property's type as a form parser would, satisfies the schema."""
+    body: dict[str, Any] = {}
+    for name, values in form.items():
+        schema = operation.properties.get(name)
+        if schema is None:
+            body[name] = values[-1] if len(values) == 1 else values
+        elif name in operation.file_list_fields or schema.get("type") == "array":
+            items = [_coerce(name, operation, (schema.get("items") or {}), value) for value in values]
+            body[name] = items
+        elif len(values) > 1:
+            return f"{name} sent {len(values)} times"
+        else:
+            body[name] = _coerce(name, operation, schema, values[0])
+    return schema_problem(_body_schema(operation), body)
+
+
+def stream_problem(operation: OperationContract, content: bytes) -> str | None:
+    """None when every `data:` line of an event stream is `[DONE]` or JSON matching the event schema."""
+    assert operation.stream_event_schema is not None
+    for line in content.decode("utf-8", "replace").splitlines():
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            continue
+        try:
+            event = json.loads(data)
+        except ValueError:
+            return f"data line is not JSON: {data[:80]!r}"
+        problem = schema_problem(operation.stream_event_schema, event)
+        if problem is not None:
+            return problem
+    return None
+
+
+_BODY_SCHEMAS: dict[int, dict[str, Any]] = {}
+
+
+def _body_schema(operation: OperationContract) -> dict[str, Any]:
+    """The request body's schema, standalone (built once per operation so its validator is cached)."""
+    schema = _BODY_SCHEMAS.get(id(operation))
+    if schema is None:
+        schema = {
+            "type": "object",
+            "properties": {
+                # A file is a marker string here: what matters is that a file part came, not its bytes.
+                name: {"type": "string"} if name in operation.file_fields else dict(value)
+                for name, value in operation.properties.items()
+                if name not in operation.file_list_fields
+            }
+            | {
+                name: {"type": "array", "items": {"const": _FILE}, "minItems": 1} for name in operation.file_list_fields
+            },
+            "required": sorted(operation.required),
+            "components": operation.response_schema.get("components", {}),
+        }
+        if operation.one_of_required:
+            schema["anyOf"] = [{"required": sorted(alternative)} for alternative in operation.one_of_required]
+        _BODY_SCHEMAS[id(operation)] = schema
+    return schema
+
+
+def _coerce(name: str, operation: OperationContract, schema: Mapping[str, Any], value: Any) -> Any:
+    if name in operation.file_fields or name in operation.file_list_fields:
+        return value if value == _FILE else _WRONG_KIND
+    if value == _FILE:
+        return _WRONG_KIND  # a file where text is expected is not the text the schema describes
+    kind = schema.get("type")
+    if kind == "integer" and _INTEGER.match(value):
+        return int(value)
+    if kind == "number" and _NUMBER.match(value):
+        return float(value)
+    if kind == "boolean" and value.lower() in _FORM_BOOLEANS:
+        return _FORM_BOOLEANS[value.lower()]
+    return value
+
+
+def _text(value: Any) -> str:
+    """The text a non-file part carries, as schemathesis serialises it."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _negative_only_in_body(case: Any) -> bool:
+    """True when the body is the only component schemathesis mutated (a bad query stays a bad query on the wire)."""
+    components = getattr(getattr(case, "meta", None), "components", None) or {}
+    negative = {
+        str(getattr(location, "value", location)) for location, info in components.items() if not info.mode.is_positive
+    }
+    return negative <= {"body"}
+
+
+def _body(case: Any) -> dict[str, Any]:
+    return case.body if isinstance(case.body, dict) else {}
+
+
+def _hostile(name: str) -> bool:
+    return not name or any(ch in _HOSTILE_CHARACTERS or unicodedata.category(ch)[0] == "C" for ch in name)
+
+
+def _integral_floats(operation: OperationContract, body: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(value, float)
+        and value.is_integer()
+        and (operation.properties.get(name) or {}).get("type") == "integer"
+        for name, value in body.items()
+    )
+
+
+def _is_stream(response: Any) -> bool:
+    value = response.headers.get("content-type") or [""]
+    return str(value[0] if isinstance(value, list) else value).startswith("text/event-stream")
