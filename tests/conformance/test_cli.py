@@ -119,7 +119,10 @@ def test_a_failing_requirement_exits_1_and_names_it(
 
 def test_max_requests_is_a_hard_budget(stub_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "r.json"
-    status = main(["check", "--base-url", stub_url, "--max-requests", "12", "--seed", "2", "--json-report", str(path)])
+    groups = [arg for group in ("valid", "invalid", "robustness", "streaming") for arg in ("--group", group)]
+    status = main(
+        ["check", "--base-url", stub_url, "--max-requests", "12", "--seed", "2", "--json-report", str(path), *groups]
+    )
 
     document = json.loads(path.read_text())
     assert document["requests_sent"] == 12

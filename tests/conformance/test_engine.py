@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,12 +10,15 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conformance.api import CheckOptions, check
-from conformance.context import RunContext
+from conformance.context import RunContext, Target
+from conformance.contract import load_contract
 from conformance.engine import Event, Folder, GroupFinished, ObservationMade, RunFinished, RunStarted
 from conformance.groups import ALL_GROUPS
 from conformance.groups.streaming import parse_sse
-from conformance.http import Part, Redactor, WireRequest, curl_line, encode_multipart
+from conformance.groups.valid import cases_for
+from conformance.http import Part, Redactor, Sender, WireRequest, curl_line, encode_multipart
 from conformance.model import Observation, Requirement, Severity, Status
+from conformance.reporting import ProgressLine
 from conformance.requirements import CATALOGUE
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
@@ -139,3 +143,45 @@ def test_multipart_keeps_hostile_names_and_curl_quotes_them() -> None:
     assert "--form-string $'ctl\\x01=2'" in curl
     assert "-F 'image=@image-1.png;type=image/png'" in curl
     assert Redactor(["sk-secret-1"])(curl).count("***") == 1
+
+
+class FakeTty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_redraws_in_place_and_clears(stub_url: str) -> None:
+    stream = FakeTty()
+    check(
+        CheckOptions(
+            base_url=stub_url, operations=("createImage",), groups=("valid",), seed=1, listeners=(ProgressLine(stream),)
+        )
+    )
+    text = stream.getvalue()
+
+    header, _, rest = text.partition("\n")
+    assert header.startswith(f"pixelpact check: {stub_url}, 1 operation(s), groups valid, seed 1")
+    assert "\r  [valid] " in rest and " requests, " in rest and "\n" not in rest  # one line, redrawn
+    assert rest.endswith("\r")  # cleared at the end, leaving the terminal to the table
+
+
+def test_same_seed_same_requests_other_seed_other_pairings() -> None:
+    contract = load_contract()
+    sender = Sender(timeout=1, concurrency=1, max_requests=0, redactor=Redactor([]))
+
+    def bodies(seed: int) -> list[dict[str, Any]]:
+        ctx = RunContext(
+            contract,
+            contract.operations,
+            Target("http://127.0.0.1:9"),
+            sender,
+            seed=seed,
+            max_examples=1,
+            concurrency=1,
+        )
+        return [case.body for case in cases_for(ctx, contract.operation("createImage"))]
+
+    assert bodies(1) == bodies(1)
+    assert bodies(1) != bodies(2)
+    sizes = {body.get("size") for body in bodies(2)}
+    assert set(contract.operation("createImage").enum("size") or ()) <= sizes  # every size, whatever the seed
