@@ -22,8 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from conformance.api import CheckOptions, check
-from conformance.groups.forwarding import FORWARDING
 from conformance.model import Report, Status
+from conformance.requirements import FORWARDING
 from generator.runtime.serve import stub_server
 from tests.litellm.proxy import free_port
 
