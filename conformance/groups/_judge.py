@@ -77,6 +77,8 @@ def error_body_problem(reply: Reply, operation: OperationContract) -> str | None
     where = f"the {reply.status} body"
     if not isinstance(body, dict):
         return f"{where} is not a JSON object (Content-Type {reply.content_type or 'missing'})"
+    if reply.content_type != "application/json":
+        return f"{where} is JSON but its Content-Type is {reply.content_type or 'missing'!r}, not application/json"
     error = body.get("error")
     if not isinstance(error, dict):
         return f"{where} has no `error` object"

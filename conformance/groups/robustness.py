@@ -19,6 +19,8 @@ from conformance.requirements import ROBUSTNESS
 #: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
 HOSTILE_NAMES = ("a;b", "", '"quoted"', 'x"; filename="evil.png', "ctl\x01\x1f\x7f", "nul\x00byte", "tab\tname")
 NOT_AN_IMAGE = b"This is a text file, not an image.\n"
+#: A PNG signature and a header chunk, then nothing: passes a magic-byte sniff, fails any decoder.
+TRUNCATED_PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00 \x00\x00\x00 \x08\x02"
 HUGE_DIGITS = 1000
 
 
@@ -69,11 +71,12 @@ def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
             )
         )
         for name in sorted(operation.files - {"mask"}):
-            value: Any = [NOT_AN_IMAGE] if name in operation.file_list_fields else NOT_AN_IMAGE
-            body = ctx.valid_body(operation, **{name: value})
-            for other in operation.files - {name, "mask"}:
-                body.pop(other, None)  # the text file must be the only image, or the gateway may use another one
-            probes.append(Probe("non-image-file-rejected", f"a text file as {name}", body))
+            for label, content in (("a text file", NOT_AN_IMAGE), ("a truncated PNG", TRUNCATED_PNG)):
+                value: Any = [content] if name in operation.file_list_fields else content
+                body = ctx.valid_body(operation, **{name: value})
+                for other in operation.files - {name, "mask"}:
+                    body.pop(other, None)  # the bad file must be the only image, or the gateway may use another one
+                probes.append(Probe("non-image-file-rejected", f"{label} as {name}", body))
     if operation.integer_range("n") is not None:
         huge = "9" * HUGE_DIGITS
         value = huge if operation.is_multipart else int(huge)

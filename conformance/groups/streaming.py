@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.context import RunContext
@@ -46,25 +46,31 @@ class Stream:
     events: list[Any]
     raw_data: list[str]
     done: bool
+    names: list[str | None] = field(default_factory=list)
+    """Each event's SSE `event:` name, None when it had none."""
 
 
 def parse_sse(text: str) -> Stream:
     """Parse server-sent events: `data:` lines joined per event; `:` comments, `event:`, `id:`, `retry:` skipped."""
     events: list[Any] = []
     raw: list[str] = []
+    names: list[str | None] = []
     done = False
     pending: list[str] = []
+    name: str | None = None
 
     def flush() -> None:
-        nonlocal done
-        if not pending:
-            return
-        data = "\n".join(pending)
+        nonlocal done, name
+        data, event_name = "\n".join(pending), name
         pending.clear()
+        name = None
+        if not data and event_name is None:
+            return
         if data.strip() == "[DONE]":
             done = True
             return
         raw.append(data)
+        names.append(event_name)
         try:
             events.append(json.loads(data))
         except ValueError:
@@ -74,10 +80,15 @@ def parse_sse(text: str) -> Stream:
         if not line:
             flush()
         elif line.startswith("data:"):
-            value = line[5:]
-            pending.append(value[1:] if value.startswith(" ") else value)
+            pending.append(_field_value(line[5:]))
+        elif line.startswith("event:"):
+            name = _field_value(line[6:])
     flush()
-    return Stream(events, raw, done)
+    return Stream(events, raw, done, names)
+
+
+def _field_value(value: str) -> str:
+    return value[1:] if value.startswith(" ") else value
 
 
 class StreamingGroup:
@@ -164,6 +175,10 @@ def _event_type_problem(operation: OperationContract, stream: Stream, sent: str)
         if event.get("type") not in operation.stream_event_types:
             allowed = ", ".join(operation.stream_event_types)
             return f"{sent}: event {index} has type {event.get('type')!r}, expected one of {allowed}"
+        name = stream.names[index] if index < len(stream.names) else None
+        if name is not None and name != event["type"]:
+            # ImageStreamEventType: "also sent as the SSE `event:` name"; no event line at all is fine too
+            return f"{sent}: event {index} is named {name!r} but its data has type {event['type']!r}"
         if operation.stream_event_schema is not None:
             problem = schema_problem(operation.stream_event_schema, event)
             if problem is not None:

@@ -185,3 +185,19 @@ def test_same_seed_same_requests_other_seed_other_pairings() -> None:
     assert bodies(1) != bodies(2)
     sizes = {body.get("size") for body in bodies(2)}
     assert set(contract.operation("createImage").enum("size") or ()) <= sizes  # every size, whatever the seed
+
+
+def test_sse_event_names_are_kept_and_must_match_the_type() -> None:
+    from conformance.contract import load_contract
+    from conformance.groups.streaming import _event_type_problem
+
+    operation = load_contract().operation("createImage")
+    good = parse_sse(
+        'event: image_generation.completed\ndata: {"type": "image_generation.completed"}\n\n'
+        'data: {"type": "image_generation.completed"}\n\n'
+    )
+    bad = parse_sse('event: image_edit.completed\ndata: {"type": "image_generation.completed"}\n\n')
+
+    assert good.names == ["image_generation.completed", None]
+    assert _event_type_problem(operation, good, "sent") is None
+    assert "named 'image_edit.completed' but its data has type" in (_event_type_problem(operation, bad, "sent") or "")
