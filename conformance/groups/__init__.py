@@ -70,3 +70,4 @@ from conformance.groups import streaming as streaming  # noqa: E402
 from conformance.groups import auth as auth  # noqa: E402
 from conformance.groups import forwarding as forwarding  # noqa: E402
 from conformance.groups import schemathesis_group as schemathesis_group  # noqa: E402
+from conformance.groups import properties as properties  # noqa: E402
