@@ -73,6 +73,12 @@ def _generate(spec: Path, use_cache: bool) -> dict[str, str] | None:
     except FormattingError as exc:
         print(f"pixelpact generate: {exc}", file=sys.stderr)
         return None
+    except SpecError:
+        raise
+    except Exception as exc:  # a valid spec the pipeline chokes on: say so in one line, not a traceback
+        print(f"pixelpact generate: {spec}: generation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("  a generator bug, or a schema construct it does not support; please report it", file=sys.stderr)
+        return None
     if cache_key:
         cache.store(cache_key, files)
     return files

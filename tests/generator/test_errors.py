@@ -26,3 +26,17 @@ def test_error_output(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[s
         expected.write_text(output, encoding="utf-8")
         pytest.skip(f"{case}: expected output rewritten")
     assert output == expected.read_text(encoding="utf-8")
+
+
+def test_internal_failure_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(api: object) -> dict[str, str]:
+        raise KeyError("boom")
+
+    monkeypatch.setattr("generator.build.render", broken)
+    spec = Path(__file__).parent / "golden" / "cases" / "json_body" / "openapi.yaml"
+    assert cli.main(["--spec", str(spec), "--out", str(tmp_path), "--check", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "generation failed: KeyError: 'boom'" in err
+    assert "Traceback" not in err
