@@ -5,6 +5,10 @@ Each method takes the request body as its generated model (validated when you bu
 as is, to probe a gateway with requests the spec forbids), plus the operation's path and query parameters. It returns
 the parsed response model, or with `stream=True` an iterator of stream events parsed from the server-sent events.
 A non-2xx answer raises `ApiError` carrying the parsed error body.
+
+    async with AsyncClient("http://stub", transport=httpx.ASGITransport(app)) as client:
+        events = await client.create_image(body, stream=True)
+        async for event in events: ...
 """
 
 from __future__ import annotations
