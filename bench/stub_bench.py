@@ -1,0 +1,254 @@
+"""Speed and memory of the stub gateway against `prism mock` on the same requests, in the same run (not a timed test).
+
+    apt-get install -y wrk
+    (mkdir -p .cache/prism && cd .cache/prism && npm i @stoplight/prism-cli@5)
+    .venv/bin/python bench/stub_bench.py                     # about 3 minutes
+    .venv/bin/python bench/stub_bench.py --duration 5 --rss-requests 20000   # a quicker look
+
+Measures, with wrk on 127.0.0.1 (one wrk thread), requests per second and p99 latency of a valid JSON generation
+(POST /v1/images/generations) and a valid multipart variation (POST /v1/images/variations, a 77-byte PNG) at 10 and
+100 connections, for the stub (`pixelpact serve`) and Prism 5.14 (`-v silent`), alternating between them so both see
+the same machine load. Then resident memory of the stub over --rss-requests requests (half JSON, half multipart),
+sampled after each wrk run of a few seconds. Every server is started here, on an ephemeral port, and killed by
+PID. Results are printed as Markdown and written to bench/out/stub-bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PRISM = ROOT / ".cache" / "prism" / "node_modules" / "@stoplight" / "prism-cli" / "dist" / "index.js"
+BOUNDARY = "pixelpactbench"
+JSON_BODY = '{"model":"openai/dall-e-3","prompt":"a red fox in the snow","n":1,"size":"1024x1024"}'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def lua_string(data: bytes) -> str:
+    return '"' + "".join(f"\\{c:03d}" if c < 32 or c > 126 or c in (34, 92) else chr(c) for c in data) + '"'
+
+
+def multipart_body() -> bytes:
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(image, "PNG")
+    fields = [("model", "openai/dall-e-2"), ("n", "1"), ("size", "256x256")]
+    out = b"".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields
+    )
+    out += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'.encode()
+    return out + b"Content-Type: image/png\r\n\r\n" + image.getvalue() + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def write_scripts() -> dict[str, Path]:
+    """wrk Lua scripts, one per request kind."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    post = 'wrk.method="POST"\nwrk.headers["Content-Type"]='
+    kinds = {
+        "json": f'{post}"application/json"\nwrk.body={lua_string(JSON_BODY.encode())}\n',
+        "multipart": f'{post}"multipart/form-data; boundary={BOUNDARY}"\nwrk.body={lua_string(multipart_body())}\n',
+    }
+    paths = {}
+    for kind, script in kinds.items():
+        paths[kind] = OUT / f"stub-{kind}.lua"
+        paths[kind].write_text(script)
+    return paths
+
+
+PATHS = {"json": "/v1/images/generations", "multipart": "/v1/images/variations"}
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with {proc.returncode} before answering")
+        try:
+            httpx.post(base + PATHS["json"], content=JSON_BODY, headers={"content-type": "application/json"}, timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not answer within 30 s")
+
+
+def check_valid(base: str, what: str) -> None:
+    """Both requests must get a 200 from the target, or the comparison means nothing."""
+    r = httpx.post(base + PATHS["json"], content=JSON_BODY, headers={"content-type": "application/json"})
+    m = httpx.post(
+        base + PATHS["multipart"],
+        content=multipart_body(),
+        headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
+    )
+    if r.status_code != 200 or m.status_code != 200:
+        raise SystemExit(f"{what}: JSON {r.status_code}, multipart {m.status_code}: {r.text[:200]} {m.text[:200]}")
+
+
+def wrk(script: Path, url: str, connections: int, duration: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--latency", "-s", str(script), url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+    p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", out)
+    p50 = re.search(r"\s50%\s+([\d.]+)(us|ms|s)\b", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {
+        "rps": rps,
+        "p50_ms": float(p50[1]) * scale[p50[2]] if p50 else None,
+        "p99_ms": float(p99[1]) * scale[p99[2]] if p99 else None,
+        "non_2xx": int(non2xx[1]) if non2xx else 0,
+        "socket_errors": errors[0] if errors else None,
+        "requests": int(total[1]) if total else None,
+        "command": " ".join(cmd),
+    }
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def start(cmd: list[str], what: str, base: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_ready(base, proc, what)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--connections", default="10,100", help="comma-separated connection counts (default 10,100)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per cell; the median is reported (default 1)")
+    parser.add_argument("--rss-requests", type=int, default=100_000, help="requests of the memory run (default 100000)")
+    parser.add_argument("--rss-slice", type=int, default=5, help="seconds per wrk run of the memory run (default 5)")
+    parser.add_argument("--no-prism", action="store_true", help="measure the stub only")
+    parser.add_argument("--stub-arg", action="append", default=[], help="extra argument for `pixelpact serve`")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    if not args.no_prism and (shutil.which("node") is None or not PRISM.exists()):
+        raise SystemExit(
+            f"Prism not found at {PRISM}: (mkdir -p .cache/prism && cd .cache/prism && npm i @stoplight/prism-cli@5)"
+        )
+    scripts = write_scripts()
+    connections = [int(c) for c in args.connections.split(",")]
+
+    stub_port = free_port()
+    stub_base = f"http://127.0.0.1:{stub_port}"
+    stub_cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(stub_port), *args.stub_arg]
+    targets: dict[str, tuple[list[str], str]] = {"stub": (stub_cmd, stub_base)}
+    if not args.no_prism:
+        prism_port = free_port()
+        prism_cmd = ["node", str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(prism_port), "-v", "silent"]
+        targets["prism"] = ([*prism_cmd, str(ROOT / "spec" / "openapi.yaml")], f"http://127.0.0.1:{prism_port}")
+
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    results: dict[str, Any] = {"throughput": [], "machine": os.uname().release, "cpus": os.cpu_count()}
+    try:
+        for name, (cmd, base) in targets.items():
+            procs[name] = start(cmd, name, base)
+            check_valid(base, name)
+            for kind in ("json", "multipart"):
+                wrk(scripts[kind], base + PATHS[kind], 10, 2)  # warm-up: caches, JIT
+        for kind in ("json", "multipart"):
+            for conns in connections:
+                runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+                for _ in range(args.repeat):
+                    for name, (_, base) in targets.items():  # alternate, so both see the same load
+                        runs[name].append(wrk(scripts[kind], base + PATHS[kind], conns, args.duration))
+                for name, measured in runs.items():
+                    best = sorted(measured, key=lambda r: r["rps"])[len(measured) // 2]
+                    row = {"target": name, "kind": kind, "connections": conns, **best}
+                    row["rps_runs"] = [r["rps"] for r in measured]
+                    results["throughput"].append(row)
+                    print(
+                        f"{name:6} {kind:9} c={conns:<4} {best['rps']:9.0f} req/s  p50 {best['p50_ms']:.2f} ms  "
+                        f"p99 {best['p99_ms']:.2f} ms  non-2xx {best['non_2xx']}",
+                        flush=True,
+                    )
+        if "prism" in procs:
+            stop(procs.pop("prism"))
+
+        # Memory: the stub alone, a fresh process, sampled every tenth of the run.
+        stop(procs.pop("stub"))
+        procs["stub"] = start(stub_cmd, "stub", stub_base)
+        pid = procs["stub"].pid
+        # wrk cannot stop after a request count here (wrk.thread:stop() does not end the run), so it runs in slices of
+        # a few seconds, alternating JSON and multipart, until --rss-requests have been answered.
+        samples = [{"requests": 0, "rss_kib": rss_kib(pid)}]
+        done, i = 0, 0
+        while done < args.rss_requests:
+            kind = "json" if i % 2 == 0 else "multipart"
+            slice_run = wrk(scripts[kind], stub_base + PATHS[kind], 10, args.rss_slice)
+            done += slice_run["requests"] or 0
+            samples.append({"requests": done, "rss_kib": rss_kib(pid)})
+            i += 1
+        first, last = samples[1]["rss_kib"], samples[-1]["rss_kib"]
+        growth = round((last - first) / first * 100, 2)
+        results["rss"] = {"samples": samples, "growth_after_first_slice_pct": growth}
+        print("RSS (KiB) by requests served: " + ", ".join(f"{s['requests']}: {s['rss_kib']}" for s in samples))
+        print(f"RSS growth from the first slice to the end: {growth} %")
+    finally:
+        for proc in procs.values():
+            stop(proc)
+
+    by = {(r["target"], r["kind"], r["connections"]): r for r in results["throughput"]}
+    lines = [
+        "| request | connections | stub req/s | stub p99 ms | prism req/s | prism p99 ms | stub / prism |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kind in ("json", "multipart"):
+        for conns in connections:
+            s, p = by[("stub", kind, conns)], by.get(("prism", kind, conns))
+            ratio = f"{s['rps'] / p['rps']:.2f}x" if p else "-"
+            lines.append(
+                f"| {kind} | {conns} | {s['rps']:.0f} | {s['p99_ms']:.1f} | "
+                f"{p['rps'] if p else 0:.0f} | {p['p99_ms'] if p else 0:.1f} | {ratio} |"
+            )
+    print("\n".join(lines))
+    results["table"] = lines
+    results["load_average_after"] = os.getloadavg()
+    (OUT / "stub-bench.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
