@@ -179,7 +179,10 @@ class StubGateway:
     async def _requests(self, request: Request) -> Response:
         if request.method == "DELETE":
             return _json_response({"cleared": self.recorder.clear()})
-        return _json_response(self.recorder.snapshot())
+        since = request.query_params.get("since", "0")
+        if not since.isdigit():
+            raise GatewayError(400, "since must be a request number (seq)", "since")
+        return _json_response(self.recorder.snapshot(int(since)))
 
     async def _image(self, request: Request) -> Response:
         spec = images.ImageSpec.from_name(request.path_params["name"])

@@ -1,6 +1,8 @@
 """The recording: a bounded ring of every request the stub served, so a test can see what a gateway forwarded.
 
-Read it with `GET /_pixelpact/requests`, clear it with `DELETE /_pixelpact/requests`. One entry:
+Read it with `GET /_pixelpact/requests` (`?since=SEQ`: only entries after that number, so a test that noted
+`last_seq` before acting sees just its own requests), clear it with `DELETE /_pixelpact/requests`. The answer is
+`{"limit": 1000, "count": 2, "last_seq": 3, "requests": [entry, ...]}`, oldest first; one entry:
 
     {"seq": 3, "time": 1763730000.123, "method": "POST", "path": "/v1/images/variations",
      "query": {"api-version": "2024-02-01"}, "headers": {"authorization": "Bearer <redacted 17 chars sha256:…>", ...},
@@ -113,6 +115,7 @@ class Recorder:
         self._entries: deque[dict[str, Any]] = deque(maxlen=max(limit, 0) or None)
         self._seq = itertools.count(1)
         self._enabled = limit > 0
+        self._last_cleared = 0
 
     def start(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> dict[str, Any]:
         """A fresh entry for a request (`headers` already redacted); filled in as it is read, then `add`ed."""
@@ -142,11 +145,15 @@ class Recorder:
         entry["error"] = error
         self._entries.append(entry)
 
-    def snapshot(self) -> dict[str, Any]:
-        entries = list(self._entries)
-        return {"limit": self.limit, "count": len(entries), "requests": entries}
+    def snapshot(self, since: int = 0) -> dict[str, Any]:
+        """The kept entries with a `seq` above `since`, oldest first; `last_seq` is the newest number handed out."""
+        entries = [e for e in self._entries if e["seq"] > since] if since else list(self._entries)
+        last = self._entries[-1]["seq"] if self._entries else self._last_cleared
+        return {"limit": self.limit, "count": len(entries), "last_seq": last, "requests": entries}
 
     def clear(self) -> int:
         cleared = len(self._entries)
+        if self._entries:
+            self._last_cleared = self._entries[-1]["seq"]
         self._entries.clear()
         return cleared

@@ -87,3 +87,12 @@ def test_pixelpact_serve_prints_its_url_and_stops_on_ctrl_c() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_listening_socket_says_tcp_so_asyncio_sets_nodelay() -> None:
+    # With proto 0 asyncio skips TCP_NODELAY and every response waits ~40 ms for a delayed ACK (measured: 22 req/s).
+    sock = serve.bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
