@@ -161,6 +161,9 @@ def main() -> int:
     parser.add_argument("--rss-slice", type=int, default=5, help="seconds per wrk run of the memory run (default 5)")
     parser.add_argument("--no-prism", action="store_true", help="measure the stub only")
     parser.add_argument("--stub-arg", action="append", default=[], help="extra argument for `pixelpact serve`")
+    parser.add_argument(
+        "--workers", default="1,2", help="comma-separated `pixelpact serve --workers` values to measure (default 1,2)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
@@ -171,10 +174,11 @@ def main() -> int:
     scripts = write_scripts()
     connections = [int(c) for c in args.connections.split(",")]
 
-    stub_port = free_port()
-    stub_base = f"http://127.0.0.1:{stub_port}"
-    stub_cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(stub_port), *args.stub_arg]
-    targets: dict[str, tuple[list[str], str]] = {"stub": (stub_cmd, stub_base)}
+    targets: dict[str, tuple[list[str], str]] = {}
+    for workers in (int(w) for w in args.workers.split(",")):
+        port = free_port()
+        cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), "--workers", str(workers)]
+        targets[f"stub-{workers}w"] = ([*cmd, *args.stub_arg], f"http://127.0.0.1:{port}")
     if not args.no_prism:
         prism_port = free_port()
         prism_cmd = ["node", str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(prism_port), "-v", "silent"]
@@ -207,8 +211,12 @@ def main() -> int:
         if "prism" in procs:
             stop(procs.pop("prism"))
 
-        # Memory: the stub alone, a fresh process, sampled every tenth of the run.
-        stop(procs.pop("stub"))
+        for name in [n for n in procs if n.startswith("stub")]:
+            stop(procs.pop(name))
+        # Memory: one worker (a process whose RSS is the server's), fresh.
+        stub_port = free_port()
+        stub_base = f"http://127.0.0.1:{stub_port}"
+        stub_cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(stub_port), *args.stub_arg]
         procs["stub"] = start(stub_cmd, "stub", stub_base)
         pid = procs["stub"].pid
         # wrk cannot stop after a request count here (wrk.thread:stop() does not end the run), so it runs in slices of
@@ -232,17 +240,19 @@ def main() -> int:
 
     by = {(r["target"], r["kind"], r["connections"]): r for r in results["throughput"]}
     lines = [
-        "| request | connections | stub req/s | stub p99 ms | prism req/s | prism p99 ms | stub / prism |",
-        "|---|---|---|---|---|---|---|",
+        "| server | request | connections | req/s | p50 ms | p99 ms | non-2xx | vs prism |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for kind in ("json", "multipart"):
         for conns in connections:
-            s, p = by[("stub", kind, conns)], by.get(("prism", kind, conns))
-            ratio = f"{s['rps'] / p['rps']:.2f}x" if p else "-"
-            lines.append(
-                f"| {kind} | {conns} | {s['rps']:.0f} | {s['p99_ms']:.1f} | "
-                f"{p['rps'] if p else 0:.0f} | {p['p99_ms'] if p else 0:.1f} | {ratio} |"
-            )
+            prism = by.get(("prism", kind, conns))
+            for name in targets:
+                r = by[(name, kind, conns)]
+                ratio = f"{r['rps'] / prism['rps']:.2f}x" if prism and name != "prism" else "-"
+                lines.append(
+                    f"| {name} | {kind} | {conns} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                    f"{r['non_2xx']} | {ratio} |"
+                )
     print("\n".join(lines))
     results["table"] = lines
     results["load_average_after"] = os.getloadavg()

@@ -7,8 +7,11 @@ with stub_server(StubConfig(fail_models=frozenset({"dall-e-3"}))) as base_url:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import importlib
+import json
+import os
 import socket
 import sys
 import threading
@@ -17,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from generator.runtime.config import MIB, StubConfig
 
@@ -45,9 +49,29 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn_config(app: Any, log_level: str, access_log: bool) -> uvicorn.Config:
+#: How `pixelpact serve --workers N` hands the StubConfig to its worker processes (they import the app afresh).
+CONFIG_ENV = "PIXELPACT_STUB_CONFIG"
+
+
+def app_from_environment() -> Any:
+    """The app of one worker process of `pixelpact serve --workers N`: the StubConfig comes as JSON in CONFIG_ENV."""
+    raw = json.loads(os.environ.get(CONFIG_ENV, "{}"))
+    raw["api_keys"] = tuple(raw.get("api_keys", ()))
+    raw["fail_models"] = frozenset(raw.get("fail_models", ()))
+    return default_app(StubConfig(**raw))
+
+
+def _config_json(config: StubConfig) -> str:
+    fields = dataclasses.asdict(config)
+    fields["api_keys"], fields["fail_models"] = list(config.api_keys), sorted(config.fail_models)
+    return json.dumps(fields)
+
+
+def _uvicorn_config(app: Any, log_level: str, access_log: bool, workers: int = 1) -> uvicorn.Config:
     return uvicorn.Config(
         app,
+        factory=isinstance(app, str),
+        workers=workers,
         log_level=log_level,
         access_log=access_log,
         # uvloop / httptools when installed (the `pixelpact` dependencies pull them in on Linux), else pure Python.
@@ -125,6 +149,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--record-limit", type=int, default=1000, metavar="N", help="requests kept in the recording (default: 1000)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes (default: 1). More serve more requests per second on several cores, but each keeps "
+        "its own recording, so a test that reads /_pixelpact/requests needs 1",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
 
 
@@ -146,8 +178,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.max_body_mb <= 0 or not 0 <= args.port <= 65535:
-        print("pixelpact serve: --max-body-mb must be positive and --port within 0-65535", file=sys.stderr)
+    if args.max_body_mb <= 0 or not 0 <= args.port <= 65535 or args.workers < 1:
+        print("pixelpact serve: --max-body-mb and --workers must be positive, --port within 0-65535", file=sys.stderr)
         return 2
     try:
         sock = bind(args.host, args.port)
@@ -157,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     config = config_from_args(args)
     try:
-        app = default_app(config)
+        app = default_app(config)  # also in the parent with --workers: a broken generated/ fails here, clearly
     except ImportError as exc:
         sock.close()
         print(
@@ -165,16 +197,21 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    server = uvicorn.Server(_uvicorn_config(app, "warning", args.access_log))
     keys = f", {len(config.api_keys)} API key(s) required" if config.api_keys else ", open (no API key needed)"
     fail = f", failing: {', '.join(sorted(config.fail_models))} ({config.fail_status})" if config.fail_models else ""
+    workers = f", {args.workers} workers (one recording each)" if args.workers > 1 else ""
     url = _url(sock)
-    print(f"pixelpact stub gateway on {url}{keys}{fail}", flush=True)
+    print(f"pixelpact stub gateway on {url}{keys}{fail}{workers}", flush=True)
     print(
         f"  OpenAI SDK: OpenAI(base_url='{url}/v1') · recording: {url}/_pixelpact/requests · Ctrl-C stops", flush=True
     )
     try:
-        server.run(sockets=[sock])
+        if args.workers > 1:
+            os.environ[CONFIG_ENV] = _config_json(config)
+            target = f"{__name__}:app_from_environment"
+            Multiprocess(_uvicorn_config(target, "warning", args.access_log, args.workers), sockets=[sock]).run()
+        else:
+            uvicorn.Server(_uvicorn_config(app, "warning", args.access_log)).run(sockets=[sock])
     except KeyboardInterrupt:
         # uvicorn shuts down gracefully, then re-raises the SIGINT it captured; Ctrl-C is how a server is stopped.
         pass

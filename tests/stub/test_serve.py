@@ -96,3 +96,13 @@ def test_the_listening_socket_says_tcp_so_asyncio_sets_nodelay() -> None:
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_worker_processes_get_the_same_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = StubConfig(api_keys=("k",), fail_models=frozenset({"dall-e-3"}), fail_status=429, max_body_bytes=MIB)
+    monkeypatch.setenv(serve.CONFIG_ENV, serve._config_json(config))
+    with serve.stub_server(app=serve.app_from_environment()) as url:
+        body = {"model": "dall-e-3", "prompt": "p"}
+        assert httpx.post(f"{url}/v1/images/generations", json=body).status_code == 401
+        failed = httpx.post(f"{url}/v1/images/generations", json=body, headers={"x-api-key": "k"})
+        assert failed.status_code == 429
