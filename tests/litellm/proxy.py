@@ -4,17 +4,22 @@ LiteLLM lives in its own virtual environment (.cache/litellm-venv, made by insta
 bound to 127.0.0.1. Its environment is scrubbed of every provider credential and base URL: with OPENAI_API_KEY set,
 LiteLLM forwards unmatched /openai/... paths to the public OpenAI API, and the run must never leave the machine.
 
-    with litellm_proxy(upstream_port=41000) as proxy:
+    with litellm_proxy(upstream_port=41000, log=Path("litellm.log")) as proxy:
         httpx.post(f"{proxy.url}/v1/images/generations", headers=proxy.headers, json={...})
+
+By hand (what tests/litellm/DEVIATIONS.md does): `.venv/bin/python -m tests.litellm.proxy` installs and starts the
+proxy, prints the `pixelpact check` command that checks it in two-sided mode, and stops the proxy on Ctrl-C.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -162,3 +167,39 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Install and run the proxy until Ctrl-C, printing how to check it with the recording upstream."""
+    parser = argparse.ArgumentParser(prog="python -m tests.litellm.proxy", description=main.__doc__)
+    parser.add_argument("--upstream-port", type=int, default=0, help="where its providers point (default: a free port)")
+    parser.add_argument("--port", type=int, default=0, help="the proxy's own port (default: a free port)")
+    parser.add_argument("--log", type=Path, default=ROOT / ".cache" / "litellm.log", help="the proxy's output")
+    args = parser.parse_args(argv)
+    try:
+        install()
+    except InstallError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    upstream_port = args.upstream_port or free_port()
+    args.log.parent.mkdir(parents=True, exist_ok=True)
+    with litellm_proxy(upstream_port, args.log, port=args.port or None) as proxy:
+        print(f"LiteLLM {proxy.url} (pid {proxy.pid}, log {proxy.log}); check it with:", flush=True)
+        print(
+            f"  PIXELPACT_API_KEY={proxy.master_key} .venv/bin/pixelpact check --base-url {proxy.url}"
+            f" --upstream-port {upstream_port} --deployment az-dalle3"
+            " --prefix /openai/v1=/v1 --prefix /openai/openai/deployments=/openai/deployments"
+            " --operation openaiCreateImage --operation openaiCreateImageEdit"
+            " --operation azureCreateImage --operation azureCreateImageEdit",
+            flush=True,
+        )
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopping LiteLLM", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
