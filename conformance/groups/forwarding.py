@@ -1,10 +1,11 @@
 """Two-sided checks: what a gateway forwards to the provider behind it, seen by a recording upstream.
 
 `pixelpact check --base-url GATEWAY --upstream-port PORT` runs the stub gateway as the provider behind the gateway
-(`recording_upstream`, started by the engine for the whole run) and points nothing itself: the gateway's OpenAI
-provider must use http://127.0.0.1:PORT/v1 and its Azure provider the endpoint http://127.0.0.1:PORT
-(`provider_settings` prints this). The stub records every request it serves; this group sends requests through the
-gateway and reads the recording to judge what arrived:
+(`recording_upstream`, which `conformance.api.check` keeps running for the whole run, so every group's requests reach
+it). The gateway must be pointed at it beforehand: its OpenAI provider at http://127.0.0.1:PORT/v1, its Azure
+provider at the endpoint http://127.0.0.1:PORT (`provider_settings`, which the command prints). The stub records
+every request it serves; this group sends requests through the gateway and reads the recording to judge what
+arrived:
 
 - prompt, n, size, response_format and user arrive as the client sent them;
 - a variation's image[] of several files arrives as exactly the first file; an edit's files and mask all arrive;
