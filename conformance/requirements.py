@@ -82,6 +82,13 @@ VALID = (
         "A multipart body with image[] of 1, 2 and 3 files is accepted",
         "Use field name `image` for a single file or `image[]` for multiple files",
     ),
+    _req(
+        "valid",
+        "image-format-matches-output-format",
+        _MINOR,
+        "A returned image is encoded in the requested output_format (png, jpeg, webp)",
+        "OutputFormat: Output image format",
+    ),
 )
 
 INVALID = (

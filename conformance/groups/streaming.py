@@ -7,6 +7,7 @@ server error on the way. response_format with stream may be ignored or rejected:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from conformance.requirements import STREAMING
 
 #: Images asked for in the stream: more than one, so "one completed event per image" is tested, not assumed.
 STREAM_N = 2
+_SIZE = re.compile(r"^\d+x\d+$")
 STREAM_REQUIREMENTS = (
     "stream-content-type",
     "stream-event-types",
@@ -162,6 +164,9 @@ def judge_stream(ctx: RunContext, operation: OperationContract) -> list[Observat
     images, completed = _completed(stream)
     with_images(reply, images)
     observations.append(observe("stream-completed-per-image", operation, _completed_problem(completed, n, sent), reply))
+    size = body.get("size")
+    if images and isinstance(size, str) and _SIZE.match(size):
+        observations.append(observe("image-dimensions-match-size", operation, _size_problem(images, size, sent), reply))
     observations.append(observe("stream-no-server-error", operation, _server_error_problem(reply, stream, sent), reply))
     return observations
 
@@ -169,12 +174,16 @@ def judge_stream(ctx: RunContext, operation: OperationContract) -> list[Observat
 def _event_type_problem(operation: OperationContract, stream: Stream, sent: str) -> str | None:
     if not stream.events:
         return f"{sent}: the stream has no data events"
+    family = event_family(operation)
     for index, (event, raw) in enumerate(zip(stream.events, stream.raw_data, strict=True)):
         if not isinstance(event, dict):
             return f"{sent}: event {index}'s data is not a JSON object: {raw[:120]!r}"
         if event.get("type") not in operation.stream_event_types:
             allowed = ", ".join(operation.stream_event_types)
             return f"{sent}: event {index} has type {event.get('type')!r}, expected one of {allowed}"
+        kind = str(event["type"]).split(".", 1)[0]
+        if family is not None and "." in event["type"] and kind != family:
+            return f"{sent}: event {index} has type {event['type']!r}, but a {operation.kind} stream uses {family}.*"
         name = stream.names[index] if index < len(stream.names) else None
         if name is not None and name != event["type"]:
             # ImageStreamEventType: "also sent as the SSE `event:` name"; no event line at all is fine too
@@ -184,6 +193,24 @@ def _event_type_problem(operation: OperationContract, stream: Stream, sent: str)
             if problem is not None:
                 return f"{sent}: event {index} does not match the spec's event schema: {problem}"
     return None
+
+
+def _size_problem(images: list[bytes], size: str, sent: str) -> str | None:
+    for index, image in enumerate(images):
+        _, width, height = decode_image(image)
+        if f"{width}x{height}" != size:
+            return f"{sent}: completed image {index} is {width}x{height}, requested size {size}"
+    return None
+
+
+def event_family(operation: OperationContract) -> str | None:
+    """The prefix of the event types this operation's stream uses, read from the spec's enum: the one naming the
+    operation's kind ("image_generation" for generations, "image_edit" for edits), or None when none or several do.
+    """
+    singular = operation.kind.rstrip("s")
+    prefixes = {t.split(".", 1)[0] for t in operation.stream_event_types if "." in t}
+    matching = [prefix for prefix in prefixes if prefix.endswith("_" + singular)]
+    return matching[0] if len(matching) == 1 else None
 
 
 def _partial_problem(stream: Stream, sent: str) -> str | None:

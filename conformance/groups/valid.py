@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +46,8 @@ class Case:
     size: str | None
     response_format: str | None
     requirements: tuple[str, ...] = ("valid-request-accepted",)
-    extra: dict[str, Any] = field(default_factory=dict)
+    output_format: str | None = None
+    """The requested output_format, judged only in the cases that vary it."""
 
 
 class ValidGroup:
@@ -101,6 +102,15 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
         cases.append(
             _case(operation, "user and fallbacks present", ctx.valid_body(operation, **extras, **optional), default_n)
         )
+    for output_format in operation.enum("output_format") or ():
+        # each in its own request: a provider that supports only some formats fails only those
+        body = ctx.valid_body(operation, **extras, output_format=output_format)
+        if "size" in enums:
+            body["size"] = _smallest_size(enums["size"])
+        if "b64_json" in enums.get("response_format", ()):
+            body["response_format"] = "b64_json"  # the image itself, not a URL that may re-encode it
+        case = _case(operation, f"output_format={output_format}", body, default_n)
+        cases.append(replace(case, output_format=output_format))
     if "mask" in operation.file_fields:
         cases.append(_case(operation, "with a mask", ctx.valid_body(operation, **extras, mask=ctx.mask()), default_n))
     for list_field in sorted(operation.file_list_fields):
@@ -200,17 +210,19 @@ def _judge_images(
     observations: list[Observation] = []
     images: list[bytes] = []
     dimension_problems: list[str] = []
+    format_problems: list[str] = []
     if case.response_format == "b64_json":
         problems = []
         for index, item in enumerate(data):
             try:
                 image = decode_b64(item.get("b64_json") if isinstance(item, dict) else None)
-                _, width, height = decode_image(image)
+                fmt, width, height = decode_image(image)
             except NotAnImage as exc:
                 problems.append(f"data[{index}].{exc}")
                 continue
             images.append(image)
             dimension_problems += _dimension_problem(case, index, width, height)
+            format_problems += _format_problem(case, index, fmt)
         with_images(reply, images)
         observations.append(
             observe("b64-json-is-image", operation, f"{sent}: {problems[0]}" if problems else None, reply)
@@ -231,18 +243,34 @@ def _judge_images(
             fetched = _fetch(ctx, operation, case, index, url, sent)
             observations.append(fetched[0])
             if fetched[1] is not None:
-                images.append(fetched[1][0])
-                dimension_problems += _dimension_problem(case, index, fetched[1][1], fetched[1][2])
+                image, fmt, width, height = fetched[1]
+                images.append(image)
+                dimension_problems += _dimension_problem(case, index, width, height)
+                format_problems += _format_problem(case, index, fmt)
         with_images(reply, images)
     if images and case.size is not None and _SIZE.match(case.size):
         message = f"{sent}: {dimension_problems[0]}" if dimension_problems else None
         observations.append(observe("image-dimensions-match-size", operation, message, reply))
+    if images and case.output_format is not None:
+        message = f"{sent}: {format_problems[0]}" if format_problems else None
+        observations.append(observe("image-format-matches-output-format", operation, message, reply))
     return observations
+
+
+#: Pillow's name for each output_format value.
+PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
+
+
+def _format_problem(case: Case, index: int, fmt: str) -> list[str]:
+    if case.output_format is None:
+        return []
+    expected = PILLOW_FORMATS.get(case.output_format.lower(), case.output_format.upper())
+    return [] if fmt == expected else [f"data[{index}] is a {fmt} image, output_format={case.output_format}"]
 
 
 def _fetch(
     ctx: RunContext, operation: OperationContract, case: Case, index: int, url: str, sent: str
-) -> tuple[Observation, tuple[bytes, int, int] | None]:
+) -> tuple[Observation, tuple[bytes, str, int, int] | None]:
     fetched = ctx.fetch(url)
     what = f"{sent}: GET data[{index}].url"
     if fetched.error is not None and fetched.status is None:
@@ -262,11 +290,11 @@ def _fetch(
     if problem is not None:
         return observe("url-serves-image", operation, f"{what}: {problem}", fetched), None
     try:
-        _, width, height = decode_image(fetched.content)
+        fmt, width, height = decode_image(fetched.content)
     except NotAnImage as exc:
         return observe("url-serves-image", operation, f"{what}: {exc}", fetched), None
     with_images(fetched, [fetched.content])
-    return observe("url-serves-image", operation, None, fetched), (fetched.content, width, height)
+    return observe("url-serves-image", operation, None, fetched), (fetched.content, fmt, width, height)
 
 
 def _dimension_problem(case: Case, index: int, width: int, height: int) -> list[str]:
