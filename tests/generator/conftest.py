@@ -40,14 +40,18 @@ def generated_package(spec: Path | str, tmp_path: Path) -> Iterator[dict[str, Mo
             del sys.modules[module]
 
 
-def spec_text(paths: dict[str, Any], schemas: dict[str, Any], components: dict[str, Any] | None = None) -> str:
+def spec_text(
+    paths: dict[str, Any],
+    schemas: dict[str, Any],
+    components: dict[str, Any] | None = None,
+    security: list[dict[str, list[str]]] | None = None,
+) -> str:
     """A minimal OpenAPI 3.1 document around `paths` and component `schemas`, as YAML."""
-    document = {
-        "openapi": "3.1.0",
-        "info": {"title": "Test API", "version": "1"},
-        "paths": paths,
-        "components": {"schemas": schemas, **(components or {})},
-    }
+    document: dict[str, Any] = {"openapi": "3.1.0", "info": {"title": "Test API", "version": "1"}}
+    if security is not None:
+        document["security"] = security
+    document["paths"] = paths
+    document["components"] = {"schemas": schemas, **(components or {})}
     return yaml.safe_dump(document, sort_keys=False)
 
 

@@ -97,16 +97,20 @@ PATHS = {
     "/v1/images/edits": {"post": _operation("createImageEdit", "native", "multipart/form-data", "Edit", streams=False)},
     "/deployments/{deployment-id}/images/generations": {
         "parameters": AZURE_PARAMETERS,
-        "post": {**_operation("azureCreateImage", "azure", "application/json", "Generation", streams=False)},
+        "post": {
+            **_operation("azureCreateImage", "azure", "application/json", "Generation", streams=False),
+            "security": [{"Basic": []}, {"Key": []}],
+        },
     },
 }
 SECURITY = {
     "securitySchemes": {
         "Bearer": {"type": "http", "scheme": "bearer"},
+        "Basic": {"type": "http", "scheme": "basic"},
         "Key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
     }
 }
-SPEC = spec_text(PATHS, SCHEMAS, SECURITY).replace("paths:", "security:\n- Bearer: []\n- Key: []\n- {}\npaths:", 1)
+SPEC = spec_text(PATHS, SCHEMAS, SECURITY, security=[{"Bearer": []}, {"Key": []}, {}])
 
 
 @pytest.fixture(scope="module")
@@ -274,3 +278,20 @@ def test_every_operation_of_the_real_spec_round_trips() -> None:
 
     answers = asyncio.run(go())
     assert all(answer.data for answer in answers)
+
+
+def test_credentials_follow_each_operations_security(pkg: dict[str, ModuleType]) -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"created": 1, "data": []})
+
+    client = pkg["client"].Client("http://stub", bearer="tok", basic=("u", "p"), transport=httpx.MockTransport(answer))
+    with client:
+        client.create_image({"model": "m", "prompt": "x"})
+        client.azure_create_image({"model": "m", "prompt": "x"}, deployment_id="a b/c")
+    native, azure = seen
+    assert native.headers["authorization"] == "Bearer tok"  # Basic is not among createImage's schemes
+    assert azure.headers["authorization"] == "Basic dTpw"  # nor Bearer among azureCreateImage's
+    assert azure.url.raw_path == b"/deployments/a%20b%2Fc/images/generations"

@@ -65,4 +65,3 @@ def test_edits_reach_the_client_models(edited: dict[str, ModuleType]) -> None:
     committed.ImageGenerationRequest(**BASE, n=9)
     with pytest.raises(ValidationError):
         edited["models"].ImageGenerationRequest(**BASE, n=9)
-
