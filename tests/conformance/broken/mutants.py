@@ -2,7 +2,7 @@
 
 A mutant names the requirement id(s) whose failure proves the suite caught it (`kills`, ids from
 conformance/requirements.py) and the operations worth checking (one or two keep the run short). A mutant with no id
-breaks a promise the catalogue has no requirement for: it documents a gap of the suite (see GAPS.md).
+would break a promise no requirement covers: a gap of the suite (GAPS.md lists the ones found).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import yaml
 from starlette.types import ASGIApp
 
 from tests.conformance.broken import toolkit as t
+from tests.conformance.broken.relay import Relay
 from tests.conformance.broken.toolkit import DROP, Event, Request, Response
 from tests.conftest import SPEC
 
@@ -42,19 +43,27 @@ def enum_values(*names: str) -> set[str]:
     return {value for name in names for value in _schemas()[name]["enum"]}
 
 
+def _identity(app: ASGIApp) -> ASGIApp:
+    return app
+
+
 @dataclass(frozen=True)
 class Mutant:
-    """A broken gateway: `wrap` turns the correct stub's ASGI app into the broken one."""
+    """A broken gateway: `wrap` turns the correct stub's ASGI app into the broken one, or `relay` is set and the
+    gateway is a RelayGateway in front of the suite's recording upstream (for the two-sided forwarding checks)."""
 
     name: str
     breaks: str
     """What this gateway gets wrong, in a sentence."""
     kills: tuple[str, ...]
     """Requirement ids; the suite kills the mutant when its verdict is fail with one of these among the failures."""
-    wrap: Callable[[ASGIApp], ASGIApp]
+    wrap: Callable[[ASGIApp], ASGIApp] = _identity
     operations: tuple[str, ...] = (GENERATE,)
     api_keys: tuple[str, ...] = ()
     """Keys the stub requires (the suite is then run with --api-key API_KEY)."""
+    relay: Relay | None = None
+    groups: tuple[str, ...] = ()
+    """The requirement groups to run; empty: the groups that judge `kills`."""
 
 
 def _int(value: Any) -> int | None:
@@ -169,11 +178,13 @@ def repair_bad_json(req: Request) -> Request | None:
 
 
 def form_from_json(req: Request) -> Request | None:
-    """Accepts a JSON body on a multipart route by converting it to a form (adding a picture when none is named)."""
+    """Accepts a JSON body on a multipart route by converting it to a form (files become one placeholder picture)."""
     body = req.json()
     if body is None or req.kind == "generations" or not req.is_image_route:
         return None
-    parts = [t.Part.field(k, t.form_text(v)) for k, v in body.items() if not isinstance(v, list | dict)]
+    parts = [
+        t.Part.field(k, t.form_text(v)) for k, v in body.items() if k not in IMAGE_PARTS and not isinstance(v, dict)
+    ]
     return req.with_form(t.Form(b"pixelpact-converted", [*parts, t.Part.file("image", t.png())]))
 
 
@@ -373,6 +384,59 @@ def _sse_ct(req: Request, resp: Response) -> Response | None:
     return resp.with_header("content-type", "application/json") if resp.content_type.startswith("text/event") else None
 
 
+def set_field(name: str, fn: Callable[[Any], Any]) -> Callable[[Request], Request | None]:
+    """Rewrites body field `name` where it is present (fn returning None removes it)."""
+    return lambda req: req.with_field(name, fn(value)) if (value := req.field(name)) is not None else None
+
+
+def drop_part(name: str) -> Callable[[Request], Request | None]:
+    return lambda req: req.with_form(form.without(name)) if (form := req.form()) and form.named(name) else None
+
+
+def fallback_first(req: Request) -> Request | None:
+    """Tries the first fallback instead of the model asked for (the primary is never tried)."""
+    fallbacks = req.values("fallbacks")
+    return req.with_field("model", fallbacks[0]) if fallbacks else None
+
+
+def _retype_n(req: Request) -> Request | None:
+    """Forwards a JSON n as a string ("2"), as gateways that copy form text into JSON do."""
+    body = req.json()
+    return req.with_json({**body, "n": str(body["n"])}) if body is not None and "n" in body else None
+
+
+def _hide_4xx(_req: Request, resp: Response) -> Response | None:
+    return Response.error(502, "the provider rejected the request") if 400 <= resp.status < 500 else None
+
+
+def _stream_resized(event: Event) -> Event:
+    payload = event.payload
+    if payload is None or not _completed(payload) or "b64_json" not in payload:
+        return event
+    return event.with_payload({**payload, "b64_json": t.map_b64(payload["b64_json"], t.resize)})
+
+
+def _edit_types(event: Event) -> Event:
+    payload = event.payload
+    if payload is None or not str(payload.get("type", "")).startswith("image_generation."):
+        return event
+    renamed = str(payload["type"]).replace("image_generation.", "image_edit.")
+    return event.with_payload({**payload, "type": renamed}, event=renamed if event.event is not None else None)
+
+
+def _event_name(event: Event) -> Event:
+    return replace(event, event="message") if event.event is not None else event
+
+
+def _valid_only_dropped(value: Any) -> Any:
+    """None (drop) for a valid output_format; an invalid one stays, so the gateway still rejects it."""
+    return None if isinstance(value, str) and value in enum_values("OutputFormat") else value
+
+
+def _error_ct(resp: Response) -> Response:
+    return resp.with_header("content-type", "text/plain; charset=utf-8")
+
+
 # --- the catalogue ---------------------------------------------------------------------------------------------------
 
 SIZE_ENUMS = ("ImageSize", "EditImageSize")
@@ -381,6 +445,11 @@ QUALITY_ENUMS = ("ImageQuality", "OpenAIImageQuality", "EditImageQuality")
 
 def _m(name: str, breaks: str, kills: str | tuple[str, ...], wrap: Callable[[ASGIApp], ASGIApp], **kw: Any) -> Mutant:
     return Mutant(name, breaks, (kills,) if isinstance(kills, str) else kills, wrap, **kw)
+
+
+def _r(name: str, breaks: str, kills: str, operation: str = GENERATE, **relay: Any) -> Mutant:
+    """A broken relay gateway, checked by the forwarding group on one operation."""
+    return Mutant(name, breaks, (kills,), operations=(operation,), relay=Relay(**relay))
 
 
 def req_(fn: Callable[[Request], Any]) -> Callable[[ASGIApp], ASGIApp]:
@@ -512,7 +581,48 @@ MUTANTS: tuple[Mutant, ...] = (
        req_(inject_key(only_if_offered=True)), api_keys=(API_KEY,)),
     _m("auth-errors-as-text", "answers 401 with text/plain", ("auth-missing-rejected", "auth-wrong-key-rejected"),
        resp_(auth_errors_as_text), api_keys=(API_KEY,)),
-    # no requirement in the catalogue: documents a gap of the suite
-    _m("variation-uses-last-image", "variations use the last file of image[] instead of the first", (),
-       req_(first_is_last), operations=(VARIATION,)),
+    # more answers
+    _m("default-n-not-1", "answers two images when n is absent (the default is 1)", "data-count-matches-n",
+       req_(lambda r: r.with_field("n", 2) if r.is_image_route and r.field("n") is None and r.body else None)),
+    _m("multipart-ignores-n", "ignores n in multipart bodies (always one image)", "data-count-matches-n",
+       req_(drop_part("n")), operations=(EDIT,)),
+    _m("url-image-wrong-size", "serves url images at half size (b64_json is right)", "image-dimensions-match-size",
+       resp_(served_images(lambda r: replace(r, body=t.resize(r.body))))),
+    _m("error-as-string", "error is a string, not an object", "error-body-shape",
+       resp_(errors(lambda r: r.with_json({"error": "bad request"})))),
+    # what reaches the provider: a relay gateway in front of the suite's recording upstream
+    _r("relay-variation-uses-last-image", "variations use the last file of image[] instead of the first",
+       "variation-first-file-forwarded", VARIATION, received=first_is_last),
+    _r("relay-forwards-every-variation-file", "forwards every image[] file of a variation",
+       "variation-first-file-forwarded", VARIATION, first_file_only=()),
+    _r("relay-edit-first-file-only", "forwards only the first file of an edit's image[]", "edit-files-forwarded",
+       EDIT, first_file_only=("variations", "edits")),
+    _r("relay-drops-mask", "does not forward the mask", "edit-files-forwarded", EDIT, outgoing=drop_part("mask")),
+    _r("relay-rewrites-prompt", "prepends its own system prompt", "forwarded-prompt",
+       outgoing=set_field("prompt", lambda p: f"[safe] {p}")),
+    _r("relay-n-as-string", "forwards n as a JSON string", "forwarded-n", outgoing=_retype_n),
+    _r("relay-clamps-n", "always asks the provider for one image", "forwarded-n", outgoing=set_field("n", lambda n: 1)),
+    _r("relay-drops-size", "does not forward size", "forwarded-size", outgoing=set_field("size", lambda v: None)),
+    _r("relay-drops-response-format", "does not forward response_format", "forwarded-response-format",
+       outgoing=set_field("response_format", lambda v: None)),
+    _r("relay-drops-user", "does not forward user", "forwarded-user", outgoing=set_field("user", lambda v: None)),
+    _r("relay-hides-provider-4xx", "answers 502 when the provider rejects the input", "rejection-source-reported",
+       incoming=_hide_4xx),
+    _r("relay-no-fallbacks", "passes fallbacks on instead of trying them", "fallback-after-primary-failure",
+       fallbacks=False),
+    _r("relay-fallback-first", "tries the first fallback instead of the primary model",
+       "fallback-after-primary-failure", received=fallback_first),
+    _r("relay-forwards-client-key", "passes the client's key on to the provider", "gateway-credentials-upstream",
+       own_credentials=False),
+    _r("relay-no-credentials", "sends the provider no credentials", "gateway-credentials-upstream",
+       outgoing=lambda r: r.with_header("authorization", None)),
+    _m("error-content-type-text", "labels JSON error bodies text/plain", "error-body-shape", resp_(errors(_error_ct))),
+    _m("stream-event-name-mismatch", "names every SSE event `message`", "stream-event-types",
+       events_(stream_events(_event_name))),
+    _m("ignores-output-format", "ignores a valid output_format (always PNG)", "image-format-matches-output-format",
+       req_(set_field("output_format", _valid_only_dropped))),
+    _m("stream-wrong-size", "streams completed images at half the requested size", "image-dimensions-match-size",
+       events_(stream_events(_stream_resized)), groups=("streaming",)),
+    _m("stream-edit-types-on-generation", "types the events of a generation stream image_edit.*", "stream-event-types",
+       events_(stream_events(_edit_types))),
 )  # fmt: skip

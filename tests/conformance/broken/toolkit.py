@@ -231,6 +231,15 @@ class Request:
         form = self.form()
         return form.value(name) if form is not None else None
 
+    def values(self, name: str) -> list[Any]:
+        """A list field's items: the JSON array, or the texts of the repeated multipart parts."""
+        body = self.json()
+        if body is not None:
+            value = body.get(name)
+            return list(value) if isinstance(value, list) else []
+        form = self.form()
+        return [part.text for part in form.named(name)] if form is not None else []
+
     def with_field(self, name: str, value: Any) -> Request:
         """Set (or with value None, remove) a body field in a JSON or multipart body."""
         body = self.json()
@@ -308,7 +317,7 @@ ResponseFn = Callable[[Request, Response], "Response | Drop | None"]
 EventsFn = Callable[[Request, list[Event]], list[Event]]
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
         message = await receive()
@@ -320,7 +329,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-async def _send_response(send: Send, resp: Response) -> None:
+async def send_response(send: Send, resp: Response) -> None:
     headers = [(k, v) for k, v in resp.headers if k.lower() != b"content-length"]
     headers.append((b"content-length", str(len(resp.body)).encode()))
     await send({"type": "http.response.start", "status": resp.status, "headers": headers})
@@ -347,11 +356,11 @@ class _Rewrite:
             await self.app(scope, receive, send)
             return
         req = Request(scope["method"], scope["path"], scope.get("query_string", b""), list(scope["headers"]), b"")
-        req.body = await _read_body(receive)
+        req.body = await read_body(receive)
         if self.request_fn is not None:
             outcome = self.request_fn(req)
             if isinstance(outcome, Response):
-                await _send_response(send, outcome)
+                await send_response(send, outcome)
                 return
             if isinstance(outcome, Drop):
                 await _drop(send, outcome)
@@ -386,7 +395,7 @@ class _Rewrite:
         if isinstance(changed, Drop):
             await _drop(send, changed)
             return
-        await _send_response(send, changed or resp)
+        await send_response(send, changed or resp)
 
 
 def on_request(app: ASGIApp, fn: RequestFn) -> ASGIApp:

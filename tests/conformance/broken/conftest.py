@@ -1,0 +1,110 @@
+"""Serving broken gateways and running the suite against them; the kill rate is printed at the end of the session."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from starlette.types import ASGIApp
+
+from conformance.api import CheckOptions, check
+from conformance.groups import ALL_GROUPS
+from conformance.model import Report
+from generator.runtime.config import StubConfig
+from generator.runtime.serve import default_app, stub_server
+from tests.conformance.broken.mutants import API_KEY, Mutant
+from tests.conformance.broken.relay import Relay, RelayGateway
+
+#: One seed for every run: a mutant killed today is killed tomorrow, and a survivor can be replayed.
+SEED = 20261121
+#: Examples per operation for the property-based groups: the deterministic probes do the killing, the property groups
+#: only need to run.
+MAX_EXAMPLES = 3
+#: requirement id -> the group that judges it, over every registered group (the property-based ones keep their
+#: requirements beside their code, not in conformance/requirements.py).
+GROUP_OF = {requirement.id: group.name for group in ALL_GROUPS for requirement in group.requirements}
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the suite's recording upstream binds it right after)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def groups_for(mutant: Mutant) -> tuple[str, ...]:
+    """The groups the mutant names, else the groups of the requirements that kill it."""
+    return mutant.groups or tuple(sorted({GROUP_OF[requirement_id] for requirement_id in mutant.kills}))
+
+
+def options_for(mutant: Mutant, base_url: str) -> CheckOptions:
+    """Only the operations and requirement groups the mutant needs, so the whole catalogue runs in a few minutes."""
+    return CheckOptions(
+        base_url=base_url,
+        operations=mutant.operations,
+        groups=groups_for(mutant),
+        api_key=API_KEY if mutant.api_keys else None,
+        seed=SEED,
+        max_examples=MAX_EXAMPLES,
+        timeout=10.0,
+        concurrency=2,
+        upstream_port=free_port() if mutant.relay else None,
+    )
+
+
+def gateway(mutant: Mutant, options: CheckOptions, *, correct: bool = False) -> ASGIApp:
+    """The gateway `mutant` breaks, broken by it unless `correct`: a fresh stub (own recording, own state) or, for a
+    relay mutant, a relay gateway in front of the recording upstream the suite starts on options.upstream_port."""
+    if mutant.relay is not None:
+        return RelayGateway(f"http://127.0.0.1:{options.upstream_port}", Relay() if correct else mutant.relay)
+    app: ASGIApp = default_app(StubConfig(api_keys=mutant.api_keys))
+    return app if correct else mutant.wrap(app)
+
+
+@dataclass
+class Ledger:
+    """Which mutants the suite killed, for the kill-rate line at the end of the session."""
+
+    outcomes: dict[str, bool] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+LEDGER = Ledger()
+
+
+@pytest.fixture(scope="session")
+def ledger() -> Ledger:
+    return LEDGER
+
+
+@pytest.fixture(scope="session")
+def run_against() -> Iterator[Callable[[ASGIApp, CheckOptions], Report]]:
+    """Serve an app on 127.0.0.1 (ephemeral port) and run the suite against it through the Python API."""
+    # The drop-the-connection mutants leave uvicorn responses incomplete on purpose; its ERROR line is expected noise.
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    level = uvicorn_error.level
+    uvicorn_error.setLevel(logging.CRITICAL)
+
+    def run(app: ASGIApp, options: CheckOptions) -> Report:
+        with stub_server(app=app) as base_url:
+            options.base_url = base_url
+            return check(options)
+
+    yield run
+    uvicorn_error.setLevel(level)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not LEDGER.outcomes:
+        return
+    killed = sorted(name for name, dead in LEDGER.outcomes.items() if dead)
+    survivors = sorted(name for name, dead in LEDGER.outcomes.items() if not dead)
+    total = len(LEDGER.outcomes)
+    terminalreporter.section("broken gateways")
+    terminalreporter.write_line(f"kill rate: {len(killed)}/{total} broken gateways killed ({len(killed) / total:.0%})")
+    for name in survivors:
+        terminalreporter.write_line(f"  survived: {name}: {LEDGER.notes.get(name, '')}")
