@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from generator.runtime.errors import GatewayError
 from generator.runtime.fallbacks import Choice
 from generator.runtime.images import ImageSpec, parse_size, render_b64
 
@@ -44,11 +43,12 @@ class Plan:
 
 
 def make_plan(kind: str, fields: dict[str, Any], requested: str, choice: Choice, input_images: int) -> Plan:
-    """A Plan from the request's fields (wire names, plain values); a 400 for combinations no image can satisfy."""
+    """A Plan from the request's fields (wire names, plain values)."""
     output_format = fields.get("output_format") or "png"
+    # JPEG has no alpha: a transparent JPEG is served opaque and says so. The spec allows the combination, so refusing
+    # it would make the stub stricter than the contract it embodies.
     background = fields.get("background") or "auto"
-    if background == "transparent" and output_format == "jpeg":
-        raise GatewayError(400, "background 'transparent' needs output_format png or webp, not jpeg", "background")
+    transparent = background == "transparent" and output_format != "jpeg"
     width, height = parse_size(fields.get("size"))
     return Plan(
         kind=kind,
@@ -56,10 +56,10 @@ def make_plan(kind: str, fields: dict[str, Any], requested: str, choice: Choice,
         width=width,
         height=height,
         output_format=output_format,
-        transparent=background == "transparent",
+        transparent=transparent,
         response_format=fields.get("response_format") or "url",
         quality=fields.get("quality") or ("standard" if "dall-e" in choice.model else "auto"),
-        background="transparent" if background == "transparent" else "opaque",
+        background="transparent" if transparent else "opaque",
         prompt=fields.get("prompt"),
         input_images=input_images,
         choice=choice,
