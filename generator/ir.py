@@ -47,6 +47,7 @@ class Model:
         return tuple(f.python_name for f in self.fields if not f.required and not f.nullable)
 
     def python_names(self, wire_names: tuple[str, ...]) -> tuple[str, ...]:
+        """The attribute names of the fields with these wire names."""
         by_wire = {f.wire_name: f.python_name for f in self.fields}
         return tuple(by_wire[name] for name in wire_names)
 
@@ -80,6 +81,8 @@ class Body:
 
 @dataclass(frozen=True)
 class ErrorResponse:
+    """A 4xx/5xx response with a JSON body; status 0 is the spec's `default`."""
+
     status: int
     model: str
 
@@ -98,6 +101,8 @@ class SecurityScheme:
 
 @dataclass(frozen=True)
 class Operation:
+    """One operation: a server route with its runtime.Operation, and a client method (sync and async)."""
+
     operation_id: str
     python_name: str
     constant: str
@@ -130,6 +135,8 @@ class Operation:
 
 @dataclass(frozen=True)
 class Api:
+    """The whole spec as the templates see it; operations in the spec's order, models sorted by name."""
+
     title: str
     base_url: str
     operations: tuple[Operation, ...]
