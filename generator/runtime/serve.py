@@ -99,7 +99,8 @@ def stub_server(
     """
     config = config or StubConfig()
     sock = bind(host, port)
-    server = uvicorn.Server(_uvicorn_config(app if app is not None else default_app(config), "warning", False))
+    # "error": uvicorn warns about every malformed HTTP request, which robustness checks send on purpose.
+    server = uvicorn.Server(_uvicorn_config(app if app is not None else default_app(config), "error", False))
     failure: list[BaseException] = []
 
     def serve() -> None:
