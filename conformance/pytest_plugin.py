@@ -73,7 +73,7 @@ class PixelpactRun:
             self.report = check(options(self.config))
         except CheckError as exc:
             raise pytest.UsageError(f"pixelpact: {exc}") from None
-        collector = PixelpactCollector.from_parent(session, name="pixelpact")
+        collector = PixelpactCollector.from_parent(session, name="pixelpact", nodeid="pixelpact")
         items.extend(collector.items(self.report))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

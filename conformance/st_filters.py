@@ -2,10 +2,11 @@
 
 Each rule looks at what actually reached the wire, not at what schemathesis meant to send:
 
-- multipart text is untyped: a null or boolean mutation of a string field arrives as the text "null" / "false",
-  a valid string; an object arrives as "{}", a valid one-element array of strings; a one-element array is the same
-  parts as a scalar; an integer 0 for a boolean arrives as "0", which form parsers read as false. If the form,
-  read back as a form parser must read it, satisfies the schema, the request was valid and accepting it is right.
+- multipart text is untyped (and a file part is valid when it holds an image, as ImageFile says): a null or boolean
+  mutation of a string field arrives as the text "null" / "false", a valid string; an object arrives as "{}", a
+  valid one-element array of strings; a one-element array is the same parts as a scalar; an integer 0 for a boolean
+  arrives as "0", which form parsers read as false. If the form, read back as a form parser must read it, satisfies
+  the schema, the request was valid and accepting it is right.
 - a part name with control characters, quotes, `;` or nothing at all may be refused: the seed allows "a 4xx, or a
   2xx where the spec allows an extra part".
 - JSON Schema counts 32.0 as an integer; typed decoders (Go's encoding/json behind Bifrost, pydantic) do not, and
@@ -24,6 +25,7 @@ from typing import Any
 
 from conformance.contract import OperationContract
 from conformance.groups._judge import schema_problem
+from conformance.images import NotAnImage, decode_image
 
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
@@ -75,8 +77,20 @@ def wire_form(case: Any) -> dict[str, Any] | None:
     form: dict[str, list[Any]] = {}
     for name, value in files:
         filename, content = (value[0], value[1]) if isinstance(value, tuple) else (None, value)
-        form.setdefault(name, []).append(_FILE if filename is not None else _text(content))
+        if filename is None:
+            form.setdefault(name, []).append(_text(content))
+        else:
+            # The spec's files are images (ImageFile: PNG, JPEG or WebP): other bytes do not make a valid part.
+            form.setdefault(name, []).append(_FILE if _is_image(content) else _WRONG_KIND)
     return form
+
+
+def _is_image(content: Any) -> bool:
+    try:
+        decode_image(content if isinstance(content, bytes) else str(content).encode())
+    except NotAnImage:
+        return False
+    return True
 
 
 def body_problem(operation: OperationContract, form: Mapping[str, list[Any]]) -> str | None:

@@ -128,7 +128,8 @@ class SchemathesisGroup:
                         judged.add((observation.requirement_id, observation.operation_id))
                         yield observation
                 elif isinstance(event, events.NonFatalError) and not spent:
-                    problems.append(f"{event.label}: {event.info.title}")
+                    cause = f"{type(event.value).__name__}: {event.value}"
+                    problems.append(f"{event.label}: {event.info.title} ({cause[:300]})")
                 elif isinstance(event, events.FatalError):
                     problems.append(f"schemathesis stopped: {event.exception}")
         finally:
@@ -164,7 +165,10 @@ def load_schema(ctx: RunContext) -> Any:
         parameters["query.api-version"] = ctx.target.api_version
     project.update(
         base_url=ctx.target.base_url,
-        workers=ctx.concurrency,
+        # One worker, not --concurrency: hypothesis describes strategies with ast.parse, which CPython 3.11 does not
+        # make thread-safe ("SystemError: AST constructor recursion depth mismatch" under parallel generation).
+        # Generation is CPU-bound under the GIL anyway; the other groups fan out.
+        workers=1,
         continue_on_failure=True,
         parameters=parameters or None,
     )

@@ -1,0 +1,119 @@
+"""schemathesis's known false positives on multipart are recognised from what reaches the wire; real failures stand."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+import schemathesis
+
+from conformance.contract import Contract, load_contract
+from conformance.images import png
+from conformance.st_filters import false_positive
+from tests.conftest import SPEC
+
+REJECTION, ACCEPTANCE, SCHEMA = "negative_data_rejection", "positive_data_acceptance", "response_schema_conformance"
+VARIATION, EDIT, GENERATE = "createImageVariation", "createImageEdit", "createImage"
+
+
+@cache
+def contract() -> Contract:
+    return load_contract(SPEC)
+
+
+@cache
+def schema() -> Any:
+    return schemathesis.openapi.from_path(SPEC)
+
+
+def case(operation_id: str, body: dict[str, Any]) -> Any:
+    operation = contract().operation(operation_id)
+    api_operation = schema()[operation.path][operation.method]
+    return api_operation.Case(body=body, media_type=operation.media_type)
+
+
+class FakeResponse:
+    def __init__(self, content: bytes, content_type: str) -> None:
+        self.content = content
+        self.headers = {"content-type": [content_type]}
+
+
+OK = FakeResponse(b'{"created": 1, "data": []}', "application/json")
+
+
+def judged(check: str, operation_id: str, body: dict[str, Any], response: FakeResponse = OK) -> str | None:
+    return false_positive(check, contract().operation(operation_id), case(operation_id, body), response)
+
+
+def variation(**fields: Any) -> dict[str, Any]:
+    return {"model": "openai/dall-e-2", "image": png(4, 4), **fields}
+
+
+@pytest.mark.parametrize(
+    ("mutation", "wire"),
+    [
+        ({"user": False}, "a boolean string field arrives as the text false"),
+        ({"user": None}, "null arrives as the text null"),
+        ({"model": 0}, "a number arrives as the text 0"),
+        ({"fallbacks": {}}, "an object arrives as {}, a one-element array of strings"),
+        ({"fallbacks": "openai/dall-e-3"}, "a scalar is a one-element array"),
+    ],
+)
+def test_mutations_that_do_not_survive_multipart_are_false_positives(mutation: dict[str, Any], wire: str) -> None:
+    assert judged(REJECTION, VARIATION, variation(**mutation)) is not None, wire
+
+
+def test_a_boolean_field_read_back_by_a_form_parser() -> None:
+    assert judged(REJECTION, EDIT, {**variation(prompt="p"), "stream": 0}) is not None  # "0" is false
+    assert judged(REJECTION, EDIT, {**variation(prompt="p"), "stream": "maybe"}) is None
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        {"n": None},  # "null" is no integer
+        {"n": 11},  # out of range on the wire too
+        {"n": "abc"},
+        {"size": "7x7"},
+        {"model": ""},  # minLength
+        {"image": "not a file"},  # text where a file belongs
+    ],
+)
+def test_mutations_still_invalid_on_the_wire_stand(mutation: dict[str, Any]) -> None:
+    assert judged(REJECTION, VARIATION, variation(**mutation)) is None
+
+
+def test_a_missing_image_stands() -> None:
+    assert judged(REJECTION, VARIATION, {"model": "openai/dall-e-2"}) is None
+
+
+def test_json_bodies_are_typed_on_the_wire() -> None:
+    assert judged(REJECTION, GENERATE, {"model": "m", "prompt": "p", "user": False}) is None
+
+
+def test_hostile_part_names_may_be_refused() -> None:
+    for name in ("a;b", "", 'say "hi"', "bell\x07", "ctl\x85"):
+        assert judged(ACCEPTANCE, VARIATION, variation(**{name: "x"})) is not None, repr(name)
+    assert judged(ACCEPTANCE, VARIATION, variation(extra_field="x")) is None
+    assert judged(ACCEPTANCE, VARIATION, variation()) is None
+
+
+def test_whole_floats_for_integers_may_be_refused_in_json() -> None:
+    assert judged(ACCEPTANCE, GENERATE, {"model": "m", "prompt": "p", "n": 2.0}) is not None
+    assert judged(ACCEPTANCE, GENERATE, {"model": "m", "prompt": "p", "n": 2}) is None
+
+
+def stream(*events: dict[str, Any]) -> FakeResponse:
+    lines = [f"event: {e.get('type', 'x')}\ndata: {json.dumps(e)}\n\n" for e in events]
+    return FakeResponse(("".join(lines) + "data: [DONE]\n\n").encode(), "text/event-stream")
+
+
+def test_streams_are_judged_by_their_data_lines() -> None:
+    body = {"model": "m", "prompt": "p", "stream": True}
+    good = stream({"type": "image_generation.completed", "b64_json": "aGk="})
+    assert judged(SCHEMA, GENERATE, body, good) is not None
+    bad = stream({"type": "image_generation.finished"})
+    assert judged(SCHEMA, GENERATE, body, bad) is None
+    assert judged(SCHEMA, GENERATE, body, OK) is None  # a JSON answer is schemathesis's to judge
