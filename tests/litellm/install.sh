@@ -28,6 +28,7 @@ mkdir -p "$(dirname "$VENV")"
 "${PYTHON:-python3}" -m venv "$VENV" >&2
 # Quiet, no version check: the only network this needs is the package index itself.
 # shellcheck disable=SC2086  # PIN is a list of requirement specifiers
-"$VENV/bin/pip" install -q --disable-pip-version-check $PIN >&2
+# --no-compile: byte-compiling all ~120 packages dominates a cold install; Python compiles what it imports.
+"$VENV/bin/pip" install -q --disable-pip-version-check --no-compile $PIN >&2
 printf '%s' "$PIN" > "$STAMP"
 echo "$VENV/bin/python"
