@@ -6,8 +6,10 @@ the response schemas all come from spec/openapi.yaml, so editing the spec change
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -134,7 +136,20 @@ class Contract:
 
 
 def load_contract(path: Path = DEFAULT_SPEC) -> Contract:
-    """Load and validate the spec at `path` (raises generator.loader.SpecError) and extract its operations."""
+    """Load and validate the spec at `path` (raises generator.loader.SpecError) and extract its operations.
+
+    Cached by content: validating an OpenAPI document takes about a second, and tests, the pytest plugin and the
+    broken-gateway catalogue run the suite many times in one process. An edited file is a new key.
+    """
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return contract_from_document(load_spec(path), path)  # load_spec words the error
+    return _load_cached(path, hashlib.sha256(content).hexdigest())
+
+
+@lru_cache(maxsize=16)
+def _load_cached(path: Path, digest: str) -> Contract:
     return contract_from_document(load_spec(path), path)
 
 
