@@ -29,6 +29,7 @@ mkdir -p "$(dirname "$VENV")"
 # Quiet, no version check: the only network this needs is the package index itself.
 # shellcheck disable=SC2086  # PIN is a list of requirement specifiers
 # --no-compile: byte-compiling all ~120 packages dominates a cold install; Python compiles what it imports.
-"$VENV/bin/pip" install -q --disable-pip-version-check --no-compile $PIN >&2
+# Short network timeouts: without a reachable index the tier should be skipped in seconds, not after minutes of retries.
+"$VENV/bin/pip" install -q --disable-pip-version-check --no-compile --retries 1 --timeout 20 $PIN >&2
 printf '%s' "$PIN" > "$STAMP"
 echo "$VENV/bin/python"

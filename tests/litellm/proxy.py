@@ -73,7 +73,9 @@ def install(timeout: float = 600.0) -> Path:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InstallError(f"tests/litellm/install.sh did not finish: {exc}") from None
     if done.returncode != 0:
-        tail = " | ".join(line for line in done.stderr.strip().splitlines()[-3:] if line)
+        # pip's "Location ... is ignored" warnings about the machine's extra indexes would hide the real reason.
+        lines = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("WARNING:")]
+        tail = " | ".join(lines[-2:])
         raise InstallError(f"tests/litellm/install.sh failed ({done.returncode}): {tail or 'no output'}")
     return VENV / "bin" / "litellm"
 
