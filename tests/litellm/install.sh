@@ -17,14 +17,26 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VENV="${PIXELPACT_LITELLM_VENV:-$ROOT/.cache/litellm-venv}"
 STAMP="$VENV/.pixelpact-installed"
 
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$PIN" ] && [ -x "$VENV/bin/litellm" ]; then
+installed() { [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$PIN" ] && [ -x "$VENV/bin/litellm" ]; }
+
+if installed; then
   echo "$VENV/bin/python"
   exit 0
 fi
 
+# Two test runs on one machine must not install into the same folder at once: the second waits, then finds it done.
+mkdir -p "$(dirname "$VENV")"
+if command -v flock >/dev/null; then
+  exec 9>"$VENV.lock"
+  flock 9
+  if installed; then
+    echo "$VENV/bin/python"
+    exit 0
+  fi
+fi
+
 # A half-finished earlier attempt (interrupted, registry down) leaves a venv without the stamp: start clean.
 rm -rf "$VENV"
-mkdir -p "$(dirname "$VENV")"
 "${PYTHON:-python3}" -m venv "$VENV" >&2
 # Quiet, no version check: the only network this needs is the package index itself.
 # shellcheck disable=SC2086  # PIN is a list of requirement specifiers
