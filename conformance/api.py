@@ -98,7 +98,9 @@ def check(options: CheckOptions) -> Report:
             transport=options.transport,
         )
         stack.callback(sender.close)
-        executor = stack.enter_context(ThreadPoolExecutor(options.concurrency, thread_name_prefix="pixelpact-check"))
+        executor = ThreadPoolExecutor(options.concurrency, thread_name_prefix="pixelpact-check")
+        # cancel what has not started: after Ctrl-C (or a group's bug) nobody waits for the queued requests
+        stack.callback(executor.shutdown, wait=True, cancel_futures=True)
         ctx = RunContext(
             contract=contract,
             operations=operations,
