@@ -82,7 +82,10 @@ def _failures(report: Report) -> str:
     failed = report.failed
     if not failed:
         return "<h2>Failures</h2><p>None.</p>"
-    blocks = ["<h2>Failures</h2>"]
+    blocks = [
+        "<h2>Failures</h2><p class='muted'>Each request is a curl command; a file part (<code>-F image=@image-1.png"
+        "</code>) names a local file: any small PNG reproduces it.</p>"
+    ]
     for result in failed:
         requirement = result.requirement
         blocks.append(
