@@ -71,6 +71,8 @@ class OperationContract:
     """The allowed values of an event's `type` (empty when the operation does not stream)."""
     security_headers: tuple[str, ...] = field(default=())
     """Header names of the apiKey security schemes this operation accepts (e.g. x-bf-vk, api-key)."""
+    extra_fields_allowed: bool = True
+    """The request schema does not say additionalProperties: false (unknown fields and parts are tolerated)."""
     auth_schemes: tuple[str, ...] = field(default=())
     """How this operation accepts a key, in --auth terms: "bearer", "basic" and the apiKey header names."""
 
@@ -237,6 +239,7 @@ def _operation(
         stream_event_types=event_types,
         security_headers=headers,
         auth_schemes=http_schemes + headers,
+        extra_fields_allowed=body_schema.get("additionalProperties", True) is not False,
     )
 
 

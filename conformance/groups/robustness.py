@@ -100,12 +100,12 @@ def _judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[
     else:
         problem = transport_problem(reply)
         if problem is None and reply.status is not None and reply.status >= 500:
-            problem = f"got {reply.status}"
-        observations = [
-            observe(
-                probe.requirement_id, operation, f"{sent}: expected a 4xx or 2xx, {problem}" if problem else None, reply
+            problem = f"expected a 4xx or a 2xx, got {reply.status}"
+        elif problem is None and reply.status is not None and reply.status < 300 and not operation.extra_fields_allowed:
+            problem = (
+                f"expected a 4xx: got {reply.status}, but the spec forbids extra parts (additionalProperties: false)"
             )
-        ]
+        observations = [observe(probe.requirement_id, operation, f"{sent}: {problem}" if problem else None, reply)]
     if reply.status is not None and 400 <= reply.status < 500:
         problem = error_body_problem(reply, operation)
         observations.append(observe("error-body-shape", operation, f"{sent}: {problem}" if problem else None, reply))

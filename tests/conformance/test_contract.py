@@ -60,9 +60,9 @@ def probes_and_cases(contract: Contract, operation_id: str) -> tuple[list[invali
     return invalid.probes_for(ctx, operation), valid.cases_for(ctx, operation)
 
 
-def edited_spec(tmp_path: Path, edit: dict[str, object]) -> Path:
+def edited_spec(tmp_path: Path, edit: dict[str, object], schema: str = "ImageCount") -> Path:
     document = yaml.safe_load(SPEC.read_text())
-    document["components"]["schemas"]["ImageCount"].update(edit)
+    document["components"]["schemas"][schema].update(edit)
     path = tmp_path / "openapi.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
@@ -97,3 +97,15 @@ def test_a_spec_edit_changes_the_verdict(tmp_path: Path, stub_url: str) -> None:
     result = report.result("n-out-of-range-rejected", "createImage")
     assert result is not None and result.status is Status.FAIL
     assert "n=9: expected a 4xx, got 200" in result.message
+
+
+def test_forbidding_extra_fields_in_the_spec_makes_extra_parts_a_failure(tmp_path: Path, stub_url: str) -> None:
+    """The stub tolerates unknown parts, as the spec says; a spec that forbids them turns that 200 into a failure."""
+    spec = edited_spec(tmp_path, {"additionalProperties": False}, schema="ImageVariationRequest")
+    report = check(
+        CheckOptions(base_url=stub_url, operations=("createImageVariation",), groups=("robustness",), seed=1, spec=spec)
+    )
+
+    result = report.result("hostile-part-names-survive", "createImageVariation")
+    assert result is not None and result.status is Status.FAIL
+    assert "the spec forbids extra parts (additionalProperties: false)" in result.message
