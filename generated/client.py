@@ -64,12 +64,7 @@ _CREATE_IMAGE = _Endpoint(
     path="/v1/images/generations",
     multipart=False,
     files={},
-    security=(
-        "BearerAuth",
-        "BasicAuth",
-        "VirtualKeyAuth",
-        "ApiKeyAuth",
-    ),
+    security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"),
     errors={
         400: models.BifrostError,
         401: models.BifrostError,
@@ -83,17 +78,8 @@ _CREATE_IMAGE_EDIT = _Endpoint(
     method="POST",
     path="/v1/images/edits",
     multipart=True,
-    files={
-        "image": "image/png",
-        "image[]": "image/png",
-        "mask": "image/png",
-    },
-    security=(
-        "BearerAuth",
-        "BasicAuth",
-        "VirtualKeyAuth",
-        "ApiKeyAuth",
-    ),
+    files={"image": "image/png", "image[]": "image/png", "mask": "image/png"},
+    security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"),
     errors={
         400: models.BifrostError,
         401: models.BifrostError,
@@ -107,16 +93,8 @@ _CREATE_IMAGE_VARIATION = _Endpoint(
     method="POST",
     path="/v1/images/variations",
     multipart=True,
-    files={
-        "image": "image/png",
-        "image[]": "image/png",
-    },
-    security=(
-        "BearerAuth",
-        "BasicAuth",
-        "VirtualKeyAuth",
-        "ApiKeyAuth",
-    ),
+    files={"image": "image/png", "image[]": "image/png"},
+    security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"),
     errors={
         400: models.BifrostError,
         401: models.BifrostError,
@@ -131,12 +109,7 @@ _OPENAI_CREATE_IMAGE = _Endpoint(
     path="/openai/v1/images/generations",
     multipart=False,
     files={},
-    security=(
-        "BearerAuth",
-        "BasicAuth",
-        "VirtualKeyAuth",
-        "ApiKeyAuth",
-    ),
+    security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"),
     errors={
         400: models.BifrostError,
         401: models.BifrostError,
@@ -150,17 +123,8 @@ _OPENAI_CREATE_IMAGE_EDIT = _Endpoint(
     method="POST",
     path="/openai/v1/images/edits",
     multipart=True,
-    files={
-        "image": "image/png",
-        "image[]": "image/png",
-        "mask": "image/png",
-    },
-    security=(
-        "BearerAuth",
-        "BasicAuth",
-        "VirtualKeyAuth",
-        "ApiKeyAuth",
-    ),
+    files={"image": "image/png", "image[]": "image/png", "mask": "image/png"},
+    security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"),
     errors={
         400: models.BifrostError,
         401: models.BifrostError,
@@ -174,16 +138,8 @@ _OPENAI_CREATE_IMAGE_VARIATION = _Endpoint(
     method="POST",
     path="/openai/v1/images/variations",
     multipart=True,
-    files={
-        "image": "image/png",
-        "image[]": "image/png",
-    },
-    security=(
-        "BearerAuth",
-        "BasicAuth",
-        "VirtualKeyAuth",
-        "ApiKeyAuth",
-    ),
+    files={"image": "image/png", "image[]": "image/png"},
+    security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"),
     errors={
         400: models.BifrostError,
         401: models.BifrostError,
@@ -198,13 +154,7 @@ _AZURE_CREATE_IMAGE = _Endpoint(
     path="/openai/openai/deployments/{deployment_id}/images/generations",
     multipart=False,
     files={},
-    security=(
-        "BearerAuth",
-        "BasicAuth",
-        "VirtualKeyAuth",
-        "ApiKeyAuth",
-        "AzureApiKeyAuth",
-    ),
+    security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth", "AzureApiKeyAuth"),
     errors={
         400: models.BifrostError,
         401: models.BifrostError,
@@ -218,18 +168,8 @@ _AZURE_CREATE_IMAGE_EDIT = _Endpoint(
     method="POST",
     path="/openai/openai/deployments/{deployment_id}/images/edits",
     multipart=True,
-    files={
-        "image": "image/png",
-        "image[]": "image/png",
-        "mask": "image/png",
-    },
-    security=(
-        "BearerAuth",
-        "BasicAuth",
-        "VirtualKeyAuth",
-        "ApiKeyAuth",
-        "AzureApiKeyAuth",
-    ),
+    files={"image": "image/png", "image[]": "image/png", "mask": "image/png"},
+    security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth", "AzureApiKeyAuth"),
     errors={
         400: models.BifrostError,
         401: models.BifrostError,
@@ -243,17 +183,8 @@ _AZURE_CREATE_IMAGE_VARIATION = _Endpoint(
     method="POST",
     path="/openai/openai/deployments/{deployment_id}/images/variations",
     multipart=True,
-    files={
-        "image": "image/png",
-        "image[]": "image/png",
-    },
-    security=(
-        "BearerAuth",
-        "BasicAuth",
-        "VirtualKeyAuth",
-        "ApiKeyAuth",
-        "AzureApiKeyAuth",
-    ),
+    files={"image": "image/png", "image[]": "image/png"},
+    security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth", "AzureApiKeyAuth"),
     errors={
         400: models.BifrostError,
         401: models.BifrostError,
@@ -339,24 +270,20 @@ class Client(_Base):
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """Args:
-        bearer: a bearer token. Bearer token authentication. Use your provider API key or Bifrost
-            authentication token. Virtual keys (prefixed with sk-bf-) can also be passed here.
-        basic: (user, password) for basic auth. Basic authentication with the gateway's credentials.
-        virtual_key: sent as the x-bf-vk header. A Bifrost virtual key.
-        api_key: sent as the x-api-key header. An API key (virtual keys prefixed with sk-bf- are accepted
-            here too).
-        azure_api_key: sent as the api-key header. The header Azure OpenAI clients send their key in.
-        headers: sent with every request.
-        transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
+        """A client of the API at `base_url`, sending the credentials given here to the operations that accept them.
+
+        Args:
+            bearer: a bearer token. Bearer token authentication. Use your provider API key or Bifrost
+                authentication token. Virtual keys (prefixed with sk-bf-) can also be passed here.
+            basic: (user, password) for basic auth. Basic authentication with the gateway's credentials.
+            virtual_key: sent as the x-bf-vk header. A Bifrost virtual key.
+            api_key: sent as the x-api-key header. An API key (virtual keys prefixed with sk-bf- are accepted
+                here too).
+            azure_api_key: sent as the api-key header. The header Azure OpenAI clients send their key in.
+            headers: sent with every request.
+            transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
         """
-        super().__init__(
-            bearer,
-            basic,
-            virtual_key,
-            api_key,
-            azure_api_key,
-        )
+        super().__init__(bearer, basic, virtual_key, api_key, azure_api_key)
         self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
 
     def close(self) -> None:
@@ -414,15 +341,9 @@ class Client(_Base):
 
         Generates images from a text prompt. With `stream` true the answer is a server-sent event stream.
         """
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
             return self._stream(request, _CREATE_IMAGE, models.ImageStreamEvent)
         return self._call(request, _CREATE_IMAGE, models.ImageResponse)
@@ -457,15 +378,9 @@ class Client(_Base):
         Edits one or more images from a prompt. Multipart/form-data: `image` for one file or `image[]` for several;
         all files are used. With `stream` true the answer is a server-sent event stream.
         """
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE_EDIT,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
             return self._stream(request, _CREATE_IMAGE_EDIT, models.ImageStreamEvent)
         return self._call(request, _CREATE_IMAGE_EDIT, models.ImageResponse)
@@ -482,15 +397,9 @@ class Client(_Base):
         image[]).
         Does not support streaming.
         """
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE_VARIATION,
-            body,
-            {},
-            {},
-            headers,
-            False,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE_VARIATION, body, path_params, query_params, headers, False)
         return self._call(request, _CREATE_IMAGE_VARIATION, models.ImageResponse)
 
     @overload
@@ -522,15 +431,9 @@ class Client(_Base):
 
         Generates images from a text prompt through the OpenAI-compatible route.
         """
-        request = self._build(
-            self._http,
-            _OPENAI_CREATE_IMAGE,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _OPENAI_CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
             return self._stream(request, _OPENAI_CREATE_IMAGE, models.ImageStreamEvent)
         return self._call(request, _OPENAI_CREATE_IMAGE, models.OpenAIImageResponse)
@@ -564,15 +467,9 @@ class Client(_Base):
 
         Edits one or more images through the OpenAI-compatible route (multipart/form-data, `image` or `image[]`).
         """
-        request = self._build(
-            self._http,
-            _OPENAI_CREATE_IMAGE_EDIT,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _OPENAI_CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
             return self._stream(request, _OPENAI_CREATE_IMAGE_EDIT, models.ImageStreamEvent)
         return self._call(request, _OPENAI_CREATE_IMAGE_EDIT, models.OpenAIImageResponse)
@@ -589,14 +486,10 @@ class Client(_Base):
         `image[]`,
         first image used). Does not support streaming.
         """
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
         request = self._build(
-            self._http,
-            _OPENAI_CREATE_IMAGE_VARIATION,
-            body,
-            {},
-            {},
-            headers,
-            False,
+            self._http, _OPENAI_CREATE_IMAGE_VARIATION, body, path_params, query_params, headers, False
         )
         return self._call(request, _OPENAI_CREATE_IMAGE_VARIATION, models.OpenAIImageResponse)
 
@@ -635,19 +528,9 @@ class Client(_Base):
 
         Generates images from text prompts using Azure OpenAI deployment.
         """
-        request = self._build(
-            self._http,
-            _AZURE_CREATE_IMAGE,
-            body,
-            {
-                "deployment_id": deployment_id,
-            },
-            {
-                "api-version": api_version,
-            },
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {"deployment_id": deployment_id}
+        query_params: dict[str, Any] = {"api-version": api_version}
+        request = self._build(self._http, _AZURE_CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
             return self._stream(request, _AZURE_CREATE_IMAGE, models.ImageStreamEvent)
         return self._call(request, _AZURE_CREATE_IMAGE, models.OpenAIImageResponse)
@@ -687,19 +570,9 @@ class Client(_Base):
 
         Edits one or more images using an Azure OpenAI deployment (multipart/form-data, `image` or `image[]`).
         """
-        request = self._build(
-            self._http,
-            _AZURE_CREATE_IMAGE_EDIT,
-            body,
-            {
-                "deployment_id": deployment_id,
-            },
-            {
-                "api-version": api_version,
-            },
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {"deployment_id": deployment_id}
+        query_params: dict[str, Any] = {"api-version": api_version}
+        request = self._build(self._http, _AZURE_CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
             return self._stream(request, _AZURE_CREATE_IMAGE_EDIT, models.ImageStreamEvent)
         return self._call(request, _AZURE_CREATE_IMAGE_EDIT, models.OpenAIImageResponse)
@@ -717,18 +590,10 @@ class Client(_Base):
         Creates variations of an image using an Azure OpenAI deployment (multipart/form-data, `image` or `image[]`,
         first image used). Does not support streaming.
         """
+        path_params: dict[str, Any] = {"deployment_id": deployment_id}
+        query_params: dict[str, Any] = {"api-version": api_version}
         request = self._build(
-            self._http,
-            _AZURE_CREATE_IMAGE_VARIATION,
-            body,
-            {
-                "deployment_id": deployment_id,
-            },
-            {
-                "api-version": api_version,
-            },
-            headers,
-            False,
+            self._http, _AZURE_CREATE_IMAGE_VARIATION, body, path_params, query_params, headers, False
         )
         return self._call(request, _AZURE_CREATE_IMAGE_VARIATION, models.OpenAIImageResponse)
 
@@ -752,24 +617,20 @@ class AsyncClient(_Base):
         timeout: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """Args:
-        bearer: a bearer token. Bearer token authentication. Use your provider API key or Bifrost
-            authentication token. Virtual keys (prefixed with sk-bf-) can also be passed here.
-        basic: (user, password) for basic auth. Basic authentication with the gateway's credentials.
-        virtual_key: sent as the x-bf-vk header. A Bifrost virtual key.
-        api_key: sent as the x-api-key header. An API key (virtual keys prefixed with sk-bf- are accepted
-            here too).
-        azure_api_key: sent as the api-key header. The header Azure OpenAI clients send their key in.
-        headers: sent with every request.
-        transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
+        """A client of the API at `base_url`, sending the credentials given here to the operations that accept them.
+
+        Args:
+            bearer: a bearer token. Bearer token authentication. Use your provider API key or Bifrost
+                authentication token. Virtual keys (prefixed with sk-bf-) can also be passed here.
+            basic: (user, password) for basic auth. Basic authentication with the gateway's credentials.
+            virtual_key: sent as the x-bf-vk header. A Bifrost virtual key.
+            api_key: sent as the x-api-key header. An API key (virtual keys prefixed with sk-bf- are accepted
+                here too).
+            azure_api_key: sent as the api-key header. The header Azure OpenAI clients send their key in.
+            headers: sent with every request.
+            transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
         """
-        super().__init__(
-            bearer,
-            basic,
-            virtual_key,
-            api_key,
-            azure_api_key,
-        )
+        super().__init__(bearer, basic, virtual_key, api_key, azure_api_key)
         self._http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
 
     async def aclose(self) -> None:
@@ -827,15 +688,9 @@ class AsyncClient(_Base):
 
         Generates images from a text prompt. With `stream` true the answer is a server-sent event stream.
         """
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
             return await self._stream(request, _CREATE_IMAGE, models.ImageStreamEvent)
         return await self._call(request, _CREATE_IMAGE, models.ImageResponse)
@@ -870,15 +725,9 @@ class AsyncClient(_Base):
         Edits one or more images from a prompt. Multipart/form-data: `image` for one file or `image[]` for several;
         all files are used. With `stream` true the answer is a server-sent event stream.
         """
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE_EDIT,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
             return await self._stream(request, _CREATE_IMAGE_EDIT, models.ImageStreamEvent)
         return await self._call(request, _CREATE_IMAGE_EDIT, models.ImageResponse)
@@ -895,15 +744,9 @@ class AsyncClient(_Base):
         image[]).
         Does not support streaming.
         """
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE_VARIATION,
-            body,
-            {},
-            {},
-            headers,
-            False,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE_VARIATION, body, path_params, query_params, headers, False)
         return await self._call(request, _CREATE_IMAGE_VARIATION, models.ImageResponse)
 
     @overload
@@ -935,15 +778,9 @@ class AsyncClient(_Base):
 
         Generates images from a text prompt through the OpenAI-compatible route.
         """
-        request = self._build(
-            self._http,
-            _OPENAI_CREATE_IMAGE,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _OPENAI_CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
             return await self._stream(request, _OPENAI_CREATE_IMAGE, models.ImageStreamEvent)
         return await self._call(request, _OPENAI_CREATE_IMAGE, models.OpenAIImageResponse)
@@ -977,15 +814,9 @@ class AsyncClient(_Base):
 
         Edits one or more images through the OpenAI-compatible route (multipart/form-data, `image` or `image[]`).
         """
-        request = self._build(
-            self._http,
-            _OPENAI_CREATE_IMAGE_EDIT,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _OPENAI_CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
             return await self._stream(request, _OPENAI_CREATE_IMAGE_EDIT, models.ImageStreamEvent)
         return await self._call(request, _OPENAI_CREATE_IMAGE_EDIT, models.OpenAIImageResponse)
@@ -1002,14 +833,10 @@ class AsyncClient(_Base):
         `image[]`,
         first image used). Does not support streaming.
         """
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
         request = self._build(
-            self._http,
-            _OPENAI_CREATE_IMAGE_VARIATION,
-            body,
-            {},
-            {},
-            headers,
-            False,
+            self._http, _OPENAI_CREATE_IMAGE_VARIATION, body, path_params, query_params, headers, False
         )
         return await self._call(request, _OPENAI_CREATE_IMAGE_VARIATION, models.OpenAIImageResponse)
 
@@ -1048,19 +875,9 @@ class AsyncClient(_Base):
 
         Generates images from text prompts using Azure OpenAI deployment.
         """
-        request = self._build(
-            self._http,
-            _AZURE_CREATE_IMAGE,
-            body,
-            {
-                "deployment_id": deployment_id,
-            },
-            {
-                "api-version": api_version,
-            },
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {"deployment_id": deployment_id}
+        query_params: dict[str, Any] = {"api-version": api_version}
+        request = self._build(self._http, _AZURE_CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
             return await self._stream(request, _AZURE_CREATE_IMAGE, models.ImageStreamEvent)
         return await self._call(request, _AZURE_CREATE_IMAGE, models.OpenAIImageResponse)
@@ -1100,19 +917,9 @@ class AsyncClient(_Base):
 
         Edits one or more images using an Azure OpenAI deployment (multipart/form-data, `image` or `image[]`).
         """
-        request = self._build(
-            self._http,
-            _AZURE_CREATE_IMAGE_EDIT,
-            body,
-            {
-                "deployment_id": deployment_id,
-            },
-            {
-                "api-version": api_version,
-            },
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {"deployment_id": deployment_id}
+        query_params: dict[str, Any] = {"api-version": api_version}
+        request = self._build(self._http, _AZURE_CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
             return await self._stream(request, _AZURE_CREATE_IMAGE_EDIT, models.ImageStreamEvent)
         return await self._call(request, _AZURE_CREATE_IMAGE_EDIT, models.OpenAIImageResponse)
@@ -1130,18 +937,10 @@ class AsyncClient(_Base):
         Creates variations of an image using an Azure OpenAI deployment (multipart/form-data, `image` or `image[]`,
         first image used). Does not support streaming.
         """
+        path_params: dict[str, Any] = {"deployment_id": deployment_id}
+        query_params: dict[str, Any] = {"api-version": api_version}
         request = self._build(
-            self._http,
-            _AZURE_CREATE_IMAGE_VARIATION,
-            body,
-            {
-                "deployment_id": deployment_id,
-            },
-            {
-                "api-version": api_version,
-            },
-            headers,
-            False,
+            self._http, _AZURE_CREATE_IMAGE_VARIATION, body, path_params, query_params, headers, False
         )
         return await self._call(request, _AZURE_CREATE_IMAGE_VARIATION, models.OpenAIImageResponse)
 

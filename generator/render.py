@@ -65,5 +65,9 @@ def _frozenset(names: Iterable[str]) -> str:
 def _wrap(text: str, indent: int, width: int = 116) -> str:
     """Re-wrap each line to fit the line length once indented by `indent` spaces (continuations get the indent)."""
     pad = " " * indent
-    lines = [wrapped for line in text.splitlines() for wrapped in (textwrap.wrap(line, width - indent) or [""])]
+    lines = [
+        wrapped
+        for line in text.splitlines()
+        for wrapped in (textwrap.wrap(line, width - indent, break_on_hyphens=False, break_long_words=False) or [""])
+    ]
     return ("\n" + pad).join(lines).replace("\n" + pad + "\n", "\n\n")

@@ -64,9 +64,7 @@ _CREATE_IMAGE = _Endpoint(
     multipart=False,
     files={},
     security=(),
-    errors={
-        400: models.Error,
-    },
+    errors={400: models.Error},
 )
 
 
@@ -123,9 +121,11 @@ class Client(_Base):
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """Args:
-        headers: sent with every request.
-        transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
+        """A client of the API at `base_url`, sending the credentials given here to the operations that accept them.
+
+        Args:
+            headers: sent with every request.
+            transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
         """
         super().__init__()
         self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
@@ -182,15 +182,9 @@ class Client(_Base):
         stream: bool = False,
     ) -> models.ImageResponse | Iterator[models.StreamEvent]:
         """Create image: `POST /v1/images/generations`."""
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
             return self._stream(request, _CREATE_IMAGE, models.StreamEvent)
         return self._call(request, _CREATE_IMAGE, models.ImageResponse)
@@ -210,9 +204,11 @@ class AsyncClient(_Base):
         timeout: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """Args:
-        headers: sent with every request.
-        transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
+        """A client of the API at `base_url`, sending the credentials given here to the operations that accept them.
+
+        Args:
+            headers: sent with every request.
+            transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
         """
         super().__init__()
         self._http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
@@ -269,15 +265,9 @@ class AsyncClient(_Base):
         stream: bool = False,
     ) -> models.ImageResponse | AsyncIterator[models.StreamEvent]:
         """Create image: `POST /v1/images/generations`."""
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE,
-            body,
-            {},
-            {},
-            headers,
-            stream,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
             return await self._stream(request, _CREATE_IMAGE, models.StreamEvent)
         return await self._call(request, _CREATE_IMAGE, models.ImageResponse)

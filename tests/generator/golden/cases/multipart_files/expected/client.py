@@ -58,11 +58,7 @@ _CREATE_IMAGE_EDIT = _Endpoint(
     method="POST",
     path="/v1/images/edits",
     multipart=True,
-    files={
-        "image": "image/png",
-        "image[]": "image/png",
-        "mask": "image/png",
-    },
+    files={"image": "image/png", "image[]": "image/png", "mask": "image/png"},
     security=(),
     errors={},
 )
@@ -121,9 +117,11 @@ class Client(_Base):
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """Args:
-        headers: sent with every request.
-        transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
+        """A client of the API at `base_url`, sending the credentials given here to the operations that accept them.
+
+        Args:
+            headers: sent with every request.
+            transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
         """
         super().__init__()
         self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
@@ -164,15 +162,9 @@ class Client(_Base):
 
         All files are edited.
         """
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE_EDIT,
-            body,
-            {},
-            {},
-            headers,
-            False,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE_EDIT, body, path_params, query_params, headers, False)
         return self._call(request, _CREATE_IMAGE_EDIT, models.ImageResponse)
 
 
@@ -190,9 +182,11 @@ class AsyncClient(_Base):
         timeout: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """Args:
-        headers: sent with every request.
-        transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
+        """A client of the API at `base_url`, sending the credentials given here to the operations that accept them.
+
+        Args:
+            headers: sent with every request.
+            transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
         """
         super().__init__()
         self._http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
@@ -233,15 +227,9 @@ class AsyncClient(_Base):
 
         All files are edited.
         """
-        request = self._build(
-            self._http,
-            _CREATE_IMAGE_EDIT,
-            body,
-            {},
-            {},
-            headers,
-            False,
-        )
+        path_params: dict[str, Any] = {}
+        query_params: dict[str, Any] = {}
+        request = self._build(self._http, _CREATE_IMAGE_EDIT, body, path_params, query_params, headers, False)
         return await self._call(request, _CREATE_IMAGE_EDIT, models.ImageResponse)
 
 

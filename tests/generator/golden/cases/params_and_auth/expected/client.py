@@ -60,13 +60,8 @@ _AZURE_CREATE_IMAGE_VARIATION = _Endpoint(
     path="/deployments/{deployment_id}/images/variations",
     multipart=False,
     files={},
-    security=(
-        "Basic",
-        "Key",
-    ),
-    errors={
-        0: models.AzureCreateImageVariationError,
-    },
+    security=("Basic", "Key"),
+    errors={0: models.AzureCreateImageVariationError},
 )
 
 
@@ -136,18 +131,16 @@ class Client(_Base):
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """Args:
-        bearer: a bearer token.
-        basic: (user, password) for basic auth.
-        key: sent as the x-api-key header.
-        headers: sent with every request.
-        transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
+        """A client of the API at `base_url`, sending the credentials given here to the operations that accept them.
+
+        Args:
+            bearer: a bearer token.
+            basic: (user, password) for basic auth.
+            key: sent as the x-api-key header.
+            headers: sent with every request.
+            transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
         """
-        super().__init__(
-            bearer,
-            basic,
-            key,
-        )
+        super().__init__(bearer, basic, key)
         self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
 
     def close(self) -> None:
@@ -186,19 +179,10 @@ class Client(_Base):
         headers: Mapping[str, str] | None = None,
     ) -> models.AzureCreateImageVariationResponse:
         """Create variation: `POST /deployments/{deployment-id}/images/variations`."""
+        path_params: dict[str, Any] = {"deployment_id": deployment_id}
+        query_params: dict[str, Any] = {"api-version": api_version, "limit": limit}
         request = self._build(
-            self._http,
-            _AZURE_CREATE_IMAGE_VARIATION,
-            body,
-            {
-                "deployment_id": deployment_id,
-            },
-            {
-                "api-version": api_version,
-                "limit": limit,
-            },
-            headers,
-            False,
+            self._http, _AZURE_CREATE_IMAGE_VARIATION, body, path_params, query_params, headers, False
         )
         return self._call(request, _AZURE_CREATE_IMAGE_VARIATION, models.AzureCreateImageVariationResponse)
 
@@ -220,18 +204,16 @@ class AsyncClient(_Base):
         timeout: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """Args:
-        bearer: a bearer token.
-        basic: (user, password) for basic auth.
-        key: sent as the x-api-key header.
-        headers: sent with every request.
-        transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
+        """A client of the API at `base_url`, sending the credentials given here to the operations that accept them.
+
+        Args:
+            bearer: a bearer token.
+            basic: (user, password) for basic auth.
+            key: sent as the x-api-key header.
+            headers: sent with every request.
+            transport: e.g. httpx.ASGITransport(app) to talk to an in-process server.
         """
-        super().__init__(
-            bearer,
-            basic,
-            key,
-        )
+        super().__init__(bearer, basic, key)
         self._http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
 
     async def aclose(self) -> None:
@@ -270,19 +252,10 @@ class AsyncClient(_Base):
         headers: Mapping[str, str] | None = None,
     ) -> models.AzureCreateImageVariationResponse:
         """Create variation: `POST /deployments/{deployment-id}/images/variations`."""
+        path_params: dict[str, Any] = {"deployment_id": deployment_id}
+        query_params: dict[str, Any] = {"api-version": api_version, "limit": limit}
         request = self._build(
-            self._http,
-            _AZURE_CREATE_IMAGE_VARIATION,
-            body,
-            {
-                "deployment_id": deployment_id,
-            },
-            {
-                "api-version": api_version,
-                "limit": limit,
-            },
-            headers,
-            False,
+            self._http, _AZURE_CREATE_IMAGE_VARIATION, body, path_params, query_params, headers, False
         )
         return await self._call(request, _AZURE_CREATE_IMAGE_VARIATION, models.AzureCreateImageVariationResponse)
 
