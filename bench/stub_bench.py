@@ -2,15 +2,16 @@
 
     apt-get install -y wrk
     (mkdir -p .cache/prism && cd .cache/prism && npm i @stoplight/prism-cli@5)
-    .venv/bin/python bench/stub_bench.py                     # about 3 minutes
-    .venv/bin/python bench/stub_bench.py --duration 5 --rss-requests 20000   # a quicker look
+    .venv/bin/python bench/stub_bench.py                     # about 6 minutes
+    .venv/bin/python bench/stub_bench.py --duration 5 --repeat 1 --rss-requests 20000   # a quicker look
 
-Measures, with wrk on 127.0.0.1 (one wrk thread), requests per second and p99 latency of a valid JSON generation
+Measures, with wrk on 127.0.0.1 (one wrk thread), requests per second and p50/p99 latency of a valid JSON generation
 (POST /v1/images/generations) and a valid multipart variation (POST /v1/images/variations, a 77-byte PNG) at 10 and
-100 connections, for the stub (`pixelpact serve`) and Prism 5.14 (`-v silent`), alternating between them so both see
-the same machine load (best of --repeat runs each). Then resident memory of the stub over --rss-requests requests (half JSON, half multipart),
-sampled after each wrk run of a few seconds. Every server is started here, on an ephemeral port, and killed by
-PID. Results are printed as Markdown and written to bench/out/stub-bench.json.
+100 connections, for the stub (`pixelpact serve`, 1 and 2 workers) and Prism 5.14 (`-v silent`), alternating between
+them so all see the same machine load; the best of --repeat runs is reported for each. Then the resident memory of a
+one-worker stub over --rss-requests requests (JSON and multipart alternately), sampled after each wrk run of a few
+seconds. Every server is started here, on an ephemeral port, and stopped by PID. Results are printed as Markdown and
+written to bench/out/stub-bench.json.
 """
 
 from __future__ import annotations
