@@ -295,3 +295,11 @@ def test_credentials_follow_each_operations_security(pkg: dict[str, ModuleType])
     assert native.headers["authorization"] == "Bearer tok"  # Basic is not among createImage's schemes
     assert azure.headers["authorization"] == "Basic dTpw"  # nor Bearer among azureCreateImage's
     assert azure.url.raw_path == b"/deployments/a%20b%2Fc/images/generations"
+
+
+def test_responses_keep_extra_fields_requests_ignore_them(pkg: dict[str, ModuleType]) -> None:
+    models = pkg["models"]
+    answer = models.Images.model_validate({"created": 1, "data": [], "provider": "openai"})
+    assert answer.model_extra == {"provider": "openai"}
+    request = models.Generation.model_validate({"model": "m", "prompt": "x", "seed": 7})  # passed on, not judged
+    assert request.model_extra is None
