@@ -47,6 +47,19 @@ def _identity(app: ASGIApp) -> ASGIApp:
     return app
 
 
+@cache
+def enum_fields() -> dict[str, set[str]]:
+    """Request field name -> every value any request schema of the spec allows it (for fields typed by an enum)."""
+    fields: dict[str, set[str]] = {}
+    for schema in _schemas().values():
+        for name, prop in schema.get("properties", {}).items():
+            ref = prop.get("$ref", "") if isinstance(prop, dict) else ""
+            target = _schemas().get(ref.rsplit("/", 1)[-1], {}) if ref.startswith("#/components/schemas/") else {}
+            if "enum" in target:
+                fields.setdefault(name, set()).update(target["enum"])
+    return fields
+
+
 @dataclass(frozen=True)
 class Mutant:
     """A broken gateway: `wrap` turns the correct stub's ASGI app into the broken one, or `relay` is set and the
@@ -102,13 +115,13 @@ def huge_n_crashes(req: Request) -> Response | None:
     return t.Response.error(500, "integer overflow") if isinstance(n, str | int) and len(str(n)) > 30 else None
 
 
-def drop_unknown(field: str, *enums: str) -> Callable[[Request], Request | None]:
-    """Ignores a value outside `field`'s enum (as if it were not sent) instead of rejecting it."""
-    allowed = enum_values(*enums)
+def drop_unknown(field: str, allowed: set[str]) -> Callable[[Request], Request | None]:
+    """Ignores a value outside `allowed` (as if it were not sent) instead of rejecting it."""
 
     def rewrite(req: Request) -> Request | None:
         value = req.field(field)
-        return req.with_field(field, None) if value is not None and value not in allowed else None
+        valid = isinstance(value, str) and value in allowed
+        return req.with_field(field, None) if value is not None and not valid else None
 
     return rewrite
 
@@ -117,6 +130,13 @@ def files(req: Request, name: str) -> int:
     """How many parts named `name` a multipart request has (0 for other bodies)."""
     form = req.form()
     return len(form.named(name)) if form is not None else 0
+
+
+def validates_nothing(req: Request) -> Request | None:
+    """Repairs every invalid n (clamped or dropped) and drops every value outside an enum: no request is refused."""
+    for fix in (clamp_n, raise_n, drop_bad_n, *(drop_unknown(name, values) for name, values in enum_fields().items())):
+        req = fix(req) or req
+    return req
 
 
 def refuse(predicate: Callable[[Request], Any], message: str) -> Callable[[Request], Response | None]:
@@ -519,13 +539,13 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("accepts-n-below-min", "accepts n=0 and n=-1 (asks for the minimum)", "n-out-of-range-rejected", req_(raise_n)),
     _m("accepts-n-not-integer", 'treats n="abc" as absent', "n-not-integer-rejected", req_(drop_bad_n)),
     _m("accepts-unknown-size", "ignores an unknown size", "unknown-enum-rejected",
-       req_(drop_unknown("size", *SIZE_ENUMS))),
+       req_(drop_unknown("size", enum_values(*SIZE_ENUMS)))),
     _m("accepts-unknown-response-format", "ignores an unknown response_format", "unknown-enum-rejected",
-       req_(drop_unknown("response_format", "ResponseFormat"))),
+       req_(drop_unknown("response_format", enum_values("ResponseFormat")))),
     _m("accepts-unknown-quality", "ignores an unknown quality", "unknown-enum-rejected",
-       req_(drop_unknown("quality", *QUALITY_ENUMS))),
+       req_(drop_unknown("quality", enum_values(*QUALITY_ENUMS)))),
     _m("accepts-unknown-style", "ignores an unknown style", "unknown-enum-rejected",
-       req_(drop_unknown("style", "ImageStyle"))),
+       req_(drop_unknown("style", enum_values("ImageStyle")))),
     _m("accepts-missing-prompt", "supplies a prompt when none is sent", "missing-required-rejected",
        req_(fill_missing("prompt", "a red square"))),
     _m("accepts-missing-model", "supplies a model when none is sent", "missing-required-rejected",
@@ -626,3 +646,32 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("stream-edit-types-on-generation", "types the events of a generation stream image_edit.*", "stream-event-types",
        events_(stream_events(_edit_types))),
 )  # fmt: skip
+
+
+def _also(name: str, group: str, kills: str, operation: str) -> Mutant:
+    """The same broken gateway again, to be caught by a property-based group alone (on one cheap operation)."""
+    mutant = next(m for m in MUTANTS if m.name == name)
+    return replace(mutant, name=f"{name}/{group}", kills=(kills,), operations=(operation,), groups=(group,))
+
+
+#: The property-based groups (schemathesis with our checks, hypothesis over the generated client) must catch
+#: breakages on their own, not only ride along with the deterministic probes.
+MUTANTS += (
+    _also("accepts-n-above-max", "schemathesis", "st-invalid-request-rejected", VARIATION),
+    _also("bad-input-500", "schemathesis", "st-no-server-error", VARIATION),
+    _also("missing-created", "schemathesis", "st-response-schema", VARIATION),
+    _also("errors-as-text", "schemathesis", "st-error-envelope", VARIATION),
+    _also("b64-not-an-image", "schemathesis", "st-b64-json-is-image", VARIATION),
+    _also("data-count-extra", "schemathesis", "st-data-count-matches-n", VARIATION),
+    _also("wrong-dimensions", "schemathesis", "st-image-dimensions-match-size", VARIATION),
+    _also("rejects-single-image", "schemathesis", "st-valid-request-accepted", VARIATION),
+    _also("data-count-short", "properties", "prop-valid-images-match", GENERATE),
+    _also("wrong-dimensions", "properties", "prop-valid-images-match", GENERATE),
+    _m(
+        "validates-nothing",
+        "repairs or drops every invalid n and enum value instead of refusing the request",
+        "prop-invalid-rejected",
+        req_(validates_nothing),
+        groups=("properties",),
+    ),
+)
