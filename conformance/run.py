@@ -50,7 +50,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"the key the gateway needs; enables the auth requirements (default: ${API_KEY_ENV}, which keeps the "
         "key out of the process list)",
     )
-    target.add_argument("--auth", choices=AUTH_SCHEMES, default="bearer", help="how the key is sent (default: bearer)")
+    target.add_argument(
+        "--auth",
+        choices=AUTH_SCHEMES,
+        default="bearer",
+        help="how the key is sent (default: bearer); basic takes KEY as user:password, or as the password alone",
+    )
     target.add_argument("--model", help="model to request (default: the spec's example model)")
     target.add_argument("--deployment", help="Azure deployment id (default: the model name without its provider)")
     target.add_argument("--api-version", help="Azure api-version query (default: the spec's example)")
