@@ -1,24 +1,23 @@
 """schemathesis's requests, sent through the run's Sender: one budget, one timeout, --prefix, credentials, evidence.
 
-schemathesis builds each request exactly as it would on its own (bodies, multipart, event-stream reading); only the
-last hop changes: a requests adapter hands the prepared request to `conformance.http.Sender`, so every request of
+schemathesis builds each request exactly as it would on its own (its serialisers, requests' multipart encoding); only
+the sending changes: the prepared request goes to `conformance.http.Sender`, so every request of
 the run counts against --max-requests, carries the run's credentials, is mapped onto the gateway's route prefixes,
 and leaves a redacted `Exchange` (curl line, status, headers, body excerpt) behind as evidence.
 """
 
 from __future__ import annotations
 
-import io
-import threading
+import time
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from requests.adapters import BaseAdapter, HTTPAdapter
+from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
-from schemathesis.transport.requests import REQUESTS_TRANSPORT, ManagedCookiesSession, RequestsTransport
-from urllib3 import HTTPHeaderDict, HTTPResponse
+from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
 from conformance.http import BudgetExhausted, Sender, WireRequest
 from conformance.model import Exchange
@@ -39,18 +38,15 @@ def map_prefix(url: str, prefixes: tuple[tuple[str, str], ...]) -> str:
     return url
 
 
-class SenderAdapter(BaseAdapter):
-    """A requests adapter that sends through the Sender and turns its Reply back into a requests.Response."""
+class Forwarder:
+    """Hands prepared requests to the Sender and turns its Reply into schemathesis's Response."""
 
     def __init__(self, sender: Sender, exchanges: dict[str, Exchange], on_budget_spent: Callable[[], None]) -> None:
-        super().__init__()
         self._sender = sender
         self._exchanges = exchanges
         self._on_budget_spent = on_budget_spent
 
-    def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
-    ) -> requests.Response:
+    def send(self, request: requests.PreparedRequest) -> Response:
         body = request.body.encode() if isinstance(request.body, str) else request.body
         headers = {name: _text(value) for name, value in request.headers.items() if name.lower() != "content-type"}
         content_type = request.headers.get("Content-Type")
@@ -61,6 +57,7 @@ class SenderAdapter(BaseAdapter):
             raw=body if isinstance(body, bytes) else b"",
             content_type=_text(content_type) if content_type is not None else None,
         )
+        started = time.perf_counter()
         try:
             reply = self._sender.send(wire)
         except BudgetExhausted:
@@ -71,20 +68,18 @@ class SenderAdapter(BaseAdapter):
             self._exchanges[_text(case_id)] = reply.exchange
         if reply.status is None:
             raise requests.ConnectionError(reply.error or "no response", request=request)
-        raw = HTTPResponse(
-            body=io.BytesIO(reply.content),
-            headers=HTTPHeaderDict(list(reply.headers.multi_items())),
-            status=reply.status,
-            version=11,
-            preload_content=False,
-            decode_content=False,
+        headers_out: dict[str, list[str]] = {}
+        for name, value in reply.headers.multi_items():
+            headers_out.setdefault(name.lower(), []).append(value)
+        return Response(
+            status_code=reply.status,
+            headers=headers_out,
+            content=reply.content,
+            request=request,
+            elapsed=time.perf_counter() - started,
+            verify=True,
+            message=HTTPStatus(reply.status).phrase if reply.status in HTTPStatus._value2member_map_ else "",
         )
-        # Content was already decoded by httpx; the header would make requests decode it a second time.
-        raw.headers.discard("content-encoding")
-        return HTTPAdapter().build_response(request, raw)
-
-    def close(self) -> None:
-        pass
 
 
 def _text(value: str | bytes) -> str:
@@ -107,8 +102,7 @@ class SenderTransport(RequestsTransport):
         self._prefixes = prefixes
         self._credentials = dict(credentials)
         self.exchanges: dict[str, Exchange] = {}
-        self._adapter = SenderAdapter(sender, self.exchanges, on_budget_spent)
-        self._local = threading.local()
+        self._forwarder = Forwarder(sender, self.exchanges, on_budget_spent)
 
     def serialize_case(self, case: Any, **kwargs: Any) -> dict[str, Any]:
         data = super().serialize_case(case, **kwargs)
@@ -117,17 +111,20 @@ class SenderTransport(RequestsTransport):
         return data
 
     def send(self, case: Any, *, session: Any = None, **kwargs: Any) -> Any:
-        # The engine's per-thread session carries schemathesis's own adapters; ours replaces them.
-        return super().send(case, session=self._session(), **kwargs)
-
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = ManagedCookiesSession()
-            session.mount("http://", self._adapter)
-            session.mount("https://", self._adapter)
-            self._local.session = session
-        return session
+        # requests only prepares the request (schemathesis's serialisation, multipart encoding); the Sender sends it.
+        data = self.serialize_case(case, **kwargs)
+        request = requests.Request(
+            method=data["method"],
+            url=data["url"],
+            headers=data.get("headers"),
+            params=data.get("params"),
+            data=data.get("data"),
+            json=data.get("json"),
+            files=data.get("files"),
+            cookies=data.get("cookies"),
+            auth=data.get("auth"),
+        )
+        return self._forwarder.send(request.prepare())
 
 
 class RoutedSchema(OpenApiSchema):
