@@ -149,7 +149,8 @@ def load_schema(ctx: RunContext) -> Any:
     import schemathesis
     from schemathesis.config import SchemathesisConfig
 
-    import conformance.st_hooks as hooks
+    # Registers the image checks and the real-image `binary` format with schemathesis.
+    from conformance import st_hooks
     from generator.loader import read_document
 
     config = SchemathesisConfig()
@@ -182,7 +183,7 @@ def load_schema(ctx: RunContext) -> Any:
         # Credentials are the run's (--api-key), never generated ones.
         with_security_parameters=False,
     )
-    assert hooks.IMAGE_CHECKS  # registered on import
+    assert set(st_hooks.IMAGE_CHECKS) <= set(CHECKS), "every image check maps to a requirement"
     schema = schemathesis.openapi.from_dict(read_document(ctx.contract.path), config=config)
     return schema.include(operation_id=[operation.operation_id for operation in ctx.operations])
 
