@@ -156,6 +156,9 @@ def _validate(options: CheckOptions) -> None:
         raise CheckError("concurrency must be at least 1")
     if options.timeout <= 0:
         raise CheckError("timeout must be positive")
+    if (options.upstream or options.upstream_port is not None) and options.base_url is None:
+        # The built-in stub answers requests itself; a recording upstream behind it would never see one.
+        raise CheckError("--upstream/--upstream-port check what a gateway forwards: give the gateway with --base-url")
     if options.max_requests is not None and options.max_requests < 1:
         raise CheckError("max-requests must be at least 1")
     if options.max_examples < 1:

@@ -1,4 +1,4 @@
-"""Fixtures of the LiteLLM tier: the pinned proxy, installed once per machine and started once per session.
+"""Fixtures of the LiteLLM tier: the pinned proxy, installed once per machine and started once for this folder.
 
 Run the tier alone with `.venv/bin/pytest -m litellm`. The first run on a machine installs LiteLLM into
 .cache/litellm-venv (about a minute); later runs reuse it. Without a package index the tier is skipped, not failed.
@@ -22,7 +22,8 @@ class Tier:
     upstream_port: int
 
 
-@pytest.fixture(scope="session")
+# Package scope: the proxy (about 300 MB) stops once this folder's tests are done, not at the end of the session.
+@pytest.fixture(scope="package")
 def tier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tier]:
     try:
         install()

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from conformance.api import CheckOptions, check
+from conformance.api import CheckError, CheckOptions, check
 from conformance.model import Report, Status
 from conformance.requirements import FORWARDING
 from generator.runtime.serve import stub_server
@@ -201,3 +201,8 @@ def test_without_an_upstream_the_forwarding_requirements_are_skipped() -> None:
         report = check(CheckOptions(base_url=gateway, operations=("createImage",), groups=("forwarding",), seed=1))
     assert {r.status for r in report.results} == {Status.SKIP}
     assert all("--upstream-port" in r.message for r in report.results)
+
+
+def test_an_upstream_needs_a_gateway_in_front_of_it() -> None:
+    with pytest.raises(CheckError, match="--base-url"):
+        check(CheckOptions(upstream_port=free_port()))
