@@ -152,27 +152,31 @@ class RunContext:
         url = self.target.base_url.rstrip("/") + path
         return f"{url}?{urlencode(params)}" if params else url
 
-    def credentials(self, which: Credentials = "default", operation: OperationContract | None = None) -> dict[str, str]:
-        """The auth header for a request: the real key, none, or a wrong key.
+    def credentials(
+        self, which: Credentials = "default", operation: OperationContract | None = None, scheme: str | None = None
+    ) -> dict[str, str]:
+        """The auth header for a request: the real key, none, or a wrong key, sent the `scheme` way (default --auth).
 
-        --auth names how the key is sent; on an operation whose security does not list that scheme (the Azure
-        `api-key` header on a native route) the key goes as a Bearer token instead, which every route accepts.
+        On an operation whose security does not list --auth's scheme (the Azure `api-key` header on a native route)
+        the key goes as a Bearer token instead, which every route accepts.
         """
         if which == "none" or (which == "default" and not self.target.api_key):
             return {}
         key = WRONG_KEY if which == "wrong" else self.target.api_key or ""
-        scheme = self.target.auth
-        if operation is not None and not operation.accepts_auth(scheme) and operation.accepts_auth("bearer"):
-            scheme = "bearer"
+        if scheme is None:
+            scheme = self.target.auth
+            if operation is not None and not operation.accepts_auth(scheme) and operation.accepts_auth("bearer"):
+                scheme = "bearer"
         return auth_headers(scheme, key)
 
     # --- bodies ---------------------------------------------------------------------------------------------------
     def valid_body(self, operation: OperationContract, **fields: Any) -> dict[str, Any]:
-        """The smallest valid body (required fields, one image), updated with `fields`; OMIT removes a field."""
+        """The smallest valid body (the required fields, one image), updated with `fields`; OMIT removes a field."""
         body: dict[str, Any] = {}
-        if "model" in operation.properties:
+        # only what the spec requires: a gateway demanding more (a model on an Azure route) fails the minimal case
+        if "model" in operation.required:
             body["model"] = self.model
-        if "prompt" in operation.properties:
+        if "prompt" in operation.required:
             body["prompt"] = "a red square on a white table"
         if operation.one_of_required and not any(alt <= body.keys() for alt in operation.one_of_required):
             first = sorted(operation.one_of_required[0])[0]
@@ -196,9 +200,10 @@ class RunContext:
         raw: bytes | None = None,
         content_type: str | None = None,
         credentials: Credentials = "default",
+        auth_scheme: str | None = None,
     ) -> WireRequest:
         """Build the wire request for `body`: JSON or multipart per the operation unless `encoding` says otherwise."""
-        headers = self.credentials(credentials, operation)
+        headers = self.credentials(credentials, operation, auth_scheme)
         url = self.url(operation)
         if raw is not None:
             return WireRequest(operation.method, url, headers, raw=raw, content_type=content_type)

@@ -138,7 +138,9 @@ def judge_stream(ctx: RunContext, operation: OperationContract) -> list[Observat
     body = stream_body(ctx, operation)
     reply = ctx.send(operation, body)
     n = int(body.get("n", 1))
-    sent = f"stream: true with n={n}"
+    sent = f"stream: true with n={n}" + (
+        f", partial_images={body['partial_images']}" if "partial_images" in body else ""
+    )
     failed = transport_problem(reply) if reply.status is None else None
     if failed is None and reply.status != 200:
         failed = f"expected 200, got {reply.status}"
@@ -160,7 +162,9 @@ def judge_stream(ctx: RunContext, operation: OperationContract) -> list[Observat
     observations.append(observe("stream-content-type", operation, content_type, reply))
     stream = parse_sse(reply.text)
     observations.append(observe("stream-event-types", operation, _event_type_problem(operation, stream, sent), reply))
-    observations.append(observe("stream-partial-index", operation, _partial_problem(stream, sent), reply))
+    partials = body.get("partial_images")
+    limit = partials if isinstance(partials, int) else None
+    observations.append(observe("stream-partial-index", operation, _partial_problem(stream, sent, limit, n), reply))
     images, completed = _completed(stream)
     with_images(reply, images)
     observations.append(observe("stream-completed-per-image", operation, _completed_problem(completed, n, sent), reply))
@@ -213,12 +217,21 @@ def event_family(operation: OperationContract) -> str | None:
     return matching[0] if len(matching) == 1 else None
 
 
-def _partial_problem(stream: Stream, sent: str) -> str | None:
+def _partial_problem(stream: Stream, sent: str, requested: int | None, n: int) -> str | None:
+    """Partial events carry an index in [0, partial_images), and there are at most partial_images per image
+    (PartialImages: "Number of partial images to stream before each completed image"; fewer are allowed)."""
+    count = 0
     for index, event in enumerate(stream.events):
         if isinstance(event, dict) and str(event.get("type", "")).endswith(".partial_image"):
+            count += 1
             value = event.get("partial_image_index")
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 return f"{sent}: partial event {index} has partial_image_index {value!r}, expected an integer >= 0"
+            # per image or across the images: gateways number both ways, so only the larger bound is sure
+            if requested is not None and value >= requested * n:
+                return f"{sent}: partial event {index} has partial_image_index {value}, but partial_images={requested}"
+    if requested is not None and count > requested * n:
+        return f"{sent}: {count} partial events, more than partial_images={requested} for each of {n} image(s)"
     return None
 
 

@@ -9,6 +9,7 @@ order), so each value is sent at least once and the request count is the longest
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -193,7 +194,7 @@ def _judge(ctx: RunContext, operation: OperationContract, case: Case) -> list[Ob
         return observations
     observations.append(observe("response-content-type", operation, None, reply))
     body = reply.json()
-    schema = schema_problem(operation.response_schema, body)
+    schema = schema_problem(operation.response_schema, body) or _created_problem(body)
     observations.append(observe("response-schema", operation, f"{sent}: {schema}" if schema else None, reply))
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
@@ -295,6 +296,20 @@ def _fetch(
         return observe("url-serves-image", operation, f"{what}: {exc}", fetched), None
     with_images(fetched, [fetched.content])
     return observe("url-serves-image", operation, None, fetched), (fetched.content, fmt, width, height)
+
+
+#: How far `created` may be from the suite's clock: generous, since the gateway's clock is not ours.
+CLOCK_SLACK = 24 * 3600
+
+
+def _created_problem(body: Any) -> str | None:
+    """`created` is "Unix timestamp when the image was created": seconds, near now (not milliseconds, not zero)."""
+    created = body.get("created") if isinstance(body, dict) else None
+    if not isinstance(created, int) or isinstance(created, bool):
+        return None  # the schema judges its type and presence
+    if abs(created - time.time()) > CLOCK_SLACK:
+        return f"created is {created}, not a Unix timestamp in seconds within a day of now ({int(time.time())})"
+    return None
 
 
 def _dimension_problem(case: Case, index: int, width: int, height: int) -> list[str]:
