@@ -110,13 +110,17 @@ def _set_model(body: dict[str, Any], model: str | None) -> None:
         body["data"] = [(name, model if name == "model" else value) for name, value in body["data"]]
 
 
-def run_forwarding(operations: tuple[str, ...] = OPERATIONS, *, validates_n: bool = False) -> Report:
-    """`check` with only the forwarding group, the relay in front of the recording upstream check starts."""
+def run_forwarding(
+    operations: tuple[str, ...] = OPERATIONS, *, validates_n: bool = False, host_port: bool = False
+) -> Report:
+    """`check` with only the forwarding group, the relay in front of the recording upstream check starts.
+
+    host_port: name the upstream as --upstream 127.0.0.1:PORT instead of --upstream-port PORT.
+    """
     port = free_port()
+    where = {"upstream": f"127.0.0.1:{port}"} if host_port else {"upstream_port": port}
     with stub_server(app=relay(f"http://127.0.0.1:{port}", validates_n=validates_n)) as gateway:
-        return check(
-            CheckOptions(base_url=gateway, operations=operations, groups=("forwarding",), upstream_port=port, seed=3)
-        )
+        return check(CheckOptions(base_url=gateway, operations=operations, groups=("forwarding",), seed=3, **where))
 
 
 def test_a_correct_relay_passes_every_forwarding_requirement() -> None:
@@ -133,7 +137,7 @@ def test_a_correct_relay_passes_every_forwarding_requirement() -> None:
 
 
 def test_a_relay_that_validates_is_reported_as_the_rejecting_side() -> None:
-    report = run_forwarding(("createImage",), validates_n=True)
+    report = run_forwarding(("createImage",), validates_n=True, host_port=True)
     result = report.result("rejection-source-reported", "createImage")
     assert result is not None and result.status is Status.PASS
     assert "n=11: rejected by the gateway (400), nothing forwarded" in result.message
