@@ -298,6 +298,9 @@ def test_the_server_keeps_serving_after_hostile_input(client: httpx.Client, stub
 def test_unknown_routes_and_methods_get_the_error_body(client: httpx.Client) -> None:
     error_of(client.get("/v1/images/generations"), 405)
     error_of(client.post("/v2/nothing", json={}), 404)
+    # recorded too: a gateway that forwards to a path the spec lacks shows up in the recording
+    last = client.get("/_pixelpact/requests").json()["requests"][-1]
+    assert (last["method"], last["path"], last["status"]) == ("POST", "/v2/nothing", 404)
 
 
 # -- limits, auth, fallbacks: stubs with their own settings
@@ -335,7 +338,10 @@ def test_api_keys_in_every_accepted_place(run_stub: Callable[[StubConfig], Any])
         # api-key is the Azure scheme: accepted on Azure routes only, as the spec's security lists say
         assert c.post(f"{AZURE}/generations", json=body, headers={"api-key": "sk-one"}).status_code == 200
         error_of(c.post("/v1/images/generations", json=body, headers={"api-key": "sk-one"}), 401)
-        assert c.get("/_pixelpact/requests").status_code == 200  # reserved routes stay open
+        log = c.get("/_pixelpact/requests")  # reserved routes stay open
+        assert log.status_code == 200
+        statuses = [(e["status"], e["headers"].get("authorization")) for e in log.json()["requests"]]
+        assert statuses[:2] == [(401, None), (401, redact_header("authorization", "Bearer nope"))]
 
 
 def test_failing_models_and_fallbacks(run_stub: Callable[[StubConfig], Any]) -> None:
