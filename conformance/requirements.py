@@ -89,6 +89,13 @@ VALID = (
         "A returned image is encoded in the requested output_format (png, jpeg, webp)",
         "OutputFormat: Output image format",
     ),
+    _req(
+        "valid",
+        "unknown-field-tolerated",
+        _MAJOR,
+        "A valid request with a field the spec does not name is still answered with 200",
+        "spec/README.md: Requests tolerate unknown fields (no request schema says additionalProperties: false)",
+    ),
 )
 
 INVALID = (
@@ -144,7 +151,8 @@ ROBUSTNESS = (
         "robustness",
         "hostile-part-names-survive",
         _CRITICAL,
-        "Hostile multipart part names (a;b, empty, quotes, control characters) get no 5xx and no dropped connection",
+        "Hostile multipart part names and filenames (a;b, empty, quotes, %, control characters) get no 5xx and no "
+        "dropped connection",
         "seed: hostile multipart part names -> a 4xx, or a 2xx where the spec allows an extra part",
     ),
     _req(

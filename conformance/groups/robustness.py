@@ -13,11 +13,14 @@ from conformance.contract import OperationContract
 from conformance.groups import register
 from conformance.groups._judge import error_body_problem, expect_4xx, guarded, observe, transport_problem
 from conformance.http import BOUNDARY, Part
+from conformance.images import png
 from conformance.model import Observation
 from conformance.requirements import ROBUSTNESS
 
 #: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
 HOSTILE_NAMES = ("a;b", "", '"quoted"', 'x"; filename="evil.png', "ctl\x01\x1f\x7f", "nul\x00byte", "tab\tname")
+#: Filenames of a real image part that a careless parser or a log line mishandles.
+HOSTILE_FILENAMES = ('qu"ote.png', "semi;colon.png", "100%.png", "ctl\x01\x1f.png", "", "../../etc/passwd.png")
 NOT_AN_IMAGE = b"This is a text file, not an image.\n"
 #: A PNG signature and a header chunk, then nothing: passes a magic-byte sniff, fails any decoder.
 TRUNCATED_PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00 \x00\x00\x00 \x08\x02"
@@ -70,6 +73,20 @@ def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
                 error_body=False,
             )
         )
+        image_part = "image" if "image" in operation.file_fields else sorted(operation.files - {"mask"})[0]
+        for filename in HOSTILE_FILENAMES:
+            body = ctx.valid_body(operation)
+            body.pop(image_part, None)
+            part = Part(image_part, png(), filename=filename, content_type="image/png")
+            probes.append(
+                Probe(
+                    "hostile-part-names-survive",
+                    f"an image part with filename {filename!r}",
+                    body,
+                    extra_parts=(part,),
+                    error_body=False,
+                )
+            )
         for name in sorted(operation.files - {"mask"}):
             for label, content in (("a text file", NOT_AN_IMAGE), ("a truncated PNG", TRUNCATED_PNG)):
                 value: Any = [content] if name in operation.file_list_fields else content

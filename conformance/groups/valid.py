@@ -35,6 +35,8 @@ PROMPTS = (
     "an isometric pixel-art robot",
 )
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
+#: A field no spec names, for "requests tolerate unknown fields".
+UNKNOWN_FIELD = "pixelpact_extra"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
             body["response_format"] = "b64_json"  # the image itself, not a URL that may re-encode it
         case = _case(operation, f"output_format={output_format}", body, default_n)
         cases.append(replace(case, output_format=output_format))
+    if operation.extra_fields_allowed:
+        body = ctx.valid_body(operation, **{UNKNOWN_FIELD: "tolerate me"})
+        case = _case(operation, f"an unknown field {UNKNOWN_FIELD!r}", body, default_n)
+        cases.append(replace(case, requirements=("valid-request-accepted", "unknown-field-tolerated")))
     if "mask" in operation.file_fields:
         cases.append(_case(operation, "with a mask", ctx.valid_body(operation, **extras, mask=ctx.mask()), default_n))
     for list_field in sorted(operation.file_list_fields):
@@ -275,8 +281,9 @@ def _fetch(
     fetched = ctx.fetch(url)
     what = f"{sent}: GET data[{index}].url"
     if fetched.error is not None and fetched.status is None:
-        reachable_host = urlsplit(url).netloc == urlsplit(ctx.target.base_url).netloc
-        if not reachable_host:  # a CDN the suite cannot reach is not the gateway's fault
+        # the gateway's own host is one the suite reaches, whatever the port; a CDN it cannot reach is not at fault
+        reachable_host = urlsplit(url).hostname == urlsplit(ctx.target.base_url).hostname
+        if not reachable_host:
             return Observation(
                 "url-serves-image",
                 operation.operation_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -95,7 +96,33 @@ def _created_in_ms(body: bytes) -> bytes:
     return json.dumps(document).encode()
 
 
+def _refuse_unknown_fields(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+    if b"pixelpact_extra" in body:
+        return {**scope, "path": "/refused"}, body  # a 404 JSON error from the stub
+    return scope, body
+
+
+def _urls_on_dead_port(body: bytes) -> bytes:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    for item in document.get("data", []) if isinstance(document, dict) else []:
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            parts = urlsplit(item["url"])
+            item["url"] = parts._replace(netloc=f"{parts.hostname}:9").geturl()  # port 9: nothing listens
+    return json.dumps(document).encode()
+
+
 CASES = [
+    (
+        "unknown field refused",
+        {"request": _refuse_unknown_fields},
+        ("createImageEdit",),
+        ("valid",),
+        "unknown-field-tolerated",
+    ),
+    ("urls on a dead port", {"response": _urls_on_dead_port}, ("openaiCreateImage",), ("valid",), "url-serves-image"),
     ("any x-api-key", {"request": _any_x_api_key}, ("createImage",), ("auth",), "auth-wrong-key-rejected"),
     (
         "Azure needs a model",
