@@ -1,8 +1,10 @@
-"""The catalogue of deliberately broken gateways: each is the correct stub with exactly one requirement broken.
+"""The catalogue of deliberately broken gateways: each is a correct gateway with exactly one requirement broken.
 
-A mutant names the requirement id(s) whose failure proves the suite caught it (`kills`, ids from
-conformance/requirements.py) and the operations worth checking (one or two keep the run short). A mutant with no id
-would break a promise no requirement covers: a gap of the suite (GAPS.md lists the ones found).
+Most wrap the correct stub in a rewriting middleware (toolkit.py); the `relay-*` ones are a correct forwarding gateway
+(relay.py) in front of the suite's recording upstream that forwards one thing wrong. A mutant names the requirement
+id(s) whose failure proves the suite caught it (`kills`: ids of conformance/requirements.py or of a property-based
+group) and the operations worth checking (one or two keep the run short). Breakages no
+requirement noticed when they were written are listed in GAPS.md with the requirement that closed each.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tests.conformance.broken.toolkit import DROP, Event, Request, Response
 from tests.conftest import SPEC
 
 GENERATE, EDIT, VARIATION = "createImage", "createImageEdit", "createImageVariation"
+AZURE_GENERATE = "azureCreateImage"
 #: A working key for the mutants that need the gateway to require one.
 API_KEY = "sk-pixelpact-broken-0123456789"
 
@@ -457,6 +460,67 @@ def _error_ct(resp: Response) -> Response:
     return resp.with_header("content-type", "text/plain; charset=utf-8")
 
 
+def _lax_json_n(req: Request) -> Request | None:
+    """Coerces a JSON n that is a numeric string ("2") or a boolean to an integer, as lax validators do."""
+    body = req.json()
+    n = body.get("n") if body is not None else None
+    if body is None or not (isinstance(n, bool) or (isinstance(n, str) and n.strip().isdigit())):
+        return None
+    return req.with_json({**body, "n": int(n)})
+
+
+def _azure_requires_model(req: Request) -> Response | None:
+    missing = "/deployments/" in req.path and req.is_image_route and req.field("model") is None
+    return Response.error(400, "model is required", "model") if missing else None
+
+
+def _any_x_api_key(req: Request) -> Request | None:
+    """Checks Bearer keys properly but lets any x-api-key through."""
+    if not req.header("x-api-key"):
+        return None
+    return req.with_header("x-api-key", None).with_header("authorization", f"Bearer {API_KEY}")
+
+
+def _extra_partials(_req: Request, events: list[Event]) -> list[Event]:
+    """Sends every partial image twice (more partials than partial_images asked for)."""
+    return [copy for event in events for copy in ([event, event] if "partial" in t.event_type(event) else [event])]
+
+
+def _gen_types(event: Event) -> Event:
+    payload = event.payload
+    if payload is None or not str(payload.get("type", "")).startswith("image_edit."):
+        return event
+    renamed = str(payload["type"]).replace("image_edit.", "image_generation.")
+    return event.with_payload({**payload, "type": renamed}, event=renamed if event.event is not None else None)
+
+
+def _unknown_fields(req: Request) -> Response | None:
+    known = {name for schema in _schemas().values() for name in schema.get("properties", {})}
+    body = req.json()
+    names = set(body) if body is not None else {p.name for p in (req.form() or t.Form(b"", [])).parts}
+    unknown = sorted(str(n) for n in names - known)
+    return Response.error(400, f"unknown field {unknown[0]}") if req.is_image_route and unknown else None
+
+
+_SAFE_FILENAME = re.compile(rb'filename="[A-Za-z0-9_.\-]*"')
+
+
+def _hostile_filename(req: Request) -> Response | None:
+    """A 500 for any part whose filename is more than letters, digits, dot, dash and underscore."""
+    form = req.form()
+    hostile_ = form is not None and any(
+        b"filename" in p.raw_headers and not _SAFE_FILENAME.search(p.raw_headers) for p in form.parts
+    )
+    return Response.error(500, "bad filename") if hostile_ else None
+
+
+def _dead_port(item: dict[str, Any]) -> dict[str, Any]:
+    if "url" not in item:
+        return item
+    parts = urlsplit(item["url"])
+    return {**item, "url": parts._replace(netloc=f"{parts.hostname}:9").geturl()}
+
+
 # --- the catalogue ---------------------------------------------------------------------------------------------------
 
 SIZE_ENUMS = ("ImageSize", "EditImageSize")
@@ -610,6 +674,34 @@ MUTANTS: tuple[Mutant, ...] = (
        resp_(served_images(lambda r: replace(r, body=t.resize(r.body))))),
     _m("error-as-string", "error is a string, not an object", "error-body-shape",
        resp_(errors(lambda r: r.with_json({"error": "bad request"})))),
+    _m("azure-requires-model", "Azure deployment routes refuse a body without model (the path names it)",
+       "st-valid-request-accepted", req_(_azure_requires_model), operations=(AZURE_GENERATE,),
+       groups=("schemathesis",)),
+    _m("stream-generation-types-on-edit", "types the events of an edit stream image_generation.*",
+       "stream-event-types", events_(stream_events(_gen_types)), operations=(EDIT,)),
+    _m("json-n-numeric-string", 'accepts n="2" and n=true in JSON bodies (lax coercion)', "n-not-integer-rejected",
+       req_(_lax_json_n)),
+    _m("accepts-any-x-api-key", "checks Bearer keys but lets any x-api-key through", "auth-wrong-key-rejected",
+       req_(_any_x_api_key), api_keys=(API_KEY,)),
+    _m("stream-extra-partials", "streams every partial image twice (more than partial_images)", "stream-partial-index",
+       events_(_extra_partials)),
+    _m("created-in-milliseconds", "sends created in milliseconds, not seconds", "response-schema",
+       ok_(lambda _r, b: {**b, "created": b["created"] * 1000} if isinstance(b.get("created"), int) else b)),
+    _m("get-on-image-route-500", "answers GET on an image route with 500", "st-no-server-error",
+       resp_(lambda req, resp: Response.error(500, "boom") if req.method == "GET" and req.kind == "generations"
+             else None), groups=("schemathesis",)),
+    _m("b64-data-url", "prefixes b64_json with data:image/png;base64,", "b64-json-is-image",
+       items_(lambda d: {**d, "b64_json": "data:image/png;base64," + d["b64_json"]} if "b64_json" in d else d)),
+    _m("accepts-empty-prompt", 'accepts prompt ""', "missing-required-rejected",
+       req_(set_field("prompt", lambda p: p or "a red square"))),
+    _m("rejects-mask", "refuses a mask", "valid-request-accepted",
+       req_(refuse(lambda r: files(r, "mask"), "mask not supported")), operations=(EDIT,)),
+    _m("hostile-filename-500", "answers 500 to a part filename beyond [A-Za-z0-9._-] (quotes, ;, control chars)",
+       "hostile-part-names-survive", req_(_hostile_filename), operations=(EDIT,)),
+    _m("rejects-unknown-fields", "refuses fields the spec does not name (the spec: requests tolerate them)",
+       "unknown-field-tolerated", req_(_unknown_fields)),
+    _m("urls-on-dead-port", "returns urls on the gateway's host but a port nothing listens on", "url-serves-image",
+       items_(_dead_port)),
     # what reaches the provider: a relay gateway in front of the suite's recording upstream
     _r("relay-variation-uses-last-image", "variations use the last file of image[] instead of the first",
        "variation-first-file-forwarded", VARIATION, received=first_is_last),

@@ -37,7 +37,7 @@ def test_catalogue_is_well_formed() -> None:
     unknown = {m.name: sorted(set(m.kills) - KNOWN_IDS) for m in MUTANTS if set(m.kills) - KNOWN_IDS}
     assert not unknown, f"mutants naming requirement ids the catalogue does not have: {unknown}"
     unjudged = [m.name for m in MUTANTS if not m.kills]
-    assert not unjudged, f"every mutant names the requirement that catches it (a gap goes to GAPS.md): {unjudged}"
+    assert not unjudged, f"every mutant names the requirement that catches it (else: GAPS.md): {unjudged}"
 
 
 def _selection(mutant: Mutant) -> tuple[tuple[str, ...], tuple[str, ...], bool, bool]:
