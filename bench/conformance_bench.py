@@ -92,6 +92,11 @@ class Sample:
     requests: int
     distinct: int
     exit_code: int
+    load: float
+    """The 1-minute load average when the run ended: the machine is shared, so say how busy it was."""
+    failures: tuple[str, ...] = ()
+    """What the tool reported failing (pixelpact: "requirement on operation", with the seed; schemathesis: its
+    summary lines), so a failing verdict against the correct stub can be followed up."""
 
 
 #: What is compared: each command as a user types it, the stub's base URL appended.
@@ -115,7 +120,19 @@ def measure(command: list[str] | None, timeout: float) -> Sample:
     if done.returncode not in (0, 1):
         tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
         raise SystemExit(f"{' '.join(argv)} could not run (exit {done.returncode}):\n" + "\n".join(tail))
-    return Sample(seconds, counter.total, len(counter.keys), done.returncode)
+    failures = tuple(_failures(done.stdout)) if done.returncode else ()
+    return Sample(seconds, counter.total, len(counter.keys), done.returncode, os.getloadavg()[0], failures)
+
+
+def _failures(stdout: str) -> list[str]:
+    """pixelpact's "- <requirement> on <operation>" lines and its seed; schemathesis's failure summary lines."""
+    lines = stdout.splitlines()
+    seed = next((m.group(0) for line in lines if (m := re.search(r"seed \d+", line))), "")
+    found = [line.strip()[2:].split(":", 1)[0] for line in lines if re.match(r"^- \S+ on \S+", line)]
+    if found:
+        return [seed, *found]
+    # schemathesis 4: "❌ <check name>: N failures" style summary lines (kept as printed)
+    return [line.strip() for line in lines if re.search(r"\b\d+ (failure|error)s?\b", line, re.IGNORECASE)][:8]
 
 
 def median(samples: list[Sample], attribute: str) -> float:
@@ -138,11 +155,14 @@ def main() -> int:
             print(f"run {run + 1} {name}: {sample}", flush=True)
         sample = measure(None, args.timeout)
         builtin.append(sample)
-        print(f"run {run + 1} pixelpact check (built-in stub): {sample.seconds:.1f} s", flush=True)
+        print(
+            f"run {run + 1} pixelpact check (built-in stub): {sample.seconds:.1f} s, load {sample.load:.1f}", flush=True
+        )
 
     rows = [
         f"| `{name}` | {median(samples, 'seconds'):.1f} | {median(samples, 'requests'):.0f} | "
-        f"{median(samples, 'distinct'):.0f} | {', '.join(str(s.exit_code) for s in samples)} |"
+        f"{median(samples, 'distinct'):.0f} | {', '.join(str(s.exit_code) for s in samples)} | "
+        f"{', '.join(f'{s.seconds:.0f}' for s in samples)} | {', '.join(f'{s.load:.1f}' for s in samples)} |"
         for name, samples in results.items()
     ]
     cpu = f"{platform.machine()}, {os.cpu_count()} cores"
@@ -155,12 +175,21 @@ def main() -> int:
             "of the stub; *distinct* ignores multipart boundaries. Machine: "
             f"{cpu}, Python {platform.python_version()}.",
             "",
-            "| command | wall time (s) | requests | distinct requests | exit codes |",
-            "|---|---:|---:|---:|---|",
+            "| command | median wall (s) | requests | distinct requests | exit codes | each run (s) | load avg |",
+            "|---|---:|---:|---:|---|---|---|",
             *rows,
             "",
             f"`pixelpact check` with no `--base-url` (its built-in stub, in-process): median "
-            f"{median(builtin, 'seconds'):.1f} s wall.",
+            f"{median(builtin, 'seconds'):.1f} s wall (runs: {', '.join(f'{s.seconds:.0f}' for s in builtin)} s).",
+            "",
+            "Failing verdicts (the tools against the correct stub):",
+            "",
+            *[
+                f"- {name}, run {index + 1}: {'; '.join(sample.failures)}"
+                for name, samples in [*results.items(), ("pixelpact check (built-in stub)", builtin)]
+                for index, sample in enumerate(samples)
+                if sample.failures
+            ],
             "",
             "Reproduce:",
             "",
