@@ -295,14 +295,14 @@ class ErrorField(BaseModel):
     message: Annotated[str, Field(min_length=1)]
     """A readable description of the error"""
     type: str | None = None
-    """Error type"""
+    """Error type, e.g. invalid_request_error"""
     code: str | None = None
     """Machine-readable error code"""
     param: str | None = None
     """The request field at fault"""
     event_id: str | None = None
     error: str | None = None
-    """The underlying reason"""
+    """The underlying reason, when message is generic"""
 
 
 class ImageData(BaseModel):
@@ -312,7 +312,7 @@ class ImageData(BaseModel):
     url: AnyUrl | None = None
     """URL of the generated image"""
     b64_json: Annotated[str | None, Field(json_schema_extra={"contentEncoding": "base64"})] = None
-    """The image"""
+    """The image, base64-encoded"""
     revised_prompt: str | None = None
     """The prompt the model actually used"""
     index: Annotated[int | None, Field(ge=0)] = None

@@ -127,3 +127,16 @@ def test_missing_file_is_a_one_line_reason(tmp_path: Path) -> None:
     result = run_validate(tmp_path / "nope.yaml")
     assert result.returncode == 1
     assert "No such file or directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_key_is_left_without_a_value(spec: dict[str, Any]) -> None:
+    """A comma inside an unquoted description in a YAML flow mapping silently splits it into stray null keys."""
+
+    def nulls(node: Any, where: str) -> list[str]:
+        if isinstance(node, dict):
+            return [p for key, value in node.items() for p in nulls(value, f"{where}/{key}")]
+        if isinstance(node, list):
+            return [p for i, value in enumerate(node) for p in nulls(value, f"{where}/{i}")]
+        return [where] if node is None else []
+
+    assert nulls(spec, "") == []
