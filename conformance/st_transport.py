@@ -23,10 +23,26 @@ from conformance.http import BudgetExhausted, Sender, WireRequest
 from conformance.model import Exchange
 
 CASE_ID_HEADER = "X-Schemathesis-TestCaseId"
+#: After this many requests of one operation got no complete response, the rest of its requests are not sent: a
+#: gateway that hangs would otherwise cost a full --timeout per generated request.
+MAX_NO_RESPONSE = 3
 
 
 class BudgetSpent(KeyboardInterrupt):
     """The --max-requests budget ran out mid-run; schemathesis stops as if interrupted, nothing is misreported."""
+
+
+class NoResponse(Exception):
+    """The gateway dropped the connection or timed out: there is no response for schemathesis's checks to judge.
+
+    The transport records it (`SenderTransport.dropped`) as a failure of its own; schemathesis sees an error that
+    ends the operation's current scenario, not a network outage that would stop the whole run.
+    """
+
+    def __init__(self, case_id: str | None, exchange: Exchange) -> None:
+        super().__init__(exchange.error or "no response")
+        self.case_id = case_id
+        self.exchange = exchange
 
 
 def map_prefix(url: str, prefixes: tuple[tuple[str, str], ...]) -> str:
@@ -45,8 +61,11 @@ class Forwarder:
         self._sender = sender
         self._exchanges = exchanges
         self._on_budget_spent = on_budget_spent
+        self.dropped: list[tuple[str, NoResponse]] = []
+        """(operation label, what happened) for every request that got no complete response."""
+        self._no_response: dict[str, int] = {}
 
-    def send(self, request: requests.PreparedRequest) -> Response:
+    def send(self, request: requests.PreparedRequest, label: str) -> Response:
         body = request.body.encode() if isinstance(request.body, str) else request.body
         headers = {name: _text(value) for name, value in request.headers.items() if name.lower() != "content-type"}
         content_type = request.headers.get("Content-Type")
@@ -57,17 +76,24 @@ class Forwarder:
             raw=body if isinstance(body, bytes) else b"",
             content_type=_text(content_type) if content_type is not None else None,
         )
+        if self._no_response.get(label, 0) >= MAX_NO_RESPONSE:
+            raise NoResponse(None, Exchange(wire.method, wire.url, "", None, error="not sent: the gateway hangs up"))
         started = time.perf_counter()
         try:
             reply = self._sender.send(wire)
         except BudgetExhausted:
             self._on_budget_spent()
             raise BudgetSpent from None
-        case_id = request.headers.get(CASE_ID_HEADER)
+        raw_id = request.headers.get(CASE_ID_HEADER)
+        case_id = _text(raw_id) if raw_id is not None else None
         if case_id is not None:
-            self._exchanges[_text(case_id)] = reply.exchange
-        if reply.status is None:
-            raise requests.ConnectionError(reply.error or "no response", request=request)
+            self._exchanges[case_id] = reply.exchange
+        if reply.error is not None:  # no response, or one cut short: nothing schemathesis could judge
+            dropped = NoResponse(case_id, reply.exchange)
+            self._no_response[label] = self._no_response.get(label, 0) + 1
+            self.dropped.append((label, dropped))
+            raise dropped
+        assert reply.status is not None
         headers_out: dict[str, list[str]] = {}
         for name, value in reply.headers.multi_items():
             headers_out.setdefault(name.lower(), []).append(value)
@@ -104,6 +130,10 @@ class SenderTransport(RequestsTransport):
         self.exchanges: dict[str, Exchange] = {}
         self._forwarder = Forwarder(sender, self.exchanges, on_budget_spent)
 
+    @property
+    def dropped(self) -> list[tuple[str, NoResponse]]:
+        return self._forwarder.dropped
+
     def serialize_case(self, case: Any, **kwargs: Any) -> dict[str, Any]:
         data = super().serialize_case(case, **kwargs)
         data["url"] = map_prefix(data["url"], self._prefixes)
@@ -124,7 +154,7 @@ class SenderTransport(RequestsTransport):
             cookies=data.get("cookies"),
             auth=data.get("auth"),
         )
-        return self._forwarder.send(request.prepare())
+        return self._forwarder.send(request.prepare(), case.operation.label)
 
 
 class RoutedSchema(OpenApiSchema):

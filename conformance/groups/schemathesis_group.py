@@ -127,6 +127,9 @@ class SchemathesisGroup:
                     for observation in observe_scenario(event.recorder, by_label, transport, ctx.sender.redact):
                         judged.add((observation.requirement_id, observation.operation_id))
                         yield observation
+                    yield from observe_dropped(transport, by_label)
+                elif isinstance(event, events.NonFatalError) and _is_dropped(event.value):
+                    yield from observe_dropped(transport, by_label)  # reported as st-no-server-error, not an error
                 elif isinstance(event, events.NonFatalError) and not spent:
                     cause = f"{type(event.value).__name__}: {event.value}"
                     problems.append(f"{event.label}: {event.info.title} ({cause[:300]})")
@@ -229,6 +232,29 @@ def observe_scenario(
                 exchange=exchange
                 or Exchange(method=case.method, url="", curl=redact(node.failure_info.code_sample), status=None),
             )
+
+
+def observe_dropped(transport: SenderTransport, by_label: dict[str, OperationContract]) -> Iterator[Observation]:
+    """A failed st-no-server-error per request that got no complete response (dropped connection, timeout)."""
+    requirement = CHECKS["not_a_server_error"]
+    while transport.dropped:
+        label, dropped = transport.dropped.pop(0)
+        operation = by_label.get(label)
+        if operation is not None:
+            message = f"a generated request got no complete response: {dropped.exchange.error}"
+            yield Observation(requirement.id, operation.operation_id, False, message, exchange=dropped.exchange)
+
+
+def _is_dropped(error: BaseException | None) -> bool:
+    """Whether schemathesis's error is (or was caused by) a dropped connection the transport already recorded."""
+    from conformance.st_transport import NoResponse
+
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, NoResponse):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def _described(case: Any) -> str:

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conformance.groups.schemathesis_group import CHECKS
 from conformance.model import Report, Status
+from conformance.st_transport import MAX_NO_RESPONSE
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
 from tests.conformance.conftest import API_KEY, failing, run
@@ -211,3 +212,39 @@ def test_the_key_is_sent_and_never_shown(keyed_stub_url: str) -> None:
     text = repr(evidence)
     assert API_KEY not in text
     assert "x-bf-vk: ***" in text
+
+
+def test_a_dropped_connection_is_a_failure_not_a_run_error() -> None:
+    """LiteLLM's shape of bug: a JSON body that is not an object kills the handler mid-answer."""
+    app = default_app(StubConfig())
+
+    async def dropping(scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        body = message.get("body", b"")
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = {}
+        if scope["type"] == "http" and not isinstance(document, dict):
+            headers = [(b"content-type", b"application/json"), (b"content-length", b"1000")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b"{", "more_body": True})
+            return  # the server closes the socket with the answer unfinished
+
+        async def replay() -> Message:
+            return message
+
+        await app(scope, replay, send)
+
+    with serving(dropping) as url:
+        report = st_run(url, (JSON_OP, MULTIPART_OP), timeout=2.0)
+
+    assert report.errors == []
+    assert statuses(report, "st-no-server-error") == {JSON_OP: Status.FAIL, MULTIPART_OP: Status.PASS}
+    result = report.result("st-no-server-error", JSON_OP)
+    assert result is not None and "no complete response" in result.message
+    # A hanging gateway costs a few timeouts per operation, not one per generated request.
+    assert result.failed == MAX_NO_RESPONSE
+    assert result.failures[0].exchange is not None and result.failures[0].exchange.curl.startswith("curl ")
+    # The other operation is judged in full.
+    assert statuses(report, "st-valid-request-accepted")[MULTIPART_OP] is Status.PASS
