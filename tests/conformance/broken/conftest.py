@@ -71,6 +71,8 @@ class Ledger:
 
     outcomes: dict[str, bool] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    gaps: dict[str, str] = field(default_factory=dict)
+    """Known gaps (mutants.GAPS) -> whether they still survive."""
 
 
 LEDGER = Ledger()
@@ -99,12 +101,18 @@ def run_against() -> Iterator[Callable[[ASGIApp, CheckOptions], Report]]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not LEDGER.outcomes:
+    if not LEDGER.outcomes and not LEDGER.gaps:
         return
     killed = sorted(name for name, dead in LEDGER.outcomes.items() if dead)
     survivors = sorted(name for name, dead in LEDGER.outcomes.items() if not dead)
     total = len(LEDGER.outcomes)
     terminalreporter.section("broken gateways")
-    terminalreporter.write_line(f"kill rate: {len(killed)}/{total} broken gateways killed ({len(killed) / total:.0%})")
+    if total:
+        rate = f"kill rate: {len(killed)}/{total} broken gateways killed ({len(killed) / total:.0%})"
+        terminalreporter.write_line(rate)
     for name in survivors:
         terminalreporter.write_line(f"  survived: {name}: {LEDGER.notes.get(name, '')}")
+    if LEDGER.gaps:
+        terminalreporter.write_line(f"known gaps (GAPS.md, not in the kill rate): {len(LEDGER.gaps)}")
+    for name, state in sorted(LEDGER.gaps.items()):
+        terminalreporter.write_line(f"  {name}: {state}")

@@ -521,6 +521,18 @@ def _dead_port(item: dict[str, Any]) -> dict[str, Any]:
     return {**item, "url": parts._replace(netloc=f"{parts.hostname}:9").geturl()}
 
 
+def refuses_scheme(header: str, scheme: str = "") -> Callable[[Request], Response | None]:
+    """Answers 401 to a request whose key comes in `header` (with `scheme`, e.g. "basic"), even a valid one."""
+
+    def check(req: Request) -> Response | None:
+        value = req.header(header) or ""
+        if req.is_image_route and value and value.lower().startswith(scheme):
+            return Response.error(401, f"{header} {scheme} credentials are not supported")
+        return None
+
+    return check
+
+
 # --- the catalogue ---------------------------------------------------------------------------------------------------
 
 SIZE_ENUMS = ("ImageSize", "EditImageSize")
@@ -767,3 +779,16 @@ MUTANTS += (
         groups=("properties",),
     ),
 )
+
+
+#: Known gaps: broken gateways no requirement notices yet (GAPS.md says what is missing). Each runs with the groups
+#: that should catch it, as a strict xfail: the day the suite catches one, its test XPASSes and the mutant moves to
+#: MUTANTS with the requirement id that caught it.
+GAPS: tuple[Mutant, ...] = (
+    _m("refuses-x-bf-vk", "refuses the x-bf-vk header, even with a valid key (the spec lists VirtualKeyAuth)", (),
+       req_(refuses_scheme("x-bf-vk")), api_keys=(API_KEY,), groups=("valid", "auth")),
+    _m("refuses-basic", "refuses Basic credentials, even a valid key (the spec lists BasicAuth)", (),
+       req_(refuses_scheme("authorization", "basic")), api_keys=(API_KEY,), groups=("valid", "auth")),
+    _m("refuses-azure-api-key", "refuses the api-key header on Azure routes, even with a valid key", (),
+       req_(refuses_scheme("api-key")), api_keys=(API_KEY,), operations=(AZURE_GENERATE,), groups=("valid", "auth")),
+)  # fmt: skip
