@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -84,20 +83,18 @@ def ledger() -> Ledger:
 
 
 @pytest.fixture(scope="session")
-def run_against() -> Iterator[Callable[[ASGIApp, CheckOptions], Report]]:
-    """Serve an app on 127.0.0.1 (ephemeral port) and run the suite against it through the Python API."""
-    # The drop-the-connection mutants leave uvicorn responses incomplete on purpose; its ERROR line is expected noise.
-    uvicorn_error = logging.getLogger("uvicorn.error")
-    level = uvicorn_error.level
-    uvicorn_error.setLevel(logging.CRITICAL)
+def run_against() -> Callable[[ASGIApp, CheckOptions], Report]:
+    """Serve an app on 127.0.0.1 (ephemeral port) and run the suite against it through the Python API.
+
+    The drop-the-connection mutants make uvicorn log "ASGI callable returned without completing response": expected.
+    """
 
     def run(app: ASGIApp, options: CheckOptions) -> Report:
         with stub_server(app=app) as base_url:
             options.base_url = base_url
             return check(options)
 
-    yield run
-    uvicorn_error.setLevel(level)
+    return run
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

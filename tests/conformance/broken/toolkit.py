@@ -6,8 +6,9 @@ A broken gateway is the correct stub wrapped in one of these middlewares with a 
     on_response(app, fn)   fn(req, resp) -> a changed response or None; the whole answer is buffered first
     on_events(app, fn)     fn(req, events) -> the changed list of server-sent events of a stream answer
 
-Requests and responses are plain dataclasses holding raw bytes, with helpers for the JSON, multipart form and SSE
-bodies an image gateway speaks, so each mutant states only what it breaks.
+A hook may also return DROP (or a Drop holding a partial response) to close the connection mid-answer. Requests
+and responses are plain dataclasses holding raw bytes, with helpers for the JSON, multipart form and SSE bodies an
+image gateway speaks, so each mutant states only what it breaks.
 """
 
 from __future__ import annotations
@@ -404,10 +405,6 @@ def on_request(app: ASGIApp, fn: RequestFn) -> ASGIApp:
 
 def on_response(app: ASGIApp, fn: ResponseFn) -> ASGIApp:
     return _Rewrite(app, None, fn)
-
-
-def on_exchange(app: ASGIApp, request_fn: RequestFn, response_fn: ResponseFn) -> ASGIApp:
-    return _Rewrite(app, request_fn, response_fn)
 
 
 def on_events(app: ASGIApp, fn: EventsFn) -> ASGIApp:
