@@ -23,8 +23,8 @@ from conformance.http import BudgetExhausted, Sender, WireRequest
 from conformance.model import Exchange
 
 CASE_ID_HEADER = "X-Schemathesis-TestCaseId"
-#: After this many requests of one operation got no complete response, the rest of its requests are not sent: a
-#: gateway that hangs would otherwise cost a full --timeout per generated request.
+#: After this many requests of one operation timed out, the rest of its requests are not sent: a gateway that hangs
+#: would otherwise cost a full --timeout per generated request.
 MAX_NO_RESPONSE = 3
 
 
@@ -90,7 +90,8 @@ class Forwarder:
             self._exchanges[case_id] = reply.exchange
         if reply.error is not None:  # no response, or one cut short: nothing schemathesis could judge
             dropped = NoResponse(case_id, reply.exchange)
-            self._no_response[label] = self._no_response.get(label, 0) + 1
+            if "Timeout" in reply.error.split(":", 1)[0]:  # a reset costs nothing; a hang costs a whole --timeout
+                self._no_response[label] = self._no_response.get(label, 0) + 1
             self.dropped.append((label, dropped))
             raise dropped
         assert reply.status is not None
