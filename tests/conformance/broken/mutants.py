@@ -757,6 +757,23 @@ def _also(name: str, group: str, kills: str, operation: str) -> Mutant:
     return replace(mutant, name=f"{name}/{group}", kills=(kills,), operations=(operation,), groups=(group,))
 
 
+def _on(name: str, operation: str) -> Mutant:
+    """The same broken gateway, checked on another route family's operation (the OpenAI-compatible or Azure one)."""
+    mutant = next(m for m in MUTANTS if m.name == name)
+    return replace(mutant, name=f"{name}@{operation}", operations=(operation,))
+
+
+#: Every route family is checked, not only the native routes.
+MUTANTS += (
+    _on("missing-created", "openaiCreateImage"),
+    _on("accepts-n-above-max", "openaiCreateImageVariation"),
+    _on("stream-as-json", "openaiCreateImageEdit"),
+    _on("rejects-image-array", "azureCreateImageEdit"),
+    _on("wrong-dimensions", "azureCreateImageVariation"),
+    _on("errors-as-text", "azureCreateImage"),
+    _on("ignores-auth", "azureCreateImageEdit"),
+)
+
 #: The property-based groups (schemathesis with our checks, hypothesis over the generated client) must catch
 #: breakages on their own, not only ride along with the deterministic probes.
 MUTANTS += (
