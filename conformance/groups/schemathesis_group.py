@@ -130,6 +130,8 @@ class SchemathesisGroup:
                     yield from observe_dropped(transport, by_label)
                 elif isinstance(event, events.NonFatalError) and _is_dropped(event.value):
                     yield from observe_dropped(transport, by_label)  # reported as st-no-server-error, not an error
+                elif isinstance(event, events.NonFatalError) and _only_check_failures(event.value):
+                    pass  # hypothesis saw a gateway answer one request two ways: the failures are already observed
                 elif isinstance(event, events.NonFatalError) and not spent:
                     cause = f"{type(event.value).__name__}: {event.value}"
                     problems.append(f"{event.label}: {event.info.title} ({cause[:300]})")
@@ -243,6 +245,13 @@ def observe_dropped(transport: SenderTransport, by_label: dict[str, OperationCon
         if operation is not None:
             message = f"a generated request got no complete response: {dropped.exchange.error}"
             yield Observation(requirement.id, operation.operation_id, False, message, exchange=dropped.exchange)
+
+
+def _only_check_failures(error: BaseException) -> bool:
+    """Whether an error is hypothesis's "flaky" group made only of check failures (no internal error inside)."""
+    if not isinstance(error, BaseExceptionGroup) or "Flaky" not in type(error).__name__:
+        return False
+    return error.subgroup(lambda leaf: not isinstance(leaf, AssertionError | BaseExceptionGroup)) is None
 
 
 def _is_dropped(error: BaseException | None) -> bool:

@@ -117,3 +117,14 @@ def test_streams_are_judged_by_their_data_lines() -> None:
     bad = stream({"type": "image_generation.finished"})
     assert judged(SCHEMA, GENERATE, body, bad) is None
     assert judged(SCHEMA, GENERATE, body, OK) is None  # a JSON answer is schemathesis's to judge
+
+
+def test_flaky_check_failures_are_observations_not_run_errors() -> None:
+    from hypothesis.errors import FlakyFailure
+
+    from conformance.groups.schemathesis_group import _only_check_failures
+
+    assert _only_check_failures(FlakyFailure("inconsistent", [AssertionError("a 500 once, a 400 the next time")]))
+    # An internal error inside stays an error of the run.
+    assert not _only_check_failures(FlakyFailure("inconsistent", [SystemError("AST recursion depth mismatch")]))
+    assert not _only_check_failures(RuntimeError("boom"))
