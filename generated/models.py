@@ -354,11 +354,11 @@ class ImageEditRequest(BaseModel):
     """Compression level (0-100%) for webp and jpeg output"""
     output_format: Literal["png", "webp", "jpeg"] | None = None
     """Output image format"""
-    seed: int | None = None
-    """Seed for reproducible generation"""
+    seed: Annotated[int | None, Field(ge=-9223372036854775808, le=9223372036854775807)] = None
+    """Seed for reproducible generation (a 64-bit integer, as providers take it)"""
     negative_prompt: str | None = None
     """What the image should not show"""
-    num_inference_steps: Annotated[int | None, Field(ge=1)] = None
+    num_inference_steps: Annotated[int | None, Field(ge=1, le=1000)] = None
     """Number of inference steps"""
     user: str | None = None
     """User identifier for tracking"""
@@ -437,11 +437,11 @@ class ImageGenerationRequest(BaseModel):
     """Compression level (0-100%) for webp and jpeg output"""
     output_format: Literal["png", "webp", "jpeg"] | None = None
     """Output image format"""
-    seed: int | None = None
-    """Seed for reproducible generation"""
+    seed: Annotated[int | None, Field(ge=-9223372036854775808, le=9223372036854775807)] = None
+    """Seed for reproducible generation (a 64-bit integer, as providers take it)"""
     negative_prompt: str | None = None
     """What the image should not show"""
-    num_inference_steps: Annotated[int | None, Field(ge=1)] = None
+    num_inference_steps: Annotated[int | None, Field(ge=1, le=1000)] = None
     """Number of inference steps"""
     user: str | None = None
     """User identifier for tracking"""

@@ -222,8 +222,14 @@ def parse_multipart(raw: bytes, content_type: str, max_parts: int) -> list[Part]
     raise GatewayError(400, "the multipart body ends before its closing boundary (truncated?)", None)
 
 
-def multipart_fields(parts: list[Part], file_fields: frozenset[str], list_fields: frozenset[str]) -> dict[str, Any]:
-    """Parts keyed by wire name: files as bytes, text as str; lists for list fields (a JSON array text counts too)."""
+def multipart_fields(
+    parts: list[Part], file_fields: frozenset[str], list_fields: frozenset[str], known_fields: frozenset[str]
+) -> dict[str, Any]:
+    """Parts keyed by wire name: files as bytes, text as str; lists for list fields (a JSON array text counts too).
+
+    A known scalar field given twice is refused; an unknown field may repeat (the spec lets requests carry fields it
+    does not name, and a form encodes an unknown array as repeated parts), and is kept as a list.
+    """
     out: dict[str, Any] = {}
     for part in parts:
         name = part.name
@@ -248,6 +254,9 @@ def multipart_fields(parts: list[Part], file_fields: frozenset[str], list_fields
                 items.extend(decoded)
             else:
                 items.append(value)
+        elif name in out and name not in known_fields:
+            previous = out[name]
+            out[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
         elif name in out:
             plural = f"; send several as {name}[]" if f"{name}[]" in list_fields else ""
             raise GatewayError(400, f"the form field {name!r} is given more than once{plural}", name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -122,7 +124,9 @@ class StubGateway:
         if operation.media_type == "multipart/form-data":
             parts = bodies.parse_multipart(raw, content_type, self.config.max_parts)
             entry["parts"] = record_parts(parts, operation.file_fields)
-            fields = bodies.multipart_fields(parts, operation.file_fields, operation.list_fields)
+            fields = bodies.multipart_fields(
+                parts, operation.file_fields, operation.list_fields, _wire_names(operation.body_model)
+            )
             for part in parts:
                 if part.name in operation.file_fields:
                     images.check_upload(part.data, part.name, png_only=part.name == "mask", digest=part.digest())
@@ -248,3 +252,9 @@ class StubGateway:
             request,
             GatewayError(500, f"internal error in the stub gateway: {type(exc).__name__}", None, "server_error"),
         )
+
+
+@functools.cache
+def _wire_names(model: type[BaseModel]) -> frozenset[str]:
+    """The field names a body model knows, as they are spelled on the wire."""
+    return frozenset(field.alias or name for name, field in model.model_fields.items())

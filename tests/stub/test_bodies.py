@@ -103,7 +103,8 @@ def test_multipart_parts_keep_order_names_files_and_values() -> None:
     parts = parse_multipart(body, CT, 100)
     assert [p.name for p in parts] == ["model", "image[]", "image[]", "fallbacks", "fallbacks"]
     assert parts[1].filename == "a.png"
-    fields = multipart_fields(parts, frozenset({"image", "image[]"}), frozenset({"image[]", "fallbacks"}))
+    known = frozenset({"model", "image", "image[]", "fallbacks"})
+    fields = multipart_fields(parts, frozenset({"image", "image[]"}), frozenset({"image[]", "fallbacks"}), known)
     assert fields == {
         "model": "dall-e-2",
         "image[]": [b"\x89PNG1", b"\x89PNG2"],
@@ -158,15 +159,27 @@ def test_broken_multipart_bodies_are_400(body: bytes, ctype: str, needle: str) -
 
 def test_repeated_scalar_fields_and_bad_text_are_400_naming_the_field() -> None:
     files, lists = frozenset({"image", "image[]"}), frozenset({"image[]", "fallbacks"})
+    known = frozenset({"image", "image[]", "fallbacks", "prompt"})
     parts = parse_multipart(form((b'form-data; name="image"', b"1"), (b'form-data; name="image"', b"2")), CT, 10)
     with pytest.raises(GatewayError) as info:
-        multipart_fields(parts, files, lists)
+        multipart_fields(parts, files, lists, known)
     assert info.value.param == "image" and "image[]" in info.value.message
     parts = parse_multipart(form((b'form-data; name="prompt"', b"\xff\xfe")), CT, 10)
     with pytest.raises(GatewayError) as info:
-        multipart_fields(parts, files, lists)
+        multipart_fields(parts, files, lists, known)
     assert info.value.param == "prompt"
     parts = parse_multipart(form((b'form-data; name="fallbacks"', b"[1,")), CT, 10)
     with pytest.raises(GatewayError) as info:
-        multipart_fields(parts, files, lists)
+        multipart_fields(parts, files, lists, known)
     assert info.value.param == "fallbacks"
+
+
+def test_an_unknown_field_may_repeat_and_is_kept_as_a_list() -> None:
+    """Requests tolerate fields the spec does not name; a form sends an unknown array as repeated parts."""
+    parts = parse_multipart(
+        form((b'form-data; name="model"', b"m"), (b'form-data; name="qk"', b"1"), (b'form-data; name="qk"', b"2")),
+        CT,
+        10,
+    )
+    fields = multipart_fields(parts, frozenset(), frozenset(), frozenset({"model"}))
+    assert fields == {"model": "m", "qk": ["1", "2"]}
