@@ -18,7 +18,7 @@ from conformance.groups.properties import INVALID_ID, VALID_ID
 from conformance.model import Report, Status
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
-from tests.conformance.conftest import failing, run
+from tests.conformance.conftest import API_KEY, failing, run
 
 OPERATIONS = ("createImage", "openaiCreateImageEdit", "azureCreateImageVariation")
 
@@ -152,3 +152,33 @@ def test_the_budget_is_respected(stub_url: str) -> None:
     assert report.errors == []
     skipped = [r for r in report.results if r.status is Status.SKIP]
     assert skipped and all("--max-requests" in r.message for r in skipped)
+
+
+def test_prefix_and_credentials_reach_the_gateway() -> None:
+    """Azure routes served at /openai/deployments (LiteLLM's layout) behind a key: both come from the run."""
+    app = default_app(StubConfig(api_keys=(API_KEY,)))
+
+    async def moved(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if path.startswith("/openai/openai/deployments/"):
+            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"not here"})
+            return
+        if path.startswith("/openai/deployments/"):
+            scope = {**scope, "path": "/openai" + path, "raw_path": ("/openai" + path).encode()}
+        await app(scope, receive, send)
+
+    with serving(moved) as url:
+        report = prop_run(
+            url,
+            operations=("azureCreateImageVariation",),
+            max_examples=2,
+            api_key=API_KEY,
+            prefixes=(("/openai/openai/deployments", "/openai/deployments"),),
+        )
+
+    assert failing(report) == set(), [(r.requirement.id, r.message) for r in report.failed]
+    assert report.statuses(VALID_ID) == {"azureCreateImageVariation": Status.PASS}
+    sample = report.result(VALID_ID, "azureCreateImageVariation")
+    assert sample is not None and sample.sample is not None
+    assert "/openai/deployments/" in sample.sample.url and API_KEY not in sample.sample.curl
