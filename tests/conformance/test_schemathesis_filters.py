@@ -128,3 +128,36 @@ def test_flaky_check_failures_are_observations_not_run_errors() -> None:
     # An internal error inside stays an error of the run.
     assert not _only_check_failures(FlakyFailure("inconsistent", [SystemError("AST recursion depth mismatch")]))
     assert not _only_check_failures(RuntimeError("boom"))
+
+
+def test_a_negative_case_that_is_valid_as_sent_is_a_false_positive() -> None:
+    # Removing `image` from the first anyOf branch leaves a body that satisfies the second (image[]).
+    body = {"model": "openai/dall-e-2", "image[]": [png(4, 4)]}
+    assert judged(REJECTION, VARIATION, body) is not None
+
+
+def test_a_valid_body_sent_the_wrong_way_stands() -> None:
+    operation = contract().operation(GENERATE)
+    valid = {"model": "m", "prompt": "p"}
+    as_text = schema()[operation.path][operation.method].Case(body=valid, media_type="text/plain")
+    assert false_positive(REJECTION, operation, as_text, OK) is None
+    with_header = case(GENERATE, valid)
+    with_header.headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert false_positive(REJECTION, operation, with_header, OK) is None
+
+
+def test_unknown_query_parameters_do_not_make_a_request_invalid() -> None:
+    operation = contract().operation("azureCreateImage")
+    api = schema()[operation.path][operation.method]
+    body = {"prompt": "p"}
+    extra = api.Case(
+        body=body,
+        media_type=operation.media_type,
+        path_parameters={"deployment-id": "d"},
+        query={"api-version": "2024-02-01", "unknown": "x"},
+    )
+    assert false_positive(REJECTION, operation, extra, OK) is not None
+    empty_version = api.Case(
+        body=body, media_type=operation.media_type, path_parameters={"deployment-id": "d"}, query={"api-version": ""}
+    )
+    assert false_positive(REJECTION, operation, empty_version, OK) is None  # minLength 1
