@@ -239,6 +239,16 @@ AUTH = (
         "When the gateway needs a key (--api-key), a request with a wrong key gets 401 or 403 with the error body",
         "Unauthorized: Credentials are missing or not accepted.",
     ),
+    _req(
+        "auth",
+        "auth-scheme-accepted",
+        _MAJOR,
+        "When the gateway needs a key (--api-key), the valid request with that key gets 2xx in every scheme the "
+        "operation's security lists (Bearer; Basic with the key as password, user `pixelpact`, or a user:password "
+        "key as given; each apiKey header: x-bf-vk, x-api-key, api-key on Azure routes)",
+        "security: BearerAuth, BasicAuth, VirtualKeyAuth, ApiKeyAuth (AzureApiKeyAuth on the Azure deployment "
+        "routes): alternatives, any one of them authenticates a request",
+    ),
 )
 
 FORWARDING = (

@@ -1,8 +1,14 @@
 """Auth, when --api-key says the gateway needs one: the same valid request without credentials, and with a wrong
 key sent each way the operation's security allows (Bearer, Basic, x-bf-vk, x-api-key, api-key), must get 401 or
 403 with the spec's error body. A gateway that checks the key in one header but waves any value through another is
-as open as one that checks nothing. Without --api-key both requirements are reported skipped: an open gateway
-(Bifrost's default) is not at fault.
+as open as one that checks nothing. And the right key must be accepted in every one of those ways: the spec's
+security alternatives are the gateway's promise, and a client using any of them (curl -u, an Azure SDK sending
+`api-key`, a Bifrost virtual key in x-bf-vk) must get through, not only the one --auth picks.
+
+Basic carries the key as the password with the user name `pixelpact` (a key containing ':' is sent as the
+user:password it is); the stub gateway accepts a key in either half, so `curl -u KEY:` works too.
+
+Without --api-key every requirement is reported skipped: an open gateway (Bifrost's default) is not at fault.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from conformance.requirements import AUTH
 
 MISSING = "auth-missing-rejected"
 WRONG = "auth-wrong-key-rejected"
+ACCEPTED = "auth-scheme-accepted"
+
+#: The http schemes the suite can send a key in; apiKey schemes are sent in the header the spec names.
+HTTP_SCHEMES = ("bearer", "basic")
 
 
 class AuthGroup:
@@ -27,7 +37,7 @@ class AuthGroup:
     def run(self, ctx: RunContext) -> Iterator[Observation]:
         if not ctx.target.api_key:
             for operation in ctx.operations:
-                for requirement_id in (MISSING, WRONG):
+                for requirement_id in (MISSING, WRONG, ACCEPTED):
                     yield skip(requirement_id, operation, "no --api-key given: the gateway is checked as an open one")
             return
         jobs: list[tuple[OperationContract, str, Credentials, str | None]]
@@ -38,21 +48,54 @@ class AuthGroup:
             for scheme in AUTH_SCHEMES
             if operation.accepts_auth(scheme)
         ]
+        # One request per scheme the spec lists for the operation (read from its security, not from AUTH_SCHEMES).
+        jobs += [
+            (operation, ACCEPTED, "default", scheme) for operation in ctx.operations for scheme in listed(operation)
+        ]
         yield from ctx.map(lambda job: judge(ctx, *job), jobs)
+        for operation in ctx.operations:
+            if not operation.auth_schemes:
+                yield skip(ACCEPTED, operation, "the spec lists no security scheme for this operation")
+            for scheme in operation.auth_schemes:
+                if not sendable(operation, scheme):
+                    yield skip(ACCEPTED, operation, f"the spec's http scheme {scheme!r} is not one the suite can send")
+
+
+def sendable(operation: OperationContract, scheme: str) -> bool:
+    return scheme in HTTP_SCHEMES or scheme in operation.security_headers
+
+
+def listed(operation: OperationContract) -> list[str]:
+    """The schemes the operation's security lists that the suite can send a key in, in spec order."""
+    return [scheme for scheme in operation.auth_schemes if sendable(operation, scheme)]
+
+
+def describe(scheme: str) -> str:
+    return f"Authorization: {scheme.capitalize()}" if scheme in HTTP_SCHEMES else f"the {scheme} header"
 
 
 def judge(
     ctx: RunContext, operation: OperationContract, requirement_id: str, which: Credentials, scheme: str | None
 ) -> Observation:
-    sent = "the valid request without credentials" if scheme is None else f"the valid request with a wrong {scheme} key"
+    if scheme is None:
+        sent = "the valid request without credentials"
+    elif which == "wrong":
+        sent = f"the valid request with a wrong {scheme} key"
+    else:
+        sent = f"the valid request with the key in {describe(scheme)}"
 
     def probe() -> list[Observation]:
         reply = ctx.send(operation, ctx.valid_body(operation), credentials=which, auth_scheme=scheme)
         problem = transport_problem(reply)
-        if problem is None and reply.status not in (401, 403):
-            problem = f"expected 401 or 403, got {reply.status}"
-        if problem is None:
-            problem = error_body_problem(reply, operation)
+        if which == "default":
+            if problem is None and not 200 <= (reply.status or 0) < 300:
+                refused = "refused, " if reply.status in (401, 403) else ""
+                problem = f"{refused}expected 2xx, got {reply.status}: the spec lists {scheme} for this operation"
+        else:
+            if problem is None and reply.status not in (401, 403):
+                problem = f"expected 401 or 403, got {reply.status}"
+            if problem is None:
+                problem = error_body_problem(reply, operation)
         return [observe(requirement_id, operation, f"{sent}: {problem}" if problem else None, reply)]
 
     return guarded((requirement_id,), operation, probe)[0]

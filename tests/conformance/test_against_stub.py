@@ -27,7 +27,7 @@ def test_builtin_stub_passes_every_requirement(seed: int) -> None:
     assert report.verdict == "pass", [(r.requirement.id, r.operation_id, r.message) for r in report.failed]
     judged = {result.requirement.id for result in report.results if result.status is Status.PASS}
     # Everything but auth is judged (no --api-key: an open gateway), on every operation it applies to.
-    assert judged == BUILTIN_REQUIREMENTS - {"auth-missing-rejected", "auth-wrong-key-rejected"}
+    assert judged == BUILTIN_REQUIREMENTS - {"auth-missing-rejected", "auth-wrong-key-rejected", "auth-scheme-accepted"}
     assert set(report.operations) == {r.operation_id for r in report.results}
     assert report.statuses("auth-missing-rejected") == dict.fromkeys(report.operations, Status.SKIP)
     assert report.seed == seed
@@ -80,4 +80,5 @@ def test_served_stub_passes_over_a_socket_with_auth(served_stub: str) -> None:
     assert "PASS:" in result.stdout
     assert "0 failed, 0 skipped" in result.stdout  # with a key, the auth requirements are judged too
     assert "auth-wrong-key-rejected" in result.stdout
+    assert "auth-scheme-accepted" in result.stdout
     assert API_KEY not in result.stdout + result.stderr

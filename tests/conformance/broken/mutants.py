@@ -677,6 +677,12 @@ MUTANTS: tuple[Mutant, ...] = (
        req_(inject_key(only_if_offered=True)), api_keys=(API_KEY,)),
     _m("auth-errors-as-text", "answers 401 with text/plain", ("auth-missing-rejected", "auth-wrong-key-rejected"),
        resp_(auth_errors_as_text), api_keys=(API_KEY,)),
+    _m("refuses-x-bf-vk", "refuses the x-bf-vk header, even with a valid key (the spec lists VirtualKeyAuth)",
+       "auth-scheme-accepted", req_(refuses_scheme("x-bf-vk")), api_keys=(API_KEY,)),
+    _m("refuses-basic", "refuses Basic credentials, even a valid key (the spec lists BasicAuth)",
+       "auth-scheme-accepted", req_(refuses_scheme("authorization", "basic")), api_keys=(API_KEY,)),
+    _m("refuses-azure-api-key", "refuses the api-key header on Azure routes, even with a valid key",
+       "auth-scheme-accepted", req_(refuses_scheme("api-key")), api_keys=(API_KEY,), operations=(AZURE_GENERATE,)),
     # more answers
     _m("default-n-not-1", "answers two images when n is absent (the default is 1)", "data-count-matches-n",
        req_(lambda r: r.with_field("n", 2) if r.is_image_route and r.field("n") is None and r.body else None)),
@@ -800,11 +806,4 @@ MUTANTS += (
 #: Known gaps: broken gateways no requirement notices yet (GAPS.md says what is missing). Each runs with the groups
 #: that should catch it, as a strict xfail: the day the suite catches one, its test XPASSes and the mutant moves to
 #: MUTANTS with the requirement id that caught it.
-GAPS: tuple[Mutant, ...] = (
-    _m("refuses-x-bf-vk", "refuses the x-bf-vk header, even with a valid key (the spec lists VirtualKeyAuth)", (),
-       req_(refuses_scheme("x-bf-vk")), api_keys=(API_KEY,), groups=("valid", "auth")),
-    _m("refuses-basic", "refuses Basic credentials, even a valid key (the spec lists BasicAuth)", (),
-       req_(refuses_scheme("authorization", "basic")), api_keys=(API_KEY,), groups=("valid", "auth")),
-    _m("refuses-azure-api-key", "refuses the api-key header on Azure routes, even with a valid key", (),
-       req_(refuses_scheme("api-key")), api_keys=(API_KEY,), operations=(AZURE_GENERATE,), groups=("valid", "auth")),
-)  # fmt: skip
+GAPS: tuple[Mutant, ...] = ()
