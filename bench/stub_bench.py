@@ -8,7 +8,7 @@
 Measures, with wrk on 127.0.0.1 (one wrk thread), requests per second and p50/p99 latency of a valid JSON generation
 (POST /v1/images/generations) and a valid multipart variation (POST /v1/images/variations, a 77-byte PNG) at 10 and
 100 connections, for the stub (`pixelpact serve`, 1 and 2 workers) and Prism 5.14 (`-v silent`), alternating between
-them so all see the same machine load; the best of --repeat runs is reported for each. Then the resident memory of a
+them so all see the same machine load; the median of --repeat runs is reported for each. Then the resident memory of a
 one-worker stub over --rss-requests requests (JSON and multipart alternately), sampled after each wrk run of a few
 seconds. Every server is started here, on an ephemeral port, and stopped by PID. Results are printed as Markdown and
 written to bench/out/stub-bench.json.
@@ -24,6 +24,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -157,7 +158,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--connections", default="10,100", help="comma-separated connection counts (default 10,100)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per cell; the best is reported (default 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per cell; the median is reported (default 3)")
     parser.add_argument("--rss-requests", type=int, default=100_000, help="requests of the memory run (default 100000)")
     parser.add_argument("--rss-slice", type=int, default=5, help="seconds per wrk run of the memory run (default 5)")
     parser.add_argument("--no-prism", action="store_true", help="measure the stub only")
@@ -200,14 +201,16 @@ def main() -> int:
                     for name, (_, base) in targets.items():  # alternate, so both see the same load
                         runs[name].append(wrk(scripts[kind], base + PATHS[kind], conns, args.duration))
                 for name, measured in runs.items():
-                    # Best of --repeat, for every target alike: other load on the machine only ever slows a run down.
-                    best = max(measured, key=lambda r: r["rps"])
-                    row = {"target": name, "kind": kind, "connections": conns, **best}
+                    # Medians of --repeat, each figure on its own; the runs alternate between targets, so the ratio of
+                    # two medians compares servers that saw the same machine load.
+                    median = {key: statistics.median(r[key] for r in measured) for key in ("rps", "p50_ms", "p99_ms")}
+                    median["non_2xx"] = sum(r["non_2xx"] or 0 for r in measured)
+                    row = {"target": name, "kind": kind, "connections": conns, **median}
                     row["rps_runs"] = [r["rps"] for r in measured]
                     results["throughput"].append(row)
                     print(
-                        f"{name:6} {kind:9} c={conns:<4} {best['rps']:9.0f} req/s  p50 {best['p50_ms']:.2f} ms  "
-                        f"p99 {best['p99_ms']:.2f} ms  non-2xx {best['non_2xx']}",
+                        f"{name:6} {kind:9} c={conns:<4} {median['rps']:9.0f} req/s  p50 {median['p50_ms']:.2f} ms  "
+                        f"p99 {median['p99_ms']:.2f} ms  non-2xx {median['non_2xx']}",
                         flush=True,
                     )
         if "prism" in procs:
