@@ -11,8 +11,10 @@ Each rule looks at what actually reached the wire, not at what schemathesis mean
   2xx where the spec allows an extra part".
 - a negative case may not be negative at all: removing `image` from one `anyOf` branch leaves a body that satisfies
   the other (`image[]`); unknown query parameters are not forbidden by the spec. The request as sent is judged.
-- JSON Schema counts 32.0 as an integer; typed decoders (Go's encoding/json behind Bifrost, pydantic) do not, and
-  nothing in the contract asks a gateway to accept it.
+- JSON Schema counts 32.0 as an integer, and integers have no bound; typed decoders (Go's encoding/json behind
+  Bifrost, pydantic) refuse 32.0 and numbers beyond 64 bits, and nothing in the contract asks a gateway to accept them.
+- an unknown multipart field given a list (repeated parts) may be refused as a duplicate; an array item whose text
+  starts like a JSON array is ambiguous where gateways accept the array as JSON text too.
 - schemathesis validates an event stream's `{event, data}` envelope against the stream schema, which the spec
   defines as the JSON of one `data:` line; the events are re-judged as the spec means them.
 """
@@ -54,10 +56,9 @@ def false_positive(check: str, operation: OperationContract, case: Any, response
     if check == "negative_data_rejection" and request_problem(operation, case) is None:
         return "the request as it reached the gateway is valid (the mutation did not survive encoding)"
     if check == "positive_data_acceptance":
-        if operation.is_multipart and any(_hostile(name) for name in _body(case) if name not in operation.properties):
-            return "a part with a hostile name may be refused (seed: a 4xx, or a 2xx where an extra part is allowed)"
-        if not operation.is_multipart and _integral_floats(operation, _body(case)):
-            return "an integer sent as a whole float (32.0) may be refused by typed decoders"
+        reason = _ambiguous(operation, _body(case))
+        if reason is not None:
+            return reason
     if (
         check == "response_schema_conformance"
         and operation.stream_event_schema is not None
@@ -217,6 +218,35 @@ def _text(value: Any) -> str:
 
 def _body(case: Any) -> dict[str, Any]:
     return case.body if isinstance(case.body, dict) else {}
+
+
+def _ambiguous(operation: OperationContract, body: Mapping[str, Any]) -> str | None:
+    """Why a valid body may be refused without breaking the contract, or None."""
+    if operation.is_multipart:
+        extra = {name: value for name, value in body.items() if name not in operation.properties}
+        if any(_hostile(name) for name in extra):
+            return "a part with a hostile name may be refused (seed: a 4xx, or a 2xx where an extra part is allowed)"
+        if any(isinstance(value, list | dict) for value in extra.values()):
+            # Repeated parts (or JSON text) for a field the gateway does not know: it cannot tell a list from a mistake.
+            return "an unknown field sent as several parts may be refused as a duplicate"
+        for name, schema in operation.properties.items():
+            values = body.get(name)
+            # Gateways accept `fallbacks` as JSON array text too: an item that starts like one is ambiguous.
+            if schema.get("type") == "array" and isinstance(values, list) and any(_array_like(v) for v in values):
+                return f"an item of {name} reads as JSON array text on the wire"
+    elif _integral_floats(operation, body):
+        return "an integer sent as a whole float (32.0) may be refused by typed decoders"
+    if any(_beyond_int64(value) for value in body.values()):
+        return "an integer beyond 64 bits may be refused by typed decoders (the spec sets no format: int64)"
+    return None
+
+
+def _array_like(value: Any) -> bool:
+    return isinstance(value, str) and value.lstrip().startswith("[")
+
+
+def _beyond_int64(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63
 
 
 def _hostile(name: str) -> bool:

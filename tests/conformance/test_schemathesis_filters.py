@@ -161,3 +161,15 @@ def test_unknown_query_parameters_do_not_make_a_request_invalid() -> None:
         body=body, media_type=operation.media_type, path_parameters={"deployment-id": "d"}, query={"api-version": ""}
     )
     assert false_positive(REJECTION, operation, empty_version, OK) is None  # minLength 1
+
+
+def test_valid_bodies_a_gateway_may_read_another_way() -> None:
+    # An unknown field given a list arrives as repeated parts: a gateway may refuse the "duplicate".
+    assert judged(ACCEPTANCE, VARIATION, variation(qk=["a", "b"])) is not None
+    # A fallback that starts like JSON array text, where gateways also accept the array as JSON text.
+    assert judged(ACCEPTANCE, VARIATION, variation(fallbacks=["[openai/dall-e-3", "x"])) is not None
+    # An integer the spec does not bound, beyond what typed decoders hold.
+    assert judged(ACCEPTANCE, GENERATE, {"model": "m", "prompt": "p", "seed": 57597648067937648640}) is not None
+    # Ordinary valid bodies stand.
+    assert judged(ACCEPTANCE, VARIATION, variation(fallbacks=["openai/dall-e-3"], qk="a")) is None
+    assert judged(ACCEPTANCE, GENERATE, {"model": "m", "prompt": "p", "seed": 2**40}) is None
