@@ -76,16 +76,23 @@ def iter_problems(document: dict[str, Any]) -> Iterator[SpecProblem]:
     if not isinstance(version, str) or not version.startswith("3.1."):
         yield SpecProblem("/openapi", f"expected an OpenAPI 3.1.x document, found {version!r}")
         return
-    # Malformed component schemas first: the OpenAPI validator reports them with relative paths, or crashes on them.
-    malformed = list(_malformed_schemas(document))
-    if malformed:
-        yield from malformed
-        return
+    problems: list[SpecProblem] = []
+    crashed: Exception | None = None
     try:
         for error in OpenAPIV31SpecValidator(document).iter_errors():
-            yield SpecProblem(_pointer(error.absolute_path), error.message.splitlines()[0])
-    except Exception as exc:  # a last resort: the validator assumes well-formed input
-        yield SpecProblem("/", f"the OpenAPI validator stopped: {type(exc).__name__}: {exc}")
+            problems.append(SpecProblem(_pointer(error.absolute_path), error.message.splitlines()[0]))
+    except Exception as exc:  # the validator assumes well-formed schemas and can crash on e.g. `maximum: "ten"`
+        crashed = exc
+    if problems or crashed:
+        # It reports malformed Schema Objects with paths relative to the schema, or crashes on them: locate them
+        # precisely with the JSON Schema meta-schema (only now: that pass costs as much as the validation itself).
+        malformed = list(_malformed_schemas(document))
+        if malformed:
+            yield from malformed
+            return
+    yield from problems
+    if crashed is not None:
+        yield SpecProblem("/", f"the OpenAPI validator stopped: {type(crashed).__name__}: {crashed}")
 
 
 def _pointer(parts: Iterable[object]) -> str:
