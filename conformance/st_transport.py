@@ -4,6 +4,10 @@ schemathesis builds each request exactly as it would on its own (its serialisers
 the sending changes: the prepared request goes to `conformance.http.Sender`, so every request of
 the run counts against --max-requests, carries the run's credentials, is mapped onto the gateway's route prefixes,
 and leaves a redacted `Exchange` (curl line, status, headers, body excerpt) behind as evidence.
+
+A valid (positive) case names the run's model (--model) in its body's `model` and `fallbacks`: a real gateway serves
+only the models it is configured for, so a random model name would be refused (4xx) and reported as a valid request
+rejected. Invalid (negative) cases are sent as generated, a missing or empty model included.
 """
 
 from __future__ import annotations
@@ -123,10 +127,12 @@ class SenderTransport(RequestsTransport):
         prefixes: tuple[tuple[str, str], ...],
         credentials: Mapping[str, str],
         on_budget_spent: Callable[[], None],
+        model: str | None = None,
     ) -> None:
         super().__init__()
         self._copy_serializers_from(REQUESTS_TRANSPORT)
         self._prefixes = prefixes
+        self._model = model
         self._credentials = dict(credentials)
         self.exchanges: dict[str, Exchange] = {}
         self._forwarder = Forwarder(sender, self.exchanges, on_budget_spent)
@@ -142,6 +148,8 @@ class SenderTransport(RequestsTransport):
         return data
 
     def send(self, case: Any, *, session: Any = None, **kwargs: Any) -> Any:
+        if self._model is not None:
+            pin_model(case, self._model)
         # requests only prepares the request (schemathesis's serialisation, multipart encoding); the Sender sends it.
         data = self.serialize_case(case, **kwargs)
         request = requests.Request(
@@ -156,6 +164,25 @@ class SenderTransport(RequestsTransport):
             auth=data.get("auth"),
         )
         return self._forwarder.send(request.prepare(), case.operation.label)
+
+
+def pin_model(case: Any, model: str) -> None:
+    """In a valid case's body, `model` (when present) becomes `model` and every `fallbacks` entry too.
+
+    The case itself is changed, so its evidence and the filters see what was sent. schemathesis has frozen the case's
+    metadata by the time the transport sends it, so the case stays positive (a model name is as valid as any other).
+    """
+    meta = getattr(case, "meta", None)
+    body = case.body
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(body, dict):
+        return
+    pinned = dict(body)
+    if "model" in pinned:
+        pinned["model"] = model
+    if isinstance(pinned.get("fallbacks"), list):
+        pinned["fallbacks"] = [model for _ in pinned["fallbacks"]]
+    if pinned != body:
+        case.body = pinned
 
 
 class RoutedSchema(OpenApiSchema):

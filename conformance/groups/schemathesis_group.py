@@ -5,6 +5,10 @@ examples, coverage and fuzzing phases, positive and negative), sends them throug
 response with its checks plus pixelpact's image checks (conformance.st_hooks). Every check is a named requirement;
 every failure becomes an Observation with the redacted curl line and the response, unless it is one of
 schemathesis's known false positives on multipart (conformance.st_filters), which are dropped.
+
+A gateway routes by model and deployment and refuses the ones it does not serve, so every request names the run's
+deployment (--deployment) and every valid one the run's model (--model) in `model` and `fallbacks`; invalid ones keep
+their mutations (a missing or empty model among them).
 """
 
 from __future__ import annotations
@@ -114,7 +118,12 @@ class SchemathesisGroup:
                 stream.stop()
 
         transport = SenderTransport(
-            ctx.sender, prefixes=ctx.target.prefixes, credentials=ctx.credentials(), on_budget_spent=budget_spent
+            ctx.sender,
+            prefixes=ctx.target.prefixes,
+            credentials=ctx.credentials(),
+            on_budget_spent=budget_spent,
+            # Valid cases name the run's model: a gateway refuses models it does not serve (as the deployment below).
+            model=ctx.model,
         )
         schema = route(load_schema(ctx), transport)
         by_label = {f"{operation.method} {operation.path}": operation for operation in ctx.operations}

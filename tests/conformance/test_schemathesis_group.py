@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -277,3 +278,59 @@ def test_a_hanging_operation_costs_a_few_timeouts_not_one_per_request() -> None:
     assert result is not None and result.status is Status.FAIL
     assert result.failed == MAX_NO_RESPONSE
     assert "Timeout" in result.message
+
+
+SERVED_MODEL = "acme/only-model"
+_PART = re.compile(rb'name="(model|fallbacks)"\r\n(?:[^\r\n]+\r\n)*\r\n(.*?)\r\n--', re.DOTALL)
+
+
+def named_models(body: bytes) -> list[str] | None:
+    """The `model` and `fallbacks` values of a JSON or multipart body (None: no model field at all)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        parts = [(name.decode(), value.decode("utf-8", "replace")) for name, value in _PART.findall(body)]
+        if not any(name == "model" for name, _ in parts):
+            return None
+        return [value for _, value in parts]
+    if not isinstance(document, dict) or "model" not in document:
+        return None
+    fallbacks = document.get("fallbacks")
+    return [str(document["model"]), *(map(str, fallbacks) if isinstance(fallbacks, list) else ())]
+
+
+def one_model_gateway(seen: list[list[str] | None]) -> ASGIApp:
+    """A gateway configured for SERVED_MODEL only (as Bifrost or LiteLLM are for theirs): 400 for any other."""
+
+    async def unknown_model(scope: Scope, body: bytes) -> tuple[int, bytes, str] | None:
+        models = named_models(body)
+        seen.append(models)
+        unknown = [model for model in models or () if model != SERVED_MODEL]
+        if unknown:
+            message = json.dumps({"error": {"message": f"model {unknown[0]!r} is not served here"}})
+            return 400, message.encode(), "application/json"
+        return None
+
+    return broken(unknown_model)
+
+
+def test_valid_requests_name_the_run_model() -> None:
+    """Positive cases carry --model (in `model` and `fallbacks`), so a gateway serving only that model accepts them;
+    negative cases keep their mutations, a missing model among them."""
+    seen: list[list[str] | None] = []
+    with serving(one_model_gateway(seen)) as url:
+        report = st_run(url, (JSON_OP, MULTIPART_OP), model=SERVED_MODEL)
+
+    assert report.errors == []
+    assert failing(report) == set(), [(r.requirement.id, r.operation_id, r.message[:300]) for r in report.failed]
+    assert report.statuses("st-valid-request-accepted") == {JSON_OP: Status.PASS, MULTIPART_OP: Status.PASS}
+    assert None in seen, "a negative case without a model was still sent"
+    assert any(models and models[0] == SERVED_MODEL and len(models) > 1 for models in seen), "fallbacks pinned too"
+
+
+def test_valid_requests_naming_another_model_are_refused() -> None:
+    """The same gateway with the run's model left at the spec's example: its valid requests get 400."""
+    with serving(one_model_gateway([])) as url:
+        report = st_run(url, (JSON_OP,))
+
+    assert report.statuses("st-valid-request-accepted") == {JSON_OP: Status.FAIL}
