@@ -1,7 +1,8 @@
 """Fixtures of the LiteLLM tier: the pinned proxy, installed once per machine and started once for this folder.
 
 Run the tier alone with `.venv/bin/pytest -m litellm`. The first run on a machine installs LiteLLM into
-.cache/litellm-venv (about a minute); later runs reuse it. Without a package index the tier is skipped, not failed.
+~/.cache/pixelpact/litellm-venv (about a minute); later runs reuse it. Without a package index the tier is skipped,
+not failed.
 """
 
 from __future__ import annotations

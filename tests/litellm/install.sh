@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Install the pinned LiteLLM proxy into its own virtual environment under .cache/ (ignored by git).
+# Install the pinned LiteLLM proxy into its own virtual environment in the user's cache directory.
 #
 # LiteLLM drags in ~120 packages (about 740 MB); keeping it out of the main .venv keeps pixelpact's own dependency set
-# small and lets the two pin different versions of shared packages. A stamp file records what was installed, so a
-# second run on the same machine returns at once; delete .cache/litellm-venv to force a fresh install.
+# small and lets the two pin different versions of shared packages. It lives outside the work tree, like pip's own
+# cache, so every clone on a machine (CI checks out a fresh one each run) shares one install. A stamp file records
+# what was installed, so a second run returns at once; delete the folder to force a fresh install.
 #
 # Usage: tests/litellm/install.sh            (prints the venv's python on success)
-# Env:   PIXELPACT_LITELLM_VENV  where to install (default: <repo>/.cache/litellm-venv)
+# Env:   PIXELPACT_LITELLM_VENV  where to install (default: ${XDG_CACHE_HOME:-~/.cache}/pixelpact/litellm-venv)
 #        PYTHON                  the interpreter to build the venv from (default: python3)
 set -euo pipefail
 
 # prisma: the proxy runs with a master key (1.106 refuses to start without one), and its auth error handler imports
 # prisma; without it every rejected credential becomes a bare text/plain 500 instead of LiteLLM's real 401.
 PIN="litellm[proxy]==1.106.2 prisma==0.15.0"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-VENV="${PIXELPACT_LITELLM_VENV:-$ROOT/.cache/litellm-venv}"
+VENV="${PIXELPACT_LITELLM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/pixelpact/litellm-venv}"
 STAMP="$VENV/.pixelpact-installed"
 
 installed() { [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$PIN" ] && [ -x "$VENV/bin/litellm" ]; }

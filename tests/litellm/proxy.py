@@ -1,7 +1,7 @@
 """Install, start and stop a real LiteLLM proxy in front of pixelpact's recording upstream.
 
-LiteLLM lives in its own virtual environment (.cache/litellm-venv, made by install.sh) and runs as a child process
-bound to 127.0.0.1. Its environment is scrubbed of every provider credential and base URL: with OPENAI_API_KEY set,
+LiteLLM lives in its own virtual environment (~/.cache/pixelpact/litellm-venv, made by install.sh) and runs as a child
+process bound to 127.0.0.1. Its environment is scrubbed of every provider credential and base URL: with OPENAI_API_KEY set,
 LiteLLM forwards unmatched /openai/... paths to the public OpenAI API, and the run must never leave the machine.
 
     with litellm_proxy(upstream_port=41000, log=Path("litellm.log")) as proxy:
@@ -35,7 +35,10 @@ ROOT = HERE.parent.parent
 CONFIG = HERE / "litellm-config.yaml"
 INSTALL = HERE / "install.sh"
 #: Where install.sh puts the venv; the same default as the script's.
-VENV = Path(os.environ.get("PIXELPACT_LITELLM_VENV", ROOT / ".cache" / "litellm-venv"))
+VENV = Path(
+    os.environ.get("PIXELPACT_LITELLM_VENV")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pixelpact" / "litellm-venv"
+)
 START_TIMEOUT = 90.0
 PR_SET_PDEATHSIG = 1
 
