@@ -1,8 +1,9 @@
 """Install, start and stop a real LiteLLM proxy in front of pixelpact's recording upstream.
 
 LiteLLM lives in its own virtual environment (~/.cache/pixelpact/litellm-venv, made by install.sh) and runs as a child
-process bound to 127.0.0.1. Its environment is scrubbed of every provider credential and base URL: with OPENAI_API_KEY set,
-LiteLLM forwards unmatched /openai/... paths to the public OpenAI API, and the run must never leave the machine.
+process bound to 127.0.0.1. Its environment is scrubbed of every provider credential and base URL: with
+OPENAI_API_KEY set, LiteLLM forwards unmatched /openai/... paths to the public OpenAI API, and the run must never leave
+the machine.
 
     with litellm_proxy(upstream_port=41000, log=Path("litellm.log")) as proxy:
         httpx.post(f"{proxy.url}/v1/images/generations", headers=proxy.headers, json={...})
