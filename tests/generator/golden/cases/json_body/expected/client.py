@@ -13,16 +13,14 @@ A non-2xx answer raises `ApiError` carrying the parsed error body.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, TypeAlias, TypeVar, overload
-from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
+
+from generator.runtime import client as _runtime
 
 from . import models
 
@@ -34,28 +32,11 @@ ErrorBody: TypeAlias = models.Error
 EventT = TypeVar("EventT", bound=BaseModel)
 
 
-class ApiError(Exception):
+class ApiError(_runtime.ApiError[ErrorBody]):
     """A non-2xx answer. `body` is the parsed error body, or None when the answer does not match the spec's."""
 
-    def __init__(self, response: httpx.Response, body: ErrorBody | None) -> None:
-        self.response = response
-        self.status_code = response.status_code
-        self.body = body
-        super().__init__(
-            f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text[:500]}"
-        )
 
-
-@dataclass(frozen=True)
-class _Endpoint:
-    method: str
-    path: str
-    multipart: bool
-    files: Mapping[str, str]
-    """Wire names of the file parts and their content types."""
-    security: tuple[str, ...]
-    errors: Mapping[int, type[ErrorBody]]
-    """Error body model per status; 0 stands for the spec's `default` response."""
+_Endpoint: TypeAlias = _runtime.Endpoint[ErrorBody]
 
 
 _CREATE_IMAGE = _Endpoint(
@@ -68,43 +49,11 @@ _CREATE_IMAGE = _Endpoint(
 )
 
 
-class _Base:
+class _Base(_runtime.ClientBase):
     def __init__(
         self,
     ) -> None:
         self._credentials: dict[str, tuple[str, str]] = {}
-
-    def _build(
-        self,
-        http: httpx.Client | httpx.AsyncClient,
-        endpoint: _Endpoint,
-        body: BaseModel | Mapping[str, Any],
-        path_params: Mapping[str, Any],
-        query_params: Mapping[str, Any],
-        headers: Mapping[str, str] | None,
-        stream: bool,
-    ) -> httpx.Request:
-        all_headers: dict[str, str] = {}
-        for scheme in endpoint.security:
-            if scheme in self._credentials:
-                name, value = self._credentials[scheme]
-                all_headers.setdefault(name, value)
-        all_headers.update(headers or {})
-        if isinstance(body, BaseModel):
-            payload = body.model_dump(
-                mode="python" if endpoint.multipart else "json", by_alias=True, exclude_unset=True
-            )
-        else:
-            payload = dict(body)
-        if stream:
-            payload["stream"] = True
-        path = endpoint.path.format(**{name: quote(str(value), safe="") for name, value in path_params.items()})
-        params = {name: value for name, value in query_params.items() if value is not None}
-        if endpoint.multipart:
-            content, content_type = _encode_multipart(payload, endpoint.files)
-            all_headers["Content-Type"] = content_type
-            return http.build_request(endpoint.method, path, content=content, params=params, headers=all_headers)
-        return http.build_request(endpoint.method, path, json=payload, params=params, headers=all_headers)
 
 
 class Client(_Base):
@@ -144,7 +93,7 @@ class Client(_Base):
     def _call(self, request: httpx.Request, endpoint: _Endpoint, model: type[EventT]) -> EventT:
         response = self._http.send(request)
         if response.is_error:
-            raise _api_error(response, endpoint)
+            raise ApiError(response, _runtime.error_body(response, endpoint))
         return model.model_validate_json(response.content)
 
     def _stream(self, request: httpx.Request, endpoint: _Endpoint, model: type[EventT]) -> Iterator[EventT]:
@@ -152,9 +101,9 @@ class Client(_Base):
         if response.is_error:
             response.read()
             response.close()
-            raise _api_error(response, endpoint)
-        _check_event_stream(response)
-        return _iter_events(response, model)
+            raise ApiError(response, _runtime.error_body(response, endpoint))
+        _runtime.check_event_stream(response)
+        return _runtime.iter_events(response, model)
 
     @overload
     def create_image(
@@ -227,7 +176,7 @@ class AsyncClient(_Base):
     async def _call(self, request: httpx.Request, endpoint: _Endpoint, model: type[EventT]) -> EventT:
         response = await self._http.send(request)
         if response.is_error:
-            raise _api_error(response, endpoint)
+            raise ApiError(response, _runtime.error_body(response, endpoint))
         return model.model_validate_json(response.content)
 
     async def _stream(self, request: httpx.Request, endpoint: _Endpoint, model: type[EventT]) -> AsyncIterator[EventT]:
@@ -235,9 +184,9 @@ class AsyncClient(_Base):
         if response.is_error:
             await response.aread()
             await response.aclose()
-            raise _api_error(response, endpoint)
-        _check_event_stream(response)
-        return _aiter_events(response, model)
+            raise ApiError(response, _runtime.error_body(response, endpoint))
+        _runtime.check_event_stream(response)
+        return _runtime.aiter_events(response, model)
 
     @overload
     async def create_image(
@@ -271,120 +220,3 @@ class AsyncClient(_Base):
         if stream:
             return await self._stream(request, _CREATE_IMAGE, models.StreamEvent)
         return await self._call(request, _CREATE_IMAGE, models.ImageResponse)
-
-
-def _api_error(response: httpx.Response, endpoint: _Endpoint) -> ApiError:
-    model = endpoint.errors.get(response.status_code) or endpoint.errors.get(0)
-    body: ErrorBody | None = None
-    if model is not None:
-        try:
-            body = model.model_validate_json(response.content)
-        except ValidationError:
-            body = None
-    return ApiError(response, body)
-
-
-def _check_event_stream(response: httpx.Response) -> None:
-    content_type = response.headers.get("content-type", "")
-    if not content_type.startswith("text/event-stream"):
-        response.close()
-        raise ValueError(f"asked for a stream, got {response.status_code} with content type {content_type!r}")
-
-
-class _SseDecoder:
-    """Server-sent events, line by line: `:` lines are comments, `data: [DONE]` ends the stream."""
-
-    def __init__(self) -> None:
-        self._data: list[str] = []
-        self.done = False
-
-    def feed(self, line: str) -> str | None:
-        """Take one line; return the data of the event it completes, if any."""
-        if not line:
-            return self.flush()
-        if line.startswith(":"):
-            return None
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name != "data":
-            return None
-        if value.strip() == "[DONE]":
-            self.done = True
-            return self.flush()
-        self._data.append(value)
-        return None
-
-    def flush(self) -> str | None:
-        data, self._data = self._data, []
-        return "\n".join(data) if data else None
-
-
-def _iter_events(response: httpx.Response, model: type[EventT]) -> Iterator[EventT]:
-    decoder = _SseDecoder()
-    try:
-        for line in response.iter_lines():
-            data = decoder.feed(line)
-            if data is not None:
-                yield model.model_validate_json(data)
-            if decoder.done:
-                return
-        data = decoder.flush()
-        if data is not None:
-            yield model.model_validate_json(data)
-    finally:
-        response.close()
-
-
-async def _aiter_events(response: httpx.Response, model: type[EventT]) -> AsyncIterator[EventT]:
-    decoder = _SseDecoder()
-    try:
-        async for line in response.aiter_lines():
-            data = decoder.feed(line)
-            if data is not None:
-                yield model.model_validate_json(data)
-            if decoder.done:
-                return
-        data = decoder.flush()
-        if data is not None:
-            yield model.model_validate_json(data)
-    finally:
-        await response.aclose()
-
-
-def _encode_multipart(payload: Mapping[str, Any], files: Mapping[str, str]) -> tuple[bytes, str]:
-    """multipart/form-data with file parts for `files` (a list gives repeated parts, as `image[]` needs)."""
-    boundary = os.urandom(16).hex()
-    chunks: list[bytes] = []
-    for name, value in payload.items():
-        values = value if isinstance(value, (list, tuple)) else [value]
-        for index, item in enumerate(values):
-            if item is None:
-                continue
-            disposition = f'form-data; name="{_quote_header(name)}"'
-            if name in files:
-                extension = files[name].rsplit("/", 1)[-1]
-                suffix = index if isinstance(value, (list, tuple)) else ""
-                filename = f"{name.removesuffix('[]')}{suffix}.{extension}"
-                disposition += f'; filename="{_quote_header(filename)}"'
-                head = f"Content-Disposition: {disposition}\r\nContent-Type: {files[name]}"
-                content = item if isinstance(item, bytes) else str(item).encode()
-            else:
-                head = f"Content-Disposition: {disposition}"
-                content = _form_text(item).encode()
-            chunks.append(f"--{boundary}\r\n{head}\r\n\r\n".encode() + content + b"\r\n")
-    chunks.append(f"--{boundary}--\r\n".encode())
-    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
-
-
-def _form_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    if isinstance(value, bytes):
-        return value.decode(errors="replace")
-    return str(value)
-
-
-def _quote_header(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
