@@ -14,6 +14,7 @@ from conformance.api import CheckOptions, check
 from conformance.groups.streaming import _partial_problem, parse_sse
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
+from tests.conformance.broken.toolkit import read_body, replaying
 from tests.conformance.conftest import API_KEY, failing
 
 Rewrite = Callable[[Scope, bytes], tuple[Scope, bytes]]
@@ -28,22 +29,10 @@ def rewriting(
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         if request is not None:
             scope, body = request(scope, body)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        replay = replaying(body)
 
         start: list[Message] = []
         chunks: list[bytes] = []

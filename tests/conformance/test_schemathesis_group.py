@@ -18,6 +18,7 @@ from conformance.model import Report, Status
 from conformance.st_transport import MAX_NO_RESPONSE
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
+from tests.conformance.broken.toolkit import read_body, replaying
 from tests.conformance.conftest import API_KEY, failing, run
 
 ST_IDS = {requirement.id for requirement in CHECKS.values()}
@@ -34,12 +35,7 @@ def broken(rewrite: Rewrite, config: StubConfig | None = None) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body = await read_body(receive)
         answer = await rewrite(scope, body)
         if answer is not None:
             status, content, content_type = answer
@@ -48,14 +44,7 @@ def broken(rewrite: Rewrite, config: StubConfig | None = None) -> ASGIApp:
             )
             await send({"type": "http.response.body", "body": content})
             return
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        replay = replaying(body)
 
         await app(scope, replay, send)
 
@@ -232,12 +221,7 @@ def misbehaving_on_non_objects(hang: bool) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body = await read_body(receive)
         if not_an_object(body):
             if hang:
                 await asyncio.sleep(3)
@@ -247,10 +231,7 @@ def misbehaving_on_non_objects(hang: bool) -> ASGIApp:
             await send({"type": "http.response.body", "body": b"{", "more_body": True})
             raise RuntimeError("handler crashed")  # uvicorn closes the half-answered connection
 
-        async def replay() -> Message:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await app(scope, replay, send)
+        await app(scope, replaying(body), send)
 
     return gateway
 

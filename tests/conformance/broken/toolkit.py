@@ -319,6 +319,7 @@ EventsFn = Callable[[Request, list[Event]], list[Event]]
 
 
 async def read_body(receive: Receive) -> bytes:
+    """The whole request body, however many messages it came in."""
     chunks = []
     while True:
         message = await receive()
@@ -328,6 +329,20 @@ async def read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def replaying(body: bytes) -> Receive:
+    """A `receive` that hands an app the (rewritten) body in one message, then a disconnect."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 async def send_response(send: Send, resp: Response) -> None:
@@ -368,14 +383,7 @@ class _Rewrite:
                 return
             req = outcome or req
         scope = {**scope, "headers": _set(req.headers, "content-length", str(len(req.body)))}
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": req.body, "more_body": False}
+        replay = replaying(req.body)
 
         if self.response_fn is None:
             await self.app(scope, replay, send)
