@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from conformance.context import RunContext
 from conformance.groups import ALL_GROUPS, Group
 from conformance.http import BudgetExhausted
-from conformance.model import Observation, Report, Requirement, RequirementResult, Status
+from conformance.model import (
+    CUT_SHORT,
+    Observation,
+    Report,
+    Requirement,
+    RequirementResult,
+    Status,
+    Unjudged,
+    verdict_of,
+)
 
 #: How many failing observations a result keeps as evidence.
 MAX_FAILURES_KEPT = 3
@@ -75,22 +84,34 @@ class Folder:
         if result is None:
             result = self._results[key] = RequirementResult(requirement, observation.operation_id)
         if observation.skipped:
-            if result.status is Status.SKIP and not result.message:
-                result.message = observation.message
+            if result.status is Status.NOT_JUDGED and (
+                result.reason is None or (observation.unjudged in CUT_SHORT and result.reason not in CUT_SHORT)
+            ):
+                # the first reason stands, unless a later one says the run was cut short (more to the point)
+                result.reason, result.message = observation.unjudged, observation.message
         elif observation.passed:
             result.passed += 1
             if result.sample is None and observation.exchange is not None:
                 result.sample = observation.exchange
-            if result.status is Status.SKIP:
+            if result.status is Status.NOT_JUDGED:
                 # A passing observation may still say what happened (forwarding: who rejected invalid input).
-                result.status, result.message = Status.PASS, observation.message
+                result.status, result.message = Status.PASSED, observation.message
         else:
             result.failed += 1
-            if result.status is not Status.FAIL:
-                result.status, result.message = Status.FAIL, observation.message
+            if result.status is not Status.FAILED:
+                result.status, result.message = Status.FAILED, observation.message
             if len(result.failures) < MAX_FAILURES_KEPT:
                 result.failures.append(observation)
         return result
+
+    def cut_short(
+        self, requirements: Sequence[Requirement], operations: Sequence[str], reason: Unjudged, why: str
+    ) -> None:
+        """Pairs a group never reached because the run was cut short are listed as not judged, with the reason."""
+        for requirement in requirements:
+            for operation in operations:
+                if (requirement.id, operation) not in self._results:
+                    self.add(Observation(requirement.id, operation, False, why, skipped=True, reason=reason))
 
     def results(self) -> list[RequirementResult]:
         def order(result: RequirementResult) -> tuple[int, int, str]:
@@ -134,25 +155,33 @@ class Engine:
                 self.ctx.target.builtin,
             )
         )
-        for group in self.groups:
+        interrupted = False
+        for index, group in enumerate(self.groups):
             self.emit(GroupStarted(group.name))
             error = None
             try:
                 for observation in group.run(self.ctx):
                     folder.add(observation)
                     self.emit(ObservationMade(group.name, observation, self.ctx.sender.requests_sent))
-            except BudgetExhausted:
-                pass  # the group stopped early; what it did not judge is simply not in the report
+            except BudgetExhausted as exc:
+                # the group stopped early: what it did not reach is listed as not judged (budget)
+                folder.cut_short(group.requirements, operations, Unjudged.BUDGET, str(exc))
+            except KeyboardInterrupt:
+                interrupted = True
+                for rest in self.groups[index:]:
+                    folder.cut_short(rest.requirements, operations, Unjudged.INTERRUPTED, "the run was interrupted")
             except Exception as exc:  # a bug in a group must not hide the other groups' verdicts
                 frame = traceback.extract_tb(exc.__traceback__)[-1]
                 where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
                 error = f"group {group.name!r} stopped at {where}: {type(exc).__name__}: {exc}"
                 errors.append(error)
+                folder.cut_short(group.requirements, operations, Unjudged.ERROR, error)
             self.emit(GroupFinished(group.name, error))
+            if interrupted:
+                break
         results = folder.results()
-        verdict = "fail" if any(result.status is Status.FAIL for result in results) else "pass"
         report = Report(
-            verdict=verdict,
+            verdict=verdict_of(results, errors=errors, interrupted=interrupted),
             results=results,
             requests_sent=self.ctx.sender.requests_sent,
             duration=time.perf_counter() - started,
@@ -161,6 +190,7 @@ class Engine:
             operations=operations,
             groups=tuple(group.name for group in self.groups),
             errors=errors,
+            interrupted=interrupted,
         )
         self.emit(RunFinished(report))
         return report

@@ -2,6 +2,17 @@
 
 Every requirement group (deterministic probes, schemathesis, hypothesis properties, forwarding checks) produces
 `Observation`s; the engine folds them into one `RequirementResult` per (requirement, operation), which reports render.
+
+One status vocabulary serves every part of the suite (evidence, findings, budgets, interruptions):
+
+- `passed`: at least one observation exercised the requirement and none failed. Never on no evidence.
+- `failed`: an observation showed the gateway breaking the requirement.
+- `blocked`: the requirement's precondition never held (the route is not served, no valid request was accepted, no
+  stream started); the finding that explains it is named, and the pair counts neither as passed nor as failed.
+- `not-judged`: nothing exercised it, with a `Unjudged` reason saying why (no --api-key, no evidence came back, the
+  budget or the time ran out, the run was interrupted).
+
+A run's `Verdict` follows from them: a run that was cut short never passes (see `verdict_of`).
 """
 
 from __future__ import annotations
@@ -19,9 +30,82 @@ class Severity(StrEnum):
 
 
 class Status(StrEnum):
+    """The verdict on one requirement x operation pair (see the module docstring)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    NOT_JUDGED = "not-judged"
+
+
+class Unjudged(StrEnum):
+    """Why a pair was not judged."""
+
+    NOT_APPLICABLE = "not-applicable"
+    """The run's configuration or the spec rules it out: needs --api-key or --upstream, the operation has no stream."""
+    NO_EVIDENCE = "no-evidence"
+    """The target never produced what the requirement is about (no image, no error answer, no partial event)."""
+    BUDGET = "budget"
+    """--max-requests (or another budget) was spent before the pair was reached."""
+    RATE_LIMITED = "rate-limited"
+    """The target kept answering 429 beyond the retries and the time the run allows."""
+    TIME = "time"
+    """--max-time ran out."""
+    INTERRUPTED = "interrupted"
+    """The run was interrupted (Ctrl-C) before the pair was reached."""
+    ERROR = "error"
+    """The group that judges it stopped on an internal error."""
+
+
+#: Reasons that mean the run was cut short: a run with such a pair is incomplete, never a bare pass.
+CUT_SHORT = frozenset({Unjudged.BUDGET, Unjudged.RATE_LIMITED, Unjudged.TIME, Unjudged.INTERRUPTED, Unjudged.ERROR})
+
+
+class Verdict(StrEnum):
+    """The verdict of a run, and its exit status (`EXIT_STATUS`)."""
+
     PASS = "pass"
+    """Every judged pair passed, and nothing was left unjudged for lack of budget, time or an error."""
     FAIL = "fail"
-    SKIP = "skip"
+    """At least one pair failed or is blocked by a finding."""
+    INCOMPLETE = "incomplete"
+    """Nothing failed, but the run was cut short (budget, time, rate limits, a group's error): not a pass."""
+    INTERRUPTED = "interrupted"
+    """The run was interrupted; what it saw so far is reported, and it never passes."""
+    ERROR = "error"
+    """Nothing could be judged at all."""
+
+
+EXIT_STATUS: dict[Verdict, int] = {
+    Verdict.PASS: 0,
+    Verdict.FAIL: 1,
+    Verdict.ERROR: 2,
+    Verdict.INCOMPLETE: 3,
+    Verdict.INTERRUPTED: 130,
+}
+
+
+class Origin(StrEnum):
+    """Where a requirement comes from: the reports show it, so a reader can weigh a failure."""
+
+    SEEDS = "seeds"
+    """The Bifrost API reference pages the project started from (shared/seeds)."""
+    BIFROST = "bifrost"
+    """Bifrost's own spec or source (shared/reference/bifrost-image-api.md)."""
+    CONVENTION = "convention"
+    """A convention of this project's spec (spec/README.md), beyond what the seeds state."""
+
+
+class Precondition(StrEnum):
+    """What must have held on an operation before a requirement can be judged there; when it never held, the
+    requirement is blocked by the finding that explains it."""
+
+    ROUTE_SERVED = "route-served"
+    """At least one request to the operation's route got an answer other than 404/405."""
+    VALID_ACCEPTED = "valid-accepted"
+    """A valid request to the operation got a 2xx."""
+    STREAM_STARTED = "stream-started"
+    """A stream request to the operation got a 200 text/event-stream."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +119,10 @@ class Requirement:
     severity: Severity
     group: str
     """The requirement group that checks it: "valid", "invalid", "robustness", "streaming", "auth", ..."""
+    origin: Origin | None = None
+    """Where it comes from: the seeds, Bifrost's own spec or code, or a convention of this project."""
+    needs: tuple[Precondition, ...] = ()
+    """Preconditions on the operation; a pair whose precondition never held is blocked, not failed or passed."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +155,12 @@ class Observation:
     exchange: Exchange | None = None
     skipped: bool = False
     """True when the requirement could not be judged here (e.g. the budget ran out); `message` says why."""
+    reason: Unjudged | None = None
+    """Why it was not judged, when `skipped` (None counts as `Unjudged.NO_EVIDENCE`)."""
+
+    @property
+    def unjudged(self) -> Unjudged:
+        return self.reason or Unjudged.NO_EVIDENCE
 
 
 @dataclass
@@ -75,10 +169,14 @@ class RequirementResult:
 
     requirement: Requirement
     operation_id: str
-    status: Status = Status.SKIP
+    status: Status = Status.NOT_JUDGED
     passed: int = 0
     failed: int = 0
     message: str = ""
+    reason: Unjudged | None = None
+    """Why it was not judged (status not-judged only)."""
+    blocked_by: str | None = None
+    """The id of the finding that blocks it (status blocked only)."""
     failures: list[Observation] = field(default_factory=list)
     """The first few failing observations, with their exchanges, for the reports."""
     sample: Exchange | None = None
@@ -89,8 +187,8 @@ class RequirementResult:
 class Report:
     """The outcome of one run: the verdict and one result per (requirement, operation) judged or skipped."""
 
-    verdict: str
-    """"pass" when no requirement failed, "fail" otherwise."""
+    verdict: Verdict
+    """Follows from the results (`verdict_of`): pass, fail, incomplete, interrupted or error."""
     results: list[RequirementResult]
     requests_sent: int
     duration: float
@@ -103,10 +201,19 @@ class Report:
     groups: tuple[str, ...] = ()
     errors: list[str] = field(default_factory=list)
     """Groups that stopped on an internal error (the run could not judge everything): one line each."""
+    interrupted: bool = False
+    """The run was interrupted before it ended."""
 
     @property
     def failed(self) -> list[RequirementResult]:
-        return [result for result in self.results if result.status is Status.FAIL]
+        return [result for result in self.results if result.status is Status.FAILED]
+
+    @property
+    def exit_status(self) -> int:
+        return EXIT_STATUS[self.verdict]
+
+    def coverage(self) -> Coverage:
+        return Coverage.of(self.results)
 
     def result(self, requirement_id: str, operation_id: str) -> RequirementResult | None:
         """The result for one requirement on one operation, or None when it was not judged there."""
@@ -117,3 +224,60 @@ class Report:
     def statuses(self, requirement_id: str) -> dict[str, Status]:
         """operation id -> status of one requirement."""
         return {r.operation_id: r.status for r in self.results if r.requirement.id == requirement_id}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a run's selection was judged: counts of pairs by status, and of unjudged pairs by reason."""
+
+    total: int
+    passed: int
+    failed: int
+    blocked: int
+    not_judged: dict[Unjudged, int]
+
+    @classmethod
+    def of(cls, results: list[RequirementResult]) -> Coverage:
+        reasons: dict[Unjudged, int] = {}
+        for result in results:
+            if result.status is Status.NOT_JUDGED:
+                reason = result.reason or Unjudged.NO_EVIDENCE
+                reasons[reason] = reasons.get(reason, 0) + 1
+        return cls(
+            total=len(results),
+            passed=sum(r.status is Status.PASSED for r in results),
+            failed=sum(r.status is Status.FAILED for r in results),
+            blocked=sum(r.status is Status.BLOCKED for r in results),
+            not_judged=dict(sorted(reasons.items())),
+        )
+
+    @property
+    def judged(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def cut_short(self) -> int:
+        return sum(count for reason, count in self.not_judged.items() if reason in CUT_SHORT)
+
+    def line(self) -> str:
+        """E.g. "312 of 330 pairs judged: 312 passed, 0 failed; not judged: 10 not-applicable, 8 no-evidence"."""
+        text = f"{self.judged} of {self.total} pairs judged: {self.passed} passed, {self.failed} failed"
+        if self.blocked:
+            text += f", {self.blocked} blocked"
+        if self.not_judged:
+            text += "; not judged: " + ", ".join(f"{count} {reason.value}" for reason, count in self.not_judged.items())
+        return text
+
+
+def verdict_of(results: list[RequirementResult], *, errors: list[str], interrupted: bool) -> Verdict:
+    """The run's verdict: interrupted, then fail, then error (nothing judged), then incomplete, else pass."""
+    if interrupted:
+        return Verdict.INTERRUPTED
+    coverage = Coverage.of(results)
+    if coverage.failed or coverage.blocked:
+        return Verdict.FAIL
+    if not coverage.passed:
+        return Verdict.ERROR
+    if errors or coverage.cut_short:
+        return Verdict.INCOMPLETE
+    return Verdict.PASS

@@ -140,11 +140,16 @@ class RequirementItem(pytest.Item):
         self.add_marker(pytest.mark.pixelpact)
 
     def runtest(self) -> None:
-        status = self.result.status.value
-        if status == "skip":
-            pytest.skip(self.result.message or "not judged in this run")
-        if status == "fail":
-            raise RequirementFailed(self.result.message)
+        from conformance.model import Status
+
+        result = self.result
+        if result.status is Status.NOT_JUDGED:
+            reason = result.reason.value if result.reason is not None else "not judged"
+            pytest.skip(f"not judged ({reason}): {result.message or 'nothing exercised it in this run'}")
+        if result.status is Status.BLOCKED:
+            raise RequirementFailed(f"blocked by finding {result.blocked_by}: {result.message}")
+        if result.status is Status.FAILED:
+            raise RequirementFailed(result.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, RequirementFailed):

@@ -1,7 +1,8 @@
 """`pixelpact check`: drive a gateway with the contract's requirements and give a verdict per requirement.
 
-Exit status: 0 every requirement passed, 1 at least one failed, 2 the suite could not judge (bad arguments, an
-unusable spec, an unreachable target, nothing judged).
+Exit status (the verdict, see conformance.model.Verdict): 0 pass, 1 fail (a requirement failed or is blocked by a
+finding), 2 the suite could not judge (bad arguments, an unusable spec, an unreachable target, nothing judged),
+3 incomplete (nothing failed, but the budget, the time or an error cut the run short), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from conformance.api import CheckError, CheckOptions, check, upstream_of
 from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
-from conformance.model import Report, Status
+from conformance.model import Report
 from conformance.reporting import ProgressLine, render, write_reports
 from generator.loader import DEFAULT_SPEC
 
@@ -155,11 +156,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def exit_status(report: Report) -> int:
-    """0 pass, 1 any requirement failed, 2 nothing could be judged or a group stopped on an error."""
-    if report.verdict == "fail":
-        return 1
-    judged = any(result.status is not Status.SKIP for result in report.results)
-    return 2 if report.errors or not judged else 0
+    """0 pass, 1 fail, 2 nothing could be judged, 3 incomplete (cut short, nothing failed), 130 interrupted."""
+    return report.exit_status
 
 
 def _prefix(text: str) -> tuple[str, str]:

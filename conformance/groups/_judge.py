@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from conformance.contract import OperationContract
 from conformance.http import BudgetExhausted, Reply
 from conformance.images import thumbnail
-from conformance.model import Exchange, Observation
+from conformance.model import Exchange, Observation, Unjudged
 
 #: Thumbnails kept per exchange, for the HTML report.
 MAX_THUMBNAILS = 2
@@ -29,8 +29,11 @@ def observe(requirement_id: str, operation: OperationContract, problem: str | No
     )
 
 
-def skip(requirement_id: str, operation: OperationContract, reason: str) -> Observation:
-    return Observation(requirement_id, operation.operation_id, passed=False, message=reason, skipped=True)
+def skip(
+    requirement_id: str, operation: OperationContract, why: str, reason: Unjudged = Unjudged.NO_EVIDENCE
+) -> Observation:
+    """The requirement was not judged on this operation: `why` in words, `reason` as the reports count it."""
+    return Observation(requirement_id, operation.operation_id, passed=False, message=why, skipped=True, reason=reason)
 
 
 def guarded(
@@ -40,7 +43,7 @@ def guarded(
     try:
         return probe()
     except BudgetExhausted as exc:
-        return [skip(requirement_id, operation, str(exc)) for requirement_id in requirement_ids]
+        return [skip(requirement_id, operation, str(exc), Unjudged.BUDGET) for requirement_id in requirement_ids]
 
 
 def with_images(reply: Reply, images: list[bytes]) -> None:

@@ -19,7 +19,7 @@ from conformance.context import AUTH_SCHEMES, Credentials, RunContext
 from conformance.contract import OperationContract
 from conformance.groups import register
 from conformance.groups._judge import error_body_problem, guarded, observe, skip, transport_problem
-from conformance.model import Observation
+from conformance.model import Observation, Unjudged
 from conformance.requirements import AUTH
 
 MISSING = "auth-missing-rejected"
@@ -38,7 +38,12 @@ class AuthGroup:
         if not ctx.target.api_key:
             for operation in ctx.operations:
                 for requirement_id in (MISSING, WRONG, ACCEPTED):
-                    yield skip(requirement_id, operation, "no --api-key given: the gateway is checked as an open one")
+                    yield skip(
+                        requirement_id,
+                        operation,
+                        "no --api-key given: the gateway is checked as an open one",
+                        Unjudged.NOT_APPLICABLE,
+                    )
             return
         jobs: list[tuple[OperationContract, str, Credentials, str | None]]
         jobs = [(operation, MISSING, "none", None) for operation in ctx.operations]
@@ -55,7 +60,9 @@ class AuthGroup:
         yield from ctx.map(lambda job: judge(ctx, *job), jobs)
         for operation in ctx.operations:
             if not operation.auth_schemes:
-                yield skip(ACCEPTED, operation, "the spec lists no security scheme for this operation")
+                yield skip(
+                    ACCEPTED, operation, "the spec lists no security scheme for this operation", Unjudged.NOT_APPLICABLE
+                )
             for scheme in operation.auth_schemes:
                 if not sendable(operation, scheme):
                     yield skip(ACCEPTED, operation, f"the spec's http scheme {scheme!r} is not one the suite can send")

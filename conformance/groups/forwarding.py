@@ -38,7 +38,7 @@ from conformance.groups import register
 from conformance.groups._judge import guarded, observe, skip
 from conformance.http import Reply
 from conformance.images import mask_png, png
-from conformance.model import Observation
+from conformance.model import Observation, Unjudged
 from conformance.requirements import FORWARDING
 
 #: The model the recording upstream always fails (with a 503 provider error), so fallbacks can be exercised. A
@@ -246,6 +246,7 @@ class ForwardingGroup:
                         requirement,
                         operation,
                         "no --upstream-port: the two-sided checks need the recording upstream behind the gateway",
+                        Unjudged.NOT_APPLICABLE,
                     )
             return
         recording = Recording(upstream)
@@ -548,7 +549,14 @@ def check_fallback(ctx: RunContext, recording: Recording, operation: OperationCo
     requirement_id = "fallback-after-primary-failure"
     if "model" not in operation.required:
         # Azure deployment routes name the model in the path; the body's model and fallbacks are advisory there.
-        return [skip(requirement_id, operation, "the deployment in the path names the model on this route")]
+        return [
+            skip(
+                requirement_id,
+                operation,
+                "the deployment in the path names the model on this route",
+                Unjudged.NOT_APPLICABLE,
+            )
+        ]
 
     def probe() -> list[Observation]:
         primary, fallback = failing_model(ctx), ctx.model

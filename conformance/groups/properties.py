@@ -28,7 +28,7 @@ from conformance.contract import OperationContract
 from conformance.groups import register
 from conformance.http import BudgetExhausted, WireRequest
 from conformance.images import NotAnImage, decode_b64, decode_image
-from conformance.model import Exchange, Observation, Requirement, Severity
+from conformance.model import Exchange, Observation, Requirement, Severity, Unjudged
 from conformance.st_transport import map_prefix
 
 VALID_ID = "prop-valid-images-match"
@@ -223,7 +223,16 @@ class Prober:
         """The observations made so far; a skip when the budget ran out before any was made."""
         taken, self.observations = self.observations, []
         if self.budget_spent is not None and not taken:
-            return [Observation(requirement_id, self.operation.operation_id, False, self.budget_spent, skipped=True)]
+            return [
+                Observation(
+                    requirement_id,
+                    self.operation.operation_id,
+                    False,
+                    self.budget_spent,
+                    skipped=True,
+                    reason=Unjudged.BUDGET,
+                )
+            ]
         return taken
 
 

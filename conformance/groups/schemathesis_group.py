@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import register
-from conformance.model import Exchange, Observation, Requirement, Severity
+from conformance.model import Exchange, Observation, Requirement, Severity, Unjudged
 
 if TYPE_CHECKING:
     from schemathesis.engine.recorder import ScenarioRecorder
@@ -153,7 +153,9 @@ class SchemathesisGroup:
             for operation in ctx.operations:
                 for requirement in self.requirements:
                     if (requirement.id, operation.operation_id) not in judged:
-                        yield Observation(requirement.id, operation.operation_id, False, reason, skipped=True)
+                        yield Observation(
+                            requirement.id, operation.operation_id, False, reason, skipped=True, reason=Unjudged.BUDGET
+                        )
         if problems:
             raise RuntimeError("; ".join(dict.fromkeys(problems)))
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import TextIO
 
 from conformance.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
-from conformance.model import Report, RequirementResult, Status
+from conformance.model import Report, RequirementResult, Status, Verdict
 
 #: Seconds between two redraws of the progress line (redrawing on every observation would cost more than it shows).
 REDRAW_EVERY = 0.1
@@ -72,15 +72,19 @@ class ProgressLine:
             self._width = 0
 
 
-def summary_rows(report: Report) -> list[tuple[str, str, int, int, int, int]]:
-    """Per requirement: (id, severity, operations, passed, failed, skipped) counted in operations."""
-    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+#: Column order of the requirement table.
+_COLUMNS = (Status.PASSED, Status.FAILED, Status.BLOCKED, Status.NOT_JUDGED)
+
+
+def summary_rows(report: Report) -> list[tuple[str, str, int, int, int, int, int]]:
+    """Per requirement: (id, severity, operations, passed, failed, blocked, not judged) counted in operations."""
+    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     severity: dict[str, str] = {}
     for result in report.results:
         row = rows[result.requirement.id]
         severity[result.requirement.id] = result.requirement.severity.value
         row[0] += 1
-        row[1 + [Status.PASS, Status.FAIL, Status.SKIP].index(result.status)] += 1
+        row[1 + _COLUMNS.index(result.status)] += 1
     return [(rid, severity[rid], *counts) for rid, counts in rows.items()]  # type: ignore[misc]
 
 
@@ -88,24 +92,36 @@ def render(report: Report, *, color: bool = False) -> str:
     """The requirement table, the failures with their reproductions, and the verdict line."""
     rows = summary_rows(report)
     width = max([len("requirement"), *(len(row[0]) for row in rows)])
-    lines = [f"{'requirement':<{width}}  {'severity':<8}  {'ops':>3}  {'pass':>4}  {'fail':>4}  {'skip':>4}"]
-    lines.append("-" * len(lines[0]))
-    for rid, severity, ops, passed, failing, skipped in rows:
-        mark = _paint("FAIL", "31", color) if failing else ("skip" if skipped == ops else "ok")
-        lines.append(f"{rid:<{width}}  {severity:<8}  {ops:>3}  {passed:>4}  {failing:>4}  {skipped:>4}  {mark}")
+    head = f"{'requirement':<{width}}  {'severity':<8}  {'ops':>3}  {'pass':>4}  {'fail':>4}  {'blkd':>4}  {'n/j':>4}"
+    lines = [head, "-" * len(head)]
+    for rid, severity, ops, passed, failing, blocked, unjudged in rows:
+        if failing:
+            mark = _paint("FAIL", "31", color)
+        elif blocked:
+            mark = _paint("blocked", "33", color)
+        elif unjudged == ops:
+            mark = "not judged"
+        else:
+            mark = "ok"
+        lines.append(
+            f"{rid:<{width}}  {severity:<8}  {ops:>3}  {passed:>4}  {failing:>4}  {blocked:>4}  {unjudged:>4}  {mark}"
+        )
     if report.failed:
         lines += ["", "Failures:"]
         lines += [line for result in report.failed for line in _failure(result)]
     for error in report.errors:
         lines.append(f"error: {error}")
-    counts = {status: sum(r.status is status for r in report.results) for status in Status}
-    verdict = _paint(report.verdict.upper(), "32" if report.verdict == "pass" else "31", color)
-    lines += [
-        "",
-        f"{verdict}: {counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, {counts[Status.SKIP]} skipped "
-        f"(requirement x operation) in {report.duration:.1f}s, {report.requests_sent} requests, seed {report.seed}",
-    ]
+    lines += ["", verdict_line(report, color=color)]
     return "\n".join(lines)
+
+
+def verdict_line(report: Report, *, color: bool = False) -> str:
+    """E.g. "PASS: 312 of 330 pairs judged: 312 passed, 0 failed; not judged: 18 not-applicable ... (exit 0)"."""
+    verdict = _paint(report.verdict.value.upper(), "32" if report.verdict is Verdict.PASS else "31", color)
+    return (
+        f"{verdict}: {report.coverage().line()} (requirement x operation); {report.duration:.1f}s, "
+        f"{report.requests_sent} requests, seed {report.seed}; exit {report.exit_status}"
+    )
 
 
 def _failure(result: RequirementResult) -> list[str]:

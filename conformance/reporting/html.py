@@ -9,13 +9,14 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from conformance.model import Exchange, Report, RequirementResult, Status
+from conformance.model import Exchange, Report, RequirementResult
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em}
 .verdict{display:inline-block;padding:.15em .6em;border-radius:4px;color:#fff;font-weight:bold}
-.pass{background:#2e7d32}.fail{background:#c62828}.skip{background:#9e9e9e}
+.pass,.passed{background:#2e7d32}.fail,.failed,.interrupted,.error{background:#c62828}
+.blocked,.incomplete{background:#ef6c00}.not-judged{background:#9e9e9e}
 table{border-collapse:collapse;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}
 th.op{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:normal;font-size:.85em}
@@ -33,7 +34,7 @@ def to_html(report: Report) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>pixelpact check report</title>',
         f"<style>{STYLE}</style></head><body>",
-        f'<h1>pixelpact check <span class="verdict {report.verdict}">{report.verdict.upper()}</span></h1>',
+        f'<h1>pixelpact check <span class="verdict {report.verdict.value}">{report.verdict.value.upper()}</span></h1>',
         _header(report),
         _matrix(report),
         _failures(report),
@@ -44,13 +45,11 @@ def to_html(report: Report) -> str:
 
 
 def _header(report: Report) -> str:
-    counts = {status: sum(r.status is status for r in report.results) for status in Status}
     errors = "".join(f"<p class='fail verdict'>error: {escape(error)}</p>" for error in report.errors)
     return (
         f"<p>Target <code>{escape(report.target)}</code>, seed <code>{report.seed}</code>, "
         f"{report.requests_sent} requests in {report.duration:.1f}s. "
-        f"{counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, {counts[Status.SKIP]} skipped "
-        f"(requirement x operation).</p>{errors}"
+        f"{escape(report.coverage().line())} (requirement x operation).</p>{errors}"
     )
 
 

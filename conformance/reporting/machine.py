@@ -32,10 +32,13 @@ def result_dict(result: RequirementResult) -> dict[str, Any]:
         "id": requirement.id,
         "operation": result.operation_id,
         "status": result.status.value,
+        "reason": result.reason.value if result.reason is not None else None,
+        "blocked_by": result.blocked_by,
         "message": result.message,
         "title": requirement.title,
         "source": requirement.source,
         "severity": requirement.severity.value,
+        "origin": requirement.origin.value if requirement.origin is not None else None,
         "group": requirement.group,
         "passed": result.passed,
         "failed": result.failed,
@@ -49,7 +52,9 @@ def to_json(report: Report) -> str:
     """The JSON report: `{"verdict", "requirements": [{"id", "operation", "status", "message", ...}], ...}`."""
     document = {
         "format": JSON_FORMAT_VERSION,
-        "verdict": report.verdict,
+        "verdict": report.verdict.value,
+        "exit_status": report.exit_status,
+        "interrupted": report.interrupted,
         "target": report.target,
         "seed": report.seed,
         "duration": round(report.duration, 3),
@@ -58,6 +63,7 @@ def to_json(report: Report) -> str:
         "groups": list(report.groups),
         "errors": report.errors,
         "summary": {status.value: sum(r.status is status for r in report.results) for status in Status},
+        "not_judged": {reason.value: count for reason, count in report.coverage().not_judged.items()},
         "requirements": [result_dict(result) for result in report.results],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -80,19 +86,23 @@ def to_junit(report: Report) -> str:
             classname=f"pixelpact.{group}.{result.requirement.id}",
             name=f"{result.requirement.id}[{result.operation_id}]",
         )
-        if result.status is Status.FAIL:
+        if result.status is Status.FAILED:
             failure = ET.SubElement(case, "failure", message=_clean(result.message), type=result.requirement.severity)
             failure.text = _clean(_failure_text(result))
-        elif result.status is Status.SKIP:
-            ET.SubElement(case, "skipped", message=_clean(result.message))
+        elif result.status is Status.BLOCKED:
+            message = f"blocked by finding {result.blocked_by}: {result.message}"
+            ET.SubElement(case, "failure", message=_clean(message), type="blocked")
+        elif result.status is Status.NOT_JUDGED:
+            reason = result.reason.value if result.reason is not None else "not judged"
+            ET.SubElement(case, "skipped", message=_clean(f"not judged ({reason}): {result.message}"))
     for suite in suites.values():
         cases = suite.findall("testcase")
         suite.set("tests", str(len(cases)))
         suite.set("failures", str(sum(case.find("failure") is not None for case in cases)))
         suite.set("skipped", str(sum(case.find("skipped") is not None for case in cases)))
         suite.set("errors", "0")
-    root.set("failures", str(sum(r.status is Status.FAIL for r in report.results)))
-    root.set("skipped", str(sum(r.status is Status.SKIP for r in report.results)))
+    root.set("failures", str(sum(r.status in (Status.FAILED, Status.BLOCKED) for r in report.results)))
+    root.set("skipped", str(sum(r.status is Status.NOT_JUDGED for r in report.results)))
     root.set("errors", str(len(report.errors)))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -95,7 +95,7 @@ def test_a_spec_edit_changes_the_verdict(tmp_path: Path, stub_url: str) -> None:
         ("n-out-of-range-rejected", "openaiCreateImageVariation"),
     }
     result = report.result("n-out-of-range-rejected", "createImage")
-    assert result is not None and result.status is Status.FAIL
+    assert result is not None and result.status is Status.FAILED
     assert "n=9: expected a 4xx, got 200" in result.message
 
 
@@ -107,5 +107,5 @@ def test_forbidding_extra_fields_in_the_spec_makes_extra_parts_a_failure(tmp_pat
     )
 
     result = report.result("hostile-part-names-survive", "createImageVariation")
-    assert result is not None and result.status is Status.FAIL
+    assert result is not None and result.status is Status.FAILED
     assert "the spec forbids extra parts (additionalProperties: false)" in result.message

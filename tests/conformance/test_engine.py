@@ -36,9 +36,9 @@ def test_catalogue_ids_are_unique_kebab_case() -> None:
 @pytest.mark.parametrize(
     ("observations", "status", "message"),
     [
-        ([(True, False, ""), (False, False, "bad"), (True, False, "")], Status.FAIL, "bad"),
-        ([(False, True, "no key"), (False, True, "later")], Status.SKIP, "no key"),
-        ([(False, True, "budget"), (True, False, "")], Status.PASS, ""),
+        ([(True, False, ""), (False, False, "bad"), (True, False, "")], Status.FAILED, "bad"),
+        ([(False, True, "no key"), (False, True, "later")], Status.NOT_JUDGED, "no key"),
+        ([(False, True, "budget"), (True, False, "")], Status.PASSED, ""),
     ],
 )
 def test_folding(observations: list[tuple[bool, bool, str]], status: Status, message: str) -> None:
@@ -77,8 +77,8 @@ def test_a_broken_group_is_reported_and_the_others_still_run(stub_url: str) -> N
         ALL_GROUPS.pop()
 
     assert len(report.errors) == 1 and "ZeroDivisionError: a bug in a group" in report.errors[0]
-    assert report.statuses("demo-requirement") == {"createImage": Status.PASS}
-    assert report.statuses("auth-missing-rejected") == {"createImage": Status.SKIP}
+    assert report.statuses("demo-requirement") == {"createImage": Status.PASSED}
+    assert report.statuses("auth-missing-rejected") == {"createImage": Status.NOT_JUDGED}
     assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
     assert any(isinstance(e, GroupFinished) and e.error for e in events)
     # one from the broken group, three skips from auth (missing, wrong key, scheme accepted) without --api-key

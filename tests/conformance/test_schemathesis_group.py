@@ -14,7 +14,7 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conformance.groups.schemathesis_group import CHECKS
-from conformance.model import Report, Status
+from conformance.model import Report, Status, Unjudged
 from conformance.st_transport import MAX_NO_RESPONSE
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
@@ -74,7 +74,7 @@ def test_stub_passes_every_schemathesis_requirement(stub_url: str, seed: int, op
 
     assert report.errors == []
     assert failing(report) == set(), [(r.requirement.id, r.operation_id, r.message[:400]) for r in report.failed]
-    judged = {r.requirement.id for r in report.results if r.status is Status.PASS}
+    judged = {r.requirement.id for r in report.results if r.status is Status.PASSED}
     # Every check judged something (b64/dimensions need a b64_json answer, which generation reaches).
     assert judged == ST_IDS
     assert report.requests_sent > 75 * len(operations)  # examples, coverage and fuzzing, not a token run
@@ -94,7 +94,7 @@ def test_a_500_on_invalid_input_is_caught_with_evidence() -> None:
     with serving(broken(crash_on_big_n)) as url:
         report = st_run(url, (JSON_OP, MULTIPART_OP))
 
-    assert statuses(report, "st-no-server-error") == {JSON_OP: Status.FAIL, MULTIPART_OP: Status.PASS}
+    assert statuses(report, "st-no-server-error") == {JSON_OP: Status.FAILED, MULTIPART_OP: Status.PASSED}
     result = report.result("st-no-server-error", JSON_OP)
     assert result is not None and result.failures
     evidence = result.failures[0]
@@ -164,9 +164,10 @@ def test_the_budget_stops_the_group_and_skips_what_it_could_not_judge(stub_url: 
 
     assert report.requests_sent == 25
     assert report.errors == []
-    assert report.verdict == "pass"
-    skipped = [r for r in report.results if r.status is Status.SKIP]
+    assert report.verdict == "incomplete"  # cut short: never a bare pass
+    skipped = [r for r in report.results if r.status is Status.NOT_JUDGED]
     assert skipped and all("--max-requests" in r.message for r in skipped)
+    assert all(r.reason is Unjudged.BUDGET for r in skipped)
 
 
 def test_prefix_maps_the_routes_onto_the_gateway() -> None:
@@ -190,14 +191,14 @@ def test_prefix_maps_the_routes_onto_the_gateway() -> None:
 
     assert report.errors == []
     assert failing(report) == set(), [(r.requirement.id, r.message[:300]) for r in report.failed]
-    assert report.statuses("st-valid-request-accepted") == {"azureCreateImageVariation": Status.PASS}
+    assert report.statuses("st-valid-request-accepted") == {"azureCreateImageVariation": Status.PASSED}
 
 
 def test_the_key_is_sent_and_never_shown(keyed_stub_url: str) -> None:
     report = st_run(keyed_stub_url, (MULTIPART_OP,), api_key=API_KEY, auth="x-bf-vk")
 
     # With the key, valid requests are served (no 401 for every one of them) ...
-    assert report.statuses("st-data-count-matches-n") == {MULTIPART_OP: Status.PASS}
+    assert report.statuses("st-data-count-matches-n") == {MULTIPART_OP: Status.PASSED}
     # ... and no evidence carries it.
     evidence = [r.sample for r in report.results] + [f.exchange for r in report.results for f in r.failures]
     text = repr(evidence)
@@ -242,12 +243,12 @@ def test_a_dropped_connection_is_a_failure_not_a_run_error() -> None:
 
     assert report.errors == []
     result = report.result("st-no-server-error", JSON_OP)
-    assert result is not None and result.status is Status.FAIL
+    assert result is not None and result.status is Status.FAILED
     assert "no complete response" in result.message and "peer closed connection" in result.message
     assert result.failures[0].exchange is not None and result.failures[0].exchange.curl.startswith("curl ")
     # The operation is still judged on everything else it was sent.
-    assert statuses(report, "st-valid-request-accepted") == {JSON_OP: Status.PASS}
-    assert statuses(report, "st-invalid-request-rejected") == {JSON_OP: Status.PASS}
+    assert statuses(report, "st-valid-request-accepted") == {JSON_OP: Status.PASSED}
+    assert statuses(report, "st-invalid-request-rejected") == {JSON_OP: Status.PASSED}
 
 
 def test_a_hanging_operation_costs_a_few_timeouts_not_one_per_request() -> None:
@@ -256,7 +257,7 @@ def test_a_hanging_operation_costs_a_few_timeouts_not_one_per_request() -> None:
 
     assert report.errors == []
     result = report.result("st-no-server-error", JSON_OP)
-    assert result is not None and result.status is Status.FAIL
+    assert result is not None and result.status is Status.FAILED
     assert result.failed == MAX_NO_RESPONSE
     assert "Timeout" in result.message
 
@@ -304,7 +305,7 @@ def test_valid_requests_name_the_run_model() -> None:
 
     assert report.errors == []
     assert failing(report) == set(), [(r.requirement.id, r.operation_id, r.message[:300]) for r in report.failed]
-    assert report.statuses("st-valid-request-accepted") == {JSON_OP: Status.PASS, MULTIPART_OP: Status.PASS}
+    assert report.statuses("st-valid-request-accepted") == {JSON_OP: Status.PASSED, MULTIPART_OP: Status.PASSED}
     assert None in seen, "a negative case without a model was still sent"
     assert any(models and models[0] == SERVED_MODEL and len(models) > 1 for models in seen), "fallbacks pinned too"
 
@@ -314,4 +315,4 @@ def test_valid_requests_naming_another_model_are_refused() -> None:
     with serving(one_model_gateway([])) as url:
         report = st_run(url, (JSON_OP,))
 
-    assert report.statuses("st-valid-request-accepted") == {JSON_OP: Status.FAIL}
+    assert report.statuses("st-valid-request-accepted") == {JSON_OP: Status.FAILED}

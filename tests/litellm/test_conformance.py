@@ -66,7 +66,7 @@ def statuses(report: dict[str, Any], status: str) -> dict[Pair, str]:
 def test_findings_match_the_confirmed_deviations(run: dict[str, Any]) -> None:
     report = run["report"]
     assert not report["errors"], report["errors"]
-    failed, expected = statuses(report, "fail"), pairs("deviations")
+    failed, expected = statuses(report, "failed"), pairs("deviations")
     new = [f"{rid} on {op}: {failed[(rid, op)]}" for rid, op in sorted(failed.keys() - expected.keys())]
     gone = [f"{rid} on {op} (was: {expected[(rid, op)]})" for rid, op in sorted(expected.keys() - failed.keys())]
     assert not new and not gone, (
@@ -78,7 +78,7 @@ def test_findings_match_the_confirmed_deviations(run: dict[str, Any]) -> None:
 
 
 def test_only_the_expected_requirements_go_unjudged(run: dict[str, Any]) -> None:
-    skipped, expected = statuses(run["report"], "skip"), pairs("not_judged")
+    skipped, expected = statuses(run["report"], "not-judged"), pairs("not_judged")
     assert skipped.keys() == expected.keys(), {pair: skipped.get(pair) for pair in skipped.keys() ^ expected.keys()}
 
 
@@ -96,14 +96,14 @@ def test_every_forwarding_requirement_is_judged_through_the_upstream(run: dict[s
 def test_report_says_the_provider_rejected_the_invalid_input(run: dict[str, Any]) -> None:
     """LiteLLM validates neither n nor size itself: it forwards them and passes the provider's 400 on."""
     for operation_id in OPERATIONS:
-        message = statuses(run["report"], "pass")[("rejection-source-reported", operation_id)]
+        message = statuses(run["report"], "passed")[("rejection-source-reported", operation_id)]
         for value in ("n=11", "size="):
             assert f"{value}" in message and "forwarded, rejected by the provider (400)" in message, message
         assert "rejected by the gateway" not in message, message
 
 
 def test_fallback_is_tried_after_the_primary_fails(run: dict[str, Any]) -> None:
-    message = statuses(run["report"], "pass")[("fallback-after-primary-failure", "openaiCreateImage")]
+    message = statuses(run["report"], "passed")[("fallback-after-primary-failure", "openaiCreateImage")]
     attempts = message.removeprefix("the upstream saw: ").split(" -> ")
     # LiteLLM's inner OpenAI client retries the failing primary before the router moves on to the fallback.
     assert attempts[-1] == "dall-e-3 (200)" and set(attempts[:-1]) == {f"{FAILING_MODEL} (503)"}, message

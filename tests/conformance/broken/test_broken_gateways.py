@@ -65,7 +65,7 @@ def test_correct_gateway_passes(run_against: Runner, mutant: Mutant) -> None:
     report = run_against(gateway(mutant, options, correct=True), options)
     assert not report.errors, report.errors
     assert report.verdict == "pass", _failed(report)
-    judged = {r.requirement.id for r in report.results if r.status.value == "pass"}
+    judged = {r.requirement.id for r in report.results if r.status.value == "passed"}
     assert judged >= set(mutant.kills), f"the selection does not judge {sorted(set(mutant.kills) - judged)}"
 
 
