@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -124,10 +125,21 @@ def _check_name(raw_name: bytes | None, index: int) -> str:
         raise GatewayError(400, f"multipart part {index} has an empty name", None)
     if len(name) > MAX_NAME:
         raise GatewayError(400, f"multipart part {index} has a name longer than {MAX_NAME} characters", None)
-    if not name.isprintable() or FORBIDDEN_NAME_CHARS.intersection(name):
+    if _has_control(name) or FORBIDDEN_NAME_CHARS.intersection(name):
         # repr() shows the control characters instead of sending them back raw.
         raise GatewayError(400, f"multipart part {index} has a malformed name {name[:60]!r}", None)
     return name
+
+
+def _has_control(name: str) -> bool:
+    """Whether `name` holds a control, format, surrogate, private-use or unassigned character (category C).
+
+    Other characters are allowed, spaces of every script included (U+1680 OGHAM SPACE MARK): the spec lets a request
+    carry fields it does not name, and such a name is not malformed.
+    """
+    if name.isascii():
+        return not name.isprintable()
+    return any(unicodedata.category(ch)[0] == "C" for ch in name)
 
 
 def _disposition(value: bytes, index: int) -> tuple[bytes | None, bytes | None]:
