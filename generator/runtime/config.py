@@ -23,3 +23,11 @@ class StubConfig:
     """How many served requests the recording ring keeps (0: record nothing)."""
     max_parts: int = 128
     """A multipart body with more parts than this gets 400 (the spec's forms have about 20 fields)."""
+    max_header_bytes: int = 32 * 1024
+    """A request line longer than this gets 414, a head (request line and headers) longer than this 431."""
+    header_timeout: float = 10.0
+    """Seconds a request's head may take from its first byte (408 after), and a new connection to send one."""
+    body_timeout: float = 10.0
+    """Seconds a request body may pause between two reads before the request gets 408."""
+    idle_timeout: float = 5.0
+    """Seconds a keep-alive connection may sit idle between requests before it is closed."""

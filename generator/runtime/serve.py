@@ -7,6 +7,7 @@ with stub_server(StubConfig(fail_models=frozenset({"dall-e-3"}))) as base_url:
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import errno
 import importlib
@@ -23,6 +24,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from generator.runtime.config import MIB, StubConfig
+from generator.runtime.protocol import StubUvicornConfig
 
 
 def default_app(config: StubConfig) -> Any:
@@ -67,16 +69,30 @@ def _config_json(config: StubConfig) -> str:
     return json.dumps(fields)
 
 
-def _uvicorn_config(app: Any, log_level: str, access_log: bool, workers: int = 1) -> uvicorn.Config:
-    return uvicorn.Config(
+def _log_config(level: str, access_log: bool) -> dict[str, Any]:
+    """uvicorn's logging set-up with `level` for its messages and, with `access_log`, one INFO line per request."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = config["loggers"]["uvicorn.error"]["level"] = level.upper()
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout carries the banner
+    config["loggers"]["uvicorn.access"]["level"] = "INFO" if access_log else "WARNING"
+    return config
+
+
+def _uvicorn_config(
+    app: Any, config: StubConfig, log_level: str, access_log: bool, workers: int = 1
+) -> StubUvicornConfig:
+    return StubUvicornConfig(
         app,
+        stub=config,
         factory=isinstance(app, str),
         workers=workers,
-        log_level=log_level,
+        # Levels are set in log_config: uvicorn's log_level would also set the access logger's, silencing the log.
+        log_level=None,
+        log_config=_log_config(log_level, access_log),
         access_log=access_log,
-        # uvloop / httptools when installed (the `pixelpact` dependencies pull them in on Linux), else pure Python.
+        # uvloop when installed (a `pixelpact` dependency on Linux), else asyncio; httptools through StubHttpProtocol.
         loop="auto",
-        http="auto",
+        ws="none",
         lifespan="off",
         server_header=False,
         date_header=False,
@@ -100,7 +116,7 @@ def stub_server(
     config = config or StubConfig()
     sock = bind(host, port)
     # "error": uvicorn warns about every malformed HTTP request, which robustness checks send on purpose.
-    server = uvicorn.Server(_uvicorn_config(app if app is not None else default_app(config), "error", False))
+    server = uvicorn.Server(_uvicorn_config(app if app is not None else default_app(config), config, "error", False))
     failure: list[BaseException] = []
 
     def serve() -> None:
@@ -210,9 +226,11 @@ def run(args: argparse.Namespace) -> int:
         if args.workers > 1:
             os.environ[CONFIG_ENV] = _config_json(config)
             target = f"{__name__}:app_from_environment"
-            Multiprocess(_uvicorn_config(target, "warning", args.access_log, args.workers), sockets=[sock]).run()
+            Multiprocess(
+                _uvicorn_config(target, config, "warning", args.access_log, args.workers), sockets=[sock]
+            ).run()
         else:
-            uvicorn.Server(_uvicorn_config(app, "warning", args.access_log)).run(sockets=[sock])
+            uvicorn.Server(_uvicorn_config(app, config, "warning", args.access_log)).run(sockets=[sock])
     except KeyboardInterrupt:
         # uvicorn shuts down gracefully, then re-raises the SIGINT it captured; Ctrl-C is how a server is stopped.
         pass
