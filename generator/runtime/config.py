@@ -21,6 +21,8 @@ class StubConfig:
     """Bodies larger than this get 413 without being read whole."""
     record_limit: int = 1000
     """How many served requests the recording ring keeps (0: record nothing)."""
+    record_max_bytes: int = 16 * MIB
+    """The recording's bound in bytes (roughly: kept text, headers, summaries); the oldest entries go first."""
     max_parts: int = 128
     """A multipart body with more parts than this gets 400 (the spec's forms have about 20 fields)."""
     max_header_bytes: int = 32 * 1024

@@ -23,7 +23,8 @@ from generator.runtime.config import StubConfig
 from generator.runtime.errors import GatewayError, from_validation_error
 from generator.runtime.fallbacks import choose
 from generator.runtime.operation import Operation
-from generator.runtime.recording import Recorder, header_dict, record_headers, record_json, record_parts
+from generator.runtime.recording import Recorder, header_dict, record_json, record_parts
+from generator.runtime.redaction import Redactor
 
 __all__ = ["RESERVED_PREFIX", "ExceptionHandler", "GatewayError", "StubGateway"]
 
@@ -84,7 +85,8 @@ class StubGateway:
 
     def __init__(self, config: StubConfig | None = None) -> None:
         self.config = config or StubConfig()
-        self.recorder = Recorder(self.config.record_limit)
+        self.recorder = Recorder(self.config.record_limit, self.config.record_max_bytes)
+        self.redactor = Redactor(self.config.api_keys)
 
     # -- the request path
 
@@ -100,7 +102,11 @@ class StubGateway:
             headers = header_dict(scope["headers"])
             qs: bytes = scope.get("query_string", b"")
             query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
-            entry = self.recorder.start(scope["method"], scope["path"], query, record_headers(headers))
+            redact = self.redactor
+            path = redact.text(scope["path"]) if redact.keys else scope["path"]
+            entry = self.recorder.start(
+                scope["method"], path, redact.query(query) if query else query, redact.headers(headers)
+            )
             seen = scope[SCOPE_KEY] = _Seen(headers, entry)
         return seen
 
@@ -185,7 +191,10 @@ class StubGateway:
         since = request.query_params.get("since", "0")
         if not since.isdigit():
             raise GatewayError(400, "since must be a request number (seq)", "since")
-        return _json_response(self.recorder.snapshot(int(since)))
+        limit = request.query_params.get("limit")
+        if limit is not None and not (limit.isdigit() and int(limit) > 0):
+            raise GatewayError(400, "limit must be a positive number of entries", "limit")
+        return _json_response(self.recorder.snapshot(int(since), int(limit) if limit else None))
 
     async def _image(self, request: Request) -> Response:
         spec = images.ImageSpec.from_name(request.path_params["name"])
@@ -230,10 +239,12 @@ class StubGateway:
 
     async def _on_http_exception(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        # The path as the client sent it may carry a key: it is masked, and the query is never echoed.
+        path = self.redactor.path_for_message(request.scope["path"])
         if exc.status_code == 404:
-            message = f"no route for {request.method} {request.url.path}"
+            message = f"no route for {request.method} {path}"
         elif exc.status_code == 405:
-            message = f"method {request.method} is not allowed on {request.url.path}"
+            message = f"method {request.method} is not allowed on {path}"
         else:
             message = str(exc.detail) or "request refused"
         error = GatewayError(

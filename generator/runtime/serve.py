@@ -167,6 +167,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--record-limit", type=int, default=1000, metavar="N", help="requests kept in the recording (default: 1000)"
     )
     parser.add_argument(
+        "--record-max-mb",
+        type=float,
+        default=16,
+        metavar="N",
+        help="bytes the recording may hold, in MiB; the oldest requests go first (default: 16)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -184,6 +191,7 @@ def config_from_args(args: argparse.Namespace) -> StubConfig:
         fail_status=args.fail_status,
         max_body_bytes=int(args.max_body_mb * MIB),
         record_limit=args.record_limit,
+        record_max_bytes=int(args.record_max_mb * MIB),
     )
 
 

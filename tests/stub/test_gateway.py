@@ -416,4 +416,10 @@ def test_recording_of_what_arrived(run_stub: Callable[[StubConfig], Any]) -> Non
         assert [e["seq"] for e in c.get("/_pixelpact/requests?since=4").json()["requests"]] == [5]
         error_of(c.get("/_pixelpact/requests?since=x"), 400, "since")
         assert c.delete("/_pixelpact/requests").json() == {"cleared": 3}
-        assert c.get("/_pixelpact/requests").json() == {"limit": 3, "count": 0, "last_seq": 5, "requests": []}
+        assert c.get("/_pixelpact/requests").json() == {
+            "limit": 3,
+            "count": 0,
+            "last_seq": 5,
+            "more": False,
+            "requests": [],
+        }
