@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
+import typing
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -132,6 +133,7 @@ class StubGateway:
             fields = bodies.multipart_fields(
                 parts, operation.file_fields, operation.list_fields, _wire_names(operation.body_model)
             )
+            bodies.typed_form_fields(fields, _scalar_kinds(operation.body_model))
             for part in parts:
                 if part.name in operation.file_fields:
                     images.check_upload(part.data, part.name, png_only=part.name == "mask", digest=part.digest())
@@ -262,6 +264,20 @@ class StubGateway:
             request,
             GatewayError(500, f"internal error in the stub gateway: {type(exc).__name__}", None, "server_error"),
         )
+
+
+_KINDS: dict[Any, str] = {bool: "boolean", int: "integer", float: "number"}
+
+
+@functools.cache
+def _scalar_kinds(model: type[BaseModel]) -> dict[str, str]:
+    """Wire names of the body's integer, number and boolean fields (optional ones too), and their JSON type."""
+    kinds: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        types = [t for t in typing.get_args(info.annotation) or (info.annotation,) if t is not type(None)]
+        if len(types) == 1 and types[0] in _KINDS:
+            kinds[info.alias or name] = _KINDS[types[0]]
+    return kinds
 
 
 @functools.cache

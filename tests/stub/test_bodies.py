@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from generator.runtime.bodies import multipart_fields, parse_json, parse_multipart, read_limited
+from generator.runtime.bodies import multipart_fields, parse_json, parse_multipart, read_limited, typed_form_fields
 from generator.runtime.errors import GatewayError
 
 CT = "multipart/form-data; boundary=XyZ"
@@ -194,3 +194,52 @@ def test_an_unknown_field_may_repeat_and_is_kept_as_a_list() -> None:
     )
     fields = multipart_fields(parts, frozenset(), frozenset(), frozenset({"model"}))
     assert fields == {"model": "m", "qk": ["1", "2"]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (b'{"n":1,"n":2}', "n"),
+        (b'{"n" :1, "n": 2}', "n"),  # whitespace before the colon
+        (b'{"a":"x\\":y","b":{"c":1,"c":1}}', "c"),  # nested, and a string holding `":`
+    ],
+)
+def test_a_json_key_given_twice_is_400_naming_it(raw: bytes, key: str) -> None:
+    with pytest.raises(GatewayError) as info:
+        parse_json(raw, "application/json")
+    assert info.value.status == 400 and info.value.param == key and "more than once" in info.value.message
+
+
+def test_json_without_repeated_keys_is_read_as_is() -> None:
+    raw = b'{"prompt":"say \\"a\\": b", "n" : 2, "x": [{"a": 1}, {"a": 2}]}'
+    assert parse_json(raw, "application/json") == {"prompt": 'say "a": b', "n": 2, "x": [{"a": 1}, {"a": 2}]}
+
+
+KINDS = {"n": "integer", "stream": "boolean", "strength": "number"}
+
+
+def test_typed_form_text_is_read_as_json_reads_it() -> None:
+    fields = {"n": "10", "stream": "false", "strength": "0.5", "prompt": "10 "}
+    typed_form_fields(fields, KINDS)
+    assert fields == {"n": 10, "stream": False, "strength": 0.5, "prompt": "10 "}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("n", "10 "),
+        ("n", " 10"),
+        ("n", "+3"),
+        ("n", "1.0"),
+        ("n", "1_0"),
+        ("n", ""),
+        ("stream", "yes"),
+        ("stream", "True"),
+        ("strength", "1."),
+        ("strength", "NaN"),
+    ],
+)
+def test_typed_form_text_json_would_refuse_is_400(name: str, text: str) -> None:
+    with pytest.raises(GatewayError) as info:
+        typed_form_fields({name: text}, KINDS)
+    assert info.value.status == 400 and info.value.param == name
