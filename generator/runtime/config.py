@@ -33,3 +33,11 @@ class StubConfig:
     """Seconds a request body may pause between two reads before the request gets 408."""
     idle_timeout: float = 5.0
     """Seconds a keep-alive connection may sit idle between requests before it is closed."""
+    latency_per_request_ms: float = 0.0
+    """Milliseconds every answered image request waits before its answer starts (a slow provider)."""
+    latency_per_image_ms: float = 0.0
+    """Milliseconds more for each image the answer generates."""
+    rate_limit_requests: int = 0
+    """Requests on image routes allowed per `rate_limit_period` (a token bucket); beyond, 429 + Retry-After. 0: none."""
+    rate_limit_period: float = 1.0
+    """Seconds over which `rate_limit_requests` tokens come back."""

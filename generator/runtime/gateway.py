@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 import typing
@@ -18,12 +19,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from generator.runtime import bodies, images, responses, sse
+from generator.runtime import bodies, images, pacing, responses, sse
 from generator.runtime.auth import check_credentials
 from generator.runtime.config import StubConfig
 from generator.runtime.errors import GatewayError, from_validation_error
 from generator.runtime.fallbacks import choose
 from generator.runtime.operation import Operation
+from generator.runtime.pacing import RateLimiter
 from generator.runtime.recording import Recorder, header_dict, record_json, record_parts
 from generator.runtime.redaction import Redactor
 
@@ -88,6 +90,10 @@ class StubGateway:
         self.config = config or StubConfig()
         self.recorder = Recorder(self.config.record_limit, self.config.record_max_bytes)
         self.redactor = Redactor(self.config.api_keys)
+        config = self.config
+        self.limiter = (
+            RateLimiter(config.rate_limit_requests, config.rate_limit_period) if config.rate_limit_requests else None
+        )
 
     # -- the request path
 
@@ -126,6 +132,8 @@ class StubGateway:
         )
         entry["body_size"] = len(raw)
         check_credentials(seen.headers, self.config.api_keys, operation.family)
+        if self.limiter is not None:
+            self.limiter.take()  # after the key, as providers do: a request they cannot attribute is not counted
         content_type = seen.headers.get("content-type", "")
         if operation.media_type == "multipart/form-data":
             parts = bodies.parse_multipart(raw, content_type, self.config.max_parts)
@@ -164,6 +172,9 @@ class StubGateway:
         # Variations use the first file only; edits use them all.
         used = min(len(files), 1) if operation.kind == "variation" else len(files)
         plan = responses.make_plan(operation.kind, fields, requested, choice, used)
+        delay = pacing.delay_seconds(self.config.latency_per_request_ms, self.config.latency_per_image_ms, plan.n)
+        if delay:
+            await asyncio.sleep(delay)
         entry["model_served"] = choice.model
         headers = {"x-bifrost-fallback-index": str(choice.index)} if choice.index else {}
         self.recorder.add(entry, 200)
