@@ -133,9 +133,12 @@ def record_json(raw: bytes, value: Any) -> Any:
 
 def entry_size(entry: dict[str, Any]) -> int:
     """Roughly the bytes an entry holds: its headers, kept text and part summaries, plus fixed fields."""
-    size = ENTRY_OVERHEAD + len(entry["path"])
-    size += sum(len(k) + len(v) for k, v in entry["headers"].items())
-    size += sum(len(k) + len(v) for k, v in entry["query"].items())
+    headers: dict[str, str] = entry["headers"]
+    # map(len, ...) rather than a generator: this runs for every request.
+    size = ENTRY_OVERHEAD + len(entry["path"]) + sum(map(len, headers)) + sum(map(len, headers.values()))
+    query: dict[str, str] = entry["query"]
+    if query:
+        size += sum(map(len, query)) + sum(map(len, query.values()))
     if entry["json"] is not None:
         size += min(entry["body_size"] or 0, MAX_KEPT_TEXT)
     for part in entry["parts"] or ():

@@ -43,9 +43,9 @@ class Redactor:
             for name, value in query.items()
         }
 
-    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+    def headers(self, headers: dict[str, str]) -> dict[str, str]:
         """Headers (lower-case names) as the recording keeps them: credential headers and configured keys redacted."""
-        kept = record_headers(dict(headers))
+        kept = record_headers(headers)
         if self.keys:
             kept = {name: self.text(value) for name, value in kept.items()}
         return kept

@@ -66,6 +66,12 @@ def envelope(raw: bytes, status: int) -> dict[str, Any]:
     return parsed
 
 
+def length(raw: bytes) -> int:
+    """The Content-Length of a raw response whose head has arrived."""
+    head = raw.partition(b"\r\n\r\n")[0].lower()
+    return int(head.split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+
+
 def post(headers: bytes, body: bytes = b"") -> bytes:
     return b"POST " + GEN.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + b"\r\n" + body
 
@@ -176,3 +182,27 @@ def test_a_slow_client_does_not_slow_down_others(port: int) -> None:
         stop.set()
         for thread in slow:
             thread.join(5)
+
+
+def test_a_short_header_timeout_holds_after_a_long_body_timeout(app_factory: Callable[[StubConfig], Any]) -> None:
+    """One timer per connection follows the phases: a head after a request gets the head's (shorter) timeout."""
+    from generator.runtime.serve import stub_server
+
+    config = StubConfig(header_timeout=1.0, body_timeout=30.0)
+    with stub_server(config, app=app_factory(config)) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(
+                post(b"Content-Type: application/json\r\nContent-Length: 33\r\n", b'{"model":"dall-e-2","prompt":"p"}')
+            )
+            first = b""
+            while b"\r\n\r\n" not in first or len(first.partition(b"\r\n\r\n")[2]) < length(first):
+                first += sock.recv(65536)
+            assert first.startswith(b"HTTP/1.1 200 ")
+            started = time.monotonic()
+            sock.sendall(b"POST " + GEN.encode() + b" HTTP/1.1\r\n")
+            raw = b""
+            while chunk := sock.recv(65536):
+                raw += chunk
+        envelope(raw, 408)
+        assert time.monotonic() - started < 4
