@@ -89,6 +89,11 @@ class StubHttpProtocol(HttpToolsProtocol):
         self._timer = None
         if self._deadline is None or self.transport.is_closing():
             return
+        if self.flow.read_paused or self.pipeline:
+            # Reading is paused on our side (a body not yet consumed, or a pipelined request waiting for the one
+            # before it): the client is not late, so its clock starts again when reading resumes.
+            seconds = self.limits.header_timeout if self._why == "head" else self.limits.body_timeout
+            self._deadline = self.loop.time() + seconds
         if self.loop.time() < self._deadline:
             self._timer_at = self._deadline
             self._timer = self.loop.call_at(self._deadline, self._check_deadline)

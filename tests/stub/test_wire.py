@@ -206,3 +206,19 @@ def test_a_short_header_timeout_holds_after_a_long_body_timeout(app_factory: Cal
                 raw += chunk
         envelope(raw, 408)
         assert time.monotonic() - started < 4
+
+
+def test_a_pipelined_request_waiting_its_turn_is_not_timed_out(app_factory: Callable[[StubConfig], Any]) -> None:
+    """While the stub works on the first request, the second's unread body is not the client's delay."""
+    from generator.runtime.serve import stub_server
+
+    config = StubConfig(body_timeout=0.5, latency_per_request_ms=1500)
+    body = b'{"model":"dall-e-2","prompt":"p"}'
+    with stub_server(config, app=app_factory(config)) as url:
+        port = int(url.rsplit(":", 1)[1])
+        first = post(b"Content-Type: application/json\r\nContent-Length: 33\r\n", body)
+        second = post(b"Content-Type: application/json\r\nContent-Length: 33\r\n", body[:10])
+        raw = exchange(port, first + second)
+    assert raw.startswith(b"HTTP/1.1 200 "), raw[:200]
+    rest = raw.partition(b"\r\n\r\n")[2][length(raw) :]
+    envelope(rest, 408)  # then the second, whose body never came, once its own clock ran out
