@@ -186,6 +186,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "its own recording, so a test that reads /_pixelpact/requests needs 1",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    wire = parser.add_argument_group("bounds on the wire")
+    wire.add_argument(
+        "--max-header-kb",
+        type=float,
+        default=32,
+        metavar="N",
+        help="answer 414 to a request line, 431 to a head, longer than N KiB (default: 32)",
+    )
+    wire.add_argument(
+        "--read-timeout",
+        type=float,
+        default=10,
+        metavar="S",
+        help="answer 408 when a head is not complete S seconds after its first byte, or a body pauses S seconds; "
+        "close a connection that sends nothing for S seconds (default: 10)",
+    )
+    wire.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=5,
+        metavar="S",
+        help="close a keep-alive connection idle for S seconds between requests (default: 5)",
+    )
     slow = parser.add_argument_group("a slow, rate-limited provider")
     slow.add_argument(
         "--latency",
@@ -218,6 +241,10 @@ def config_from_args(args: argparse.Namespace) -> StubConfig:
         max_body_bytes=int(args.max_body_mb * MIB),
         record_limit=args.record_limit,
         record_max_bytes=int(args.record_max_mb * MIB),
+        max_header_bytes=int(args.max_header_kb * 1024),
+        header_timeout=args.read_timeout,
+        body_timeout=args.read_timeout,
+        idle_timeout=args.idle_timeout,
     )
 
 
@@ -263,6 +290,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.max_body_mb <= 0 or not 0 <= args.port <= 65535 or args.workers < 1:
         print("pixelpact serve: --max-body-mb and --workers must be positive, --port within 0-65535", file=sys.stderr)
+        return 2
+    if min(args.max_header_kb, args.read_timeout, args.idle_timeout, args.record_max_mb) <= 0:
+        print(
+            "pixelpact serve: --max-header-kb, --read-timeout, --idle-timeout and --record-max-mb must be positive",
+            file=sys.stderr,
+        )
         return 2
     try:
         config = config_from_args(args)

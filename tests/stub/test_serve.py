@@ -41,6 +41,8 @@ def test_pacing_options_and_the_key_from_the_environment(monkeypatch: pytest.Mon
     assert (config.latency_per_request_ms, config.latency_per_image_ms) == (200, 2000)
     assert (config.rate_limit_requests, config.rate_limit_period) == (5, 60)
     assert serve.config_from_args(parse("--api-key", "cli-key")).api_keys == ("cli-key",)  # the option wins
+    bounds = serve.config_from_args(parse("--max-header-kb", "8", "--read-timeout", "3", "--idle-timeout", "2"))
+    assert (bounds.max_header_bytes, bounds.header_timeout, bounds.body_timeout, bounds.idle_timeout) == (8192, 3, 3, 2)
     monkeypatch.delenv(serve.API_KEY_ENV)
     assert serve.config_from_args(parse()).api_keys == ()
 
@@ -48,8 +50,9 @@ def test_pacing_options_and_the_key_from_the_environment(monkeypatch: pytest.Mon
 def test_a_malformed_latency_or_rate_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert serve.run(parse("--latency", "fast")) == 2
     assert serve.run(parse("--rate-limit", "5")) == 2
+    assert serve.run(parse("--read-timeout", "0")) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and all(line.startswith("pixelpact serve: ") for line in err)
+    assert len(err) == 3 and all(line.startswith("pixelpact serve: ") for line in err)
 
 
 def test_a_taken_port_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
