@@ -97,6 +97,11 @@ def test_a_100_kib_request_line_is_414(port: int) -> None:
     assert "8192 bytes" in body["error"]["message"]
 
 
+def test_one_huge_first_header_is_431_not_414(port: int) -> None:
+    huge = b"POST " + GEN.encode() + b" HTTP/1.1\r\nX-Big: " + b"a" * (1024 * 1024) + b"\r\nHost: x\r\n\r\n"
+    envelope(exchange(port, huge), 431)
+
+
 @pytest.mark.parametrize(
     "headers",
     [
