@@ -227,3 +227,32 @@ def test_a_pipelined_request_waiting_its_turn_is_not_timed_out(app_factory: Call
     assert raw.startswith(b"HTTP/1.1 200 "), raw[:200]
     rest = raw.partition(b"\r\n\r\n")[2][length(raw) :]
     envelope(rest, 408)  # then the second, whose body never came, once its own clock ran out
+
+
+def test_a_key_in_the_request_line_is_not_echoed(port: int) -> None:
+    key = "sk-live-0123456789abcdefABCDEF"
+    raw = exchange(
+        port, f"GET /v1/{key}/images?api-key={key} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    )
+    assert raw.startswith(b"HTTP/1.1 404 ") and key.encode() not in raw, raw[:300]
+    log = httpx.get(f"http://127.0.0.1:{port}/_pixelpact/requests").json()["requests"][-1]
+    assert key not in log["query"]["api-key"]
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body"),
+    [
+        (b"application/json", b'{"model":"dall-e-2","prompt":"p","n":1,"n":2}'),
+        (
+            b"multipart/form-data; boundary=B",
+            b'--B\r\nContent-Disposition: form-data; name="n"\r\n\r\n10 \r\n--B--\r\n',
+        ),
+    ],
+    ids=["json-duplicate-key", "multipart-n-with-a-space"],
+)
+def test_bodies_that_say_two_things_are_400(port: int, ctype: bytes, body: bytes) -> None:
+    path = GEN if ctype == b"application/json" else "/v1/images/variations"
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {len(body)}\r\n".encode()
+    raw = exchange(port, head + b"Content-Type: " + ctype + b"\r\n\r\n" + body)
+    assert raw.startswith(b"HTTP/1.1 400 "), raw[:300]
+    assert b'"param":"n"' in raw
