@@ -256,7 +256,8 @@ def banner(url: str, config: StubConfig, workers: int, *, key_from_env: bool) ->
     if config.latency_per_request_ms or config.latency_per_image_ms:
         pace += f", latency {config.latency_per_request_ms:g} ms + {config.latency_per_image_ms:g} ms/image"
     if config.rate_limit_requests:
-        pace += f", rate limit {config.rate_limit_requests}/{config.rate_limit_period:g}s"
+        unit = {1.0: "s", 60.0: "min", 3600.0: "h"}.get(config.rate_limit_period, f"{config.rate_limit_period:g}s")
+        pace += f", rate limit {config.rate_limit_requests}/{unit}"
     several = f", {workers} workers (one recording each)" if workers > 1 else ""
     body = '{"model": "dall-e-2", "prompt": "a red fox", "size": "256x256"}'
     curl = f"curl -s {url}/v1/images/generations -H 'Content-Type: application/json' -d '{body}'"
