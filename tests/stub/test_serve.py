@@ -193,3 +193,19 @@ def test_the_banner_snippets_run_as_printed(key: str | None) -> None:
     finally:
         err = stop(proc)
     assert '"POST /v1/images/generations HTTP/1.1" 200' in err  # --access-log logs each request
+
+
+def test_worker_processes_get_the_http_layer_too() -> None:
+    """`--workers 2` pickles the uvicorn config to each worker: the error body and bounds must come along."""
+    proc, lines = start_serve("--workers", "2", "--max-header-kb", "4", env=CLEAN_ENV)
+    try:
+        url = lines[0].split()[4].rstrip(",")
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /_pixelpact/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8192 + b"\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 431 ") and b'"status_code":431' in answer, answer[:300]
+    finally:
+        stop(proc)
