@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from generator.runtime import bodies, images, pacing, responses, sse
 from generator.runtime.auth import check_credentials
 from generator.runtime.config import StubConfig
-from generator.runtime.errors import GatewayError, from_validation_error
+from generator.runtime.errors import WIRE_ERROR, GatewayError, from_validation_error
 from generator.runtime.fallbacks import choose
 from generator.runtime.operation import Operation
 from generator.runtime.pacing import RateLimiter
@@ -239,7 +239,9 @@ class StubGateway:
 
     def _fail(self, request: Request, error: GatewayError) -> Response:
         if not request.url.path.startswith(RESERVED_PREFIX):
-            self.recorder.add(self._seen(request).entry, error.status, error.message)
+            # The HTTP layer may have answered already (a body that stopped coming: 408); record what the client got.
+            status, message = request.scope.get(WIRE_ERROR) or (error.status, error.message)
+            self.recorder.add(self._seen(request).entry, status, message)
         return error.response()
 
     async def _on_gateway_error(self, request: Request, exc: Exception) -> Response:

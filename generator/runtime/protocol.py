@@ -26,7 +26,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from generator.runtime.config import StubConfig
-from generator.runtime.errors import GatewayError
+from generator.runtime.errors import WIRE_ERROR, GatewayError
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -199,7 +199,9 @@ class StubHttpProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self.cycle is not None and not self.cycle.response_complete:
-            # The app's answer to a half-read request must not follow this one.
+            # The app's answer to a half-read request must not follow this one; it records what the client got.
+            scope: dict[str, Any] = self.cycle.scope  # type: ignore[assignment]
+            scope[WIRE_ERROR] = (error.status, error.message)
             self.cycle.disconnected = True
             self.cycle.message_event.set()
             if self.cycle.response_started:

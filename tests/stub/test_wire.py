@@ -143,6 +143,13 @@ def test_a_body_shorter_than_its_content_length_is_408_after_the_body_timeout(po
     body = envelope(raw, 408)
     assert 0.9 < time.monotonic() - started < 4
     assert "body" in body["error"]["message"]
+    deadline = time.monotonic() + 3  # the app sees the disconnect and records the request just after
+    while True:
+        last = httpx.get(f"http://127.0.0.1:{port}/_pixelpact/requests").json()["requests"][-1]
+        if last["status"] == 408 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert (last["status"], last["error"]) == (408, body["error"]["message"])  # what the client got
 
 
 def test_a_connection_that_sends_nothing_is_closed(port: int) -> None:
