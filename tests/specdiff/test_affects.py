@@ -1,0 +1,115 @@
+"""`check --changed-since`: the pairs a spec change touches, and a run that judges exactly those."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conformance.api import CheckOptions, check
+from conformance.groups import ALL_GROUPS
+from conformance.specdiff import affects, facts
+from conformance.specdiff.compare import compare
+from tests.specdiff.edits import EDITS, apply, original
+
+EVERY = [requirement.id for group in ALL_GROUPS for requirement in group.requirements]
+BASE = original()
+OPERATIONS = list(facts.operations(BASE))
+REQUEST = {"valid-request-accepted", "st-valid-request-accepted", "st-invalid-request-rejected", "st-no-server-error"}
+
+
+def pairs_of(edit_name: str) -> frozenset[tuple[str, str]]:
+    edited = apply(BASE, next(edit for edit in EDITS if edit.name == edit_name))
+    new = facts.operations(edited)
+    return affects.affected_pairs(compare(facts.operations(BASE), new), new, EVERY)
+
+
+def test_every_requirement_the_mapping_names_exists() -> None:
+    named = {
+        *affects.REQUEST,
+        *affects.FILES,
+        *affects.MEDIA,
+        *affects.STREAMING,
+        *affects.AUTH,
+        *affects.RESPONSE,
+        *affects.IMAGES,
+        *affects.ERRORS,
+        *(id_ for ids in affects.BY_KEYWORD.values() for id_ in ids),
+        *(id_ for ids in affects.BY_FIELD.values() for id_ in ids),
+    }
+    assert named - set(EVERY) == set()
+
+
+def test_a_new_style_value_touches_the_enum_checks_of_the_generations_with_style() -> None:
+    edited = yaml.safe_load(yaml.safe_dump(BASE))
+    edited["components"]["schemas"]["ImageStyle"]["enum"].append("cinematic")
+    new = facts.operations(edited)
+    pairs = affects.affected_pairs(compare(facts.operations(BASE), new), new, EVERY)
+    expected = REQUEST | {"unknown-enum-rejected", "prop-invalid-rejected"}
+    assert pairs == {
+        (requirement, operation)
+        for requirement in expected
+        for operation in ("createImage", "openaiCreateImage", "azureCreateImage")
+    }
+
+
+def test_n_maximum_touches_n_requirements_on_every_operation_and_nothing_else() -> None:
+    expected = REQUEST | {
+        "prop-invalid-rejected",
+        "n-out-of-range-rejected",
+        "n-not-integer-rejected",
+        "huge-number-rejected",
+        "data-count-matches-n",
+        "st-data-count-matches-n",
+        "prop-valid-images-match",
+        "forwarded-n",
+        "rejection-source-reported",
+    }
+    assert pairs_of("n's maximum 10 -> 8") == {(r, op) for r in expected for op in OPERATIONS}
+
+
+def test_auth_touches_only_auth() -> None:
+    expected = {
+        "auth-missing-rejected",
+        "auth-wrong-key-rejected",
+        "auth-scheme-accepted",
+        "gateway-credentials-upstream",
+    }
+    assert pairs_of("x-bf-vk no longer accepted") == {(r, op) for r in expected for op in OPERATIONS}
+
+
+def test_a_stream_change_touches_streaming_on_the_streaming_operations() -> None:
+    pairs = pairs_of("stream events lose partial_image_index")
+    assert {requirement for requirement, _ in pairs} == set(affects.STREAMING)
+    assert {operation for _, operation in pairs} == {op for op in OPERATIONS if "Variation" not in op}
+
+
+def test_a_new_operation_gets_every_requirement_and_a_removed_one_none() -> None:
+    assert pairs_of("a new generations route") == {(r, "createImageV2") for r in EVERY}
+    assert pairs_of("remove the variations route") == frozenset()
+
+
+def test_a_description_touches_nothing() -> None:
+    assert pairs_of("a description reworded") == frozenset()
+
+
+def test_check_judges_exactly_the_selected_pairs() -> None:
+    pairs = pairs_of("remove user from variations")
+    assert {operation for _, operation in pairs} == {"createImageVariation", "openaiCreateImageVariation"}
+    report = check(CheckOptions(seed=3, max_examples=1, pairs=pairs))
+    judged = {(result.requirement.id, result.operation_id) for result in report.results}
+    assert judged == pairs
+    assert report.verdict == "pass", [(r.requirement.id, r.operation_id, r.message) for r in report.failed]
+
+
+def test_changed_since_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.cli import main
+
+    edited = apply(original(), next(edit for edit in EDITS if edit.name == "a description reworded"))
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(edited), encoding="utf-8")
+    assert main(["check", "--spec", str(spec), "--changed-since", str(Path("spec/openapi.yaml").resolve())]) == 0
+    assert "touches a requirement: nothing to check" in capsys.readouterr().out
+    assert main(["check", "--changed-since", "git:no-such-ref:spec/openapi.yaml"]) == 2
+    assert "--changed-since: git:no-such-ref:spec/openapi.yaml: invalid object name" in capsys.readouterr().err
