@@ -170,9 +170,9 @@ def _changes(key: Key, before: Fact | None, after: Fact | None, new: Mapping[Key
             yield "required-alternative-added", f"alternative required set {_set(alternative)} added", Effect.WIDENS
     elif keyword == SECURITY:
         for alternative in sorted((a or frozenset()) - (b or frozenset()), key=sorted):
-            yield "auth-alternative-removed", f"auth {_scheme_set(alternative)} no longer accepted", CLIENTS
+            yield "auth-alternative-removed", f"{_scheme_set(alternative)} no longer accepted", CLIENTS
         for alternative in sorted((b or frozenset()) - (a or frozenset()), key=sorted):
-            yield "auth-alternative-added", f"auth {_scheme_set(alternative)} now accepted", GATEWAYS
+            yield "auth-alternative-added", f"{_scheme_set(alternative)} now accepted", GATEWAYS
     elif key[0] == "security":
         yield "auth-scheme-changed", f"{keyword} {_show(a)} -> {_show(b)}", BOTH_PARTIES
     elif keyword == "route":
@@ -211,15 +211,15 @@ def _appearance(key: Key, added: bool, new: Mapping[Key, Fact]) -> Outcome:
         status = key[1]
         if len(thing) == 2:  # a status
             parties = (not added, added) if status.startswith("2") else NEITHER
-            return f"response-{verb}", f"status {status} {verb}", parties
+            return f"response-{verb}", verb, parties
         if len(thing) == 3:  # a media type of a status
             parties = (not added, added) if status.startswith("2") else NEITHER
-            return f"response-media-type-{verb}", f"{thing[2]} {verb}", parties
+            return f"response-media-type-{verb}", verb, parties
         if added:  # a response field: clients tolerate a new one; gateways must send a required one
             return "field-added", "added (required)" if required else "added", (False, required)
         return "field-removed", "removed", CLIENTS
     if key[0] == "request" and len(thing) == 2:
-        return f"media-type-{verb}", f"{thing[1]} {verb}", GATEWAYS if added else CLIENTS
+        return f"media-type-{verb}", verb, GATEWAYS if added else CLIENTS
     kind = "parameter" if key[0] == "parameter" else "field"
     if added:
         return f"{kind}-added", "added (required)" if required else "added", BOTH_PARTIES if required else GATEWAYS
@@ -277,7 +277,7 @@ def _set(names: frozenset[str]) -> str:
 
 
 def _scheme_set(names: frozenset[str]) -> str:
-    return " + ".join(sorted(names)) if names else "without credentials"
+    return " + ".join(sorted(names)) if names else "no credentials"
 
 
 def _types(types: frozenset[str]) -> str:

@@ -4,6 +4,7 @@ them as text, Markdown or JSON."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,7 +87,7 @@ def entries(changes: Iterable[Change]) -> list[Entry]:
                 side=first.side,
                 clients=first.clients,
                 gateways=first.gateways,
-                where=tuple(dict.fromkeys(describe(change.key) for change in group)),
+                where=_fold_statuses(dict.fromkeys(describe(change.key) for change in group)),
                 operations=tuple(dict.fromkeys(change.operation for change in group)),
                 before=first.before,
                 after=first.after,
@@ -144,7 +145,18 @@ def _field_path(parts: Key) -> str:
 
 def _subject(origin: Origin) -> str:
     path = _field_path(origin.path)
-    return f"{origin.schema}.{path}" if path else origin.schema
+    return f"{origin.schema}{'' if path.startswith('[') else '.'}{path}" if path else origin.schema
+
+
+_STATUS = re.compile(r"\b([1-5]\d\d)\b")
+
+
+def _fold_statuses(places: Iterable[str]) -> tuple[str, ...]:
+    """ "error body 400 field `x`", "error body 401 field `x`" -> "error body 400/401 field `x`"."""
+    folded: dict[str, list[str]] = {}
+    for place in places:
+        folded.setdefault(_STATUS.sub("{}", place, count=1), []).extend(_STATUS.findall(place)[:1])
+    return tuple(pattern.replace("{}", "/".join(statuses), 1) for pattern, statuses in folded.items())
 
 
 def _jsonable(value: Any) -> Any:
