@@ -29,23 +29,25 @@ class Spec:
     document: dict[str, Any]
 
 
-def load(text: str) -> Spec:
-    """Load `text`: `git:REF:PATH` (PATH relative to the repository's top) or a file path."""
+def load(text: str, repository: Path | None = None) -> Spec:
+    """Load `text`: `git:REF:PATH` (PATH relative to the top of the repository `repository` is in, by default the
+    current directory's) or a file path."""
     if text.startswith(GIT_PREFIX):
         ref, sep, path = text[len(GIT_PREFIX) :].rpartition(":")
         if not sep or not ref or not path:
             raise SourceError(f"{text}: expected git:REF:PATH, e.g. git:HEAD~1:spec/openapi.yaml")
-        return _validated(text, _git_document(text, ref, path))
+        return _validated(text, _git_document(text, ref, path, repository or Path.cwd()))
     return _validated(text, _file_document(Path(text), text))
 
 
 def load_since(text: str, spec: Path) -> Spec:
     """OLD of `check --changed-since`: like load(), and a bare git ref names `spec` at that ref."""
+    repository = spec.resolve().parent
     if text.startswith(GIT_PREFIX) or Path(text).exists():
-        return load(text)
-    top = _git("rev-parse", "--show-toplevel", cwd=spec.resolve().parent, label=text).strip()
+        return load(text, repository)
+    top = _git("rev-parse", "--show-toplevel", cwd=repository, label=text).strip()
     relative = spec.resolve().relative_to(Path(top).resolve()).as_posix()
-    return load(f"{GIT_PREFIX}{text}:{relative}")
+    return load(f"{GIT_PREFIX}{text}:{relative}", repository)
 
 
 def _file_document(path: Path, label: str) -> dict[str, Any]:
@@ -56,8 +58,9 @@ def _file_document(path: Path, label: str) -> dict[str, Any]:
         raise SourceError(f"{label}: {problem.message if problem.where == str(path) else problem}") from None
 
 
-def _git_document(label: str, ref: str, path: str) -> dict[str, Any]:
-    content = _git("show", f"{ref}:{path.removeprefix('./')}", cwd=Path.cwd(), label=label)
+def _git_document(label: str, ref: str, path: str, repository: Path) -> dict[str, Any]:
+    # "REF:./PATH" would be relative to the current directory; PATH is meant from the repository's top
+    content = _git("show", f"{ref}:{path.removeprefix('./')}", cwd=repository, label=label)
     # The loader reads files: hand it the blob as one, so YAML errors are worded the same way.
     with tempfile.TemporaryDirectory(prefix="pixelpact-diff-") as directory:
         copy = Path(directory) / Path(path).name

@@ -113,3 +113,15 @@ def test_changed_since_on_the_command_line(tmp_path: Path, capsys: pytest.Captur
     assert "touches a requirement: nothing to check" in capsys.readouterr().out
     assert main(["check", "--changed-since", "git:no-such-ref:spec/openapi.yaml"]) == 2
     assert "--changed-since: git:no-such-ref:spec/openapi.yaml: invalid object name" in capsys.readouterr().err
+
+
+def test_a_bare_git_ref_names_the_spec_at_that_ref_from_any_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.specdiff.source import load_since
+    from tests.conftest import ROOT, SPEC
+
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    monkeypatch.chdir(ROOT.parent)
+    spec = load_since("HEAD", SPEC)
+    assert spec.label == "git:HEAD:spec/openapi.yaml"
+    assert spec.document["openapi"].startswith("3.1")
