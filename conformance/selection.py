@@ -15,7 +15,8 @@ from dataclasses import replace
 from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import Group
-from conformance.model import Observation, Requirement
+from conformance.http import BudgetExhausted
+from conformance.model import Observation, Requirement, Unjudged
 
 Pair = tuple[str, str]
 """(requirement id, operationId)."""
@@ -36,10 +37,21 @@ class PairsOnly:
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
         operations = tuple(operation for operation in ctx.operations if operation.operation_id in self._operations)
-        for observation in self._group.run(replace(ctx, operations=operations)):
-            # a group may judge another's requirement too (robustness: error bodies): only selected pairs count
-            if (observation.requirement_id, observation.operation_id) in self._pairs:
-                yield observation
+        seen: set[Pair] = set()
+        try:
+            for observation in self._group.run(replace(ctx, operations=operations)):
+                pair = (observation.requirement_id, observation.operation_id)
+                # a group may judge another's requirement too (robustness: error bodies): only selected pairs count
+                if pair in self._pairs:
+                    seen.add(pair)
+                    yield observation
+        except BudgetExhausted as exc:
+            # What the group did not reach is not judged; said here, pair by pair, because the engine would list
+            # every requirement x operation of the run, selected or not.
+            ids = {requirement.id for requirement in self.requirements}
+            for requirement, operation in sorted(self._pairs - seen):
+                if requirement in ids:
+                    yield Observation(requirement, operation, False, str(exc), skipped=True, reason=Unjudged.BUDGET)
 
 
 def restrict(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conformance.api import CheckOptions, check
+from conformance.context import RunContext
+from conformance.contract import load_contract
 from conformance.groups import ALL_GROUPS
+from conformance.http import BudgetExhausted
+from conformance.model import Observation, Requirement, Severity, Unjudged
+from conformance.selection import restrict
 from conformance.specdiff import affects, facts
 from conformance.specdiff.compare import compare
 from tests.specdiff.edits import EDITS, apply, original
@@ -125,3 +132,32 @@ def test_a_bare_git_ref_names_the_spec_at_that_ref_from_any_directory(monkeypatc
     spec = load_since("HEAD", SPEC)
     assert spec.label == "git:HEAD:spec/openapi.yaml"
     assert spec.document["openapi"].startswith("3.1")
+
+
+class CutShortGroup:
+    """A group that judges one pair, then finds the budget spent (as an unguarded probe would)."""
+
+    name = "cut-short"
+    requirements = (
+        Requirement("first", "", "", Severity.MAJOR, "cut-short"),
+        Requirement("second", "", "", Severity.MAJOR, "cut-short"),
+    )
+
+    def run(self, ctx: RunContext) -> Iterator[Observation]:
+        assert [operation.operation_id for operation in ctx.operations] == ["createImage", "createImageEdit"]
+        yield Observation("first", "createImage", True)
+        yield Observation("second", "createImage", True)  # not selected: dropped
+        raise BudgetExhausted("the budget of 1 request(s) is spent")
+
+
+def test_a_budget_cut_lists_only_the_selected_pairs_as_not_judged() -> None:
+    contract = load_contract()
+    ctx = RunContext(contract, contract.operations, None, None, 1, 1, 1)  # type: ignore[arg-type]
+    pairs = frozenset({("first", "createImage"), ("second", "createImageEdit"), ("valid-request-accepted", "x")})
+    groups, operations = restrict([CutShortGroup()], contract.operations, pairs)
+    assert [operation.operation_id for operation in operations] == ["createImage", "createImageEdit"]
+    observations = list(groups[0].run(replace(ctx, operations=operations)))
+    assert [(o.requirement_id, o.operation_id, o.skipped, o.reason) for o in observations] == [
+        ("first", "createImage", False, None),
+        ("second", "createImageEdit", True, Unjudged.BUDGET),
+    ]
