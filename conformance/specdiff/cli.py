@@ -25,7 +25,6 @@ FAIL_ON = ("clients", "gateways", "any")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.description = __doc__.split("\n\n")[0] if __doc__ else None
     parser.epilog = "exit status: 0 nothing breaks, 1 something breaks (see --fail-on), 2 an input is unusable"
     parser.add_argument("old", metavar="OLD", help="the spec before: a file, or git:REF:PATH")
     parser.add_argument("new", metavar="NEW", help="the spec after: a file, or git:REF:PATH")

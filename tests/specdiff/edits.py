@@ -124,6 +124,16 @@ def native_azure_key(spec: Spec) -> None:
     spec["security"].insert(-1, {"AzureApiKeyAuth": []})
 
 
+def share_negative_prompt(spec: Spec) -> None:
+    """The same contract written differently: an inline schema moved into a component, properties reordered."""
+    schemas = spec["components"]["schemas"]
+    schemas["NegativePrompt"] = schemas["ImageGenerationRequest"]["properties"]["negative_prompt"]
+    for name in ("ImageGenerationRequest", "ImageEditRequest"):
+        properties = schemas[name]["properties"]
+        properties["negative_prompt"] = {"$ref": "#/components/schemas/NegativePrompt"}
+        schemas[name]["properties"] = dict(reversed(list(properties.items())))
+
+
 def new_required_variation_field(spec: Spec) -> None:
     variation = schema(spec, "ImageVariationRequest")
     variation["properties"]["seed"] = {"$ref": "#/components/schemas/Seed"}
@@ -378,6 +388,7 @@ EDITS: tuple[Edit, ...] = (
         ("response-removed",),
     ),
     # --- no change of the contract -------------------------------------------------------------------------------
+    Edit("an inline schema shared, properties reordered", share_negative_prompt, False, False),
     Edit("a description reworded", set_key("ImageSize", "description", "Pixel size of the images"), False, False),
     Edit("seed deprecated", set_key("Seed", "deprecated", True), False, False, ("deprecated",)),
 )
