@@ -177,8 +177,6 @@ class _Flattener:
                 value = _normalise(keyword, node[keyword], node)
                 if value is not None:
                     yield (*key, keyword), Fact(value, at(keyword))
-        if "type" not in node and node.get("nullable") is True:  # OpenAPI 3.0 spelling, harmless to accept
-            yield (*key, "type"), Fact(frozenset({"null"}), at("nullable"))
         required = set(node.get("required") or ())
         for name, child in (node.get("properties") or {}).items():
             child_key = (*key, "properties", str(name))
@@ -186,8 +184,10 @@ class _Flattener:
             yield (*child_key, EXISTS), Fact(True, child_origin)
             yield (*child_key, REQUIRED), Fact(name in required, child_origin)
             yield from self._schema(child_key, child, child_origin, visiting)
-        if "items" in node:
-            yield from self._schema((*key, "items"), node["items"], _inside(at("items"), "items"), visiting)
+        for structural in ("items", "additionalProperties"):  # an array's items, a typed map's values
+            if isinstance(node.get(structural), Mapping):
+                inner = _inside(at(structural), structural)
+                yield from self._schema((*key, structural), node[structural], inner, visiting)
         for combinator in ("anyOf", "oneOf", "allOf"):
             branches = node.get(combinator) or []
             if branches and all(set(branch) == {"required"} for branch in branches):

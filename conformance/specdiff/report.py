@@ -136,6 +136,8 @@ def _field_path(parts: Key) -> str:
             continue
         if part == "items":
             out += "[]"
+        elif part == "additionalProperties":
+            out += "{*}"
         elif part in ("anyOf", "oneOf", "allOf") and index + 1 < len(parts):
             out += f"<{part} {parts[index + 1]}>"
             index += 1
