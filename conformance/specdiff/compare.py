@@ -261,7 +261,10 @@ def _bound(keyword: str, a: Any, b: Any) -> Outcome:
         return f"{keyword}-added", f"{keyword} {_show(b)} added", Effect.NARROWS
     if b is None:
         return f"{keyword}-removed", f"{keyword} {_show(a)} removed", Effect.WIDENS
-    raised = b > a
+    try:
+        raised = b > a
+    except TypeError:  # not numbers (a spec the validator let through): call it a change of both
+        return f"{keyword}-changed", f"{keyword} {_show(a)} -> {_show(b)}", Effect.BOTH
     effect = Effect.NARROWS if raised == lower else Effect.WIDENS
     return f"{keyword}-{'raised' if raised else 'lowered'}", f"{keyword} {_show(a)} -> {_show(b)}", effect
 
