@@ -15,6 +15,8 @@ from typing import Any
 from generator.loader import SpecError, iter_problems, read_document
 
 GIT_PREFIX = "git:"
+#: Characters of the first problem shown in the one-line error.
+MAX_PROBLEM = 160
 
 
 class SourceError(Exception):
@@ -86,5 +88,7 @@ def _validated(label: str, document: dict[str, Any]) -> Spec:
     problems = list(iter_problems(document))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise SourceError(f"{label}: not a valid OpenAPI 3.1 document: {problems[0]}{more}")
+        first = str(problems[0])
+        first = first if len(first) <= MAX_PROBLEM else first[:MAX_PROBLEM] + "..."  # validators quote whole documents
+        raise SourceError(f"{label}: not a valid OpenAPI 3.1 document: {first}{more} (see pixelpact validate-spec)")
     return Spec(label, document)

@@ -76,6 +76,7 @@ def test_two_commits_of_this_repository(capsys: pytest.CaptureFixture[str]) -> N
         ("{missing}", "No such file or directory"),
         ("{not31}", "not a valid OpenAPI 3.1 document: /openapi: expected an OpenAPI 3.1.x document"),
         ("{garbage}", "YAML syntax error"),
+        ("{dangling}", "ImageCountX"),
     ],
 )
 def test_an_unusable_input_exits_2_with_one_line(
@@ -83,11 +84,17 @@ def test_an_unusable_input_exits_2_with_one_line(
 ) -> None:
     (tmp_path / "not31.yaml").write_text("openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n")
     (tmp_path / "garbage.yaml").write_text("openapi: [3.1\n")
+    dangling = SPEC.read_text().replace("/schemas/ImageCount'", "/schemas/ImageCountX'")
+    (tmp_path / "dangling.yaml").write_text(dangling)
     old = old.format(
-        missing=tmp_path / "missing.yaml", not31=tmp_path / "not31.yaml", garbage=tmp_path / "garbage.yaml"
+        missing=tmp_path / "missing.yaml",
+        not31=tmp_path / "not31.yaml",
+        garbage=tmp_path / "garbage.yaml",
+        dangling=tmp_path / "dangling.yaml",
     )
     assert main(["diff", old, str(SPEC)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and captured.err.startswith("pixelpact diff: ")
     assert message in captured.err
+    assert len(captured.err) < 400
