@@ -45,13 +45,20 @@ class Surface:
         return not self.models and not self.methods
 
 
-def read(out: Path) -> Surface:
-    """The surface of the generated package in `out` as it is on disk (empty when there is none)."""
+def read(out: Path) -> dict[str, str]:
+    """The generated files that make up the API, as they are on disk in `out` (none when there is no package)."""
     files = {}
     for name in (MODELS, CLIENT):
         with contextlib.suppress(OSError):  # no generated package yet: everything is new
             files[name] = (out / name).read_text(encoding="utf-8")
-    return surface(files)
+    return files
+
+
+def changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """The summary between two versions of the generated files; parses nothing when they are the same."""
+    if all(before.get(name) == after.get(name) for name in (MODELS, CLIENT)):
+        return []
+    return summary(surface(before), surface(after))
 
 
 def surface(files: Mapping[str, str]) -> Surface:

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     result = drift.write(files, args.out)
     changed = len(result.changed) + len(result.missing) + len(result.extra)
     print(f"{args.out}: {changed} file(s) written or removed" if changed else f"{args.out}: already up to date")
-    for line in api_changes.summary(before, api_changes.surface(files)):
+    for line in api_changes.changes(before, files):
         print(line)
     return Exit.OK
 
