@@ -18,6 +18,7 @@ from conformance.model import Observation, Requirement, Severity, Unjudged
 from conformance.selection import restrict
 from conformance.specdiff import affects, facts
 from conformance.specdiff.compare import compare
+from tests.conftest import ROOT, SPEC
 from tests.specdiff.edits import EDITS, apply, original
 
 EVERY = [requirement.id for group in ALL_GROUPS for requirement in group.requirements]
@@ -126,7 +127,7 @@ def test_changed_since_on_the_command_line(tmp_path: Path, capsys: pytest.Captur
     edited = apply(original(), next(edit for edit in EDITS if edit.name == "a description reworded"))
     spec = tmp_path / "openapi.yaml"
     spec.write_text(yaml.safe_dump(edited), encoding="utf-8")
-    assert main(["check", "--spec", str(spec), "--changed-since", str(Path("spec/openapi.yaml").resolve())]) == 0
+    assert main(["check", "--spec", str(spec), "--changed-since", str(SPEC)]) == 0
     assert "touches a requirement: nothing to check" in capsys.readouterr().out
     assert main(["check", "--changed-since", "git:no-such-ref:spec/openapi.yaml"]) == 2
     assert "--changed-since: git:no-such-ref:spec/openapi.yaml: invalid object name" in capsys.readouterr().err
@@ -134,7 +135,6 @@ def test_changed_since_on_the_command_line(tmp_path: Path, capsys: pytest.Captur
 
 def test_a_bare_git_ref_names_the_spec_at_that_ref_from_any_directory(monkeypatch: pytest.MonkeyPatch) -> None:
     from conformance.specdiff.source import load_since
-    from tests.conftest import ROOT, SPEC
 
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
