@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from conformance.specdiff import facts, report
 from conformance.specdiff.compare import Change, compare
-from conformance.specdiff.source import SourceError, Spec, load
+from conformance.specdiff.source import GIT_PREFIX, SourceError, Spec, load
 
 FORMATS = ("text", "markdown", "json")
 FAIL_ON = ("clients", "gateways", "any")
@@ -51,6 +51,11 @@ def run(args: argparse.Namespace) -> int:
     found = report.entries(changes_between(old, new))
     render = {"text": report.text, "markdown": report.markdown, "json": report.as_json}[args.format]
     print(render(old.label, new.label, found))
+    if found and args.format == "text" and not new.label.startswith(GIT_PREFIX):
+        print(
+            f"\nre-check a gateway on these changes only: pixelpact check --base-url URL --spec {new.label} "
+            f"--changed-since {old.label}"
+        )
     return 1 if breaks(found, args.fail_on) else 0
 
 

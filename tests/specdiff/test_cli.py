@@ -32,6 +32,7 @@ def test_a_client_break_exits_1_with_a_readable_report(tmp_path: Path, capsys: p
     out = capsys.readouterr().out
     assert "[breaks clients] ImageCount: maximum 10 -> 8" in out
     assert "request field `n` in 9 operation(s): createImage" in out
+    assert f"pixelpact check --base-url URL --spec {edited} --changed-since {SPEC}" in out
 
 
 def test_fail_on_counts_only_the_named_party(tmp_path: Path) -> None:
