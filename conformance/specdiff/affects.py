@@ -10,7 +10,8 @@ most particular:
   (empty-body-rejected), **parameters** (`REQUEST` plus missing-required-rejected).
 - **a request field's constraint**: the generic valid/invalid checks (`REQUEST`), plus by keyword (`BY_KEYWORD`:
   an enum -> unknown-enum-rejected; a range or type -> the property-based rejection; required-ness or a field that
-  came or went -> missing-required-rejected, unknown-field-tolerated), plus by field (`BY_FIELD`: `n` -> the count
+  came or went -> missing-required-rejected, unknown-field-tolerated, and for a new field its enum and range
+  checks), plus by field (`BY_FIELD`: `n` -> the count
   and range requirements and what is forwarded; `size` -> the image dimensions; `response_format` -> b64/url
   answers; `image`, `image[]`, `mask` -> the file requirements; `stream` -> streaming; `fallbacks`, `user`, `prompt`
   -> their forwarding).
@@ -137,7 +138,10 @@ def requirements_for(change: Change, every: Iterable[str]) -> frozenset[str]:
     if len(key) == 3:  # ("request", media type, "@exists"): a media type came or went
         return frozenset(MEDIA)
     field = key[4] if len(key) > 4 and key[3] == "properties" else None
-    return frozenset((*REQUEST, *BY_KEYWORD.get(_keyword(key[-1]), ()), *BY_FIELD.get(field or "", ())))
+    # a new field comes with its constraints (reported as the one addition): its enum and range are new too
+    constraints = ("enum", "range") if change.kind == "field-added" else ()
+    by_keyword = [id_ for keyword in (_keyword(key[-1]), *constraints) for id_ in BY_KEYWORD.get(keyword, ())]
+    return frozenset((*REQUEST, *by_keyword, *BY_FIELD.get(field or "", ())))
 
 
 def _response(key: Key) -> tuple[str, ...]:

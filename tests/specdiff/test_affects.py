@@ -98,6 +98,17 @@ def test_a_new_operation_gets_every_requirement_and_a_removed_one_none() -> None
     assert pairs_of("remove the variations route") == frozenset()
 
 
+def test_a_new_field_brings_the_checks_of_its_constraints() -> None:
+    expected = REQUEST | {
+        "missing-required-rejected",
+        "unknown-field-tolerated",
+        "unknown-enum-rejected",
+        "prop-invalid-rejected",
+    }
+    pairs = pairs_of("quality added to variations")
+    assert pairs == {(r, op) for r in expected for op in ("createImageVariation", "openaiCreateImageVariation")}
+
+
 def test_a_description_touches_nothing() -> None:
     assert pairs_of("a description reworded") == frozenset()
 
