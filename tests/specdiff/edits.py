@@ -323,6 +323,27 @@ EDITS: tuple[Edit, ...] = (
         False,
         ("now-required",),
     ),
+    Edit(
+        "deployment-id needs 3 characters",
+        lambda spec: spec["components"]["parameters"]["DeploymentId"]["schema"].update(minLength=3),
+        True,
+        False,
+        ("minLength-raised",),
+    ),
+    Edit(
+        "fallback models become numbers",
+        lambda spec: schema(spec, "Fallbacks")["items"].update(type="integer"),
+        True,
+        True,
+        ("type-changed",),
+    ),
+    Edit(
+        "model names must be provider/model",
+        set_key("ModelName", "pattern", "^[^/]+/.+$"),
+        True,
+        False,
+        ("pattern-added",),
+    ),
     # --- operations, media types, encodings, auth ----------------------------------------------------------------
     Edit("a new generations route", add_operation, False, True, ("operation-added",)),
     Edit("createImage moves to /v1/image/generations", move_route, True, True, ("route-changed",)),
