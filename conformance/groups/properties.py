@@ -30,7 +30,7 @@ from conformance.evidence import rejected, unattributable
 from conformance.groups import register
 from conformance.http import BudgetExhausted, WireRequest
 from conformance.images import NotAnImage, decode_b64, decode_image
-from conformance.model import Exchange, Observation, Requirement, Severity, Unjudged
+from conformance.model import Exchange, Observation, Origin, Requirement, Severity, Unjudged
 from conformance.st_transport import map_prefix
 
 VALID_ID = "prop-valid-images-match"
@@ -43,6 +43,7 @@ REQUIREMENTS = (
         source="ImageCount: Number of images to generate; ImageSize: Size of the generated images",
         severity=Severity.CRITICAL,
         group="properties",
+        origin=Origin.SEEDS,
     ),
     Requirement(
         id=INVALID_ID,
@@ -50,6 +51,7 @@ REQUIREMENTS = (
         source="seed: invalid requests -> 4xx, never 2xx or 5xx",
         severity=Severity.CRITICAL,
         group="properties",
+        origin=Origin.SEEDS,
     ),
 )
 

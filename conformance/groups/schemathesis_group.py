@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import register
-from conformance.model import Exchange, Observation, Requirement, Severity, Unjudged
+from conformance.model import Exchange, Observation, Origin, Requirement, Severity, Unjudged
 
 if TYPE_CHECKING:
     from schemathesis.engine.recorder import ScenarioRecorder
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 GROUP_NAME = "schemathesis"
 
 
-def _req(id_: str, severity: Severity, title: str, source: str) -> Requirement:
-    return Requirement(id=id_, title=title, source=source, severity=severity, group=GROUP_NAME)
+def _req(id_: str, severity: Severity, title: str, source: str, *, origin: Origin) -> Requirement:
+    return Requirement(id=id_, title=title, source=source, severity=severity, group=GROUP_NAME, origin=origin)
 
 
 #: schemathesis check name -> the requirement it judges.
@@ -40,60 +40,70 @@ CHECKS: dict[str, Requirement] = {
         Severity.CRITICAL,
         "No generated request, valid or invalid, gets a 5xx or a dropped connection",
         "seed: invalid requests -> 4xx, never 2xx or 5xx",
+        origin=Origin.CONVENTION,
     ),
     "positive_data_acceptance": _req(
         "st-valid-request-accepted",
         Severity.CRITICAL,
         "A generated request that satisfies the spec's request schema is not rejected with a 4xx",
         "paths.*.post.requestBody: the request schema (schemathesis positive generation)",
+        origin=Origin.CONVENTION,
     ),
     "negative_data_rejection": _req(
         "st-invalid-request-rejected",
         Severity.CRITICAL,
         "A generated request that violates the spec's request schema (as it reaches the wire) gets a 4xx",
         "seed: invalid requests -> 4xx, never 2xx or 5xx",
+        origin=Origin.CONVENTION,
     ),
     "status_code_conformance": _req(
         "st-status-code-documented",
         Severity.MINOR,
         "Every status a generated request gets is one the spec documents for the operation",
         "paths.*.post.responses",
+        origin=Origin.CONVENTION,
     ),
     "content_type_conformance": _req(
         "st-content-type-documented",
         Severity.MAJOR,
         "Every response's Content-Type is one the spec documents for its status",
         "paths.*.post.responses.*.content",
+        origin=Origin.CONVENTION,
     ),
     "response_schema_conformance": _req(
         "st-response-schema",
         Severity.CRITICAL,
         "Every documented response to a generated request validates against its schema",
         "ImageResponse / OpenAIImageResponse / BifrostError / ImageStreamEvent",
+        origin=Origin.CONVENTION,
     ),
     "image_error_envelope": _req(
         "st-error-envelope",
         Severity.MAJOR,
         "Every 4xx to a generated request is JSON with an `error` object holding a non-empty string `message`",
         "BifrostError: required [error]; ErrorField: required [message], minLength 1",
+        origin=Origin.BIFROST,
     ),
     "image_b64_decodes": _req(
         "st-b64-json-is-image",
         Severity.CRITICAL,
         "Every b64_json answered to a generated valid request decodes to a PNG, JPEG or WebP image",
         "ImageData.b64_json: The image, base64-encoded",
+        origin=Origin.SEEDS,
     ),
     "image_count_matches_n": _req(
         "st-data-count-matches-n",
         Severity.CRITICAL,
         "A 200 to a generated valid request carries n images (n's default when absent)",
         "ImageCount: Number of images to generate",
+        origin=Origin.SEEDS,
     ),
     "image_dimensions_match_size": _req(
         "st-image-dimensions-match-size",
         Severity.MAJOR,
         "Every b64_json image answered to a generated valid request has the requested pixel size",
         "ImageSize: Size of the generated images",
+        origin=Origin.SEEDS,
     ),
 }
 
