@@ -28,6 +28,7 @@ from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.evidence import rejected, unattributable
 from conformance.groups import register
+from conformance.groups.invalid import checked_enums
 from conformance.http import BudgetExhausted, WireRequest
 from conformance.images import NotAnImage, decode_b64, decode_image
 from conformance.model import Exchange, Observation, Origin, Requirement, Severity, Unjudged
@@ -290,7 +291,7 @@ def _invalid_values(operation: OperationContract) -> dict[str, st.SearchStrategy
         if high is not None:
             outside.append(st.integers(min_value=high + 1))
         choices["n"] = st.one_of(outside)
-    for name, values in operation.enum_properties().items():
+    for name, values in checked_enums(operation).items():
         allowed = set(values)
         words = st.text(string.ascii_lowercase + string.digits + "x_-", min_size=1, max_size=12)
         choices[name] = words.filter(_not_in(allowed))
