@@ -144,9 +144,8 @@ class Prober:
         if not choices:
             return []
         names = sorted(choices)
-        if self.valid_refused is not None:
-            self._observe(INVALID_ID, self._control)
-            self.observations.clear()  # the control is no observation of its own
+        if self.valid_refused is not None and self.budget_spent is None:
+            self._control()
 
         def check(data: st.DataObject) -> None:
             name = data.draw(st.sampled_from(names), label="field")
@@ -158,18 +157,22 @@ class Prober:
         return self._take(INVALID_ID)
 
     # --- one example ------------------------------------------------------------------------------------------------
-    def _control(self) -> str | None:
-        """Send the operation's smallest valid request, to know whether the operation accepts valid input at all."""
+    def _control(self) -> None:
+        """Send the operation's smallest valid request, to know whether the operation accepts valid input at all
+        (no observation of its own: it only decides whether a 4xx to an invalid value is attributable)."""
         from generated.client import ApiError
 
         try:
             self._call(self.ctx.valid_body(self.operation))
             self.valid_refused = None
+        except BudgetExhausted as exc:
+            self.budget_spent = str(exc)
         except ApiError as exc:
             self.valid_refused = f"got {exc.status_code}"
         except ValueError:
             self.valid_refused = None  # a 200 the generated client could not parse: accepted all the same
-        return None
+        except httpx.HTTPError as exc:
+            self.valid_refused = f"no usable response ({type(exc).__name__})"
 
     def _valid_problem(self, body: dict[str, Any], n: int, size: str) -> str | None:
         from generated.client import ApiError

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import register
-from conformance.groups._judge import guarded, observe, schema_problem, transport_problem, with_images
+from conformance.groups._judge import guarded, observe, schema_problem, skip, transport_problem, with_images
 from conformance.http import Reply
 from conformance.images import NotAnImage, decode_b64, decode_image, distinct_pngs
 from conformance.model import Observation
@@ -221,6 +221,9 @@ def _judge_images(
     dimension_problems: list[str] = []
     format_problems: list[str] = []
     answered = case.response_format or _answered_format(data)
+    if not data:  # no item: nothing to decode or fetch (data-count-matches-n judges the count)
+        checks = {"b64_json": "b64-json-is-image", "url": "url-is-absolute"}
+        return [skip(checks[answered], operation, f"{sent}: data is empty")] if answered in checks else []
     if answered == "b64_json":
         problems = []
         for index, item in enumerate(data):

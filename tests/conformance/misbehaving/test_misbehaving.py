@@ -11,6 +11,9 @@ from __future__ import annotations
 import pytest
 
 from conformance.model import Report, Status
+from generator.runtime.config import StubConfig
+from generator.runtime.serve import default_app, stub_server
+from tests.conformance.broken.toolkit import on_json_ok
 from tests.conformance.conftest import run
 from tests.conformance.misbehaving.gateways import GATEWAYS, serving
 
@@ -85,3 +88,19 @@ def test_the_sets_above_are_requirements() -> None:
 
     known = {requirement.id for group in ALL_GROUPS for requirement in group.requirements}
     assert set().union(*MAY_PASS.values(), NEVER) <= known
+
+
+def test_an_answer_without_images_passes_no_image_requirement() -> None:
+    empty = on_json_ok(default_app(StubConfig()), lambda _req, body: {**body, "data": []})
+    with stub_server(app=empty) as url:
+        report = run(url, groups=("valid", "schemathesis"), operations=("createImage",), max_examples=3)
+
+    assert not passed(report) & {
+        "b64-json-is-image",
+        "url-is-absolute",
+        "url-serves-image",
+        "image-dimensions-match-size",
+        "st-b64-json-is-image",
+        "st-image-dimensions-match-size",
+    }
+    assert report.statuses("data-count-matches-n") == {"createImage": Status.FAILED}
