@@ -271,11 +271,12 @@ def _judge_images(
 
 
 def _answered_format(data: list[Any]) -> str | None:
-    """With no response_format sent, the format the answer chose: b64_json when every item carries one, else url
-    (then judged as urls: an item with neither fails url-is-absolute). None for an empty data."""
+    """With no response_format sent, the format the answer chose: b64_json when every item carries one (a string;
+    an answer may hold both keys, the unused one null), else url (then judged as urls: an item with neither fails
+    url-is-absolute). None for an empty data."""
     if not data:
         return None
-    if all(isinstance(item, dict) and "b64_json" in item for item in data):
+    if all(isinstance(item, dict) and isinstance(item.get("b64_json"), str) for item in data):
         return "b64_json"
     return "url"
 
