@@ -14,7 +14,7 @@ from conformance.model import Report, Status
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.toolkit import on_json_ok
-from tests.conformance.conftest import run
+from tests.conformance.conftest import API_KEY, run
 from tests.conformance.misbehaving.gateways import GATEWAYS, serving
 
 #: JSON, multipart and an Azure route: each kind of request the suite builds.
@@ -104,3 +104,13 @@ def test_an_answer_without_images_passes_no_image_requirement() -> None:
         "st-image-dimensions-match-size",
     }
     assert report.statuses("data-count-matches-n") == {"createImage": Status.FAILED}
+
+
+def test_a_gateway_refusing_every_key_proves_nothing_about_keys() -> None:
+    with serving("only-401") as url:
+        report = run(url, groups=("auth",), operations=OPERATIONS, api_key=API_KEY)
+
+    assert passed(report) == set()
+    for requirement_id in ("auth-missing-rejected", "auth-wrong-key-rejected"):
+        assert set(report.statuses(requirement_id).values()) == {Status.NOT_JUDGED}, requirement_id
+    assert set(report.statuses("auth-scheme-accepted").values()) == {Status.FAILED}
