@@ -160,7 +160,7 @@ class SchemathesisGroup:
                     problems.append(f"schemathesis stopped: {event.exception}")
         finally:
             stream.stop()
-        for observation in rejections.unattributed():
+        for observation in rejections.unattributed(Unjudged.BUDGET if spent else Unjudged.NO_EVIDENCE):
             judged.add((observation.requirement_id, observation.operation_id))
             yield observation
         for operation in ctx.operations:
@@ -217,13 +217,14 @@ class Attribution:
             else:
                 yield observation
 
-    def unattributed(self) -> Iterator[Observation]:
-        """The held rejections as not judged: the operation never accepted a generated valid request."""
+    def unattributed(self, reason: Unjudged) -> Iterator[Observation]:
+        """The held rejections as not judged: the operation never accepted a generated valid request (before the
+        budget ran out, when `reason` is BUDGET)."""
         why = "no generated valid request to this operation was accepted, so its 4xx answers to invalid ones are not "
         why += "attributable to what was made invalid"
         for operation_id in self.held:
             requirement_id = CHECKS["negative_data_rejection"].id
-            yield Observation(requirement_id, operation_id, False, why, skipped=True, reason=Unjudged.NO_EVIDENCE)
+            yield Observation(requirement_id, operation_id, False, why, skipped=True, reason=reason)
         self.held.clear()
 
 
