@@ -109,6 +109,7 @@ class Prober:
         self.transport = transport
         self.observations: list[Observation] = []
         self.budget_spent: str | None = None
+        self.spent_reason = Unjudged.BUDGET
 
     def valid_images(self) -> list[Observation]:
         n_range = self.operation.integer_range("n")
@@ -195,7 +196,7 @@ class Prober:
         try:
             problem = probe()
         except BudgetExhausted as exc:
-            self.budget_spent = str(exc)
+            self.budget_spent, self.spent_reason = str(exc), exc.reason
             return
         except httpx.HTTPError as exc:
             problem = f"no usable response: {type(exc).__name__}: {exc}"
@@ -230,7 +231,7 @@ class Prober:
                     False,
                     self.budget_spent,
                     skipped=True,
-                    reason=Unjudged.BUDGET,
+                    reason=self.spent_reason,
                 )
             ]
         return taken

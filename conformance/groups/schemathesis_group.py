@@ -146,15 +146,20 @@ class SchemathesisGroup:
                     problems.append(f"{event.label}: {event.info.title} ({cause[:300]})")
                 elif isinstance(event, events.FatalError):
                     problems.append(f"schemathesis stopped: {event.exception}")
+                elif isinstance(event, events.Interrupted) and not spent:
+                    # schemathesis turns Ctrl-C into an event and winds down as if it had finished: pass it on
+                    raise KeyboardInterrupt
         finally:
             stream.stop()
         if spent:
-            reason = f"the request budget (--max-requests) ran out during the {GROUP_NAME} group"
+            stopped = ctx.sender.stopped
+            why = Unjudged.BUDGET if stopped is None else stopped.reason
+            reason = f"{stopped or 'the request budget (--max-requests) ran out'} (during the {GROUP_NAME} group)"
             for operation in ctx.operations:
                 for requirement in self.requirements:
                     if (requirement.id, operation.operation_id) not in judged:
                         yield Observation(
-                            requirement.id, operation.operation_id, False, reason, skipped=True, reason=Unjudged.BUDGET
+                            requirement.id, operation.operation_id, False, reason, skipped=True, reason=why
                         )
         if problems:
             raise RuntimeError("; ".join(dict.fromkeys(problems)))

@@ -62,6 +62,7 @@ def to_json(report: Report) -> str:
         "operations": list(report.operations),
         "groups": list(report.groups),
         "errors": report.errors,
+        "notes": report.notes,
         "summary": {status.value: sum(r.status is status for r in report.results) for status in Status},
         "not_judged": {reason.value: count for reason, count in report.coverage().not_judged.items()},
         "requirements": [result_dict(result) for result in report.results],
