@@ -89,6 +89,14 @@ def trickle(conn: socket.socket, head: bytes, stop: threading.Event) -> None:
         time.sleep(0.1)
 
 
+def slow_headers(conn: socket.socket, head: bytes, stop: threading.Event) -> None:
+    """A status line, then its headers one byte every 100 ms, forever: the response never even starts."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    while not stop.is_set():
+        conn.sendall(b"a")
+        time.sleep(0.1)
+
+
 def not_found(conn: socket.socket, head: bytes, stop: threading.Event) -> None:
     """404 with the error envelope to everything: the gateway serves its routes under another prefix."""
     body = b'{"error": {"message": "no route"}}'

@@ -25,7 +25,9 @@ def get(url: str) -> WireRequest:
     return WireRequest("POST", url + "/v1/images/generations", json_body={"prompt": "x"})
 
 
-@pytest.mark.parametrize("behaviour", [servers.trickle, servers.endless_sse, servers.never_answers])
+@pytest.mark.parametrize(
+    "behaviour", [servers.trickle, servers.endless_sse, servers.slow_headers, servers.never_answers]
+)
 def test_a_request_ends_at_its_total_deadline(behaviour: servers.Behaviour) -> None:
     with servers.serve(behaviour) as url:
         client = sender(timeout=0.6)
