@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -96,6 +96,9 @@ def check(options: CheckOptions) -> Report:
         if options.transport is None:
             _reachable(base_url, options.timeout)
         secrets = secret_forms(options.api_key) if options.api_key else []
+        userinfo = urlsplit(base_url)
+        if userinfo.password:  # http://user:secret@host: httpx sends it as Basic auth
+            secrets += secret_forms(f"{userinfo.username or ''}:{userinfo.password}")
         sender = Sender(
             timeout=options.timeout,
             concurrency=options.concurrency,
@@ -213,6 +216,14 @@ def upstream_of(options: CheckOptions) -> Upstream | None:
     return None
 
 
+def public_url(url: str) -> str:
+    """The URL with the password of its userinfo (http://user:secret@host) masked, for messages."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", f":{Redactor.MASK}@", 1)))
+
+
 def _reachable(base_url: str, timeout: float) -> None:
     """Fail fast with one line when nothing listens at the target (a TCP connect, no HTTP request spent)."""
     parts = urlsplit(base_url)
@@ -223,7 +234,7 @@ def _reachable(base_url: str, timeout: float) -> None:
             pass
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        raise CheckError(f"cannot reach {base_url}: {reason}") from None
+        raise CheckError(f"cannot reach {public_url(base_url)}: {reason}") from None
 
 
 def _start_stub(stack: ExitStack, config: Any) -> str:

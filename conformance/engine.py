@@ -149,7 +149,7 @@ class Engine:
         errors: list[str] = []
         self.emit(
             RunStarted(
-                self.ctx.target.base_url,
+                self.ctx.sender.redact(self.ctx.target.base_url),
                 operations,
                 tuple(g.name for g in self.groups),
                 self.ctx.seed,
@@ -204,7 +204,7 @@ class Engine:
             results=results,
             requests_sent=self.ctx.sender.requests_sent,
             duration=time.perf_counter() - started,
-            target=self.ctx.target.base_url,
+            target=self.ctx.sender.redact(self.ctx.target.base_url),
             seed=self.ctx.seed,
             operations=operations,
             groups=tuple(group.name for group in self.groups),

@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
-from conformance.api import CheckError, CheckOptions, check, upstream_of
+from conformance.api import CheckError, CheckOptions, check, public_url, upstream_of
 from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
 from conformance.http import MAX_BODY
@@ -180,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
 def interrupted(args: argparse.Namespace) -> int:
     """Ctrl-C before anything was judged: the reports are still written, saying so (exit 130)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return _finish(Report(Verdict.INTERRUPTED, [], 0, 0.0, target=args.base_url or "", interrupted=True), args)
+    target = public_url(args.base_url) if args.base_url else ""
+    return _finish(Report(Verdict.INTERRUPTED, [], 0, 0.0, target=target, interrupted=True), args)
 
 
 def _finish(report: Report, args: argparse.Namespace) -> int:

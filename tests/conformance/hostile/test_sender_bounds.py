@@ -11,6 +11,7 @@ import pytest
 
 from conformance.http import Redactor, Sender, TimeUp, WireRequest, body_excerpt
 from conformance.model import Exchange, Observation, Status, Unjudged, Verdict
+from conformance.reporting import render, to_html, to_json, to_junit
 from tests.conformance.conftest import API_KEY, run
 from tests.conformance.hostile import servers
 
@@ -110,3 +111,14 @@ def test_max_time_leaves_the_rest_not_judged_time_and_the_run_incomplete(stub_ur
     assert report.verdict is Verdict.INCOMPLETE and report.exit_status == 3
     assert report.coverage().not_judged.get(Unjudged.TIME, 0) > 0
     assert not any(result.status is Status.FAILED for result in report.results)
+
+
+def test_a_password_in_the_base_url_is_redacted_like_the_key() -> None:
+    secret = "pw-in-the-url-5e1d"
+    with servers.serve(servers.echoes_credentials) as url:
+        report = run(
+            url.replace("http://", f"http://me:{secret}@"), groups=("valid",), operations=("createImage",), timeout=2.0
+        )
+    assert report.requests_sent > 0 and "***@127.0.0.1" in report.target
+    for text in (to_json(report), to_junit(report), to_html(report), render(report, color=False)):
+        assert secret not in text
