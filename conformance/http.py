@@ -265,10 +265,12 @@ class Sender:
                 return
             self._unanswered.append(error.split(":", 1)[0])
             if len(self._unanswered) >= SILENT_AFTER and self.stopped is None:
-                kinds = ", ".join(f"{kind} x{count}" for kind, count in Counter(self._unanswered).most_common())
+                kinds = Counter(self._unanswered)
+                counted = ", ".join(f"{kind} x{count}" for kind, count in kinds.most_common())
+                slow = f" (or slower than --timeout {self._timeout:g} s?)" if set(kinds) == {"Timeout"} else ""
                 self.stopped = TargetSilent(
-                    f"the target answered none of the first {len(self._unanswered)} requests ({kinds}): "
-                    "nothing could be judged; is it a gateway, and up?"
+                    f"the target answered none of the first {len(self._unanswered)} requests ({counted}): "
+                    f"nothing could be judged; is it a gateway, and up{slow}?"
                 )
 
     def _read(
