@@ -155,6 +155,8 @@ def test_ctrl_c_writes_interrupted_reports_and_exits_130(
     assert run.code == 130, run.stderr[-2000:]
     assert report["verdict"] == "interrupted" and report["interrupted"] is True
     assert "interrupted" in run.stderr
+    assert 'name="run[interrupted]"' in run.reports["junit.xml"]
+    assert ">INTERRUPTED<" in run.reports["report.html"]
 
 
 def test_ctrl_c_while_starting_still_writes_the_reports(tmp_path: Path) -> None:
@@ -162,3 +164,4 @@ def test_ctrl_c_while_starting_still_writes_the_reports(tmp_path: Path) -> None:
     report = assert_sound(run, within=STARTUP + 5)
     assert run.code == 130
     assert report["verdict"] == "interrupted"
+    assert 'name="run[interrupted]"' in run.reports["junit.xml"]
