@@ -7,6 +7,7 @@ exchange into an `Exchange` from which every credential has been removed.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shlex
@@ -183,7 +184,7 @@ class Sender:
     """Sends wire requests over one pooled client, within a request budget and the run's time; thread-safe.
 
     Each request has `timeout` seconds in total (connect, first byte, the whole body or stream) and its body is read up
-    to `max_body` bytes, so memory stays within max_body x concurrency whatever the gateway sends.
+    to `max_body` bytes, held once, so memory stays within about max_body x concurrency whatever the gateway sends.
     """
 
     def __init__(
@@ -279,7 +280,9 @@ class Sender:
         """Status, headers, body (at most max_body bytes) and the transport error; within the request's deadline."""
         status: int | None = None
         response_headers = httpx.Headers()
-        chunks: list[bytes] = []
+        # BytesIO, not a list of chunks joined at the end: its getvalue() hands over its buffer, so a body near the cap
+        # is held once, not twice
+        received = io.BytesIO()
         size = 0
         error: str | None = None
         deadline = time.monotonic() + self._timeout
@@ -295,17 +298,17 @@ class Sender:
                 for chunk in resp.iter_bytes():
                     size += len(chunk)
                     if size > self._max_body:
-                        chunks.append(chunk[: len(chunk) - (size - self._max_body)])
+                        received.write(chunk[: len(chunk) - (size - self._max_body)])
                         error = f"BodyTooLarge: the response body is larger than {self._max_body} bytes (the cap)"
                         break
-                    chunks.append(chunk)
+                    received.write(chunk)
                     if time.monotonic() >= deadline:  # transports without the deadline backend (tests)
                         raise httpx.ReadTimeout("the request's deadline passed")
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             if time.monotonic() >= deadline:
                 error = f"Timeout: no complete response within {self._timeout:g} s (--timeout)"
-        return status, response_headers, b"".join(chunks), error
+        return status, response_headers, received.getvalue(), error
 
     def send(self, request: WireRequest) -> Reply:
         """Send one request and read the whole answer; transport errors become a Reply with `error` set."""
