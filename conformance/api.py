@@ -30,6 +30,7 @@ from conformance.groups import ALL_GROUPS, Group, by_name
 from conformance.http import MAX_BODY, Redactor, Sender
 from conformance.interrupts import on_interrupt
 from conformance.model import Report
+from conformance.selection import restrict
 from generator.loader import DEFAULT_SPEC, SpecError
 
 
@@ -79,6 +80,8 @@ class CheckOptions:
     """Seconds for the whole run; the pairs left when it runs out are not judged (time). None: no limit."""
     max_body: int = MAX_BODY
     """Bytes of a response body read at most; a larger body is recorded as a failure, never held in memory."""
+    pairs: frozenset[tuple[str, str]] | None = None
+    """Only these (requirement id, operationId) pairs (see conformance.selection); None: every pair selected above."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -86,6 +89,8 @@ def check(options: CheckOptions) -> Report:
     contract = _contract(options.spec)
     operations = _operations(contract, options.operations)
     groups = _groups(options.groups)
+    if options.pairs is not None:
+        groups, operations = restrict(groups, operations, options.pairs)
     _validate(options)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     upstream = upstream_of(options)
