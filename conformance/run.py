@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
-from conformance.api import CheckError, CheckOptions, check, upstream_of
+from conformance.api import CheckError, CheckOptions, check, public_url, upstream_of
 from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
-from conformance.model import Report
+from conformance.http import MAX_BODY
+from conformance.model import Report, Verdict
 from conformance.reporting import ProgressLine, render, write_reports
 from generator.loader import DEFAULT_SPEC
 
@@ -76,6 +78,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_SPEC,
         help="the contract (default: the spec shipped with pixelpact)",
     )
+    target.add_argument(
+        "--changed-since",
+        metavar="OLD",
+        help="check only the requirements x operations the spec's change since OLD touches (a file, git:REF:PATH, "
+        "or a git ref of --spec); see `pixelpact diff`",
+    )
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=int, help="seed of the run (default: random, printed so it can be repeated)")
     run.add_argument(
@@ -86,10 +94,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="examples per operation for the property-based groups (default: %(default)s)",
     )
     run.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="seconds per request (default: %(default)s)"
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds per request, all of it: connect, headers, the whole body or stream (default: %(default)s)",
     )
     run.add_argument(
         "--concurrency", type=_positive, default=4, metavar="N", help="requests in flight (default: %(default)s)"
+    )
+    run.add_argument(
+        "--max-time",
+        type=_seconds,
+        metavar="SECONDS",
+        help="a time limit for the whole run: what is left when it runs out is not judged (time), exit 3",
+    )
+    run.add_argument(
+        "--max-body-mb",
+        type=_positive,
+        default=MAX_BODY // 2**20,
+        metavar="MB",
+        help="read at most MB MiB of a response; a larger one is recorded as a failure (default: %(default)s)",
     )
     run.add_argument(
         "--max-requests",
@@ -132,6 +157,8 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         upstream=args.upstream,
         upstream_port=args.upstream_port,
         listeners=(ProgressLine(sys.stderr),),
+        max_time=args.max_time,
+        max_body=args.max_body_mb * 2**20,
     )
 
 
@@ -141,11 +168,43 @@ def run(args: argparse.Namespace) -> int:
         upstream = upstream_of(options)
         if upstream is not None:
             print(provider_settings(upstream), file=sys.stderr)
+        if args.changed_since:
+            options.pairs = changed_pairs(args.changed_since, options.spec)
+            if not options.pairs:
+                print(f"no change of the spec since {args.changed_since} touches a requirement: nothing to check")
+                return 0
         report = check(options)
     except CheckError as exc:
         print(f"pixelpact check: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C before the requirement groups ran (loading the spec, starting the stub): nothing was judged
+        return interrupted(args)
+    # A second Ctrl-C must not leave half-written reports behind; writing them takes a moment.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return _finish(report, args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interrupted(args: argparse.Namespace) -> int:
+    """Ctrl-C before anything was judged: the reports are still written, saying so (exit 130)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    target = public_url(args.base_url) if args.base_url else ""
+    return _finish(Report(Verdict.INTERRUPTED, [], 0, 0.0, target=target, interrupted=True), args)
+
+
+def _finish(report: Report, args: argparse.Namespace) -> int:
     print(render(report, color=sys.stdout.isatty()))
+    for line in report.notes:
+        print(f"pixelpact check: {line}", file=sys.stderr)
+    if report.verdict is Verdict.ERROR and report.errors:
+        print(f"pixelpact check: {report.errors[-1]}", file=sys.stderr)
+    if report.interrupted:
+        print(
+            "pixelpact check: interrupted: what was judged so far is reported, the rest is not judged", file=sys.stderr
+        )
     try:
         for path in write_reports(report, junit=args.junit, json_report=args.json_report, html=args.html_report):
             print(f"wrote {path}", file=sys.stderr)
@@ -153,6 +212,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"pixelpact check: cannot write a report: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     return exit_status(report)
+
+
+def changed_pairs(old: str, spec: Path) -> frozenset[tuple[str, str]]:
+    """The (requirement, operation) pairs the spec's change since `old` touches, announced on stderr."""
+    from conformance.specdiff.affects import changed_since
+    from conformance.specdiff.source import SourceError
+
+    try:
+        pairs, changes = changed_since(old, spec)
+    except SourceError as exc:
+        raise CheckError(f"--changed-since: {exc}") from None
+    operations = len({operation for _, operation in pairs})
+    print(
+        f"--changed-since {old}: {len(changes)} change(s) touch {len(pairs)} pair(s) on {operations} operation(s)",
+        file=sys.stderr,
+    )
+    return pairs
 
 
 def exit_status(report: Report) -> int:
@@ -165,6 +241,16 @@ def _prefix(text: str) -> tuple[str, str]:
     if not sep or not spec.startswith("/") or (gateway and not gateway.startswith("/")):
         raise argparse.ArgumentTypeError(f"expected SPEC=GATEWAY with both starting with /, got {text!r}")
     return spec.rstrip("/"), gateway.rstrip("/")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _positive(text: str) -> int:
