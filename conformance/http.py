@@ -224,6 +224,11 @@ class Sender:
         return self._sent
 
     @property
+    def timeout(self) -> float:
+        """Seconds each request has in total (--timeout)."""
+        return self._timeout
+
+    @property
     def interrupted(self) -> bool:
         return self._interrupted
 

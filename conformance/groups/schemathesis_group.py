@@ -266,6 +266,9 @@ def load_schema(ctx: RunContext) -> Any:
         # Generation is CPU-bound under the GIL anyway; the other groups fan out.
         workers=1,
         continue_on_failure=True,
+        # Its probes (two requests before the first phase) go out through `requests`, not the Sender: bound them by
+        # --timeout as well (schemathesis waits 10 s by default, per probe, on a gateway that never answers).
+        request_timeout=min(ctx.sender.timeout, 10.0),
         parameters=parameters or None,
     )
     project.phases.update(phases=PHASES)
