@@ -26,6 +26,7 @@ from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secr
 from conformance.contract import Contract, OperationContract, load_contract
 from conformance.engine import Engine, Listener
 from conformance.groups import ALL_GROUPS, Group, by_name
+from conformance.headers import HeaderError, parse_header, secret_values
 from conformance.http import Redactor, Sender
 from conformance.model import Report
 from generator.loader import DEFAULT_SPEC, SpecError
@@ -73,6 +74,10 @@ class CheckOptions:
     """Event consumers (progress line, pytest plugin); see conformance.engine."""
     transport: httpx.BaseTransport | None = None
     """An httpx transport to send through instead of the network (tests); skips the reachability check."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """(name, value) headers sent on every request to the gateway (--header); see conformance.headers."""
+    secret_headers: tuple[str, ...] = ()
+    """Names of further headers whose values are secrets (--secret-header), redacted like the key."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -90,12 +95,15 @@ def check(options: CheckOptions) -> Report:
         if options.transport is None:
             _reachable(base_url, options.timeout)
         secrets = secret_forms(options.api_key) if options.api_key else []
+        secrets += secret_values(options.headers, options.secret_headers)
         sender = Sender(
             timeout=options.timeout,
             concurrency=options.concurrency,
             max_requests=options.max_requests,
             redactor=Redactor(secrets),
             transport=options.transport,
+            headers=options.headers,
+            gateway=base_url,
         )
         stack.callback(sender.close)
         executor = ThreadPoolExecutor(options.concurrency, thread_name_prefix="pixelpact-check")
@@ -161,6 +169,11 @@ def _validate(options: CheckOptions) -> None:
         raise CheckError("--upstream/--upstream-port check what a gateway forwards: give the gateway with --base-url")
     if options.max_requests is not None and options.max_requests < 1:
         raise CheckError("max-requests must be at least 1")
+    for name, value in options.headers:
+        try:
+            parse_header(f"{name}: {value}")
+        except HeaderError as exc:
+            raise CheckError(str(exc)) from None
     if options.max_examples < 1:
         raise CheckError("max-examples must be at least 1")
     if options.base_url is not None:

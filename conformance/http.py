@@ -14,9 +14,11 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from conformance.headers import merged
 from conformance.model import Exchange
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
@@ -135,13 +137,23 @@ class Sender:
         max_requests: int | None,
         redactor: Redactor,
         transport: httpx.BaseTransport | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+        gateway: str | None = None,
     ) -> None:
+        """`headers` (--header) go on every request to the `gateway` base URL's host, never to another host."""
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.Client(timeout=httpx.Timeout(timeout), limits=limits, transport=transport)
         self._max_requests = max_requests
         self._sent = 0
         self._lock = threading.Lock()
         self.redact = redactor
+        self._custom_headers = headers
+        self._gateway = urlsplit(gateway).netloc if gateway else None
+
+    @property
+    def custom_headers(self) -> dict[str, str]:
+        """The --header headers every request to the gateway carries."""
+        return dict(self._custom_headers)
 
     @property
     def requests_sent(self) -> int:
@@ -161,6 +173,8 @@ class Sender:
         self._spend()
         body, content_type = request.encode()
         headers = dict(request.headers)
+        if self._custom_headers and urlsplit(request.url).netloc == self._gateway:
+            headers = merged(self._custom_headers, headers)
         if content_type is not None:
             headers["Content-Type"] = content_type
         curl = self.redact(curl_line(request, headers))

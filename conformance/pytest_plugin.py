@@ -47,6 +47,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--pixelpact-timeout", type=float, default=30.0, help="seconds per request (default: 30)")
     group.addoption("--pixelpact-concurrency", type=int, default=4, help="requests in flight (default: 4)")
     group.addoption("--pixelpact-max-requests", type=int, help="a budget of requests (default: none)")
+    group.addoption(
+        "--pixelpact-header",
+        metavar="NAME: VALUE",
+        action="append",
+        default=[],
+        help="send this header on every request to the gateway (repeatable; credential-like values are redacted)",
+    )
+    group.addoption(
+        "--pixelpact-secret-header", metavar="NAME", action="append", default=[], help="redact this header's value too"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,6 +105,12 @@ def options(config: pytest.Config) -> Any:
         if not sep:
             raise pytest.UsageError(f"--pixelpact-prefix expects SPEC=GATEWAY, got {text!r}")
         prefixes.append((spec.rstrip("/"), gateway.rstrip("/")))
+    from conformance.headers import HeaderError, parse_header
+
+    try:
+        headers = tuple(parse_header(text) for text in config.getoption("pixelpact_header"))
+    except HeaderError as exc:
+        raise pytest.UsageError(f"--pixelpact-header: {exc}") from None
     return CheckOptions(
         base_url=config.getoption("pixelpact_url"),
         operations=tuple(config.getoption("pixelpact_operation")),
@@ -110,6 +126,8 @@ def options(config: pytest.Config) -> Any:
         timeout=config.getoption("pixelpact_timeout"),
         concurrency=config.getoption("pixelpact_concurrency"),
         max_requests=config.getoption("pixelpact_max_requests"),
+        headers=headers,
+        secret_headers=tuple(config.getoption("pixelpact_secret_header")),
     )
 
 

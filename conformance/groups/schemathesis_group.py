@@ -182,6 +182,8 @@ def load_schema(ctx: RunContext) -> Any:
         parameters["query.api-version"] = ctx.target.api_version
     project.update(
         base_url=ctx.target.base_url,
+        # --header: schemathesis's own probes of the server (sent before any case, not through the Sender) carry them
+        headers=ctx.sender.custom_headers or None,
         # One worker, not --concurrency: hypothesis describes strategies with ast.parse, which CPython 3.11 does not
         # make thread-safe ("SystemError: AST constructor recursion depth mismatch" under parallel generation).
         # Generation is CPU-bound under the GIL anyway; the other groups fan out.
