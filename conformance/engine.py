@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from conformance.context import RunContext
+from conformance.findings import diagnose
 from conformance.groups import ALL_GROUPS, Group
 from conformance.http import BudgetExhausted
 from conformance.model import (
@@ -24,6 +25,7 @@ from conformance.model import (
     Unjudged,
     verdict_of,
 )
+from conformance.preconditions import Preconditions
 
 #: How many failing observations a result keeps as evidence.
 MAX_FAILURES_KEPT = 3
@@ -145,6 +147,7 @@ class Engine:
             requirement.id: requirement for group in [*ALL_GROUPS, *self.groups] for requirement in group.requirements
         }
         folder = Folder(list(known.values()), operations)
+        preconditions = Preconditions()
         errors: list[str] = []
         self.emit(
             RunStarted(
@@ -162,6 +165,7 @@ class Engine:
             try:
                 for observation in group.run(self.ctx):
                     folder.add(observation)
+                    preconditions.see(observation)
                     self.emit(ObservationMade(group.name, observation, self.ctx.sender.requests_sent))
             except BudgetExhausted as exc:
                 # the group stopped early: what it did not reach is listed as not judged (budget)
@@ -180,6 +184,8 @@ class Engine:
             if interrupted:
                 break
         results = folder.results()
+        # pairs whose precondition never held become blocked; failures are clustered into one finding per cause
+        findings = diagnose(results, preconditions)
         report = Report(
             verdict=verdict_of(results, errors=errors, interrupted=interrupted),
             results=results,
@@ -191,6 +197,7 @@ class Engine:
             groups=tuple(group.name for group in self.groups),
             errors=errors,
             interrupted=interrupted,
+            findings=findings,
         )
         self.emit(RunFinished(report))
         return report

@@ -9,13 +9,57 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conformance.model import Requirement, Severity
+from conformance.model import Precondition, Requirement, Severity
 
 _CRITICAL, _MAJOR, _MINOR = Severity.CRITICAL, Severity.MAJOR, Severity.MINOR
+_ROUTE = (Precondition.ROUTE_SERVED,)
+_VALID = (Precondition.ROUTE_SERVED, Precondition.VALID_ACCEPTED)
+_STREAM = (*_VALID, Precondition.STREAM_STARTED)
+#: What each requirement needs on an operation before it can be judged there (default: the route is served); a
+#: pair whose precondition never held is blocked by the finding that explains it (conformance.preconditions).
+NEEDS: dict[str, tuple[Precondition, ...]] = {
+    **dict.fromkeys(
+        (
+            "response-content-type",
+            "response-schema",
+            "data-count-matches-n",
+            "b64-json-is-image",
+            "url-is-absolute",
+            "image-dimensions-match-size",
+            "url-serves-image",
+            "image-array-accepted",
+            "image-format-matches-output-format",
+            "unknown-field-tolerated",
+            "still-answering",
+            "stream-content-type",
+            "auth-scheme-accepted",
+            "forwarded-prompt",
+            "forwarded-n",
+            "forwarded-size",
+            "forwarded-response-format",
+            "forwarded-user",
+            "variation-first-file-forwarded",
+            "edit-files-forwarded",
+            "fallback-after-primary-failure",
+            "gateway-credentials-upstream",
+        ),
+        _VALID,
+    ),
+    **dict.fromkeys(
+        (
+            "stream-event-types",
+            "stream-partial-index",
+            "stream-completed-per-image",
+            "stream-no-server-error",
+            "stream-response-format-tolerated",
+        ),
+        _STREAM,
+    ),
+}
 
 
 def _req(group: str, id_: str, severity: Severity, title: str, source: str) -> Requirement:
-    return Requirement(id=id_, title=title, source=source, severity=severity, group=group)
+    return Requirement(id=id_, title=title, source=source, severity=severity, group=group, needs=NEEDS.get(id_, _ROUTE))
 
 
 VALID = (

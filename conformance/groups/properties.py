@@ -28,7 +28,7 @@ from conformance.contract import OperationContract
 from conformance.groups import register
 from conformance.http import BudgetExhausted, WireRequest
 from conformance.images import NotAnImage, decode_b64, decode_image
-from conformance.model import Exchange, Observation, Requirement, Severity, Unjudged
+from conformance.model import Exchange, Observation, Precondition, Requirement, Severity, Unjudged
 from conformance.st_transport import map_prefix
 
 VALID_ID = "prop-valid-images-match"
@@ -41,6 +41,7 @@ REQUIREMENTS = (
         source="ImageCount: Number of images to generate; ImageSize: Size of the generated images",
         severity=Severity.CRITICAL,
         group="properties",
+        needs=(Precondition.ROUTE_SERVED, Precondition.VALID_ACCEPTED),
     ),
     Requirement(
         id=INVALID_ID,
@@ -48,6 +49,7 @@ REQUIREMENTS = (
         source="seed: invalid requests -> 4xx, never 2xx or 5xx",
         severity=Severity.CRITICAL,
         group="properties",
+        needs=(Precondition.ROUTE_SERVED,),
     ),
 )
 

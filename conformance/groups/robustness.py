@@ -11,10 +11,10 @@ from typing import Any
 from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import register
-from conformance.groups._judge import error_body_problem, expect_4xx, guarded, observe, transport_problem
+from conformance.groups._judge import error_body_problem, expect_4xx, guarded, observe, skip, transport_problem
 from conformance.http import BOUNDARY, Part
 from conformance.images import png
-from conformance.model import Observation
+from conformance.model import Observation, Unjudged
 from conformance.requirements import ROBUSTNESS
 
 #: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
@@ -44,11 +44,17 @@ class RobustnessGroup:
     requirements = ROBUSTNESS
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
+        # A baseline first: only an operation that answered a valid request before the hostile ones can be said to
+        # have stopped answering after them.
+        ids = [operation.operation_id for operation in ctx.operations]
+        answered = dict(zip(ids, ctx.map(lambda operation: _answers(ctx, operation), ctx.operations), strict=True))
         probes = [(operation, probe) for operation in ctx.operations for probe in probes_for(ctx, operation)]
         for observations in ctx.map(lambda item: judge(ctx, *item), probes):
             yield from observations
         # Only after every hostile request: a gateway that survives each one but is left broken fails here.
-        yield from ctx.map(lambda operation: still_answering(ctx, operation), ctx.operations)
+        yield from ctx.map(
+            lambda operation: still_answering(ctx, operation, answered[operation.operation_id]), ctx.operations
+        )
 
 
 def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
@@ -129,7 +135,17 @@ def _judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[
     return observations
 
 
-def still_answering(ctx: RunContext, operation: OperationContract) -> Observation:
+def _answers(ctx: RunContext, operation: OperationContract) -> bool:
+    """Whether the operation answers a valid request with a 200 (before any hostile request)."""
+    reply = ctx.send(operation, ctx.valid_body(operation))
+    return reply.error is None and reply.status == 200
+
+
+def still_answering(ctx: RunContext, operation: OperationContract, answered_before: bool = True) -> Observation:
+    if not answered_before:
+        why = "no valid request got a 200 before the hostile ones: nothing to compare with"
+        return skip("still-answering", operation, why, Unjudged.NO_EVIDENCE)
+
     def probe() -> list[Observation]:
         reply = ctx.send(operation, ctx.valid_body(operation))
         problem = transport_problem(reply)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import register
-from conformance.model import Exchange, Observation, Requirement, Severity, Unjudged
+from conformance.model import Exchange, Observation, Precondition, Requirement, Severity, Unjudged
 
 if TYPE_CHECKING:
     from schemathesis.engine.recorder import ScenarioRecorder
@@ -29,8 +29,18 @@ if TYPE_CHECKING:
 GROUP_NAME = "schemathesis"
 
 
+#: Checks judged only on answers to valid cases: blocked where no valid request was ever accepted.
+_ON_ACCEPTED = frozenset({"st-response-schema", "st-b64-json-is-image", "st-data-count-matches-n",
+                          "st-image-dimensions-match-size"})  # fmt: skip
+
+
 def _req(id_: str, severity: Severity, title: str, source: str) -> Requirement:
-    return Requirement(id=id_, title=title, source=source, severity=severity, group=GROUP_NAME)
+    needs = (
+        (Precondition.ROUTE_SERVED, Precondition.VALID_ACCEPTED)
+        if id_ in _ON_ACCEPTED
+        else (Precondition.ROUTE_SERVED,)
+    )
+    return Requirement(id=id_, title=title, source=source, severity=severity, group=GROUP_NAME, needs=needs)
 
 
 #: schemathesis check name -> the requirement it judges.

@@ -102,13 +102,14 @@ def test_junit_has_one_testcase_per_requirement_per_operation(leaky_report: tupl
     assert len(names) == len(set(names)) == len(report.results)
     assert "valid-request-accepted[createImageVariation]" in names
     assert "valid-request-accepted[createImage]" in names
-    failed = {case.get("name") for case in cases if case.find("failure") is not None}
+    failures = {case.get("name"): case.find("failure") for case in cases if case.find("failure") is not None}
+    failed = {name for name, failure in failures.items() if failure is not None and failure.get("type") != "blocked"}
     assert failed == {f"{r.requirement.id}[{r.operation_id}]" for r in report.failed}
-    assert int(root.get("failures", "-1")) == len(failed)
-    failure = next(
-        case.find("failure") for case in cases if case.get("name") == "valid-request-accepted[createImageVariation]"
-    )
-    assert failure is not None and "expected 200, got 500" in (failure.get("message") or "")
+    assert int(root.get("failures", "-1")) == len(failures) == len(report.failed) + report.coverage().blocked
+    failure = failures["valid-request-accepted[createImageVariation]"]
+    # each failure names the finding that explains it
+    assert failure is not None and (failure.get("message") or "").startswith("finding F-server-error-500: ")
+    assert "expected 200, got 500" in (failure.get("message") or "")
     assert "curl -sS -X POST" in (failure.text or "")
 
 
@@ -122,7 +123,13 @@ def test_json_report_shape(leaky_report: tuple[str, Report]) -> None:
         assert {"id", "operation", "status", "message"} <= entry.keys()
         assert entry["status"] in {"passed", "failed", "blocked", "not-judged"}
         assert entry["operation"] in OPERATIONS
-        assert (entry["status"] == "failed") == bool(entry["failures"])
+        assert entry["status"] != "failed" or entry["failures"]
+        assert (entry["status"] in ("failed", "blocked")) == (entry["finding"] is not None)
+    [finding] = document["findings"]
+    assert finding["id"] == "F-server-error-500"
+    assert finding["title"] == "variations: requests end in a 500 server error"
+    assert {"id": "valid-request-accepted", "operation": "createImageVariation"} in finding["pairs"]
+    assert finding["reproduction"].startswith("curl ") and finding["blocked"] >= 1
     failure = next(e for e in document["requirements"] if e["status"] == "failed")["failures"][0]
     assert failure["exchange"]["status"] == 500
     assert failure["exchange"]["curl"].startswith("curl ")

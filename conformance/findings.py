@@ -1,0 +1,228 @@
+"""Findings: one per root cause, clustered from the failed and blocked pairs by their evidence.
+
+One bug in a gateway fails many requirements on many operations (a 500 on every accepted edit fails the valid,
+streaming, forwarding and schemathesis requirements of three routes). A report that lists each of them buries the
+cause, so after the run `diagnose` groups the failed pairs by what their failing exchanges show, not by requirement
+id: the kind of evidence (no response, route not served, server error, a valid request rejected, invalid input
+accepted, a field changed on the way, a wrong answer) and its detail (the status, the error code, the field). Each
+group is one `Finding`: a one-sentence title naming the operations and the status or field, the pairs it explains,
+the failure's message once, and the smallest request that shows it (the shortest curl line among its failures).
+
+Pairs whose precondition never held (`conformance.preconditions`) are blocked by the finding that explains why:
+the route's (every answer a 404/405) or the one holding the failed pair that establishes the precondition (the
+valid request rejected, the stream never started). They are listed in that finding, counted apart.
+
+Finding ids are stable and short: "F-" + a slug of the cause's kind and detail, never of the requirement ids or
+the operations it touches, so the same cause keeps its id from run to run (baselines key on it):
+
+    F-no-response                   no complete answer (dropped, timed out)
+    F-route-not-served              every answer of an operation is a 404/405
+    F-server-error-<status>         a 5xx
+    F-rejected-<status>[-<code>]    a valid request rejected with a 4xx (the error body's code or type)
+    F-accepted-invalid[-<field>]    invalid input answered with a 2xx
+    F-dropped-<field>, F-changed-<field>   two-sided: a field lost or changed on the way to the provider
+    F-error-shape-<status>          an error answer without the spec's error body
+    F-<requirement-id>              a 2xx whose content breaks that requirement (the requirement is the cause)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from conformance.model import Exchange, Finding, Observation, Precondition, RequirementResult, Status, Unjudged
+from conformance.preconditions import ESTABLISHED_BY, NOT_SERVED, Preconditions
+
+#: operationId stem -> what a gateway engineer calls the route family.
+FAMILIES = {"createimage": "generations", "createimageedit": "edits", "createimagevariation": "variations"}
+FLAVOURS = ("openai", "azure")
+_ERROR_SHAPE = frozenset({"error-body-shape", "st-error-envelope"})
+_FIELD = re.compile(r"\b([a-z_]+(?:\[\])?)(?:=|: the client sent| did not reach)")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The evidence of a failure, reduced to what identifies its cause."""
+
+    kind: str
+    detail: str = ""
+    where: str | None = None
+
+    @property
+    def id(self) -> str:
+        return "F-" + slug(f"{self.kind}-{self.detail}" if self.detail else self.kind)
+
+
+@dataclass
+class _Cluster:
+    cause: Cause
+    failed: list[RequirementResult] = field(default_factory=list)
+    blocked: list[RequirementResult] = field(default_factory=list)
+
+
+def slug(text: str) -> str:
+    return _SLUG.sub("-", text.lower()).strip("-")[:48].rstrip("-")
+
+
+def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> list[Finding]:
+    """Mark the pairs whose precondition never held as blocked, and return one finding per cause, in report order."""
+    preconditions.settle(results)
+    blocked: list[tuple[RequirementResult, Precondition]] = []
+    for result in results:
+        # a pass where the precondition never held is no evidence either (a 404 "rejects" invalid input too);
+        # pairs the run never reached or that do not apply keep their reason
+        unjudged = result.status is Status.NOT_JUDGED and result.reason in (None, Unjudged.NO_EVIDENCE)
+        if result.status is not Status.NOT_JUDGED or unjudged:
+            unmet = preconditions.unmet(result)
+            if unmet is not None:
+                blocked.append((result, preconditions.root(result.operation_id, unmet)))
+    blocked_pairs = {id(result) for result, _ in blocked}
+    clusters: dict[str, _Cluster] = {}
+    by_pair: dict[tuple[str, str], str] = {}
+    for result in results:
+        if result.status is Status.FAILED and id(result) not in blocked_pairs:
+            cause = cause_of(result)
+            cluster = clusters.setdefault(cause.id, _Cluster(cause))
+            cluster.failed.append(result)
+            by_pair[(result.requirement.id, result.operation_id)] = cause.id
+    for result, root in blocked:
+        finding_id = None
+        if root is not Precondition.ROUTE_SERVED:
+            finding_id = by_pair.get((ESTABLISHED_BY[root], result.operation_id))
+        if finding_id is None:
+            finding_id = Cause("route-not-served").id
+            clusters.setdefault(finding_id, _Cluster(Cause("route-not-served")))
+        clusters[finding_id].blocked.append(result)
+        result.status, result.blocked_by = Status.BLOCKED, finding_id
+        result.reason = None
+    return [_finding(cluster) for cluster in clusters.values()]
+
+
+def cause_of(result: RequirementResult) -> Cause:
+    """What the pair's failures show, reduced to a cause (see the module docstring for the kinds)."""
+    failure = next((f for f in result.failures if f.exchange is not None), None)
+    message = result.message or (result.failures[0].message if result.failures else "")
+    if failure is None or failure.exchange is None:
+        return _message_cause(result, message)
+    exchange = failure.exchange
+    forwarding = _message_cause(result, failure.message) if result.requirement.group == "forwarding" else None
+    if forwarding is not None and forwarding.kind in ("dropped", "changed"):
+        return forwarding
+    if exchange.status is None or exchange.error is not None:
+        return Cause("no-response")
+    if exchange.status in NOT_SERVED:
+        return Cause("route-not-served")
+    if exchange.status >= 500:
+        return Cause("server-error", str(exchange.status))
+    if result.requirement.id in _ERROR_SHAPE:
+        return Cause("error-shape", str(exchange.status))
+    if 400 <= exchange.status < 500:
+        code = _error_code(exchange)
+        return Cause("rejected", f"{exchange.status}-{code}" if code else str(exchange.status))
+    if "4xx" in failure.message:
+        found = _FIELD.search(failure.message)
+        return Cause("accepted-invalid", found.group(1) if found else "")
+    return Cause(result.requirement.id)
+
+
+def _message_cause(result: RequirementResult, message: str) -> Cause:
+    found = _FIELD.search(message)
+    if "did not reach the upstream" in message and found:
+        return Cause("dropped", found.group(1), where="on-the-way")
+    if "the upstream received" in message and found and ": the client sent" in message:
+        return Cause("changed", found.group(1), where="on-the-way")
+    return Cause(result.requirement.id)
+
+
+def _error_code(exchange: Exchange) -> str:
+    try:
+        body = json.loads(exchange.body_excerpt)
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        for key in ("code", "type"):
+            if isinstance(error.get(key), str) and error[key]:
+                return slug(error[key])[:24]
+    return ""
+
+
+def _finding(cluster: _Cluster) -> Finding:
+    pairs = [*cluster.failed, *cluster.blocked]
+    failures = [f for r in pairs for f in r.failures]
+    return Finding(
+        id=cluster.cause.id,
+        title=title(cluster.cause, [r.operation_id for r in pairs]),
+        pairs=tuple((r.requirement.id, r.operation_id) for r in pairs),
+        evidence=_evidence(cluster, failures),
+        # from the first failed pair in catalogue order (the valid request before the no-key one ...), else any
+        reproduction=_smallest(cluster.failed[0].failures if cluster.failed else failures) or _smallest(failures),
+        where=cluster.cause.where or _where(failures),
+        blocked=len(cluster.blocked),
+    )
+
+
+def operations_phrase(operations: Iterable[str]) -> str:
+    """ "edits and variations", "generations (azure routes)" ... for the operation ids a finding touches."""
+    families: dict[str, set[str]] = {}
+    for operation in dict.fromkeys(operations):
+        flavour = next((f for f in FLAVOURS if operation.lower().startswith(f)), "native")
+        stem = operation.lower().removeprefix(flavour) if flavour != "native" else operation.lower()
+        families.setdefault(FAMILIES.get(stem, operation), set()).add(flavour)
+    names: list[str] = [name for name in ("generations", "edits", "variations") if name in families]
+    names += [name for name in families if name not in names]
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    flavours = set().union(*families.values()) if families else set()
+    if flavours and len(flavours) < 3 and flavours != {"native"}:
+        text += f" ({' and '.join(sorted(flavours))} routes)"
+    return text
+
+
+#: What each kind of cause says after the operations ("edits and variations: ..."); {detail} is the cause's detail.
+TITLES = {
+    "no-response": "requests end without a complete answer (connection dropped or timed out)",
+    "route-not-served": "the route is not served (every answer is a 404 or 405)",
+    "server-error": "requests end in a {detail} server error",
+    "rejected": "valid requests are rejected with {detail}",
+    "accepted-invalid": "invalid input{detail} is answered with a 2xx instead of a 4xx",
+    "dropped": "{detail} never reaches the provider (the gateway drops it)",
+    "changed": "{detail} reaches the provider changed",
+    "error-shape": "{detail} answers lack the spec's error body",
+}
+
+
+def title(cause: Cause, operations: list[str]) -> str:
+    """ "edits and variations: requests end in a 500 server error"."""
+    detail = cause.detail
+    if cause.kind == "rejected":
+        status, _, code = detail.partition("-")
+        detail = f"{status} ({code})" if code else status
+    elif cause.kind == "accepted-invalid":
+        detail = f" in {detail}" if detail else ""
+    template = TITLES.get(cause.kind, f"{cause.kind} fails")
+    return f"{operations_phrase(operations)}: {template.format(detail=detail)}"
+
+
+def _evidence(cluster: _Cluster, failures: list[Observation]) -> str:
+    for result in cluster.failed:
+        if result.message:
+            return result.message
+    return failures[0].message if failures else "no request of the operation was answered other than 404/405"
+
+
+def _smallest(failures: list[Observation]) -> str:
+    curls = [f.exchange.curl for f in failures if f.exchange is not None and f.exchange.curl]
+    return min(curls, key=len, default="")
+
+
+def _where(failures: list[Observation]) -> str | None:
+    """Two-sided evidence of who broke it: the forwarding group's messages say what the provider saw."""
+    for failure in failures:
+        if "the upstream answered 2" in failure.message or "the provider answered 2" in failure.message:
+            return "gateway"
+        if "passed on" in failure.message:
+            return "provider"
+    return None
