@@ -19,8 +19,11 @@ the operations it touches, so the same cause keeps its id from run to run (basel
     F-route-not-served              every answer of an operation is a 404/405
     F-server-error-<status>         a 5xx
     F-rejected-<status>[-<code>]    a valid request rejected with a 4xx (the error body's code or type)
-    F-accepted-invalid[-<field>]    invalid input answered with a 2xx
-    F-dropped-<field>, F-changed-<field>   two-sided: a field lost or changed on the way to the provider
+    F-accepted-invalid              invalid input answered with a 2xx (the title names the fields)
+    F-dropped-fields, F-added-fields, F-renamed-fields   two-sided: fields lost, added or renamed on the way (the
+                                    title names them; the id does not, so one more dropped field keeps the id)
+    F-changed-<field>               two-sided: a field's value changed on the way (n clamped, a model substituted)
+    F-placeholder-credential        two-sided: the provider got "Bearer undefined" (or null, None, a bare scheme)
     F-error-shape-<status>          an error answer without the spec's error body
     F-<requirement-id>              a 2xx whose content breaks that requirement (the requirement is the cause)
 """
@@ -30,7 +33,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from conformance.model import Exchange, Finding, Observation, Precondition, RequirementResult, Status, Unjudged
 from conformance.preconditions import ESTABLISHED_BY, NOT_SERVED, Preconditions
@@ -41,6 +44,12 @@ FLAVOURS = ("openai", "azure")
 _ERROR_SHAPE = frozenset({"error-body-shape", "st-error-envelope"})
 _FIELD = re.compile(r"\b([a-z_]+(?:\[\])?)(?:=|: the client sent| did not reach)")
 _SLUG = re.compile(r"[^a-z0-9]+")
+#: The field an invalid probe's label names: "sent n=11", "sent n with 1000 digits", "sent without model".
+_SENT_FIELD = re.compile(r"sent (?:without (?:any of )?)?([a-z_]+(?:\[\])?)(?:=| with|\b)")
+#: What a group says of a failure it saw the provider answer well: the answer's own evidence then names the cause.
+GATEWAY_FAULT = "gateway-fault"
+#: Kinds of cause that are about the request's way to the provider.
+_ON_THE_WAY = ("dropped", "changed", "renamed", "added")
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,8 @@ class Cause:
     kind: str
     detail: str = ""
     where: str | None = None
+    names: tuple[str, ...] = ()
+    """Fields named in the title but not in the id (a gateway dropping seed, then also background, is one cause)."""
 
     @property
     def id(self) -> str:
@@ -59,6 +70,8 @@ class Cause:
 @dataclass
 class _Cluster:
     cause: Cause
+    where: str | None = None
+    names: dict[str, None] = field(default_factory=dict)
     failed: list[RequirementResult] = field(default_factory=list)
     blocked: list[RequirementResult] = field(default_factory=list)
 
@@ -86,8 +99,12 @@ def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> 
         if result.status is Status.FAILED and id(result) not in blocked_pairs:
             cause = cause_of(result)
             cluster = clusters.setdefault(cause.id, _Cluster(cause))
+            cluster.names.update(dict.fromkeys(cause.names))
+            cluster.where = cluster.where or cause.where
             cluster.failed.append(result)
             by_pair[(result.requirement.id, result.operation_id)] = cause.id
+    _explain_by_the_way(clusters)
+    by_pair = {(r.requirement.id, r.operation_id): key for key, c in clusters.items() for r in c.failed}
     for result, root in blocked:
         finding_id = None
         if root is not Precondition.ROUTE_SERVED:
@@ -101,8 +118,32 @@ def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> 
     return [_finding(cluster) for cluster in clusters.values()]
 
 
+def _explain_by_the_way(clusters: dict[str, _Cluster]) -> None:
+    """A wrong answer about a field that was dropped or changed on the way to the provider (a PNG for
+    output_format=jpeg when output_format never reached it) is a symptom of that, not a cause of its own."""
+    fields = {
+        key: {*cluster.names, cluster.cause.detail} - {"", "fields"}
+        for key, cluster in clusters.items()
+        if cluster.cause.kind in _ON_THE_WAY
+    }
+    for key, cluster in list(clusters.items()):
+        if cluster.cause.kind in TITLES:
+            continue  # an answer's status or transport is its own evidence; only wrong content is a symptom here
+        messages = [f.message for r in cluster.failed for f in r.failures]
+        owner = next(
+            (other for other, names in fields.items() if any(f"{n}=" in m for n in names for m in messages)), None
+        )
+        if owner is not None:
+            clusters[owner].failed.extend(cluster.failed)
+            del clusters[key]
+
+
 def cause_of(result: RequirementResult) -> Cause:
     """What the pair's failures show, reduced to a cause (see the module docstring for the kinds)."""
+    told = next((f.cause for f in result.failures if f.cause), None)
+    if told is not None and told != GATEWAY_FAULT:
+        return told_cause(told)
+    where = "gateway" if told == GATEWAY_FAULT else None
     failure = next((f for f in result.failures if f.exchange is not None), None)
     message = result.message or (result.failures[0].message if result.failures else "")
     if failure is None or failure.exchange is None:
@@ -116,22 +157,32 @@ def cause_of(result: RequirementResult) -> Cause:
     if exchange.status in NOT_SERVED:
         return Cause("route-not-served")
     if exchange.status >= 500:
-        return Cause("server-error", str(exchange.status))
+        return Cause("server-error", str(exchange.status), where=where)
     if result.requirement.id in _ERROR_SHAPE:
         return Cause("error-shape", str(exchange.status))
     if 400 <= exchange.status < 500:
         code = _error_code(exchange)
         return Cause("rejected", f"{exchange.status}-{code}" if code else str(exchange.status))
     if "4xx" in failure.message:
-        found = _FIELD.search(failure.message)
-        return Cause("accepted-invalid", found.group(1) if found else "")
+        found = _SENT_FIELD.search(failure.message)
+        return Cause("accepted-invalid", names=(found.group(1),) if found else ())
     return Cause(result.requirement.id)
+
+
+def told_cause(told: str) -> Cause:
+    """The cause a group named on its observation ("dropped:seed,background", "changed:n", ...)."""
+    kind, _, detail = told.partition(":")
+    if kind in ("dropped", "added", "renamed"):
+        return Cause(kind, "fields", where="on-the-way", names=tuple(detail.split(",")) if detail else ())
+    if kind == "changed":
+        return Cause(kind, detail, where="on-the-way")
+    return Cause(kind, detail, where="gateway" if kind == "placeholder-credential" else None)
 
 
 def _message_cause(result: RequirementResult, message: str) -> Cause:
     found = _FIELD.search(message)
     if "did not reach the upstream" in message and found:
-        return Cause("dropped", found.group(1), where="on-the-way")
+        return Cause("dropped", "fields", where="on-the-way", names=(found.group(1),))
     if "the upstream received" in message and found and ": the client sent" in message:
         return Cause("changed", found.group(1), where="on-the-way")
     return Cause(result.requirement.id)
@@ -155,12 +206,14 @@ def _finding(cluster: _Cluster) -> Finding:
     failures = [f for r in pairs for f in r.failures]
     return Finding(
         id=cluster.cause.id,
-        title=title(cluster.cause, [r.operation_id for r in pairs]),
+        title=title(
+            replace(cluster.cause, names=tuple(cluster.names), where=cluster.where), [r.operation_id for r in pairs]
+        ),
         pairs=tuple((r.requirement.id, r.operation_id) for r in pairs),
         evidence=_evidence(cluster, failures),
         # from the first failed pair in catalogue order (the valid request before the no-key one ...), else any
         reproduction=_smallest(cluster.failed[0].failures if cluster.failed else failures) or _smallest(failures),
-        where=cluster.cause.where or _where(failures),
+        where=cluster.where or _where(failures),
         blocked=len(cluster.blocked),
     )
 
@@ -187,9 +240,13 @@ TITLES = {
     "route-not-served": "the route is not served (every answer is a 404 or 405)",
     "server-error": "requests end in a {detail} server error",
     "rejected": "valid requests are rejected with {detail}",
-    "accepted-invalid": "invalid input{detail} is answered with a 2xx instead of a 4xx",
-    "dropped": "{detail} never reaches the provider (the gateway drops it)",
+    "accepted-invalid": "invalid input{names} is answered with a 2xx instead of a 4xx",
+    "dropped": "{names} never reach the provider (the gateway drops them)",
+    "added": "the provider receives {names}, which the client never sent",
+    "renamed": "fields reach the provider under other names ({names})",
     "changed": "{detail} reaches the provider changed",
+    "fallbacks-ignored": "with the primary model failing at the provider, the fallbacks are never tried",
+    "placeholder-credential": "the provider receives a placeholder credential (Bearer undefined ...), not a key",
     "error-shape": "{detail} answers lack the spec's error body",
 }
 
@@ -200,10 +257,13 @@ def title(cause: Cause, operations: list[str]) -> str:
     if cause.kind == "rejected":
         status, _, code = detail.partition("-")
         detail = f"{status} ({code})" if code else status
-    elif cause.kind == "accepted-invalid":
-        detail = f" in {detail}" if detail else ""
     template = TITLES.get(cause.kind, f"{cause.kind} fails")
-    return f"{operations_phrase(operations)}: {template.format(detail=detail)}"
+    names = ", ".join(cause.names)
+    if cause.kind == "accepted-invalid":
+        names = f" in {names}" if names else ""
+    if cause.kind == "server-error" and cause.where == "gateway":
+        template += " although the provider answered 2xx"
+    return f"{operations_phrase(operations)}: {template.format(detail=detail, names=names)}"
 
 
 def _evidence(cluster: _Cluster, failures: list[Observation]) -> str:

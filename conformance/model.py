@@ -157,6 +157,9 @@ class Observation:
     """True when the requirement could not be judged here (e.g. the budget ran out); `message` says why."""
     reason: Unjudged | None = None
     """Why it was not judged, when `skipped` (None counts as `Unjudged.NO_EVIDENCE`)."""
+    cause: str | None = None
+    """On failure, what the group knows of the cause ("dropped:seed,background", "changed:n",
+    "placeholder-credential"); conformance.findings clusters on it before falling back to the exchange."""
 
     @property
     def unjudged(self) -> Unjudged:

@@ -42,6 +42,7 @@ NEEDS: dict[str, tuple[Precondition, ...]] = {
             "edit-files-forwarded",
             "fallback-after-primary-failure",
             "gateway-credentials-upstream",
+            "request-forwarded-intact",
         ),
         _VALID,
     ),
@@ -363,9 +364,26 @@ FORWARDING = (
     ),
     _req(
         "forwarding",
+        "provider-answer-relayed",
+        _CRITICAL,
+        "When the provider answers a forwarded request with a 2xx, the client gets a 2xx too, not a 5xx of the"
+        " gateway's own",
+        "seed: the gateway returns the provider's images to the client",
+    ),
+    _req(
+        "forwarding",
+        "request-forwarded-intact",
+        _MAJOR,
+        "A request with every optional field reaches the provider with each field as sent: none dropped, added, renamed"
+        " or changed, but for what the contract allows (a bare model name; on Azure routes, the deployment's model)",
+        "seed: the gateway forwards the client's request to the provider; spec/README.md: fields are passed through",
+    ),
+    _req(
+        "forwarding",
         "gateway-credentials-upstream",
         _CRITICAL,
-        "The provider receives the gateway's own credentials, never the client's key",
+        "The provider receives the gateway's own credentials, never the client's key, nothing, or a placeholder"
+        " (Bearer undefined, null, None, a bare scheme), with and without a client key",
         "seed: the gateway's own credentials, not the client's, reach the upstream",
     ),
 )

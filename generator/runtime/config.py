@@ -23,3 +23,6 @@ class StubConfig:
     """How many served requests the recording ring keeps (0: record nothing)."""
     max_parts: int = 128
     """A multipart body with more parts than this gets 400 (the spec's forms have about 20 fields)."""
+    provider: bool = False
+    """Play a provider behind a gateway, not a gateway (the two-sided checks' recording upstream): fallbacks are the
+    gateway's job, so a failing model fails whatever `fallbacks` the request names."""

@@ -10,6 +10,7 @@ from conformance.findings import Cause, operations_phrase
 from conformance.model import Report, Status
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
+from tests.conformance.broken.real_failures import not_serving
 
 OPERATIONS = ("createImage", "createImageEdit", "createImageVariation")
 JSON = [(b"content-type", b"application/json")]
@@ -41,17 +42,6 @@ def fails_after_success(app: ASGIApp) -> ASGIApp:
             await send(message)
 
         await app(scope, receive, replace)
-
-    return gateway
-
-
-def not_serving_variations(app: ASGIApp) -> ASGIApp:
-    async def gateway(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].endswith("/variations"):
-            await send({"type": "http.response.start", "status": 404, "headers": JSON})
-            await send({"type": "http.response.body", "body": b'{"detail": "Not Found"}'})
-            return
-        await app(scope, receive, send)
 
     return gateway
 
@@ -94,7 +84,7 @@ def test_a_500_after_every_accepted_multipart_request_is_one_finding() -> None:
 
 
 def test_a_route_not_served_blocks_its_pairs_and_fails_none() -> None:
-    report = run(not_serving_variations(default_app(StubConfig())))
+    report = run(not_serving("variations", default_app(StubConfig())))
 
     assert [finding.id for finding in report.findings] == ["F-route-not-served"]
     [finding] = report.findings
@@ -110,7 +100,7 @@ def test_a_route_not_served_blocks_its_pairs_and_fails_none() -> None:
 def test_finding_ids_are_short_and_derived_from_the_cause_alone() -> None:
     assert Cause("server-error", "500").id == "F-server-error-500"
     assert Cause("rejected", "400-invalid_request_error").id == "F-rejected-400-invalid-request-error"
-    assert Cause("dropped", "image[]").id == "F-dropped-image"
+    assert Cause("dropped", "fields", names=("seed",)).id == "F-dropped-fields"
     assert operations_phrase(["createImageEdit", "azureCreateImageEdit", "openaiCreateImageEdit"]) == "edits"
     assert operations_phrase(["azureCreateImage", "azureCreateImageVariation"]) == (
         "generations and variations (azure routes)"
