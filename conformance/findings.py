@@ -17,15 +17,17 @@ the operations it touches, so the same cause keeps its id from run to run (basel
 
     F-no-response                   no complete answer (dropped, timed out)
     F-route-not-served              every answer of an operation is a 404/405
-    F-server-error-<status>         a 5xx
-    F-rejected-<status>[-<code>]    a valid request rejected with a 4xx (the error body's code or type)
+    F-server-error-<status>[-<what>]   a 5xx; <what> is "stream" for stream requests, else the first words of the
+                                    error message that say more than the status ("number-infinity-when")
+    F-rejected-<status>[-<code>]    a 4xx where the contract wants another answer (the error's code or type)
     F-accepted-invalid              invalid input answered with a 2xx (the title names the fields)
     F-dropped-fields, F-added-fields, F-renamed-fields   two-sided: fields lost, added or renamed on the way (the
                                     title names them; the id does not, so one more dropped field keeps the id)
     F-changed-<field>               two-sided: a field's value changed on the way (n clamped, a model substituted)
     F-placeholder-credential        two-sided: the provider got "Bearer undefined" (or null, None, a bare scheme)
     F-error-shape-<status>          an error answer without the spec's error body
-    F-<requirement-id>              a 2xx whose content breaks that requirement (the requirement is the cause)
+    F-content-<field>[-null]        a 2xx whose content is wrong in a named field (b64_json: null)
+    F-<requirement-id>              a 2xx whose content breaks that requirement, no field named
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from conformance.model import Exchange, Finding, Observation, Precondition, RequirementResult, Status, Unjudged
 from conformance.preconditions import ESTABLISHED_BY, NOT_SERVED, Preconditions
@@ -48,6 +51,17 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 _SENT_FIELD = re.compile(r"sent (?:without (?:any of )?)?([a-z_]+(?:\[\])?)(?:=| with|\b)")
 #: What a group says of a failure it saw the provider answer well: the answer's own evidence then names the cause.
 GATEWAY_FAULT = "gateway-fault"
+#: A request that asked for a stream (its failures are the stream's, whatever the error says).
+_STREAMED = re.compile(r'"stream": ?true|stream=true', re.IGNORECASE)
+#: Error codes and words that only restate a status.
+_GENERIC = frozenset({"internal-server-error", "server-error", "api-error", "error", "internal-error", "unknown"})
+_GENERIC_WORDS = frozenset({"internal", "server", "error", "service", "unavailable", "gateway", "timeout", "litellm"})
+#: The field a generated invalid request got wrong: "(coverage: fallbacks -> Array with invalid items ...)".
+_GENERATED_FIELD = re.compile(r"\((?:examples|coverage|fuzzing): ([a-z_]+(?:\[\])?) ->")
+#: The answer's field at fault in a content failure: body['data'][0]['b64_json'], .../properties/b64_json,
+#: data[0].b64_json.
+_CONTENT_FIELD = re.compile(r"\['([a-z0-9_]+)'\]:|/properties/([a-z0-9_]+)\b|data\[\d+\]\.([a-z0-9_]+)\b")
+_NULL = re.compile(r"\b(?:None|null|NoneType)\b")
 #: Kinds of cause that are about the request's way to the provider.
 _ON_THE_WAY = ("dropped", "changed", "renamed", "added")
 
@@ -157,16 +171,32 @@ def cause_of(result: RequirementResult) -> Cause:
     if exchange.status in NOT_SERVED:
         return Cause("route-not-served")
     if exchange.status >= 500:
-        return Cause("server-error", str(exchange.status), where=where)
+        # one status, several causes (a 1000-digit n, an empty body, a stream): the kind of request or the error's
+        # own words tell them apart, unless they only restate the status
+        what = "stream" if _STREAMED.search(exchange.curl) else _fingerprint(exchange)
+        said = _said(exchange) if what and what != "stream" else ""
+        detail = f"{exchange.status}-{what}" if what else str(exchange.status)
+        return Cause("server-error", detail, where=where, names=(said,) if said else ())
     if result.requirement.id in _ERROR_SHAPE:
         return Cause("error-shape", str(exchange.status))
     if 400 <= exchange.status < 500:
         code = _error_code(exchange)
         return Cause("rejected", f"{exchange.status}-{code}" if code else str(exchange.status))
-    if "4xx" in failure.message:
-        found = _SENT_FIELD.search(failure.message)
+    if "4xx" in failure.message or "Invalid data should have been rejected" in failure.message:
+        found = _SENT_FIELD.search(failure.message) or _GENERATED_FIELD.search(failure.message)
         return Cause("accepted-invalid", names=(found.group(1),) if found else ())
-    return Cause(result.requirement.id)
+    return _content_cause(result, failure.message)
+
+
+def _content_cause(result: RequirementResult, message: str) -> Cause:
+    """A 2xx whose content is wrong: the field at fault and what it held, when the message names them (the same
+    null b64_json fails response-schema, st-response-schema and st-b64-json-is-image: one cause)."""
+    found = _CONTENT_FIELD.search(message)
+    if found is None:
+        return Cause(result.requirement.id)
+    name = next(group for group in found.groups() if group)
+    held = "null" if _NULL.search(message) else ""
+    return Cause("content", f"{name}-{held}" if held else name, names=(name,))
 
 
 def told_cause(told: str) -> Cause:
@@ -188,17 +218,49 @@ def _message_cause(result: RequirementResult, message: str) -> Cause:
     return Cause(result.requirement.id)
 
 
-def _error_code(exchange: Exchange) -> str:
+def _error(exchange: Exchange) -> dict[str, Any]:
+    """The error object of an answer's body (`{"error": {...}}`, or FastAPI's `{"detail": ...}`), else {}."""
     try:
         body = json.loads(exchange.body_excerpt)
     except ValueError:
-        return ""
-    error = body.get("error") if isinstance(body, dict) else None
+        return {"message": exchange.body_excerpt}
+    if not isinstance(body, dict):
+        return {}
+    error = body.get("error")
     if isinstance(error, dict):
-        for key in ("code", "type"):
-            if isinstance(error.get(key), str) and error[key]:
-                return slug(error[key])[:24]
+        return error
+    if isinstance(error, str):
+        return {"message": error}
+    return {"message": body["detail"]} if isinstance(body.get("detail"), str) else {}
+
+
+def _error_code(exchange: Exchange) -> str:
+    """The error's code or type, when it says more than the status (LiteLLM's code "400" does not)."""
+    error = _error(exchange)
+    for key in ("code", "type"):
+        value = error.get(key)
+        if isinstance(value, str) and value and not value.isdigit() and slug(value) not in _GENERIC:
+            return slug(value)[:24]
     return ""
+
+
+def _said(exchange: Exchange, limit: int = 60) -> str:
+    """The start of the error message, for a title."""
+    message = _error(exchange).get("message")
+    if not isinstance(message, str):
+        return ""
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[:limit].rsplit(" ", 1)[0] + " ..."
+
+
+def _fingerprint(exchange: Exchange) -> str:
+    """The first words of the error message that say more than the status ("number-infinity-when"), or ""."""
+    message = _error(exchange).get("message")
+    if not isinstance(message, str):
+        return _error_code(exchange)
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|\S*\d\S*", " ", message.lower())
+    words = [word for word in re.findall(r"[a-z]{4,}", text) if word not in _GENERIC_WORDS][:3]
+    return "-".join(words)  # a message that only restates the status: the status alone
 
 
 def _finding(cluster: _Cluster) -> Finding:
@@ -238,8 +300,7 @@ def operations_phrase(operations: Iterable[str]) -> str:
 TITLES = {
     "no-response": "requests end without a complete answer (connection dropped or timed out)",
     "route-not-served": "the route is not served (every answer is a 404 or 405)",
-    "server-error": "requests end in a {detail} server error",
-    "rejected": "valid requests are rejected with {detail}",
+    "rejected": "requests are answered {detail} where the contract expects another answer",
     "accepted-invalid": "invalid input{names} is answered with a 2xx instead of a 4xx",
     "dropped": "{names} never reach the provider (the gateway drops them)",
     "added": "the provider receives {names}, which the client never sent",
@@ -248,22 +309,31 @@ TITLES = {
     "fallbacks-ignored": "with the primary model failing at the provider, the fallbacks are never tried",
     "placeholder-credential": "the provider receives a placeholder credential (Bearer undefined ...), not a key",
     "error-shape": "{detail} answers lack the spec's error body",
+    "content": "answers carry {detail}",
 }
 
 
 def title(cause: Cause, operations: list[str]) -> str:
-    """ "edits and variations: requests end in a 500 server error"."""
-    detail = cause.detail
+    """ "edits and variations: requests end in a 500 server error although the provider answered 2xx"."""
+    return f"{operations_phrase(operations)}: {_what(cause)}"
+
+
+def _what(cause: Cause) -> str:
+    detail, names = cause.detail, ", ".join(cause.names)
+    if cause.kind == "server-error":
+        status, _, what = detail.partition("-")
+        said = f' ("{cause.names[0]}")' if cause.names else ""  # one message of the cluster's, not all
+        text = ("stream " if what == "stream" else "") + f"requests end in a {status} server error{said}"
+        return text + (" although the provider answered 2xx" if cause.where == "gateway" else "")
     if cause.kind == "rejected":
         status, _, code = detail.partition("-")
-        detail = f"{status} ({code})" if code else status
-    template = TITLES.get(cause.kind, f"{cause.kind} fails")
-    names = ", ".join(cause.names)
-    if cause.kind == "accepted-invalid":
+        detail = f"{status} ({code.replace('-', '_')})" if code else status
+    elif cause.kind == "content":
+        name, _, held = detail.rpartition("-") if detail.endswith("-null") else (detail, "", "")
+        detail = f"{name}: {held}" if held else f"a {detail} the spec does not allow"
+    elif cause.kind == "accepted-invalid":
         names = f" in {names}" if names else ""
-    if cause.kind == "server-error" and cause.where == "gateway":
-        template += " although the provider answered 2xx"
-    return f"{operations_phrase(operations)}: {template.format(detail=detail, names=names)}"
+    return TITLES.get(cause.kind, f"{cause.kind} fails").format(detail=detail, names=names)
 
 
 def _evidence(cluster: _Cluster, failures: list[Observation]) -> str:

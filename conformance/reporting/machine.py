@@ -57,7 +57,8 @@ def result_dict(result: RequirementResult, finding: Finding | None = None) -> di
         "passed": result.passed,
         "failed": result.failed,
         "failures": [
-            {"message": failure.message, "exchange": exchange_dict(failure.exchange)} for failure in result.failures
+            {"message": failure.message, "cause": failure.cause, "exchange": exchange_dict(failure.exchange)}
+            for failure in result.failures
         ],
     }
 
