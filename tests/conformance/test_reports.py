@@ -108,7 +108,8 @@ def test_junit_has_one_testcase_per_requirement_per_operation(leaky_report: tupl
     assert int(root.get("failures", "-1")) == len(failures) == len(report.failed) + report.coverage().blocked
     failure = failures["valid-request-accepted[createImageVariation]"]
     # each failure names the finding that explains it
-    assert failure is not None and (failure.get("message") or "").startswith("finding F-server-error-500-cannot-serve-credentials: ")
+    message = failure.get("message") or "" if failure is not None else ""
+    assert message.startswith("finding F-server-error-500-cannot-serve-credentials: ")
     assert "expected 200, got 500" in (failure.get("message") or "")
     assert "curl -sS -X POST" in (failure.text or "")
 
