@@ -146,4 +146,9 @@ def test_html_report_is_self_contained_with_thumbnails(leaky_report: tuple[str, 
     assert "<script" not in page and "<link" not in page
     assert page.count('src="data:image/png;base64,') >= 2  # images the gateway returned
     assert "valid-request-accepted on createImageVariation" in page
+    # the findings lead, their evidence collapsed; the grid's failed and blocked cells link to them
+    finding = report.findings[0].id
+    assert page.index(f"id='{finding}'") < page.index("<h2>Requirements</h2>")
+    assert "<details><summary>Evidence</summary>" in page
+    assert page.count(f'<a href="#{finding}">') == len(report.findings[0].pairs)
     assert "curl -sS -X POST" in page
