@@ -51,6 +51,8 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 _SENT_FIELD = re.compile(r"sent (?:without (?:any of )?)?([a-z_]+(?:\[\])?)(?:=| with|\b)")
 #: What a group says of a failure it saw the provider answer well: the answer's own evidence then names the cause.
 GATEWAY_FAULT = "gateway-fault"
+#: What the forwarding group says when the provider's failure reached the client unchanged.
+PASSED_ON = "the gateway passed it on"
 #: A request that asked for a stream (its failures are the stream's, whatever the error says).
 _STREAMED = re.compile(r'"stream": ?true|stream=true', re.IGNORECASE)
 #: Error codes and words that only restate a status.
@@ -118,6 +120,7 @@ def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> 
             cluster.failed.append(result)
             by_pair[(result.requirement.id, result.operation_id)] = cause.id
     _explain_by_the_way(clusters)
+    _at_the_provider(clusters, results)
     by_pair = {(r.requirement.id, r.operation_id): key for key, c in clusters.items() for r in c.failed}
     for result, root in blocked:
         finding_id = None
@@ -130,6 +133,18 @@ def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> 
         result.status, result.blocked_by = Status.BLOCKED, finding_id
         result.reason = None
     return [_finding(cluster) for cluster in clusters.values()]
+
+
+def _at_the_provider(clusters: dict[str, _Cluster], results: list[RequirementResult]) -> None:
+    """A failing status on operations where the provider gave the client's request that very status, and the gateway
+    passed it on (two-sided runs), broke at the provider."""
+    passed_on = {
+        r.operation_id for r in results if r.requirement.id == "provider-answer-relayed" and PASSED_ON in r.message
+    }
+    for cluster in clusters.values():
+        operations = {r.operation_id for r in cluster.failed}
+        if cluster.where is None and cluster.cause.kind in ("server-error", "rejected") and operations <= passed_on:
+            cluster.where = "provider"
 
 
 def _explain_by_the_way(clusters: dict[str, _Cluster]) -> None:
@@ -324,6 +339,8 @@ def _what(cause: Cause) -> str:
         status, _, what = detail.partition("-")
         said = f' ("{cause.names[0]}")' if cause.names else ""  # one message of the cluster's, not all
         text = ("stream " if what == "stream" else "") + f"requests end in a {status} server error{said}"
+        if cause.where == "provider":
+            return text + " (the provider's own answer, passed on faithfully)"
         return text + (" although the provider answered 2xx" if cause.where == "gateway" else "")
     if cause.kind == "rejected":
         status, _, code = detail.partition("-")

@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conformance.context import RunContext, Upstream, auth_headers, secret_forms
 from conformance.contract import OperationContract
-from conformance.findings import GATEWAY_FAULT
+from conformance.findings import GATEWAY_FAULT, PASSED_ON
 from conformance.groups import register
 from conformance.groups._judge import guarded, observe, skip
 from conformance.groups.comparison import compare, placeholder_credential, same
@@ -344,10 +344,13 @@ def _relayed(operation: OperationContract, outcome: Outcome) -> Observation:
     """Whether the provider's 2xx reached the client as a 2xx: the gateway's own failure told from the provider's."""
     requirement_id = "provider-answer-relayed"
     answered = [record.get("status") for record in outcome.records]
+    status = outcome.reply.status
+    if answered and isinstance(answered[-1], int) and answered[-1] >= 400 and answered[-1] == status:
+        # the provider's own failure, passed on faithfully: the findings say it broke at the provider
+        return _passed(requirement_id, operation, f"the provider answered {status}; {PASSED_ON}", outcome.reply)
     if not answered or not all(isinstance(status, int) and status < 300 for status in answered[-1:]):
         why = "the provider did not answer the request with a 2xx: nothing to relay"
         return skip(requirement_id, operation, why)
-    status = outcome.reply.status
     if status is not None and status < 300 and outcome.reply.error is None:
         return observe(requirement_id, operation, None, outcome.reply)
     problem = f"the provider answered {answered[-1]}, the gateway answered {outcome.client_status}"

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from conformance.groups.forwarding import FAILING_MODEL
 from tests.conformance.broken.relay import Relay, RelayGateway
 from tests.conformance.broken.toolkit import Request, Response, send_response
 
@@ -144,6 +145,15 @@ REAL_FAILURES = (
         Relay(fallbacks=False),
         ("createImage", "createImageEdit"),
         ("valid", "forwarding"),
+    ),
+    RealFailure(
+        "provider-fails-gateway-passes-it-on",
+        "F-server-error-503-provider-model",
+        "generations: requests end in a 503 server error",
+        Relay(outgoing=lambda req: req.with_field("model", FAILING_MODEL) if req.is_image_route else None),
+        GENERATE,
+        ("valid", "forwarding"),
+        where="provider",
     ),
     RealFailure(
         "variations-not-served",
