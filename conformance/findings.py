@@ -6,7 +6,13 @@ cause, so after the run `diagnose` groups the failed pairs by what their failing
 id: the kind of evidence (no response, route not served, server error, a valid request rejected, invalid input
 accepted, a field changed on the way, a wrong answer) and its detail (the status, the error code, the field). Each
 group is one `Finding`: a one-sentence title naming the operations and the status or field, the pairs it explains,
-the failure's message once, and the smallest request that shows it (the shortest curl line among its failures).
+the failure's message once, and the smallest request that shows it (the shortest curl line of its first failed
+pair, in catalogue order: the plain valid request before the keyless or hostile ones).
+
+In two-sided runs a finding says where it broke: "gateway" (the provider answered 2xx, the client got a 5xx; a
+placeholder credential), "provider" (the provider's own failure, passed on faithfully) or "on-the-way" (fields
+dropped, added, renamed or changed). A wrong answer about a field that was dropped or changed on the way is counted
+as a symptom of that finding, not a cause of its own.
 
 Pairs whose precondition never held (`conformance.preconditions`) are blocked by the finding that explains why:
 the route's (every answer a 404/405) or the one holding the failed pair that establishes the precondition (the
@@ -110,7 +116,6 @@ def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> 
                 blocked.append((result, preconditions.root(result.operation_id, unmet)))
     blocked_pairs = {id(result) for result, _ in blocked}
     clusters: dict[str, _Cluster] = {}
-    by_pair: dict[tuple[str, str], str] = {}
     for result in results:
         if result.status is Status.FAILED and id(result) not in blocked_pairs:
             cause = cause_of(result)
@@ -118,7 +123,6 @@ def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> 
             cluster.names.update(dict.fromkeys(cause.names))
             cluster.where = cluster.where or cause.where
             cluster.failed.append(result)
-            by_pair[(result.requirement.id, result.operation_id)] = cause.id
     _explain_by_the_way(clusters)
     _at_the_provider(clusters, results)
     by_pair = {(r.requirement.id, r.operation_id): key for key, c in clusters.items() for r in c.failed}

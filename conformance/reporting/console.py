@@ -133,13 +133,13 @@ def findings_lines(report: Report, *, color: bool = False) -> list[str]:
         lines.append(f"{_paint(finding.id, '31', color)}  {finding.title}")
         failed = len(finding.pairs) - finding.blocked
         where = f"; broke {_WHERE[finding.where]}" if finding.where in _WHERE else ""
-        lines.append(f"    {failed} failed, {finding.blocked} blocked{where}: {_cut(_pairs(finding), 300)}")
-        lines.append(f"    seen: {_cut(finding.evidence, 240)}")
+        lines.append(f"    {failed} failed, {finding.blocked} blocked{where}: {_cut(_pairs(finding), 200)}")
+        lines.append(f"    seen: {_cut(finding.evidence, 200)}")
         if finding.reproduction:
-            lines.append(f"    reproduce: {_cut(finding.reproduction, 600)}")
+            lines.append(f"    reproduce: {_cut(finding.reproduction, 300)}")
             got = _answer(report, finding)
             if got:
-                lines.append(f"    got: {_cut(got, 200)}")
+                lines.append(f"    got: {_cut(got, 120)}")
     return [*lines, ""]
 
 
