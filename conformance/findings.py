@@ -160,7 +160,7 @@ def _explain_by_the_way(clusters: dict[str, _Cluster]) -> None:
         if cluster.cause.kind in _ON_THE_WAY
     }
     for key, cluster in list(clusters.items()):
-        if cluster.cause.kind in TITLES:
+        if cluster.cause.kind in TITLES and cluster.cause.kind != "content":
             continue  # an answer's status or transport is its own evidence; only wrong content is a symptom here
         messages = [f.message for r in cluster.failed for f in r.failures]
         owner = next(
@@ -199,8 +199,9 @@ def cause_of(result: RequirementResult) -> Cause:
     if result.requirement.id in _ERROR_SHAPE:
         return Cause("error-shape", str(exchange.status))
     if 400 <= exchange.status < 500:
-        code = _error_code(exchange)
-        return Cause("rejected", f"{exchange.status}-{code}" if code else str(exchange.status))
+        code, said = _error_code(exchange), _said(exchange)
+        detail = f"{exchange.status}-{code}" if code else str(exchange.status)
+        return Cause("rejected", detail, names=(said,) if said else ())
     if "4xx" in failure.message or "Invalid data should have been rejected" in failure.message:
         found = _SENT_FIELD.search(failure.message) or _GENERATED_FIELD.search(failure.message)
         return Cause("accepted-invalid", names=(found.group(1),) if found else ())
@@ -319,7 +320,7 @@ def operations_phrase(operations: Iterable[str]) -> str:
 TITLES = {
     "no-response": "requests end without a complete answer (connection dropped or timed out)",
     "route-not-served": "the route is not served (every answer is a 404 or 405)",
-    "rejected": "requests are answered {detail} where the contract expects another answer",
+    "rejected": "requests get {detail} instead of the answer the contract expects",
     "accepted-invalid": "invalid input{names} is answered with a 2xx instead of a 4xx",
     "dropped": "{names} never reach the provider (the gateway drops them)",
     "added": "the provider receives {names}, which the client never sent",
@@ -348,7 +349,8 @@ def _what(cause: Cause) -> str:
         return text + (" although the provider answered 2xx" if cause.where == "gateway" else "")
     if cause.kind == "rejected":
         status, _, code = detail.partition("-")
-        detail = f"{status} ({code.replace('-', '_')})" if code else status
+        said = f' "{cause.names[0]}"' if cause.names else ""  # one message of the cluster's
+        detail = status + (f" {code.replace('-', '_')}" if code else "") + said
     elif cause.kind == "content":
         name, _, held = detail.rpartition("-") if detail.endswith("-null") else (detail, "", "")
         detail = f"{name}: {held}" if held else f"a {detail} the spec does not allow"
