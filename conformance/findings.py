@@ -286,11 +286,13 @@ def _fingerprint(exchange: Exchange) -> str:
 def _finding(cluster: _Cluster) -> Finding:
     pairs = [*cluster.failed, *cluster.blocked]
     failures = [f for r in pairs for f in r.failures]
+    cause = replace(cluster.cause, names=tuple(cluster.names), where=cluster.where)
+    if cause.kind not in TITLES and pairs:
+        # the requirement is the cause: its own sentence says what the gateway breaks
+        cause = replace(cause, names=(pairs[0].requirement.title,))
     return Finding(
         id=cluster.cause.id,
-        title=title(
-            replace(cluster.cause, names=tuple(cluster.names), where=cluster.where), [r.operation_id for r in pairs]
-        ),
+        title=title(cause, [r.operation_id for r in pairs]),
         pairs=tuple((r.requirement.id, r.operation_id) for r in pairs),
         evidence=_evidence(cluster, failures),
         # from the first failed pair in catalogue order (the valid request before the no-key one ...), else any
@@ -318,6 +320,7 @@ def operations_phrase(operations: Iterable[str]) -> str:
 
 #: What each kind of cause says after the operations ("edits and variations: ..."); {detail} is the cause's detail.
 TITLES = {
+    "server-error": "",  # _what() writes it: the status, the error's words, who is at fault
     "no-response": "requests end without a complete answer (connection dropped or timed out)",
     "route-not-served": "the route is not served (every answer is a 404 or 405)",
     "rejected": "requests get {detail} instead of the answer the contract expects",
@@ -356,7 +359,9 @@ def _what(cause: Cause) -> str:
         detail = f"{name}: {held}" if held else f"a {detail} the spec does not allow"
     elif cause.kind == "accepted-invalid":
         names = f" in {names}" if names else ""
-    return TITLES.get(cause.kind, f"{cause.kind} fails").format(detail=detail, names=names)
+    if cause.kind not in TITLES:
+        return f'breaks "{names}"' if names else f"{cause.kind} fails"
+    return TITLES[cause.kind].format(detail=detail, names=names)
 
 
 def _evidence(cluster: _Cluster, failures: list[Observation]) -> str:

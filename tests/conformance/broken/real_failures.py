@@ -124,7 +124,7 @@ REAL_FAILURES = (
     RealFailure(
         "every-image-file-forwarded",
         "F-variation-first-file-forwarded",
-        "variations: variation-first-file-forwarded fails",
+        'variations: breaks "A variation sent with image[] of several files reaches the provider with exactly',
         Relay(first_file_only=()),
         ("createImageVariation",),
         ("valid", "forwarding"),
