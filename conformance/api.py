@@ -29,6 +29,7 @@ from conformance.groups import ALL_GROUPS, Group, by_name
 from conformance.headers import HeaderError, parse_header, secret_values
 from conformance.http import Redactor, Sender
 from conformance.model import Report
+from conformance.selection import restrict
 from generator.loader import DEFAULT_SPEC, SpecError
 
 
@@ -78,6 +79,8 @@ class CheckOptions:
     """(name, value) headers sent on every request to the gateway (--header); see conformance.headers."""
     secret_headers: tuple[str, ...] = ()
     """Names of further headers whose values are secrets (--secret-header), redacted like the key."""
+    pairs: frozenset[tuple[str, str]] | None = None
+    """Only these (requirement id, operationId) pairs (see conformance.selection); None: every pair selected above."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -85,6 +88,8 @@ def check(options: CheckOptions) -> Report:
     contract = _contract(options.spec)
     operations = _operations(contract, options.operations)
     groups = _groups(options.groups)
+    if options.pairs is not None:
+        groups, operations = restrict(groups, operations, options.pairs)
     _validate(options)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     upstream = upstream_of(options)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conformance.model import Precondition, Requirement, Severity
+from conformance.model import Origin, Precondition, Requirement, Severity
 
 _CRITICAL, _MAJOR, _MINOR = Severity.CRITICAL, Severity.MAJOR, Severity.MINOR
 _ROUTE = (Precondition.ROUTE_SERVED,)
@@ -59,8 +59,9 @@ NEEDS: dict[str, tuple[Precondition, ...]] = {
 }
 
 
-def _req(group: str, id_: str, severity: Severity, title: str, source: str) -> Requirement:
-    return Requirement(id=id_, title=title, source=source, severity=severity, group=group, needs=NEEDS.get(id_, _ROUTE))
+def _req(group: str, id_: str, severity: Severity, title: str, source: str, *, origin: Origin) -> Requirement:
+    needs = NEEDS.get(id_, _ROUTE)
+    return Requirement(id=id_, title=title, source=source, severity=severity, group=group, origin=origin, needs=needs)
 
 
 VALID = (
@@ -70,6 +71,7 @@ VALID = (
         _CRITICAL,
         "A valid request (each size, response_format, quality, style, n at its bounds, user, fallbacks) gets 200",
         "paths.*.post.responses.200: Successful response.",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -77,6 +79,7 @@ VALID = (
         _MAJOR,
         "A 200 without stream is application/json",
         "ImageJson / ImageStreamOrJson: content application/json",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -84,6 +87,7 @@ VALID = (
         _CRITICAL,
         "A 200 body validates against the operation's response schema",
         "ImageResponse / OpenAIImageResponse: required [created, data]",
+        origin=Origin.BIFROST,
     ),
     _req(
         "valid",
@@ -91,6 +95,7 @@ VALID = (
         _CRITICAL,
         "len(data) equals the requested n (its default when n is absent)",
         "ImageCount: Number of images to generate",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -98,6 +103,7 @@ VALID = (
         _CRITICAL,
         "With response_format=b64_json every item's b64_json decodes to a PNG, JPEG or WebP image",
         "ImageData.b64_json: The image, base64-encoded",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -105,6 +111,7 @@ VALID = (
         _MAJOR,
         "With response_format=url every item's url is an absolute http(s) URL",
         "ImageData.url: {type: string, format: uri}",
+        origin=Origin.BIFROST,
     ),
     _req(
         "valid",
@@ -112,6 +119,7 @@ VALID = (
         _MAJOR,
         "A returned image's pixel dimensions equal the requested size (unless auto)",
         "ImageSize: Size of the generated images",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -119,6 +127,7 @@ VALID = (
         _MAJOR,
         "Fetching a returned url (on a host the suite can reach) returns the image",
         "ImageData.url: URL of the generated image",
+        origin=Origin.BIFROST,
     ),
     _req(
         "valid",
@@ -126,6 +135,7 @@ VALID = (
         _CRITICAL,
         "A multipart body with image[] of 1, 2 and 3 files is accepted",
         "Use field name `image` for a single file or `image[]` for multiple files",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -133,6 +143,7 @@ VALID = (
         _MINOR,
         "A returned image is encoded in the requested output_format (png, jpeg, webp)",
         "OutputFormat: Output image format",
+        origin=Origin.BIFROST,
     ),
     _req(
         "valid",
@@ -140,6 +151,7 @@ VALID = (
         _MAJOR,
         "A valid request with a field the spec does not name is still answered with 200",
         "spec/README.md: Requests tolerate unknown fields (no request schema says additionalProperties: false)",
+        origin=Origin.BIFROST,
     ),
 )
 
@@ -150,9 +162,15 @@ INVALID = (
         _CRITICAL,
         "n below ImageCount's minimum or above its maximum gets a 4xx (from the gateway or its provider)",
         "ImageCount: minimum / maximum",
+        origin=Origin.SEEDS,
     ),
     _req(
-        "invalid", "n-not-integer-rejected", _MAJOR, 'A non-integer n ("abc") gets a 4xx', "ImageCount: type: integer"
+        "invalid",
+        "n-not-integer-rejected",
+        _MAJOR,
+        'A non-integer n ("abc") gets a 4xx',
+        "ImageCount: type: integer",
+        origin=Origin.SEEDS,
     ),
     _req(
         "invalid",
@@ -160,6 +178,7 @@ INVALID = (
         _MAJOR,
         "A value outside an enum (size, response_format, quality, style, ...) gets a 4xx",
         "ImageSize, ResponseFormat, ImageQuality, ImageStyle ...: enum",
+        origin=Origin.SEEDS,
     ),
     _req(
         "invalid",
@@ -167,6 +186,7 @@ INVALID = (
         _CRITICAL,
         "A body missing a required field (model, prompt, image) gets a 4xx",
         "required: [model, prompt]; anyOf: [{required: [image]}, {required: [image[]]}]",
+        origin=Origin.SEEDS,
     ),
     _req(
         "invalid",
@@ -174,6 +194,7 @@ INVALID = (
         _MAJOR,
         "A JSON body sent to a multipart route gets a 4xx",
         "Request must be sent as multipart/form-data",
+        origin=Origin.SEEDS,
     ),
     _req(
         "invalid",
@@ -181,6 +202,7 @@ INVALID = (
         _MAJOR,
         "A malformed JSON body sent to a JSON route gets a 4xx",
         "requestBody: content application/json",
+        origin=Origin.BIFROST,
     ),
     _req(
         "invalid",
@@ -188,6 +210,7 @@ INVALID = (
         _MAJOR,
         "Every error answer is JSON with an `error` object holding a non-empty string `message`",
         "BifrostError: required [error]; ErrorField: required [message], minLength 1",
+        origin=Origin.BIFROST,
     ),
 )
 
@@ -199,6 +222,7 @@ ROBUSTNESS = (
         "Hostile multipart part names and filenames (a;b, empty, quotes, %, control characters) get no 5xx and no "
         "dropped connection",
         "seed: hostile multipart part names -> a 4xx, or a 2xx where the spec allows an extra part",
+        origin=Origin.CONVENTION,
     ),
     _req(
         "robustness",
@@ -206,6 +230,7 @@ ROBUSTNESS = (
         _MAJOR,
         "A file that is not an image where an image is required gets a 4xx",
         "ImageFile: An image file (PNG, JPEG or WebP)",
+        origin=Origin.CONVENTION,
     ),
     _req(
         "robustness",
@@ -213,14 +238,23 @@ ROBUSTNESS = (
         _MAJOR,
         "A huge n (a thousand digits) gets a 4xx, not a 5xx",
         "seed: a huge n string -> 4xx",
+        origin=Origin.CONVENTION,
     ),
-    _req("robustness", "empty-body-rejected", _MAJOR, "An empty body gets a 4xx", "requestBody: required: true"),
+    _req(
+        "robustness",
+        "empty-body-rejected",
+        _MAJOR,
+        "An empty body gets a 4xx",
+        "requestBody: required: true",
+        origin=Origin.CONVENTION,
+    ),
     _req(
         "robustness",
         "still-answering",
         _CRITICAL,
         "After the hostile requests the gateway still answers a valid request with 200",
         "seed: the gateway still answering afterwards",
+        origin=Origin.CONVENTION,
     ),
 )
 
@@ -231,6 +265,7 @@ STREAMING = (
         _CRITICAL,
         "stream: true is answered with text/event-stream",
         "ImageStreamOrJson: a server-sent event stream of ImageStreamEvent when `stream` is true",
+        origin=Origin.SEEDS,
     ),
     _req(
         "streaming",
@@ -238,6 +273,7 @@ STREAMING = (
         _CRITICAL,
         "Every event's data is JSON with a `type` from the spec's enum ([DONE] and `:` comments allowed)",
         "ImageStreamEvent: required [type]; A stream may end with `data: [DONE]`; `:` lines are comments",
+        origin=Origin.BIFROST,
     ),
     _req(
         "streaming",
@@ -245,6 +281,7 @@ STREAMING = (
         _MAJOR,
         "Partial-image events carry an integer partial_image_index",
         "ImageStreamEvent: Partial images carry partial_image_index",
+        origin=Origin.BIFROST,
     ),
     _req(
         "streaming",
@@ -252,6 +289,7 @@ STREAMING = (
         _CRITICAL,
         "At least one completed event per image, whose b64_json decodes to an image",
         "ImageStreamEvent: each image ends with one completed event carrying usage",
+        origin=Origin.BIFROST,
     ),
     _req(
         "streaming",
@@ -259,6 +297,7 @@ STREAMING = (
         _CRITICAL,
         "A valid stream has no 5xx, no error event and no dropped connection",
         "ImageStreamEvent.type: error",
+        origin=Origin.CONVENTION,
     ),
     _req(
         "streaming",
@@ -266,6 +305,7 @@ STREAMING = (
         _MINOR,
         "response_format with stream: true is either ignored (a valid stream) or rejected with a 4xx error body",
         "ResponseFormat: This parameter is not supported for streaming requests.",
+        origin=Origin.SEEDS,
     ),
 )
 
@@ -276,6 +316,7 @@ AUTH = (
         _CRITICAL,
         "When the gateway needs a key (--api-key), a request without credentials gets 401 or 403 with the error body",
         "Unauthorized: Credentials are missing or not accepted.",
+        origin=Origin.BIFROST,
     ),
     _req(
         "auth",
@@ -283,6 +324,7 @@ AUTH = (
         _CRITICAL,
         "When the gateway needs a key (--api-key), a request with a wrong key gets 401 or 403 with the error body",
         "Unauthorized: Credentials are missing or not accepted.",
+        origin=Origin.BIFROST,
     ),
     _req(
         "auth",
@@ -293,6 +335,7 @@ AUTH = (
         "key as given; each apiKey header: x-bf-vk, x-api-key, api-key on Azure routes)",
         "security: BearerAuth, BasicAuth, VirtualKeyAuth, ApiKeyAuth (AzureApiKeyAuth on the Azure deployment "
         "routes): alternatives, any one of them authenticates a request",
+        origin=Origin.SEEDS,
     ),
 )
 
@@ -303,6 +346,7 @@ FORWARDING = (
         _MAJOR,
         "The prompt that reaches the provider behind the gateway is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -310,6 +354,7 @@ FORWARDING = (
         _MAJOR,
         "The n that reaches the provider is the one the client sent (not dropped, clamped or retyped)",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -317,6 +362,7 @@ FORWARDING = (
         _MAJOR,
         "The size that reaches the provider is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -324,6 +370,7 @@ FORWARDING = (
         _MAJOR,
         "The response_format that reaches the provider is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -331,6 +378,7 @@ FORWARDING = (
         _MINOR,
         "The user that reaches the provider is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -338,6 +386,7 @@ FORWARDING = (
         _MAJOR,
         "A variation sent with image[] of several files reaches the provider with exactly the first file's bytes",
         "ImageVariationRequest: `image` or `image[]`, first image used",
+        origin=Origin.SEEDS,
     ),
     _req(
         "forwarding",
@@ -345,6 +394,7 @@ FORWARDING = (
         _CRITICAL,
         "An edit's image files (every image[] part, in order) and its mask reach the provider byte for byte",
         "ImageEditRequest: `image` for a single file or `image[]` for multiple files; all files are edited",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -353,6 +403,7 @@ FORWARDING = (
         "Invalid input (n out of range, an unknown size) gets a 4xx from the gateway or from the provider behind it;"
         " the report says which",
         "seed: a rejection of invalid input may come from the gateway or from the upstream, and the report says which",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -361,6 +412,7 @@ FORWARDING = (
         "With the primary model failing at the provider, a request with fallbacks is answered by the fallback, the"
         " provider seeing the primary attempt(s) first and then the fallback's",
         "Fallbacks: Fallback models to try if primary model fails",
+        origin=Origin.SEEDS,
     ),
     _req(
         "forwarding",
@@ -368,7 +420,8 @@ FORWARDING = (
         _CRITICAL,
         "When the provider answers a forwarded request with a 2xx, the client gets a 2xx too, not a 5xx of the"
         " gateway's own",
-        "seed: the gateway returns the provider's images to the client",
+        "convention: the gateway returns the provider's answer to the client",
+        origin=Origin.CONVENTION,
     ),
     _req(
         "forwarding",
@@ -376,7 +429,8 @@ FORWARDING = (
         _MAJOR,
         "A request with every optional field reaches the provider with each field as sent: none dropped, added, renamed"
         " or changed, but for what the contract allows (a bare model name; on Azure routes, the deployment's model)",
-        "seed: the gateway forwards the client's request to the provider; spec/README.md: fields are passed through",
+        "convention: the gateway forwards the client's request to the provider, field for field",
+        origin=Origin.CONVENTION,
     ),
     _req(
         "forwarding",
@@ -385,6 +439,7 @@ FORWARDING = (
         "The provider receives the gateway's own credentials, never the client's key, nothing, or a placeholder"
         " (Bearer undefined, null, None, a bare scheme), with and without a client key",
         "seed: the gateway's own credentials, not the client's, reach the upstream",
+        origin=Origin.CONVENTION,
     ),
 )
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
 
-from generator import cache, drift
+from generator import api_changes, cache, drift
 from generator.loader import DEFAULT_SPEC, SpecError
 
 DEFAULT_OUT = DEFAULT_SPEC.parent.parent / "generated"
@@ -47,11 +47,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.out}: up to date with {args.spec}")
             return Exit.OK
         print(result.report())
+        for line in api_changes.changes(api_changes.read(args.out), files):  # what regenerating would change
+            print(line)
         print(f"{args.out} is stale: run `pixelpact generate` (or `python -m generator`)", file=sys.stderr)
         return Exit.DRIFT
+    before = api_changes.read(args.out)
     result = drift.write(files, args.out)
     changed = len(result.changed) + len(result.missing) + len(result.extra)
     print(f"{args.out}: {changed} file(s) written or removed" if changed else f"{args.out}: already up to date")
+    for line in api_changes.changes(before, files):
+        print(line)
     return Exit.OK
 
 

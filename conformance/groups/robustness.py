@@ -10,11 +10,21 @@ from typing import Any
 
 from conformance.context import RunContext
 from conformance.contract import OperationContract
+from conformance.evidence import rejected, unattributable
 from conformance.groups import register
-from conformance.groups._judge import error_body_problem, expect_4xx, guarded, observe, skip, transport_problem
+from conformance.groups._judge import (
+    Control,
+    controls,
+    error_body_problem,
+    expect_rejection,
+    guarded,
+    observe,
+    skip,
+    transport_problem,
+)
 from conformance.http import BOUNDARY, Part
 from conformance.images import png
-from conformance.model import Observation, Unjudged
+from conformance.model import Observation
 from conformance.requirements import ROBUSTNESS
 
 #: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
@@ -44,16 +54,15 @@ class RobustnessGroup:
     requirements = ROBUSTNESS
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
-        # A baseline first: only an operation that answered a valid request before the hostile ones can be said to
-        # have stopped answering after them.
-        ids = [operation.operation_id for operation in ctx.operations]
-        answered = dict(zip(ids, ctx.map(lambda operation: _answers(ctx, operation), ctx.operations), strict=True))
         probes = [(operation, probe) for operation in ctx.operations for probe in probes_for(ctx, operation)]
-        for observations in ctx.map(lambda item: judge(ctx, *item), probes):
+        # sent before any hostile request: it is also the baseline of still-answering (only an operation that
+        # answered a valid request before the hostile ones can be said to have stopped answering after them)
+        valid = controls(ctx)
+        for observations in ctx.map(lambda item: judge(ctx, *item, valid[item[0].operation_id]), probes):
             yield from observations
         # Only after every hostile request: a gateway that survives each one but is left broken fails here.
         yield from ctx.map(
-            lambda operation: still_answering(ctx, operation, answered[operation.operation_id]), ctx.operations
+            lambda operation: still_answering(ctx, operation, valid[operation.operation_id]), ctx.operations
         )
 
 
@@ -109,17 +118,24 @@ def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
     return probes
 
 
-def judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[Observation]:
-    return guarded((probe.requirement_id,), operation, lambda: _judge(ctx, operation, probe))
+def judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: Control) -> list[Observation]:
+    return guarded((probe.requirement_id,), operation, lambda: _judge(ctx, operation, probe, valid))
 
 
-def _judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[Observation]:
+def _judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: Control) -> list[Observation]:
     reply = ctx.send(
         operation, probe.body, extra_parts=probe.extra_parts, raw=probe.raw, content_type=probe.content_type
     )
     sent = f"sent {probe.label}"
     if probe.error_body:
-        observations = [observe(probe.requirement_id, operation, expect_4xx(reply, sent), reply)]
+        observations = [expect_rejection(probe.requirement_id, operation, reply, sent, valid)]
+    elif unattributable(reply.status) is not None:
+        # a 401/404/429/redirect: the gateway never read the hostile parts
+        why = f"{sent}: got {unattributable(reply.status)}"
+        observations = [skip(probe.requirement_id, operation, why, reply=reply)]
+    elif rejected(reply.status) and valid.problem is not None:
+        why = f"{sent}: got {reply.status}, but the valid request got {valid.problem}: the parts may not have been read"
+        observations = [skip(probe.requirement_id, operation, why, valid.reason, reply=reply)]
     else:
         problem = transport_problem(reply)
         if problem is None and reply.status is not None and reply.status >= 500:
@@ -135,16 +151,10 @@ def _judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[
     return observations
 
 
-def _answers(ctx: RunContext, operation: OperationContract) -> bool:
-    """Whether the operation answers a valid request with a 200 (before any hostile request)."""
-    reply = ctx.send(operation, ctx.valid_body(operation))
-    return reply.error is None and reply.status == 200
-
-
-def still_answering(ctx: RunContext, operation: OperationContract, answered_before: bool = True) -> Observation:
-    if not answered_before:
-        why = "no valid request got a 200 before the hostile ones: nothing to compare with"
-        return skip("still-answering", operation, why, Unjudged.NO_EVIDENCE)
+def still_answering(ctx: RunContext, operation: OperationContract, before: Control | None = None) -> Observation:
+    if before is not None and before.problem is not None:
+        why = f"the valid request before the hostile ones was not accepted ({before.problem}): nothing to compare with"
+        return skip("still-answering", operation, why, before.reason)
 
     def probe() -> list[Observation]:
         reply = ctx.send(operation, ctx.valid_body(operation))

@@ -75,9 +75,10 @@ def _matrix(report: Report) -> str:
                 tds.append(f'<td class="cell {cell.status.value}" title="{title}">{label}</td>')
         rows.append(
             f"<tr><td><b>{escape(requirement.id)}</b><br><span class='muted'>{escape(requirement.title)}</span></td>"
-            f"<td>{requirement.severity.value}</td>{''.join(tds)}</tr>"
+            f"<td>{requirement.severity.value}</td><td>{requirement.origin.value}</td>{''.join(tds)}</tr>"
         )
-    return f"<h2>Requirements</h2><table><tr><th>requirement</th><th>severity</th>{head}</tr>{''.join(rows)}</table>"
+    columns = f"<th>requirement</th><th>severity</th><th>origin</th>{head}"
+    return f"<h2>Requirements</h2><table><tr>{columns}</tr>{''.join(rows)}</table>"
 
 
 def _findings(report: Report) -> str:

@@ -152,3 +152,15 @@ def test_html_report_is_self_contained_with_thumbnails(leaky_report: tuple[str, 
     assert "<details><summary>Evidence</summary>" in page
     assert page.count(f'<a href="#{finding}">') == len(report.findings[0].pairs)
     assert "curl -sS -X POST" in page
+
+
+def test_every_report_says_where_a_requirement_comes_from(leaky_report: tuple[str, Report]) -> None:
+    _, report = leaky_report
+    failed = report.failed[0]
+    origin = failed.requirement.origin.value
+
+    assert f"{failed.requirement.id} on {failed.operation_id} (" in render(report)
+    assert f"origin: {origin})" in render(report)
+    assert "<th>origin</th>" in to_html(report) and f"origin: {origin}</span>" in to_html(report)
+    entries = json.loads(to_json(report))["requirements"]
+    assert {entry["origin"] for entry in entries} <= {"seeds", "bifrost", "convention"}
