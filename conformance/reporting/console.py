@@ -93,7 +93,11 @@ def render(report: Report, *, color: bool = False) -> str:
     lines = findings_lines(report, color=color)
     rows = summary_rows(report)
     width = max([len("requirement"), *(len(row[0]) for row in rows)])
-    head = f"{'requirement':<{width}}  {'severity':<8}  {'ops':>3}  {'pass':>4}  {'fail':>4}  {'blkd':>4}  {'n/j':>4}"
+    origins = {r.requirement.id: r.requirement.origin.value if r.requirement.origin else "" for r in report.results}
+    head = (
+        f"{'requirement':<{width}}  {'severity':<8}  {'origin':<10}  {'ops':>3}  {'pass':>4}  {'fail':>4}  {'blkd':>4}"
+        f"  {'n/j':>4}"
+    )
     lines += [head, "-" * len(head)]
     causes = _finding_ids(report)
     for rid, severity, ops, passed, failing, blocked, unjudged in rows:
@@ -106,7 +110,8 @@ def render(report: Report, *, color: bool = False) -> str:
         else:
             mark = "ok"
         lines.append(
-            f"{rid:<{width}}  {severity:<8}  {ops:>3}  {passed:>4}  {failing:>4}  {blocked:>4}  {unjudged:>4}  {mark}"
+            f"{rid:<{width}}  {severity:<8}  {origins[rid]:<10}  {ops:>3}  {passed:>4}  {failing:>4}  {blocked:>4}"
+            f"  {unjudged:>4}  {mark}"
         )
     for error in report.errors:
         lines.append(f"error: {error}")

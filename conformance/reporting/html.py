@@ -91,7 +91,10 @@ def _findings(report: Report) -> str:
     by_pair = {(r.requirement.id, r.operation_id): r for r in report.results}
     for finding in report.findings:
         where = f"<p>Broke: <b>{escape(finding.where)}</b></p>" if finding.where else ""
-        pairs = ", ".join(f"{escape(rid)} on {escape(op)}" for rid, op in finding.pairs)
+        pairs = ", ".join(
+            f"{escape(rid)} on {escape(op)} <span class='muted'>origin: {_origin(by_pair[(rid, op)])}</span>"
+            for rid, op in finding.pairs
+        )
         blocks.append(
             f"<div class='failure' id='{escape(finding.id, quote=True)}'><h3>{escape(finding.id)}: "
             f"{escape(finding.title)}</h3>{where}<p>{len(finding.pairs) - finding.blocked} failed, {finding.blocked} "
@@ -103,6 +106,11 @@ def _findings(report: Report) -> str:
             blocks.append(f"<details><summary>Evidence</summary>{_exchange(first.exchange)}</details>")
         blocks.append("</div>")
     return "\n".join(blocks)
+
+
+def _origin(result: RequirementResult) -> str:
+    origin = result.requirement.origin
+    return origin.value if origin is not None else "unknown"
 
 
 def _exchange(exchange: Exchange) -> str:
