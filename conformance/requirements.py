@@ -18,6 +18,8 @@ _STREAM = (*_VALID, Precondition.STREAM_STARTED)
 #: What each requirement needs on an operation before it can be judged there (default: the route is served); a
 #: pair whose precondition never held is blocked by the finding that explains it (conformance.preconditions).
 NEEDS: dict[str, tuple[Precondition, ...]] = {
+    # an error body's shape is judged on any error answer, a 404 of a route not served included
+    "error-body-shape": (),
     **dict.fromkeys(
         (
             "response-content-type",

@@ -29,13 +29,15 @@ if TYPE_CHECKING:
 GROUP_NAME = "schemathesis"
 
 
-#: Checks judged only on answers to valid cases: blocked where no valid request was ever accepted.
-_ON_ACCEPTED = frozenset({"st-response-schema", "st-b64-json-is-image", "st-data-count-matches-n",
-                          "st-image-dimensions-match-size"})  # fmt: skip
+#: Checks judged only on answers to valid cases: blocked where no valid request was ever accepted (st-response-schema
+#: judges error answers too).
+_ON_ACCEPTED = frozenset({"st-b64-json-is-image", "st-data-count-matches-n", "st-image-dimensions-match-size"})
+#: Judged on any error answer, a 404 of a route not served included: no precondition.
+_ANY_ANSWER = frozenset({"st-error-envelope"})
 
 
 def _req(id_: str, severity: Severity, title: str, source: str, *, origin: Origin) -> Requirement:
-    needs: tuple[Precondition, ...] = (Precondition.ROUTE_SERVED,)
+    needs: tuple[Precondition, ...] = () if id_ in _ANY_ANSWER else (Precondition.ROUTE_SERVED,)
     if id_ in _ON_ACCEPTED:
         needs += (Precondition.VALID_ACCEPTED,)
     return Requirement(

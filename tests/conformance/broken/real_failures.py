@@ -64,7 +64,7 @@ def not_serving(kind: str, app: ASGIApp) -> ASGIApp:
 
     async def gateway(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].rstrip("/").endswith("/" + kind):
-            await send_response(send, Response.of_json(404, {"detail": "Not Found"}))
+            await send_response(send, Response.error(404, f"no {kind} route here"))
             return
         await app(scope, receive, send)
 
