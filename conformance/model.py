@@ -231,6 +231,8 @@ class Report:
     """The run was interrupted before it ended."""
     findings: list[Finding] = field(default_factory=list)
     """One per root cause of the failed and blocked pairs (conformance.findings)."""
+    notes: list[str] = field(default_factory=list)
+    """One-line advice about the run as a whole (every request got 404: try --prefix)."""
 
     @property
     def failed(self) -> list[RequirementResult]:
