@@ -35,7 +35,13 @@ from conformance.specdiff.source import load_since
 
 Pair = tuple[str, str]
 
-REQUEST = ("valid-request-accepted", "st-valid-request-accepted", "st-invalid-request-rejected", "st-no-server-error")
+REQUEST = (
+    "valid-request-accepted",
+    "st-valid-request-accepted",
+    "st-invalid-request-rejected",
+    "st-no-server-error",
+    "request-forwarded-intact",  # every field of a request reaches the provider as sent
+)
 FILES = (
     "image-array-accepted",
     "non-image-file-rejected",
@@ -56,7 +62,7 @@ STREAMING = (
     "st-content-type-documented",
 )
 AUTH = ("auth-missing-rejected", "auth-wrong-key-rejected", "auth-scheme-accepted", "gateway-credentials-upstream")
-RESPONSE = ("response-schema", "st-response-schema")
+RESPONSE = ("response-schema", "st-response-schema", "provider-answer-relayed")
 RESPONSE_MEDIA = (*RESPONSE, "response-content-type", "st-content-type-documented")
 IMAGES = (
     "data-count-matches-n",

@@ -24,7 +24,13 @@ from tests.specdiff.edits import EDITS, apply, original
 EVERY = [requirement.id for group in ALL_GROUPS for requirement in group.requirements]
 BASE = original()
 OPERATIONS = list(facts.operations(BASE))
-REQUEST = {"valid-request-accepted", "st-valid-request-accepted", "st-invalid-request-rejected", "st-no-server-error"}
+REQUEST = {
+    "valid-request-accepted",
+    "st-valid-request-accepted",
+    "st-invalid-request-rejected",
+    "st-no-server-error",
+    "request-forwarded-intact",
+}
 
 
 def pairs_of(edit_name: str) -> frozenset[tuple[str, str]]:
@@ -128,6 +134,7 @@ def test_check_judges_exactly_the_selected_pairs() -> None:
         "missing-required-rejected",
         "unknown-field-tolerated",
         "forwarded-user",
+        "request-forwarded-intact",
     }
     report = check(CheckOptions(seed=3, pairs=pairs, groups=groups))
     judged = {(result.requirement.id, result.operation_id) for result in report.results}
