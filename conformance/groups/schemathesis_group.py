@@ -264,6 +264,9 @@ def load_schema(ctx: RunContext) -> Any:
     config.update(seed=ctx.seed, max_failures=None)
     # No .schemathesis/ cache directory in the user's working tree; each run stands alone.
     config.cache.enabled = False
+    # Recorded responses whole: schemathesis cuts them at 1 MiB by default, and the stream filter then reads a cut
+    # `data:` line as the gateway's fault. The Sender's body cap (--max-body-mb) already bounds what is held.
+    config.output.truncation.max_recorded_payload_size = 0
     project = config.projects.override
     parameters: dict[str, str] = {}
     if any(parameter.name == "deployment-id" for operation in ctx.operations for parameter in operation.parameters):
