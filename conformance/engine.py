@@ -24,6 +24,7 @@ from conformance.model import (
     Unjudged,
     verdict_of,
 )
+from conformance.spend import Spent
 
 #: How many failing observations a result keeps as evidence.
 MAX_FAILURES_KEPT = 3
@@ -156,7 +157,10 @@ class Engine:
             )
         )
         interrupted = False
+        budget = self.ctx.sender.budget
+        by_group: dict[str, Spent] = {}
         for index, group in enumerate(self.groups):
+            before = budget.snapshot()
             self.emit(GroupStarted(group.name))
             error = None
             try:
@@ -165,7 +169,7 @@ class Engine:
                     self.emit(ObservationMade(group.name, observation, self.ctx.sender.requests_sent))
             except BudgetExhausted as exc:
                 # the group stopped early: what it did not reach is listed as not judged (budget)
-                folder.cut_short(group.requirements, operations, Unjudged.BUDGET, str(exc))
+                folder.cut_short(group.requirements, operations, exc.reason, str(exc))
             except KeyboardInterrupt:
                 interrupted = True
                 for rest in self.groups[index:]:
@@ -176,6 +180,7 @@ class Engine:
                 error = f"group {group.name!r} stopped at {where}: {type(exc).__name__}: {exc}"
                 errors.append(error)
                 folder.cut_short(group.requirements, operations, Unjudged.ERROR, error)
+            by_group[group.name] = budget.snapshot().minus(before).plus(by_group.get(group.name, Spent()))
             self.emit(GroupFinished(group.name, error))
             if interrupted:
                 break
@@ -191,6 +196,7 @@ class Engine:
             groups=tuple(group.name for group in self.groups),
             errors=errors,
             interrupted=interrupted,
+            spent={**budget.snapshot().as_dict(), "groups": {name: used.as_dict() for name, used in by_group.items()}},
         )
         self.emit(RunFinished(report))
         return report

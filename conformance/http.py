@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,14 +17,14 @@ from typing import Any
 import httpx
 
 from conformance.model import Exchange
+from conformance.ratelimit import Pacer
+from conformance.spend import Budget, BudgetExhausted, Spent, ask_of, body_fields
+
+__all__ = ["Budget", "BudgetExhausted", "Spent"]  # re-exported: their home is conformance.spend
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
 EXCERPT_CHARS = 1200
 _LONG_STRING = re.compile(r'"([A-Za-z0-9+/=_\-]{160,})"')
-
-
-class BudgetExhausted(Exception):
-    """The --max-requests budget is spent; the probe that wanted to send is skipped."""
 
 
 @dataclass(frozen=True)
@@ -135,30 +134,43 @@ class Sender:
         max_requests: int | None,
         redactor: Redactor,
         transport: httpx.BaseTransport | None = None,
+        budget: Budget | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.Client(timeout=httpx.Timeout(timeout), limits=limits, transport=transport)
-        self._max_requests = max_requests
-        self._sent = 0
-        self._lock = threading.Lock()
+        self.budget = budget or Budget(max_requests=max_requests)
+        self.pacer = pacer or Pacer()
+        self.last_refusal: BudgetExhausted | None = None
         self.redact = redactor
 
     @property
     def requests_sent(self) -> int:
-        return self._sent
+        return self.budget.spent.requests
 
     def close(self) -> None:
         self._client.close()
 
-    def _spend(self) -> None:
-        with self._lock:
-            if self._max_requests is not None and self._sent >= self._max_requests:
-                raise BudgetExhausted(f"the request budget (--max-requests {self._max_requests}) is spent")
-            self._sent += 1
-
     def send(self, request: WireRequest) -> Reply:
+        """Send one request within the budget and the pace; a 429 is waited out and retried (see ratelimit)."""
+        fields = body_fields(request.json_body, request.parts, request.raw, request.content_type)
+        try:
+            self.budget.spend(ask_of(request.method, request.url, fields))
+            attempt = 0
+            while True:
+                self.pacer.before_request()
+                reply = self._send_once(request)
+                if reply.status != 429:
+                    return reply
+                attempt += 1
+                self.pacer.after_429(reply.headers.get("retry-after"), attempt)
+                self.budget.retry()
+        except BudgetExhausted as exc:
+            self.last_refusal = exc  # for callers that only learn "spent" (schemathesis): why, and the reason
+            raise
+
+    def _send_once(self, request: WireRequest) -> Reply:
         """Send one request and read the whole answer; transport errors become a Reply with `error` set."""
-        self._spend()
         body, content_type = request.encode()
         headers = dict(request.headers)
         if content_type is not None:

@@ -16,6 +16,8 @@ from conformance.api import CheckError, CheckOptions, check, upstream_of
 from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
 from conformance.model import Report
+from conformance.profiles import PROFILES
+from conformance.ratelimit import parse_rate
 from conformance.reporting import ProgressLine, render, write_reports
 from generator.loader import DEFAULT_SPEC
 
@@ -79,11 +81,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=int, help="seed of the run (default: random, printed so it can be repeated)")
     run.add_argument(
+        "--profile",
+        choices=tuple(PROFILES),
+        help="how deep the run goes: quick judges every pair once at the least cost, standard sends every value the "
+        "suite knows, deep adds schemathesis's coverage phase and more examples (default: deep for the built-in stub "
+        "and loopback targets, quick for any other host)",
+    )
+    run.add_argument(
         "--max-examples",
         type=_positive,
-        default=10,
         metavar="N",
-        help="examples per operation for the property-based groups (default: %(default)s)",
+        help="examples per operation for the property-based groups (default: the profile's, 2 / 5 / 10)",
     )
     run.add_argument(
         "--timeout", type=float, default=30.0, metavar="SECONDS", help="seconds per request (default: %(default)s)"
@@ -96,6 +104,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         metavar="N",
         help="a budget: send at most N requests (a paid provider charges per image)",
+    )
+    run.add_argument(
+        "--max-images",
+        type=_positive,
+        metavar="N",
+        help="a budget: ask providers for at most N images (n per request on the image routes); like --max-requests "
+        "it is spent breadth first, every pair's cheapest exchange before any depth",
+    )
+    run.add_argument(
+        "--rate-limit",
+        type=_rate,
+        metavar="N/s|N/min",
+        help="send at most N requests per second or minute; a 429 is waited out (Retry-After) and retried, and ends "
+        "as not judged (rate-limited) if it persists",
+    )
+    run.add_argument(
+        "--plan",
+        action="store_true",
+        help="print what the run would send (requests, images, megapixels, the pairs each judges) and send nothing",
     )
     upstream = run.add_mutually_exclusive_group()
     upstream.add_argument(
@@ -128,6 +155,9 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         timeout=args.timeout,
         concurrency=args.concurrency,
         max_requests=args.max_requests,
+        max_images=args.max_images,
+        profile=args.profile,
+        rate_limit=args.rate_limit,
         spec=args.spec,
         upstream=args.upstream,
         upstream_port=args.upstream_port,
@@ -165,6 +195,13 @@ def _prefix(text: str) -> tuple[str, str]:
     if not sep or not spec.startswith("/") or (gateway and not gateway.startswith("/")):
         raise argparse.ArgumentTypeError(f"expected SPEC=GATEWAY with both starting with /, got {text!r}")
     return spec.rstrip("/"), gateway.rstrip("/")
+
+
+def _rate(text: str) -> float:
+    try:
+        return parse_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:

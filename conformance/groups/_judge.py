@@ -39,11 +39,11 @@ def skip(
 def guarded(
     requirement_ids: tuple[str, ...], operation: OperationContract, probe: Callable[[], list[Observation]]
 ) -> list[Observation]:
-    """Run a probe; when the request budget is spent, its requirements are reported skipped instead."""
+    """Run a probe; when the budget is spent (or the target keeps answering 429) its requirements are not judged."""
     try:
         return probe()
     except BudgetExhausted as exc:
-        return [skip(requirement_id, operation, str(exc), Unjudged.BUDGET) for requirement_id in requirement_ids]
+        return [skip(requirement_id, operation, str(exc), exc.reason) for requirement_id in requirement_ids]
 
 
 def with_images(reply: Reply, images: list[bytes]) -> None:

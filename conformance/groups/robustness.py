@@ -15,6 +15,7 @@ from conformance.groups._judge import error_body_problem, expect_4xx, guarded, o
 from conformance.http import BOUNDARY, Part
 from conformance.images import png
 from conformance.model import Observation
+from conformance.profiles import one_per_pair
 from conformance.requirements import ROBUSTNESS
 
 #: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
@@ -44,7 +45,11 @@ class RobustnessGroup:
     requirements = ROBUSTNESS
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
-        probes = [(operation, probe) for operation in ctx.operations for probe in probes_for(ctx, operation)]
+        probes = [
+            (operation, probe)
+            for operation in ctx.operations
+            for probe in one_per_pair(ctx.profile, probes_for(ctx, operation))
+        ]
         for observations in ctx.map(lambda item: judge(ctx, *item), probes):
             yield from observations
         # Only after every hostile request: a gateway that survives each one but is left broken fails here.

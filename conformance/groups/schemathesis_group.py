@@ -149,12 +149,14 @@ class SchemathesisGroup:
         finally:
             stream.stop()
         if spent:
-            reason = f"the request budget (--max-requests) ran out during the {GROUP_NAME} group"
+            refusal = ctx.sender.last_refusal
+            unjudged = refusal.reason if refusal is not None else Unjudged.BUDGET
+            reason = f"{refusal or 'the request budget (--max-requests) ran out'} during the {GROUP_NAME} group"
             for operation in ctx.operations:
                 for requirement in self.requirements:
                     if (requirement.id, operation.operation_id) not in judged:
                         yield Observation(
-                            requirement.id, operation.operation_id, False, reason, skipped=True, reason=Unjudged.BUDGET
+                            requirement.id, operation.operation_id, False, reason, skipped=True, reason=unjudged
                         )
         if problems:
             raise RuntimeError("; ".join(dict.fromkeys(problems)))
@@ -189,7 +191,7 @@ def load_schema(ctx: RunContext) -> Any:
         continue_on_failure=True,
         parameters=parameters or None,
     )
-    project.phases.update(phases=PHASES)
+    project.phases.update(phases=[phase for phase in PHASES if phase in ctx.profile.schemathesis_phases])
     project.checks.update(included_check_names=[*CHECKS])
     project.generation.update(
         max_examples=ctx.max_examples,

@@ -22,7 +22,9 @@ from conformance.groups._judge import guarded, observe, schema_problem, transpor
 from conformance.http import Reply
 from conformance.images import NotAnImage, decode_b64, decode_image, distinct_pngs
 from conformance.model import Observation
+from conformance.profiles import cheapest_cover
 from conformance.requirements import VALID
+from conformance.spend import body_cost
 
 #: The enums whose every value is sent (the seed: "each size, each response_format, quality, style").
 COVERED_ENUMS = ("size", "response_format", "quality", "style")
@@ -82,7 +84,9 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
         body = ctx.valid_body(operation, **extras, prompt=rng.choice(PROMPTS))
         for name, values in enums.items():
             body[name] = values[i % len(values)]
-        if n_low is not None:
+        if n_low is not None and ctx.profile.cheapest_n:
+            body["n"] = n_low  # n is not the point here (the bounds get their own cases): the fewest images
+        elif n_low is not None:
             # small n keeps the run fast; the bounds get their own cases below
             body["n"] = rng.randint(n_low, min(n_high if n_high is not None else n_low + 2, n_low + 2))
         cases.append(_case(operation, f"enum values #{i + 1}", body, default_n))
@@ -128,7 +132,37 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
                 body.pop(single, None)  # `image[]` alone: a gateway must not need the single-file part
             case = _case(operation, f"{list_field} with {count} file(s)", body, default_n)
             cases.append(replace(case, requirements=("valid-request-accepted", "image-array-accepted")))
+    if ctx.profile.one_per_pair:
+        return _cheapest_cases(cases, _smallest_size(enums["size"]) if "size" in enums else None)
     return cases
+
+
+def _cheapest_cases(cases: list[Case], smallest: str | None) -> list[Case]:
+    """One exchange per requirement: cases not about size ask for the smallest, then the cheapest cover is kept."""
+    if smallest is not None:
+        cases = [
+            case if case.size is not None or case.label == "required fields only" else _sized(case, smallest)
+            for case in cases
+        ]
+    return cheapest_cover(cases, _judged_by, lambda case: body_cost(case.body))
+
+
+def _sized(case: Case, size: str) -> Case:
+    return replace(case, body={**case.body, "size": size}, size=size)
+
+
+def _judged_by(case: Case) -> set[str]:
+    """Every requirement a case's 200 answer judges (see _judge and _judge_images)."""
+    judged = {*case.requirements, "response-content-type", "response-schema", "data-count-matches-n"}
+    if case.response_format == "b64_json":
+        judged.add("b64-json-is-image")
+    elif case.response_format == "url":
+        judged |= {"url-is-absolute", "url-serves-image"}
+    if case.size is not None and _SIZE.match(case.size) and case.response_format in ("b64_json", "url"):
+        judged.add("image-dimensions-match-size")
+    if case.output_format is not None:
+        judged.add("image-format-matches-output-format")
+    return judged
 
 
 def _case(operation: OperationContract, label: str, body: dict[str, Any], default_n: int) -> Case:

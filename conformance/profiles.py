@@ -1,0 +1,98 @@
+"""How deep a run goes, and so what it costs at the provider: `--profile quick | standard | deep`.
+
+- quick: every requirement x operation pair judged by its cheapest exchange: in the deterministic groups one
+  request per pair (the cheapest: fewest images, smallest size, n at its minimum unless n is the point), one exchange
+  judging every requirement it can; schemathesis without its coverage phase and hypothesis with 2 examples. What you
+  run against staging on every deploy.
+- standard: every value the deterministic groups know (each size, format, hostile name, invalid value), n at its
+  minimum where n is not the point; schemathesis without the coverage phase, 5 examples.
+- deep: today's full depth: schemathesis's coverage phase, 10 examples, random n in the enum cases. For the built-in
+  stub and gateways on this machine.
+
+Defaults (`default_profile`): the built-in stub and loopback targets run deep; any other host runs quick unless
+--profile says otherwise, so a remote gateway in front of paid providers never gets a deep run by surprise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from ipaddress import ip_address
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+T = TypeVar("T")
+
+
+class Probe(Protocol):
+    """A deterministic group's request: the requirement it judges and its body (wire names)."""
+
+    @property
+    def requirement_id(self) -> str: ...
+
+    @property
+    def body(self) -> Any: ...
+
+
+P = TypeVar("P", bound=Probe)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the groups send for one depth."""
+
+    name: str
+    max_examples: int
+    """Examples per operation for the property-based groups (unless --max-examples says otherwise)."""
+    one_per_pair: bool
+    """Deterministic groups send only the cheapest request judging each requirement x operation pair."""
+    cheapest_n: bool
+    """Requests whose point is not n ask for n at its minimum (deep draws a small random n)."""
+    schemathesis_phases: tuple[str, ...]
+    cheapest_draws: bool = False
+    """The hypothesis properties draw n and size from their cheapest values only (quick)."""
+
+
+QUICK = Profile("quick", 2, True, True, ("examples", "fuzzing"), cheapest_draws=True)
+STANDARD = Profile("standard", 5, False, True, ("examples", "fuzzing"))
+DEEP = Profile("deep", 10, False, False, ("examples", "coverage", "fuzzing"))
+PROFILES = {profile.name: profile for profile in (QUICK, STANDARD, DEEP)}
+
+
+def default_profile(base_url: str | None) -> Profile:
+    """deep for the built-in stub (no base URL) and loopback targets, quick for any other host."""
+    if base_url is None or is_loopback(base_url):
+        return DEEP
+    return QUICK
+
+
+def is_loopback(base_url: str) -> bool:
+    host = urlsplit(base_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cheapest_cover(items: Sequence[T], judges: Callable[[T], Iterable[str]], cost: Callable[[T], float]) -> list[T]:
+    """The items to send when each judged thing needs one exchange: cheapest first, an item kept only when it judges
+    something no cheaper item does; the result keeps the items' order."""
+    covered: set[str] = set()
+    kept: set[int] = set()
+    for index in sorted(range(len(items)), key=lambda i: cost(items[i])):  # sorted is stable: ties keep their order
+        new = set(judges(items[index])) - covered
+        if new:
+            covered |= new
+            kept.add(index)
+    return [item for index, item in enumerate(items) if index in kept]
+
+
+def one_per_pair(profile: Profile, probes: Sequence[P]) -> list[P]:
+    """The probes a profile sends to one operation: all of them, or (quick) the cheapest per requirement."""
+    from conformance.spend import body_cost
+
+    if not profile.one_per_pair:
+        return list(probes)
+    return cheapest_cover(probes, lambda probe: (probe.requirement_id,), lambda probe: body_cost(probe.body))

@@ -1,0 +1,171 @@
+"""Checking a gateway without a surprise bill: images counted and capped, budgets spent breadth first, 429s waited
+out (never a failure), profiles with safe defaults. Real stubs on loopback behind a provider meter (metering.Meter)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from conformance.api import CheckOptions, profile_of
+from conformance.http import Part
+from conformance.model import Status, Unjudged, Verdict
+from conformance.profiles import DEEP, QUICK, cheapest_cover
+from conformance.ratelimit import Pacer, RateLimited, parse_rate, retry_after
+from conformance.spend import Ask, Budget, BudgetExhausted, ask_of, body_fields
+from generator.runtime.config import StubConfig
+from generator.runtime.serve import default_app, stub_server
+from tests.conformance.conftest import failing, run
+from tests.conformance.metering import Meter
+
+GENERATIONS = "http://gw/v1/images/generations"
+
+
+@contextmanager
+def metered(**meter: object) -> Iterator[tuple[str, Meter]]:
+    """The stub behind a provider meter, on loopback."""
+    wrapper = Meter(default_app(StubConfig()), **meter)  # type: ignore[arg-type]
+    with stub_server(app=wrapper) as url:
+        yield url, wrapper
+
+
+# --- counting ---------------------------------------------------------------------------------------------------
+
+
+def test_images_asked_are_read_from_json_multipart_and_raw_bodies() -> None:
+    assert ask_of("POST", GENERATIONS, body_fields({"n": 3, "size": "256x256"}, None, None, None)) == Ask(3, 0.196608)
+    parts = (Part("n", "2"), Part("image", b"\x89PNG", filename="a.png"))
+    assert ask_of("POST", "http://gw/v1/images/edits", body_fields(None, parts, None, None)).images == 2
+    raw = b'--b\r\nContent-Disposition: form-data; name="n"\r\n\r\n4\r\n--b--\r\n'
+    assert ask_of("POST", "http://gw/v1/images/variations", body_fields(None, None, raw, "multipart/form-data")) == Ask(
+        4, 4 * 1024 * 1024 / 1e6
+    )
+    assert ask_of("POST", GENERATIONS, body_fields(None, None, b'{"prompt": "x"}', "application/json")).images == 1
+    # a request the contract says must be refused asks for nothing; nor does a GET of a returned image
+    for refused in ({"n": 0}, {"n": 11}, {"n": "abc"}, {"n": True}, {"size": "banana"}):
+        assert ask_of("POST", GENERATIONS, body_fields(refused, None, None, None)).images == 0, refused
+    assert ask_of("GET", GENERATIONS, {}).images == 0
+
+
+def test_the_image_budget_refuses_the_request_that_would_go_over() -> None:
+    budget = Budget(max_images=3)
+    budget.spend(Ask(2, 0.5))
+    budget.spend(Ask(0, 0.0))  # requests that make no image always go
+    with pytest.raises(BudgetExhausted, match="image budget"):
+        budget.spend(Ask(2, 0.5))
+    budget.spend(Ask(1, 0.25))
+    assert (budget.spent.requests, budget.spent.images) == (3, 3)
+
+
+def test_max_images_caps_what_the_provider_generates(tmp_path: object) -> None:
+    with metered() as (url, meter):
+        report = run(url, groups=("valid",), operations=("createImage",), max_images=2)
+    assert meter.images <= 2
+    assert report.spent["images"] <= 2
+    assert report.verdict is Verdict.INCOMPLETE
+    budget = [r for r in report.results if r.status is Status.NOT_JUDGED and r.reason is Unjudged.BUDGET]
+    assert budget and all("image budget" in r.message for r in budget)
+
+
+def test_the_report_says_what_was_spent_per_group(stub_url: str) -> None:
+    report = run(stub_url, groups=("valid", "invalid"), operations=("createImage",), profile="quick")
+    groups = report.spent["groups"]
+    assert set(groups) == {"valid", "invalid"}
+    total = groups["valid"]["requests"] + groups["invalid"]["requests"]
+    assert total == report.requests_sent == report.spent["requests"]
+    assert groups["valid"]["images"] > 0
+
+
+# --- breadth first ----------------------------------------------------------------------------------------------
+
+
+def test_a_budget_gives_every_pair_its_cheapest_exchange_before_any_depth(stub_url: str) -> None:
+    selection = {"groups": ("valid", "invalid", "robustness"), "operations": ("createImage",)}
+    quick = run(stub_url, profile="quick", **selection)
+    judged = {(r.requirement.id, r.operation_id) for r in quick.results if r.status is Status.PASSED}
+    # deep with the quick run's request count: depth alone would spend it all in the valid group
+    report = run(stub_url, profile="deep", max_requests=quick.requests_sent + 5, **selection)
+    assert report.requests_sent == quick.requests_sent + 5
+    assert judged <= {(r.requirement.id, r.operation_id) for r in report.results if r.status is Status.PASSED}
+    assert not failing(report)
+
+
+# --- rate limits --------------------------------------------------------------------------------------------------
+
+
+def test_429s_are_waited_out_and_retried() -> None:
+    with metered(busy=2) as (url, meter):
+        report = run(url, groups=("valid", "invalid"), operations=("createImage",), profile="quick", concurrency=1)
+    assert meter.rejected == 2
+    assert report.verdict is Verdict.PASS, report.coverage().line()
+    assert report.requests_sent == meter.requests  # every retry is counted against the budget
+
+
+def test_a_target_that_keeps_answering_429_leaves_pairs_rate_limited_never_failed() -> None:
+    with metered(busy=-1) as (url, _):
+        report = run(url, operations=("createImage",), profile="quick", groups=("valid", "invalid", "schemathesis"))
+    assert not failing(report)
+    limited = [r for r in report.results if r.reason is Unjudged.RATE_LIMITED]
+    assert {r.requirement.group for r in limited} == {"valid", "invalid", "schemathesis"}
+    assert all(r.status is Status.NOT_JUDGED for r in limited)
+    assert report.verdict is not Verdict.PASS
+
+
+def test_retry_after_in_seconds_or_as_a_date() -> None:
+    assert retry_after("3") == 3.0
+    assert retry_after("Wed, 02 Dec 2026 04:00:10 GMT", now=lambda: 1_796_184_000.0) == 10.0
+    assert retry_after(None) == retry_after("soon") == 2.0
+
+
+def test_a_long_retry_after_ends_the_request_as_rate_limited_without_waiting() -> None:
+    waits: list[float] = []
+    pacer = Pacer(sleep=waits.append)
+    with pytest.raises(RateLimited, match="asking to wait 3600s"):
+        pacer.after_429("3600", attempt=1)
+    assert waits == []
+
+
+def test_rate_limit_spaces_requests() -> None:
+    assert parse_rate("2/s") == 2.0 and parse_rate("30/min") == 0.5
+    with pytest.raises(ValueError, match="2/s or 30/min"):
+        parse_rate("fast")
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    pacer = Pacer(4.0, sleep=sleep, clock=lambda: now[0])
+    for _ in range(3):
+        pacer.before_request()
+    assert waits == [0.25, 0.5]
+
+
+# --- profiles -----------------------------------------------------------------------------------------------------
+
+
+def test_a_remote_target_gets_quick_unless_asked_and_local_ones_deep() -> None:
+    assert profile_of(CheckOptions(base_url="https://gateway.example.com")) is QUICK
+    assert profile_of(CheckOptions(base_url="http://10.0.0.7:8080")) is QUICK
+    assert profile_of(CheckOptions(base_url="http://127.0.0.1:8080")) is DEEP
+    assert profile_of(CheckOptions(base_url="http://localhost:8080")) is DEEP
+    assert profile_of(CheckOptions()) is DEEP
+    assert profile_of(CheckOptions(base_url="https://gateway.example.com", profile="deep")) is DEEP
+
+
+def test_cheapest_cover_keeps_the_cheapest_item_per_judged_thing_in_order() -> None:
+    items = [("big", {"a", "b"}, 4.0), ("small", {"a"}, 1.0), ("other", {"c"}, 0.0), ("b-only", {"b"}, 2.0)]
+    kept = cheapest_cover(items, lambda item: item[1], lambda item: item[2])
+    assert [name for name, _, _ in kept] == ["small", "other", "b-only"]
+
+
+def test_quick_judges_nearly_every_pair_deep_does_at_a_fraction_of_the_images(stub_url: str) -> None:
+    selection = {"operations": ("createImage", "createImageEdit"), "groups": ("valid", "invalid", "robustness")}
+    deep = run(stub_url, profile="deep", **selection)
+    quick = run(stub_url, profile="quick", **selection)
+    judged = {(r.requirement.id, r.operation_id) for r in deep.results if r.status is Status.PASSED}
+    quick_judged = {(r.requirement.id, r.operation_id) for r in quick.results if r.status is Status.PASSED}
+    assert quick_judged == judged
+    assert quick.spent["images"] * 3 <= deep.spent["images"]
+    assert quick.requests_sent * 2 <= deep.requests_sent
