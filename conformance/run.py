@@ -8,6 +8,7 @@ finding), 2 the suite could not judge (bad arguments, an unusable spec, an unrea
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from conformance.api import CheckError, CheckOptions, check, upstream_of
 from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
 from conformance.model import Report
+from conformance.plan import Plan, make_plan, needs_plan, planned_check, render_plan
 from conformance.profiles import PROFILES
 from conformance.ratelimit import parse_rate
 from conformance.reporting import ProgressLine, render, write_reports
@@ -171,7 +173,9 @@ def run(args: argparse.Namespace) -> int:
         upstream = upstream_of(options)
         if upstream is not None:
             print(provider_settings(upstream), file=sys.stderr)
-        report = check(options)
+        if args.plan:
+            return print_plan(options, args.json_report)
+        report = planned_check(options, announce(options)) if needs_plan(options) else check(options)
     except CheckError as exc:
         print(f"pixelpact check: {exc}", file=sys.stderr)
         return 2
@@ -183,6 +187,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"pixelpact check: cannot write a report: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     return exit_status(report)
+
+
+def print_plan(options: CheckOptions, json_report: Path | None) -> int:
+    """--plan: print what the run would send (and write it as JSON with --json-report); nothing is sent."""
+    plan = make_plan(options)
+    print(render_plan(plan, options.base_url))
+    if json_report is not None:
+        json_report.write_text(json.dumps({"plan": plan.as_dict()}, indent=2) + "\n")
+        print(f"wrote {json_report}", file=sys.stderr)
+    return 0
+
+
+def announce(options: CheckOptions) -> Plan:
+    """Plan a run against a gateway off this machine and say what it will spend before the first request."""
+    plan = make_plan(options)
+    total = plan.total
+    print(
+        f"plan: profile {plan.profile}, {total['requests']} requests, {total['images']} images "
+        f"({total['megapixels']:.1f} megapixels), {total['pairs']} pairs (--plan shows it per group)",
+        file=sys.stderr,
+    )
+    return plan
 
 
 def exit_status(report: Report) -> int:

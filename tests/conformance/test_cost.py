@@ -3,14 +3,19 @@ out (never a failure), profiles with safe defaults. Real stubs on loopback behin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from conformance.api import CheckOptions, profile_of
+from conformance.cli import main
 from conformance.http import Part
 from conformance.model import Status, Unjudged, Verdict
+from conformance.plan import DRAWN_GROUPS, make_plan, needs_plan, planned_check
 from conformance.profiles import DEEP, QUICK, cheapest_cover
 from conformance.ratelimit import Pacer, RateLimited, parse_rate, retry_after
 from conformance.spend import Ask, Budget, BudgetExhausted, ask_of, body_fields
@@ -169,3 +174,59 @@ def test_quick_judges_nearly_every_pair_deep_does_at_a_fraction_of_the_images(st
     assert quick_judged == judged
     assert quick.spent["images"] * 3 <= deep.spent["images"]
     assert quick.requests_sent * 2 <= deep.requests_sent
+
+
+# --- the plan -----------------------------------------------------------------------------------------------------
+
+
+def test_plan_matches_what_the_run_then_sends() -> None:
+    options = CheckOptions(seed=11, profile="quick", operations=("createImage", "createImageEdit"), timeout=15.0)
+    with metered() as (url, meter):
+        plan = make_plan(replace(options, base_url=url))
+        assert meter.requests == 0  # planning sends nothing to the target
+        report = planned_check(replace(options, base_url=url), plan)
+    sent = report.spent["groups"]
+    for group, figures in plan.groups.items():
+        if group in DRAWN_GROUPS:  # drawn: bounded by the plan's total images, and here drawn alike
+            assert sent[group]["images"] <= plan.total["images"]
+        else:
+            assert (sent[group]["requests"], sent[group]["images"]) == (figures["requests"], figures["images"]), group
+    assert report.spent["images"] <= plan.total["images"]
+    # schemathesis's own probe (one request, no image, sent around the Sender) is the only one the budget misses
+    probes = sum(count for path, count in meter._seen.items() if path.startswith("/schemathesis-probe"))
+    assert meter.requests - probes == report.requests_sent
+    assert meter.images <= report.spent["images"]  # asked is an upper bound of what the provider made
+    assert report.plan is not None and report.plan["total"] == plan.total
+    judged = {f"{r.requirement.id}@{r.operation_id}" for r in report.results if r.status is Status.PASSED}
+    assert judged == {pair for request in plan.requests for pair in request.judges}
+
+
+def test_a_run_never_asks_for_more_images_than_its_plan() -> None:
+    options = CheckOptions(seed=3, profile="quick", operations=("createImage",), groups=("valid",), timeout=15.0)
+    with metered() as (url, _):
+        plan = make_plan(replace(options, base_url=url))
+        plan.groups["valid"]["images"] -= 2  # as if the gateway made the group draw more than planned
+        report = planned_check(replace(options, base_url=url), plan)
+    assert report.spent["images"] <= plan.total["images"]
+    assert any(r.reason is Unjudged.BUDGET for r in report.results)
+
+
+def test_plan_on_the_command_line_prints_per_group_and_sends_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.json"
+    with metered() as (url, meter):
+        args = ["--plan", "--base-url", url, "--profile", "quick", "--seed", "5", "--json-report", str(path)]
+        status = main(["check", *args])
+    assert status == 0 and meter.requests == 0
+    out = capsys.readouterr().out
+    assert "plan: profile quick, seed 5" in out and "valid" in out and "total" in out
+    document = json.loads(path.read_text())["plan"]
+    assert document["total"]["requests"] > 0
+    assert any("valid-request-accepted@createImage" in r["judges"] for r in document["requests"])
+
+
+def test_a_remote_target_is_planned_first_and_a_loopback_one_is_not() -> None:
+    assert needs_plan(CheckOptions(base_url="https://gateway.example.com"))
+    assert not needs_plan(CheckOptions(base_url="http://127.0.0.1:8080"))
+    assert not needs_plan(CheckOptions())
