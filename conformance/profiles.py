@@ -1,13 +1,14 @@
 """How deep a run goes, and so what it costs at the provider: `--profile quick | standard | deep`.
 
-- quick: every requirement x operation pair judged by its cheapest exchange: in the deterministic groups one
-  request per pair (the cheapest: fewest images, smallest size, n at its minimum unless n is the point), one exchange
-  judging every requirement it can; schemathesis without its coverage phase and hypothesis with 2 examples. What you
-  run against staging on every deploy.
+- quick: every requirement x operation pair judged by its cheapest exchange: in the deterministic groups the fewest
+  requests that judge every pair (a greedy set cover by megapixels: n at its minimum, the smallest size, one exchange
+  judging every requirement it can, an unknown field beside `image[]`), streams of one image, schemathesis's fuzzing
+  phase alone and the hypothesis properties at their cheapest n and size, 2 examples each. What you run against
+  staging on every deploy.
 - standard: every value the deterministic groups know (each size, format, hostile name, invalid value), n at its
-  minimum where n is not the point; schemathesis without the coverage phase, 5 examples.
-- deep: today's full depth: schemathesis's coverage phase, 10 examples, random n in the enum cases. For the built-in
-  stub and gateways on this machine.
+  minimum where n is not the point; schemathesis's examples and fuzzing phases (no coverage phase), 3 examples.
+- deep: the full depth (the default run before profiles existed): schemathesis's coverage phase, 10 examples, a
+  small random n in the enum cases. For the built-in stub and gateways on this machine.
 
 Defaults (`default_profile`): the built-in stub and loopback targets run deep; any other host runs quick unless
 --profile says otherwise, so a remote gateway in front of paid providers never gets a deep run by surprise.
@@ -53,8 +54,8 @@ class Profile:
     """The hypothesis properties draw n and size from their cheapest values only (quick)."""
 
 
-QUICK = Profile("quick", 2, True, True, ("examples", "fuzzing"), cheapest_draws=True)
-STANDARD = Profile("standard", 5, False, True, ("examples", "fuzzing"))
+QUICK = Profile("quick", 2, True, True, ("fuzzing",), cheapest_draws=True)
+STANDARD = Profile("standard", 3, False, True, ("examples", "fuzzing"))
 DEEP = Profile("deep", 10, False, False, ("examples", "coverage", "fuzzing"))
 PROFILES = {profile.name: profile for profile in (QUICK, STANDARD, DEEP)}
 
@@ -77,15 +78,20 @@ def is_loopback(base_url: str) -> bool:
 
 
 def cheapest_cover(items: Sequence[T], judges: Callable[[T], Iterable[str]], cost: Callable[[T], float]) -> list[T]:
-    """The items to send when each judged thing needs one exchange: cheapest first, an item kept only when it judges
-    something no cheaper item does; the result keeps the items' order."""
+    """The items to send when each judged thing needs one exchange: the greedy set cover, taking each time the item
+    that judges the most not yet judged per unit of cost (ties: the earlier item); the result keeps the items' order.
+    """
+    judged = [set(judges(item)) for item in items]
+    costs = [cost(item) + 1e-3 for item in items]  # free requests still cost a request
     covered: set[str] = set()
     kept: set[int] = set()
-    for index in sorted(range(len(items)), key=lambda i: cost(items[i])):  # sorted is stable: ties keep their order
-        new = set(judges(items[index])) - covered
-        if new:
-            covered |= new
-            kept.add(index)
+    while True:
+        gains = [(len(judged[i] - covered) / costs[i], -i) for i in range(len(items)) if i not in kept]
+        best = max(gains, default=(0.0, 0))
+        if best[0] <= 0:
+            break
+        kept.add(-best[1])
+        covered |= judged[-best[1]]
     return [item for index, item in enumerate(items) if index in kept]
 
 

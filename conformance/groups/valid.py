@@ -122,6 +122,14 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
         body = ctx.valid_body(operation, **{UNKNOWN_FIELD: "tolerate me"})
         case = _case(operation, f"an unknown field {UNKNOWN_FIELD!r}", body, default_n)
         cases.append(replace(case, requirements=("valid-request-accepted", "unknown-field-tolerated")))
+        if ctx.profile.one_per_pair and operation.file_list_fields:
+            # quick: one exchange judges both (an unknown field beside `image[]`), one image fewer per operation
+            list_field = sorted(operation.file_list_fields)[0]
+            body = {k: v for k, v in body.items() if k not in operation.file_fields - {"mask"}}
+            body[list_field] = distinct_pngs(1)
+            label = f"an unknown field {UNKNOWN_FIELD!r} beside {list_field} with 1 file"
+            requirements = ("valid-request-accepted", "unknown-field-tolerated", "image-array-accepted")
+            cases.append(replace(_case(operation, label, body, default_n), requirements=requirements))
     if "mask" in operation.file_fields:
         cases.append(_case(operation, "with a mask", ctx.valid_body(operation, **extras, mask=ctx.mask()), default_n))
     for list_field in sorted(operation.file_list_fields):

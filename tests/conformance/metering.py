@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_SIZE = re.compile(rb'"size"\s*:\s*"(\d+)x(\d+)"')
+from conformance.spend import ask_of, body_fields
 
 
 @dataclass
@@ -54,15 +54,21 @@ class Meter:
             await send({"type": "http.response.body", "body": b'{"error": {"message": "slow down"}}'})
             return
         messages: list[Message] = []
+        received: list[bytes] = []
 
         async def keep(message: Message) -> None:
             messages.append(message)
 
-        await self.app(scope, receive, keep)
+        async def tap() -> Message:
+            message = await receive()
+            received.append(message.get("body", b""))
+            return message
+
+        await self.app(scope, tap, keep)
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
         start = next((m for m in messages if m["type"] == "http.response.start"), None)
         images = _images(start, body)
-        megapixels = _megapixels(body, images)
+        megapixels = images * _size_asked(scope, b"".join(received))
         with self._lock:
             self.images += images
             self.megapixels += megapixels
@@ -96,8 +102,9 @@ def _images(start: Message | None, body: bytes) -> int:
     return len(data) if isinstance(data, list) else 0
 
 
-def _megapixels(body: bytes, images: int) -> float:
-    """From the answer's `size` when it names one, else 1024x1024 (what the stub makes for auto)."""
-    match = _SIZE.search(body)
-    width, height = (int(match.group(1)), int(match.group(2))) if match else (1024, 1024)
-    return images * width * height / 1e6
+def _size_asked(scope: Scope, body: bytes) -> float:
+    """Megapixels of one image as the request asked for it (1024x1024 when it names no size, or auto)."""
+    headers = dict(scope.get("headers", []))
+    content_type = headers.get(b"content-type", b"").decode("latin-1")
+    ask = ask_of("POST", scope["path"], body_fields(None, None, body, content_type))
+    return ask.megapixels / ask.images if ask.images else 1024 * 1024 / 1e6
