@@ -18,6 +18,7 @@ from conformance.model import Status, Unjudged, Verdict
 from conformance.plan import DRAWN_GROUPS, make_plan, needs_plan, planned_check
 from conformance.profiles import DEEP, QUICK, cheapest_cover
 from conformance.ratelimit import Pacer, RateLimited, parse_rate, retry_after
+from conformance.reporting.console import verdict_line
 from conformance.spend import Ask, Budget, BudgetExhausted, ask_of, body_fields
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
@@ -80,6 +81,14 @@ def test_the_report_says_what_was_spent_per_group(stub_url: str) -> None:
     total = groups["valid"]["requests"] + groups["invalid"]["requests"]
     assert total == report.requests_sent == report.spent["requests"]
     assert groups["valid"]["images"] > 0
+    assert f"{report.spent['images']} images asked" in verdict_line(report)
+
+
+def test_a_bad_rate_limit_is_one_line_naming_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--rate-limit", "fast"])
+    assert exit_info.value.code == 2
+    assert "--rate-limit: expected a rate like 2/s or 30/min, got 'fast'" in capsys.readouterr().err
 
 
 # --- breadth first ----------------------------------------------------------------------------------------------
