@@ -139,6 +139,7 @@ class Sender:
     ) -> None:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.Client(timeout=httpx.Timeout(timeout), limits=limits, transport=transport)
+        self._timeout = timeout
         self.budget = budget or Budget(max_requests=max_requests)
         self.pacer = pacer or Pacer()
         self.last_refusal: BudgetExhausted | None = None
@@ -154,12 +155,15 @@ class Sender:
     def send(self, request: WireRequest) -> Reply:
         """Send one request within the budget and the pace; a 429 is waited out and retried (see ratelimit)."""
         fields = body_fields(request.json_body, request.parts, request.raw, request.content_type)
+        ask = ask_of(request.method, request.url, fields)
+        # a provider takes seconds per image: --timeout is per image for a request asking for several
+        timeout = httpx.Timeout(self._timeout * max(1, ask.images))
         try:
-            self.budget.spend(ask_of(request.method, request.url, fields))
+            self.budget.spend(ask)
             attempt = 0
             while True:
                 self.pacer.before_request()
-                reply = self._send_once(request)
+                reply = self._send_once(request, timeout)
                 if reply.status != 429:
                     return reply
                 attempt += 1
@@ -169,7 +173,7 @@ class Sender:
             self.last_refusal = exc  # for callers that only learn "spent" (schemathesis): why, and the reason
             raise
 
-    def _send_once(self, request: WireRequest) -> Reply:
+    def _send_once(self, request: WireRequest, timeout: httpx.Timeout) -> Reply:
         """Send one request and read the whole answer; transport errors become a Reply with `error` set."""
         body, content_type = request.encode()
         headers = dict(request.headers)
@@ -182,7 +186,9 @@ class Sender:
         error: str | None = None
         try:
             # Streamed so that a connection dropped mid-body still leaves the status and the bytes read so far.
-            with self._client.stream(request.method, request.url, headers=headers, content=body) as resp:
+            with self._client.stream(
+                request.method, request.url, headers=headers, content=body, timeout=timeout
+            ) as resp:
                 status, response_headers = resp.status_code, resp.headers
                 for chunk in resp.iter_bytes():
                     chunks.append(chunk)

@@ -96,7 +96,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="examples per operation for the property-based groups (default: the profile's, 2 / 5 / 10)",
     )
     run.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="seconds per request (default: %(default)s)"
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds per request, per image for a request asking for several (default: %(default)s)",
     )
     run.add_argument(
         "--concurrency", type=_positive, default=4, metavar="N", help="requests in flight (default: %(default)s)"

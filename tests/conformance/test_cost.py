@@ -13,7 +13,7 @@ import pytest
 
 from conformance.api import CheckOptions, profile_of
 from conformance.cli import main
-from conformance.http import Part
+from conformance.http import Part, Redactor, Sender, WireRequest
 from conformance.model import Status, Unjudged, Verdict
 from conformance.plan import DRAWN_GROUPS, make_plan, needs_plan, planned_check
 from conformance.profiles import DEEP, QUICK, cheapest_cover
@@ -239,3 +239,13 @@ def test_a_remote_target_is_planned_first_and_a_loopback_one_is_not() -> None:
     assert needs_plan(CheckOptions(base_url="https://gateway.example.com"))
     assert not needs_plan(CheckOptions(base_url="http://127.0.0.1:8080"))
     assert not needs_plan(CheckOptions())
+
+
+def test_timeout_is_per_image_for_a_request_asking_for_several() -> None:
+    sender = Sender(timeout=0.6, concurrency=1, max_requests=None, redactor=Redactor([]))
+    body = {"model": "openai/dall-e-3", "prompt": "a fox", "n": 3, "size": "256x256"}
+    with metered(latency=0.4) as (url, _):  # 1.2 s for three images: over 0.6 s, within 3 x 0.6 s
+        reply = sender.send(WireRequest("POST", f"{url}/v1/images/generations", json_body=body))
+    sender.close()
+    assert reply.error is None and reply.status == 200
+    assert len(reply.json()["data"]) == 3
