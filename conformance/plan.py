@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conformance.api import CheckOptions, check, profile_of
+from conformance.api import CheckOptions, _reachable, _validate, check, profile_of
 from conformance.engine import Event, ObservationMade
 from conformance.model import Report
 from conformance.profiles import is_loopback
@@ -93,11 +93,14 @@ class _Recorder:
                     planned.judges.add(pair)
 
 
-def make_plan(options: CheckOptions) -> Plan:
+def make_plan(options: CheckOptions, *, plan_only: bool = True) -> Plan:
     """Dry-run the options against a private stub on loopback; nothing reaches options.base_url."""
     from generator.runtime.config import StubConfig
     from generator.runtime.serve import stub_server
 
+    _validate(options)  # the target's options, before the dry run replaces them
+    if options.base_url is not None and options.transport is None and not plan_only:
+        _reachable(options.base_url, options.timeout)  # a dead target fails fast, before a dry run
     profile = profile_of(options)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     recorder = _Recorder()
@@ -129,7 +132,7 @@ def make_plan(options: CheckOptions) -> Plan:
 
 def planned_check(options: CheckOptions, plan: Plan | None = None) -> Report:
     """Plan, then run within the plan: the same seed and profile, never more images than the plan asked for."""
-    plan = plan or make_plan(options)
+    plan = plan or make_plan(options, plan_only=False)
     report = check(replace(options, seed=plan.seed, profile=plan.profile, plan_images=plan.total["images"]))
     report.plan = plan.as_dict()
     return report

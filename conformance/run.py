@@ -205,7 +205,7 @@ def print_plan(options: CheckOptions, json_report: Path | None) -> int:
 
 def announce(options: CheckOptions) -> Plan:
     """Plan a run against a gateway off this machine and say what it will spend before the first request."""
-    plan = make_plan(options)
+    plan = make_plan(options, plan_only=False)
     total = plan.total
     print(
         f"plan: profile {plan.profile}, {total['requests']} requests, {total['images']} images "
