@@ -157,7 +157,7 @@ class Sender:
         fields = body_fields(request.json_body, request.parts, request.raw, request.content_type)
         ask = ask_of(request.method, request.url, fields)
         # a provider takes seconds per image: --timeout is per image for a request asking for several
-        timeout = httpx.Timeout(self._timeout * max(1, ask.images))
+        timeout = httpx.Timeout(self._timeout * max(1, ask.images), connect=self._timeout)
         try:
             self.budget.spend(ask)
             attempt = 0
