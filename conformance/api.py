@@ -31,6 +31,7 @@ from conformance.http import Redactor, Sender
 from conformance.model import Report
 from conformance.profiles import PROFILES, Profile, default_profile
 from conformance.ratelimit import Pacer
+from conformance.selection import restrict
 from conformance.spend import Budget
 from generator.loader import DEFAULT_SPEC, SpecError
 
@@ -85,6 +86,8 @@ class CheckOptions:
     """Event consumers (progress line, pytest plugin); see conformance.engine."""
     transport: httpx.BaseTransport | None = None
     """An httpx transport to send through instead of the network (tests); skips the reachability check."""
+    pairs: frozenset[tuple[str, str]] | None = None
+    """Only these (requirement id, operationId) pairs (see conformance.selection); None: every pair selected above."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -92,6 +95,8 @@ def check(options: CheckOptions) -> Report:
     contract = _contract(options.spec)
     operations = _operations(contract, options.operations)
     groups = _groups(options.groups)
+    if options.pairs is not None:
+        groups, operations = restrict(groups, operations, options.pairs)
     _validate(options)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     profile = profile_of(options)
