@@ -3,8 +3,8 @@
     nice -n 10 .venv/bin/python bench/cost_bench.py [--latency 0 --latency 2] [--profile quick ...] [--write PATH]
 
 Each run starts a fresh stub gateway on 127.0.0.1 behind a provider meter (tests/conformance/metering.py: counts the
-requests that reach it, the images it actually generated and their megapixels, and delays every answer by
-`latency` seconds per generated image, as a slow provider would), then runs `pixelpact check --base-url URL
+requests that reach it, the images it actually generated and their megapixels) with the stub's own latency per
+generated image (`pixelpact serve --latency MS/image`: a slow provider), then runs `pixelpact check --base-url URL
 --profile P --seed SEED` as a user would type it. The estimated cost prices the generated megapixels at OpenAI's
 gpt-image-1 per-pixel list prices as LiteLLM 1.106.2 ships them (model_prices_and_context_window_backup.json, the
 version the project pins; read 2026-12-02): low 1.0490417e-08 $/pixel ($0.011 per 1024x1024 image), medium
@@ -54,7 +54,8 @@ class Row:
 
 
 def run_one(profile: str, latency: float, seed: int) -> Row:
-    meter = Meter(default_app(StubConfig()), latency=latency)
+    # the stub is the slow provider (serve --latency MS/image); the meter in front of it only counts
+    meter = Meter(default_app(StubConfig(latency_per_image_ms=latency * 1000)))
     with stub_server(app=meter) as url, tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         command = [sys.executable, "-m", "conformance.cli", "check", "--base-url", url, "--profile", profile]

@@ -249,3 +249,14 @@ def test_timeout_is_per_image_for_a_request_asking_for_several() -> None:
     sender.close()
     assert reply.error is None and reply.status == 200
     assert len(reply.json()["data"]) == 3
+
+
+def test_the_stubs_own_rate_limit_is_waited_out_not_failed(stub_url: str) -> None:
+    selection = {"groups": ("valid", "invalid"), "operations": ("createImage",), "profile": "quick", "concurrency": 2}
+    unlimited = run(stub_url, **selection)
+    # the stub as a provider allowing 4 requests a second (token bucket; 429 with Retry-After in whole seconds)
+    with stub_server(StubConfig(rate_limit_requests=4, rate_limit_period=1.0)) as url:
+        report = run(url, **selection)
+    assert not failing(report)
+    assert report.verdict is Verdict.PASS, report.coverage().line()
+    assert report.requests_sent > unlimited.requests_sent  # the refused ones, waited out and sent again
