@@ -162,7 +162,7 @@ def render_plan(plan: Plan, target: str | None) -> str:
             f"  * drawn by schemathesis / hypothesis: at most --max-examples {plan.max_examples} per operation; a run "
             "never asks for more images than the total"
         )
-    lines.append(f"  images are asked of the provider; pixelpact check --seed {plan.seed} sends this plan")
+    lines.append(f"  images asked of the provider (an upper bound); the same options with --seed {plan.seed} send this plan")
     return "\n".join(lines)
 
 
