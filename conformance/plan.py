@@ -162,7 +162,9 @@ def render_plan(plan: Plan, target: str | None) -> str:
             f"  * drawn by schemathesis / hypothesis: at most --max-examples {plan.max_examples} per operation; a run "
             "never asks for more images than the total"
         )
-    lines.append(f"  images asked of the provider (an upper bound); the same options with --seed {plan.seed} send this plan")
+    lines.append(
+        f"  images asked of the provider (an upper bound); the same options with --seed {plan.seed} send this plan"
+    )
     return "\n".join(lines)
 
 
