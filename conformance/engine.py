@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from conformance.context import RunContext
 from conformance.groups import ALL_GROUPS, Group
-from conformance.http import BudgetExhausted
+from conformance.http import BudgetExhausted, TargetSilent
 from conformance.model import (
     CUT_SHORT,
     Observation,
@@ -22,6 +22,7 @@ from conformance.model import (
     RequirementResult,
     Status,
     Unjudged,
+    Verdict,
     verdict_of,
 )
 from conformance.spend import Spent
@@ -149,7 +150,7 @@ class Engine:
         errors: list[str] = []
         self.emit(
             RunStarted(
-                self.ctx.target.base_url,
+                self.ctx.sender.redact(self.ctx.target.base_url),
                 operations,
                 tuple(g.name for g in self.groups),
                 self.ctx.seed,
@@ -161,14 +162,16 @@ class Engine:
         by_group: dict[str, Spent] = {}
         for index, group in enumerate(self.groups):
             before = budget.snapshot()
-            self.emit(GroupStarted(group.name))
             error = None
             try:
+                self.emit(GroupStarted(group.name))
                 for observation in group.run(self.ctx):
+                    # the one place evidence is redacted as a whole: a group may quote what the gateway echoed
+                    observation = self.ctx.sender.redact.observation(observation)
                     folder.add(observation)
                     self.emit(ObservationMade(group.name, observation, self.ctx.sender.requests_sent))
             except BudgetExhausted as exc:
-                # the group stopped early: what it did not reach is listed as not judged (budget)
+                # the group stopped early: what it did not reach is listed as not judged (budget, time, rate-limited)
                 folder.cut_short(group.requirements, operations, exc.reason, str(exc))
             except KeyboardInterrupt:
                 interrupted = True
@@ -182,19 +185,35 @@ class Engine:
                 folder.cut_short(group.requirements, operations, Unjudged.ERROR, error)
             by_group[group.name] = budget.snapshot().minus(before).plus(by_group.get(group.name, Spent()))
             self.emit(GroupFinished(group.name, error))
+            if self.ctx.sender.interrupted and not interrupted:
+                # schemathesis and hypothesis catch KeyboardInterrupt themselves; the sender saw the Ctrl-C anyway
+                interrupted = True
+                for rest in self.groups[index:]:
+                    folder.cut_short(rest.requirements, operations, Unjudged.INTERRUPTED, "the run was interrupted")
             if interrupted:
                 break
+            stopped = self.ctx.sender.stopped
+            if stopped is not None and stopped.reason is not Unjudged.BUDGET:
+                # the time is up or the target is silent: nothing after this group could send a request
+                for rest in self.groups[index + 1 :]:
+                    folder.cut_short(rest.requirements, operations, stopped.reason, str(stopped))
+                break
+        silent = self.ctx.sender.stopped if isinstance(self.ctx.sender.stopped, TargetSilent) else None
+        if silent is not None:
+            errors.append(str(silent))
         results = folder.results()
+        verdict = verdict_of(results, errors=errors, interrupted=interrupted)
         report = Report(
-            verdict=verdict_of(results, errors=errors, interrupted=interrupted),
+            # a target that answered nothing is not judged failing: the suite could not judge it (exit 2)
+            verdict=Verdict.ERROR if silent is not None and not interrupted else verdict,
             results=results,
             requests_sent=self.ctx.sender.requests_sent,
             duration=time.perf_counter() - started,
-            target=self.ctx.target.base_url,
+            target=self.ctx.sender.redact(self.ctx.target.base_url),
             seed=self.ctx.seed,
             operations=operations,
             groups=tuple(group.name for group in self.groups),
-            errors=errors,
+            errors=[self.ctx.sender.redact(error) for error in errors],
             interrupted=interrupted,
             spent={**budget.snapshot().as_dict(), "groups": {name: used.as_dict() for name, used in by_group.items()}},
         )

@@ -120,8 +120,9 @@ class Requirement:
     severity: Severity
     group: str
     """The requirement group that checks it: "valid", "invalid", "robustness", "streaming", "auth", ..."""
-    origin: Origin | None = None
-    """Where it comes from: the seeds, Bifrost's own spec or code, or a convention of this project."""
+    origin: Origin
+    """Where it comes from: the seeds, Bifrost's own spec or code, or a convention of this project (every
+    requirement says it, so a reader can weigh a failure: the reports show it)."""
     needs: tuple[Precondition, ...] = ()
     """Preconditions on the operation; a pair whose precondition never held is blocked, not failed or passed."""
 
@@ -208,6 +209,8 @@ class Report:
     """What the run spent: requests, images asked for, megapixels, in total and per group (conformance.spend)."""
     plan: dict[str, Any] | None = None
     """The plan made before the first request (conformance.plan), when the run was planned."""
+    notes: list[str] = field(default_factory=list)
+    """One-line advice about the run as a whole (every request got 404: try --prefix)."""
 
     @property
     def failed(self) -> list[RequirementResult]:
