@@ -310,7 +310,8 @@ class Sender:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             if time.monotonic() >= deadline:
-                error = f"Timeout: no complete response within {timeout:g} s (--timeout)"
+                per_image = "" if timeout == self._timeout else f" {self._timeout:g} s per image"
+                error = f"Timeout: no complete response within {timeout:g} s (--timeout{per_image})"
         return status, response_headers, received.getvalue(), error
 
     def _httpx_timeout(self, timeout: float) -> httpx.Timeout:
