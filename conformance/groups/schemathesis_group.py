@@ -176,7 +176,8 @@ class SchemathesisGroup:
                     raise KeyboardInterrupt
         finally:
             stream.stop()
-        stop = ctx.sender.stopped if spent else None
+        # the last refusal says why (budget, time, rate-limited); `stopped` only keeps the first lasting one
+        stop = (ctx.sender.last_refusal or ctx.sender.stopped) if spent else None
         cut = Unjudged.BUDGET if stop is None else stop.reason
         for observation in rejections.unattributed(cut if spent else Unjudged.NO_EVIDENCE):
             judged.add((observation.requirement_id, observation.operation_id))
@@ -288,7 +289,7 @@ def load_schema(ctx: RunContext) -> Any:
         request_timeout=min(ctx.sender.timeout, 10.0),
         parameters=parameters or None,
     )
-    project.phases.update(phases=PHASES)
+    project.phases.update(phases=[phase for phase in PHASES if phase in ctx.profile.schemathesis_phases])
     project.checks.update(included_check_names=[*CHECKS])
     # Neither a 401/404/429/redirect nor a 5xx says whether the data was acceptable (conformance.st_evidence).
     project.checks.positive_data_acceptance.expected_statuses = st_evidence.POSITIVE_EXPECTED_STATUSES
