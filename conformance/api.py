@@ -27,6 +27,7 @@ from conformance.contract import Contract, OperationContract, load_contract
 from conformance.engine import Engine, Listener
 from conformance.groups import ALL_GROUPS, Group, by_name
 from conformance.http import Redactor, Sender
+from conformance.hypothesis_state import hypothesis_state_in_cache
 from conformance.model import Report
 from generator.loader import DEFAULT_SPEC, SpecError
 
@@ -84,6 +85,7 @@ def check(options: CheckOptions) -> Report:
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     upstream = upstream_of(options)
     with ExitStack() as stack:
+        stack.enter_context(hypothesis_state_in_cache())
         if upstream is not None:
             _start_upstream(stack, upstream)
         base_url = options.base_url or _start_stub(stack, options.stub_config)

@@ -71,7 +71,7 @@ def test_python_dash_m_generator(tmp_path: Path) -> None:
 
 
 def test_cache_holds_what_the_pipeline_generates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("PIXELPACT_CACHE_DIR", str(tmp_path / "cache"))
     spec = tmp_path / "openapi.yaml"
     spec.write_bytes(SPEC.read_bytes())
     assert cache.load(spec)[1] is None
@@ -82,7 +82,7 @@ def test_cache_holds_what_the_pipeline_generates(tmp_path: Path, monkeypatch: py
 
 
 def test_broken_spec_is_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("PIXELPACT_CACHE_DIR", str(tmp_path / "cache"))
     spec = Path(__file__).parent / "golden" / "errors" / "no_request_body.yaml"
     assert cli.main(["--spec", str(spec), "--out", str(tmp_path / "pkg")]) == 2
     assert not (tmp_path / "cache").exists()
