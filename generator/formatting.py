@@ -28,7 +28,7 @@ def ruff_binary() -> str:
         return str(beside)
     found = shutil.which("ruff")
     if found is None:
-        raise FormattingError("ruff is not installed (pip install -e . installs the pinned version)")
+        raise FormattingError("ruff is not installed: pip install 'pixelpact[generate]' installs the pinned version")
     return found
 
 

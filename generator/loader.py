@@ -12,7 +12,8 @@ import yaml
 # libyaml's loader when PyYAML was built with it: ten times faster on the spec, same result.
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-#: The spec that ships with pixelpact (the contract the stub, the client and the suite are built from).
+#: The spec that ships with pixelpact (the contract the stub, the client and the suite are built from). spec/ sits
+#: beside generator/ in the checkout and, as package data, in an installed pixelpact: found without the checkout.
 DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "spec" / "openapi.yaml"
 
 
