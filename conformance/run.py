@@ -11,13 +11,16 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conformance.api import CheckError, CheckOptions, check, upstream_of
-from conformance.context import AUTH_SCHEMES
-from conformance.groups.forwarding import provider_settings
-from conformance.model import Report
-from conformance.reporting import ProgressLine, render, write_reports
+from conformance.schemes import AUTH_SCHEMES
 from generator.loader import DEFAULT_SPEC
+
+# The suite is imported when a check runs, not for `--help` or a bad argument (start-up under 0.3 s): only light
+# modules at the top here (tests/packaging/test_startup.py names the heavy ones).
+if TYPE_CHECKING:
+    from conformance.api import CheckOptions
+    from conformance.model import Report
 
 API_KEY_ENV = "PIXELPACT_API_KEY"
 
@@ -113,6 +116,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> CheckOptions:
+    from conformance.api import CheckOptions
+    from conformance.reporting import ProgressLine
+
     return CheckOptions(
         base_url=args.base_url,
         operations=tuple(args.operation),
@@ -136,6 +142,10 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    from conformance.api import CheckError, check, upstream_of
+    from conformance.groups.forwarding import provider_settings
+    from conformance.reporting import render, write_reports
+
     options = options_from_args(args)
     try:
         upstream = upstream_of(options)

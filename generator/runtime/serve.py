@@ -17,12 +17,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-import uvicorn
-from uvicorn.supervisors import Multiprocess
+from typing import TYPE_CHECKING, Any
 
 from generator.runtime.config import MIB, StubConfig
+
+# uvicorn is imported where a server starts, not for `pixelpact serve --help` (start-up under 0.3 s).
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def default_app(config: StubConfig) -> Any:
@@ -68,6 +69,8 @@ def _config_json(config: StubConfig) -> str:
 
 
 def _uvicorn_config(app: Any, log_level: str, access_log: bool, workers: int = 1) -> uvicorn.Config:
+    import uvicorn
+
     return uvicorn.Config(
         app,
         factory=isinstance(app, str),
@@ -97,6 +100,8 @@ def stub_server(
 
     port 0 picks a free port. `app` replaces the generated server (any ASGI app). The server stops on exit.
     """
+    import uvicorn
+
     config = config or StubConfig()
     sock = bind(host, port)
     # "error": uvicorn warns about every malformed HTTP request, which robustness checks send on purpose.
@@ -206,6 +211,9 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"  OpenAI SDK: OpenAI(base_url='{url}/v1') · recording: {url}/_pixelpact/requests · Ctrl-C stops", flush=True
     )
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
     try:
         if args.workers > 1:
             os.environ[CONFIG_ENV] = _config_json(config)
