@@ -5,9 +5,9 @@ Run: .venv/bin/python bench/generate_bench.py [--runs 7]
 Each figure is the median of --runs runs of the real command in a fresh process (wall time, and CPU time of the
 process and its children: on a shared machine CPU time is the steadier figure). "cold" runs the whole pipeline
 (`--no-cache`: validate, parse, datamodel-code-generator, Jinja, ruff), as on a fresh CI checkout; "warm" is a repeat
-run, answered from the content-addressed cache in ~/.cache/pixelpact/generator/. The synthetic spec repeats the real spec's 9
-operations under 10 path prefixes (90 operations); its output is generated once first, so --check compares equal
-trees.
+run, answered from the content-addressed cache in ~/.cache/pixelpact/generator/. The synthetic spec repeats the real
+spec's 9 operations under 10 path prefixes (90 operations); its output is generated once first, so --check compares
+equal trees.
 """
 
 from __future__ import annotations
