@@ -29,8 +29,11 @@ def test_the_golden_specs_pass(case: str) -> None:
 
 def test_a_cold_generate_of_the_real_spec_never_imports_the_slow_validator(tmp_path: Path) -> None:
     probe = (
-        "import sys; from generator.build import generate; from generator.loader import DEFAULT_SPEC; "
-        "generate(DEFAULT_SPEC); print('openapi_spec_validator' in sys.modules)"
+        "import sys\n"
+        "from generator.build import generate\n"
+        "from generator.loader import DEFAULT_SPEC\n"
+        "generate(DEFAULT_SPEC)\n"
+        "print('openapi_spec_validator' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "False"
