@@ -29,6 +29,7 @@ from conformance.groups import ALL_GROUPS, Group, by_name
 from conformance.http import Redactor, Sender
 from conformance.hypothesis_state import hypothesis_state_in_cache
 from conformance.model import Report
+from conformance.selection import restrict
 from generator.loader import DEFAULT_SPEC, SpecError
 
 
@@ -74,6 +75,8 @@ class CheckOptions:
     """Event consumers (progress line, pytest plugin); see conformance.engine."""
     transport: httpx.BaseTransport | None = None
     """An httpx transport to send through instead of the network (tests); skips the reachability check."""
+    pairs: frozenset[tuple[str, str]] | None = None
+    """Only these (requirement id, operationId) pairs (see conformance.selection); None: every pair selected above."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -81,6 +84,8 @@ def check(options: CheckOptions) -> Report:
     contract = _contract(options.spec)
     operations = _operations(contract, options.operations)
     groups = _groups(options.groups)
+    if options.pairs is not None:
+        groups, operations = restrict(groups, operations, options.pairs)
     _validate(options)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     upstream = upstream_of(options)
