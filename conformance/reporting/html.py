@@ -72,9 +72,10 @@ def _matrix(report: Report) -> str:
                 tds.append(f'<td class="cell {cell.status.value}" title="{title}">{cell.status.value}</td>')
         rows.append(
             f"<tr><td><b>{escape(requirement.id)}</b><br><span class='muted'>{escape(requirement.title)}</span></td>"
-            f"<td>{requirement.severity.value}</td>{''.join(tds)}</tr>"
+            f"<td>{requirement.severity.value}</td><td>{requirement.origin.value}</td>{''.join(tds)}</tr>"
         )
-    return f"<h2>Requirements</h2><table><tr><th>requirement</th><th>severity</th>{head}</tr>{''.join(rows)}</table>"
+    columns = f"<th>requirement</th><th>severity</th><th>origin</th>{head}"
+    return f"<h2>Requirements</h2><table><tr>{columns}</tr>{''.join(rows)}</table>"
 
 
 def _failures(report: Report) -> str:
@@ -89,7 +90,8 @@ def _failures(report: Report) -> str:
         requirement = result.requirement
         blocks.append(
             f"<div class='failure'><h3>{escape(requirement.id)} on {escape(result.operation_id)}</h3>"
-            f"<p>{escape(requirement.title)}<br><span class='muted'>source: {escape(requirement.source)}</span></p>"
+            f"<p>{escape(requirement.title)}<br><span class='muted'>source: {escape(requirement.source)}; "
+            f"origin: {requirement.origin.value}</span></p>"
         )
         for failure in result.failures:
             blocks.append(f"<p><b>{escape(failure.message)}</b></p>")
