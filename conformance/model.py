@@ -204,6 +204,8 @@ class Report:
     """Groups that stopped on an internal error (the run could not judge everything): one line each."""
     interrupted: bool = False
     """The run was interrupted before it ended."""
+    notes: list[str] = field(default_factory=list)
+    """One-line advice about the run as a whole (every request got 404: try --prefix)."""
 
     @property
     def failed(self) -> list[RequirementResult]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conformance.limits import MAX_BODY
 from conformance.schemes import AUTH_SCHEMES
 from generator.loader import DEFAULT_SPEC
 
@@ -95,10 +97,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="examples per operation for the property-based groups (default: %(default)s)",
     )
     run.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="seconds per request (default: %(default)s)"
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds per request, all of it: connect, headers, the whole body or stream (default: %(default)s)",
     )
     run.add_argument(
         "--concurrency", type=_positive, default=4, metavar="N", help="requests in flight (default: %(default)s)"
+    )
+    run.add_argument(
+        "--max-time",
+        type=_seconds,
+        metavar="SECONDS",
+        help="a time limit for the whole run: what is left when it runs out is not judged (time), exit 3",
+    )
+    run.add_argument(
+        "--max-body-mb",
+        type=_positive,
+        default=MAX_BODY // 2**20,
+        metavar="MB",
+        help="read at most MB MiB of a response; a larger one is recorded as a failure (default: %(default)s)",
     )
     run.add_argument(
         "--max-requests",
@@ -144,15 +163,20 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         upstream=args.upstream,
         upstream_port=args.upstream_port,
         listeners=(ProgressLine(sys.stderr),),
+        max_time=args.max_time,
+        max_body=args.max_body_mb * 2**20,
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from conformance.api import CheckError, check, upstream_of
-    from conformance.groups.forwarding import provider_settings
-    from conformance.reporting import render, write_reports
+    try:
+        # The suite is imported here, not for --help: a Ctrl-C while it loads is an interrupted run like any other.
+        from conformance.api import CheckError, check, upstream_of
+        from conformance.groups.forwarding import provider_settings
 
-    options = options_from_args(args)
+        options = options_from_args(args)
+    except KeyboardInterrupt:
+        return interrupted(args)
     try:
         upstream = upstream_of(options)
         if upstream is not None:
@@ -166,7 +190,40 @@ def run(args: argparse.Namespace) -> int:
     except CheckError as exc:
         print(f"pixelpact check: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C before the requirement groups ran (loading the spec, starting the stub): nothing was judged
+        return interrupted(args)
+    # A second Ctrl-C must not leave half-written reports behind; writing them takes a moment.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return _finish(report, args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interrupted(args: argparse.Namespace) -> int:
+    """Ctrl-C before anything was judged: the reports are still written, saying so (exit 130)."""
+    from conformance.api import public_url
+    from conformance.model import Report, Verdict
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    target = public_url(args.base_url) if args.base_url else ""
+    return _finish(Report(Verdict.INTERRUPTED, [], 0, 0.0, target=target, interrupted=True), args)
+
+
+def _finish(report: Report, args: argparse.Namespace) -> int:
+    from conformance.model import Verdict
+    from conformance.reporting import render, write_reports
+
     print(render(report, color=sys.stdout.isatty()))
+    for line in report.notes:
+        print(f"pixelpact check: {line}", file=sys.stderr)
+    if report.verdict is Verdict.ERROR and report.errors:
+        print(f"pixelpact check: {report.errors[-1]}", file=sys.stderr)
+    if report.interrupted:
+        print(
+            "pixelpact check: interrupted: what was judged so far is reported, the rest is not judged", file=sys.stderr
+        )
     try:
         for path in write_reports(report, junit=args.junit, json_report=args.json_report, html=args.html_report):
             print(f"wrote {path}", file=sys.stderr)
@@ -204,6 +261,16 @@ def _prefix(text: str) -> tuple[str, str]:
     if not sep or not spec.startswith("/") or (gateway and not gateway.startswith("/")):
         raise argparse.ArgumentTypeError(f"expected SPEC=GATEWAY with both starting with /, got {text!r}")
     return spec.rstrip("/"), gateway.rstrip("/")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _positive(text: str) -> int:
