@@ -47,6 +47,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--pixelpact-timeout", type=float, default=30.0, help="seconds per request (default: 30)")
     group.addoption("--pixelpact-concurrency", type=int, default=4, help="requests in flight (default: 4)")
     group.addoption("--pixelpact-max-requests", type=int, help="a budget of requests (default: none)")
+    group.addoption(
+        "--pixelpact-header",
+        metavar="NAME: VALUE",
+        action="append",
+        default=[],
+        help="send this header on every request to the gateway (repeatable; credential-like values are redacted)",
+    )
+    group.addoption(
+        "--pixelpact-secret-header", metavar="NAME", action="append", default=[], help="redact this header's value too"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,6 +93,8 @@ class PixelpactRun:
                 f"pixelpact: verdict {report.verdict}, {report.requests_sent} requests in {report.duration:.1f} s, "
                 f"seed {report.seed} (--pixelpact-seed {report.seed} repeats the run)"
             )
+            for finding in report.findings:  # one line per root cause, however many items it fails
+                terminalreporter.write_line(f"pixelpact: {finding.id}  {finding.title} ({len(finding.pairs)} items)")
 
 
 def options(config: pytest.Config) -> Any:
@@ -95,6 +107,12 @@ def options(config: pytest.Config) -> Any:
         if not sep:
             raise pytest.UsageError(f"--pixelpact-prefix expects SPEC=GATEWAY, got {text!r}")
         prefixes.append((spec.rstrip("/"), gateway.rstrip("/")))
+    from conformance.headers import HeaderError, parse_header
+
+    try:
+        headers = tuple(parse_header(text) for text in config.getoption("pixelpact_header"))
+    except HeaderError as exc:
+        raise pytest.UsageError(f"--pixelpact-header: {exc}") from None
     return CheckOptions(
         base_url=config.getoption("pixelpact_url"),
         operations=tuple(config.getoption("pixelpact_operation")),
@@ -110,6 +128,8 @@ def options(config: pytest.Config) -> Any:
         timeout=config.getoption("pixelpact_timeout"),
         concurrency=config.getoption("pixelpact_concurrency"),
         max_requests=config.getoption("pixelpact_max_requests"),
+        headers=headers,
+        secret_headers=tuple(config.getoption("pixelpact_secret_header")),
     )
 
 
@@ -122,7 +142,8 @@ class PixelpactCollector(pytest.Collector):
     def items(self, report: Report) -> Iterator[pytest.Item]:
         for result in report.results:
             name = f"{result.requirement.id}[{result.operation_id}]"
-            yield RequirementItem.from_parent(self, name=name, result=result)
+            finding = report.finding_of(result)
+            yield RequirementItem.from_parent(self, name=name, result=result, finding=finding.id if finding else None)
         for index, error in enumerate(report.errors):
             yield GroupErrorItem.from_parent(self, name=f"group-error-{index + 1}", error=error)
 
@@ -134,9 +155,11 @@ class RequirementFailed(Exception):
 class RequirementItem(pytest.Item):
     """One requirement on one operation, as the suite judged it."""
 
-    def __init__(self, *, result: RequirementResult, **kwargs: Any) -> None:
+    def __init__(self, *, result: RequirementResult, finding: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.result = result
+        self.finding = finding
+        """The id of the finding that explains a failure (conformance.findings)."""
         self.add_marker(pytest.mark.pixelpact)
 
     def runtest(self) -> None:
@@ -149,11 +172,12 @@ class RequirementItem(pytest.Item):
         if result.status is Status.BLOCKED:
             raise RequirementFailed(f"blocked by finding {result.blocked_by}: {result.message}")
         if result.status is Status.FAILED:
-            raise RequirementFailed(result.message)
+            raise RequirementFailed(f"finding {self.finding}: {result.message}" if self.finding else result.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, RequirementFailed):
-            return describe_failure(self.result)
+            explained = f"\n  finding: {self.finding}" if self.finding else ""
+            return describe_failure(self.result) + explained
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[str, int | None, str]:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conformance.headers import HeaderError, parse_header
 from conformance.limits import MAX_BODY
 from conformance.schemes import AUTH_SCHEMES
 from generator.loader import DEFAULT_SPEC
@@ -73,6 +74,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_prefix,
         help="serve the spec's route prefix SPEC at GATEWAY, e.g. "
         "/openai/openai/deployments=/openai/deployments (repeatable)",
+    )
+    target.add_argument(
+        "--header",
+        metavar='"NAME: VALUE"',
+        action="append",
+        default=[],
+        type=_header,
+        help="send this header on every request to the gateway (repeatable); values of credential-like headers "
+        "(authorization, cookie, *key*, *token*, *secret*, *auth*, x-bf-vk) never appear in any output",
+    )
+    target.add_argument(
+        "--secret-header",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="treat this --header's value as a secret too: redacted from every output (repeatable)",
     )
     target.add_argument(
         "--spec",
@@ -163,6 +180,8 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         upstream=args.upstream,
         upstream_port=args.upstream_port,
         listeners=(ProgressLine(sys.stderr),),
+        headers=tuple(args.header),
+        secret_headers=tuple(args.secret_header),
         max_time=args.max_time,
         max_body=args.max_body_mb * 2**20,
     )
@@ -261,6 +280,13 @@ def _prefix(text: str) -> tuple[str, str]:
     if not sep or not spec.startswith("/") or (gateway and not gateway.startswith("/")):
         raise argparse.ArgumentTypeError(f"expected SPEC=GATEWAY with both starting with /, got {text!r}")
     return spec.rstrip("/"), gateway.rstrip("/")
+
+
+def _header(text: str) -> tuple[str, str]:
+    try:
+        return parse_header(text)
+    except HeaderError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _seconds(text: str) -> float:
