@@ -2,7 +2,7 @@
 
 The `pixelpact check` command, the pytest plugin and the tests all go through here:
 
-    from pixelpact.conformance.api import CheckOptions, check
+    from conformance.api import CheckOptions, check
     report = check(CheckOptions(base_url="http://127.0.0.1:8080", seed=1))
     assert report.verdict == "pass", [r.requirement.id for r in report.failed]
 
@@ -23,17 +23,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from pixelpact.conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
-from pixelpact.conformance.contract import Contract, OperationContract, load_contract
-from pixelpact.conformance.engine import Engine, Listener
-from pixelpact.conformance.groups import ALL_GROUPS, Group, by_name
-from pixelpact.conformance.headers import HeaderError, parse_header, secret_values
-from pixelpact.conformance.http import MAX_BODY, Redactor, Sender
-from pixelpact.conformance.hypothesis_state import hypothesis_state_in_cache
-from pixelpact.conformance.interrupts import on_interrupt
-from pixelpact.conformance.model import Report
-from pixelpact.conformance.selection import restrict
-from pixelpact.generator.loader import DEFAULT_SPEC, SpecError
+from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
+from conformance.contract import Contract, OperationContract, load_contract
+from conformance.engine import Engine, Listener
+from conformance.groups import ALL_GROUPS, Group, by_name
+from conformance.headers import HeaderError, parse_header, secret_values
+from conformance.http import MAX_BODY, Redactor, Sender
+from conformance.hypothesis_state import hypothesis_state_in_cache
+from conformance.interrupts import on_interrupt
+from conformance.model import Report
+from conformance.selection import restrict
+from generator.loader import DEFAULT_SPEC, SpecError
 
 
 class CheckError(Exception):
@@ -49,7 +49,7 @@ class CheckOptions:
     operations: tuple[str, ...] = ()
     """operationIds to check; empty: every operation of the spec."""
     groups: tuple[str, ...] = ()
-    """Requirement groups to run (see pixelpact.conformance.groups.ALL_GROUPS); empty: all of them."""
+    """Requirement groups to run (see conformance.groups.ALL_GROUPS); empty: all of them."""
     api_key: str | None = None
     auth: str = "bearer"
     """How the key is sent: bearer, basic, x-bf-vk, x-api-key or api-key."""
@@ -73,13 +73,13 @@ class CheckOptions:
     upstream_port: int | None = None
     """Port on 127.0.0.1 for the recording upstream (shorthand for upstream="127.0.0.1:PORT")."""
     stub_config: Any = None
-    """A pixelpact.generator.runtime.config.StubConfig for the built-in stub (only without base_url)."""
+    """A generator.runtime.config.StubConfig for the built-in stub (only without base_url)."""
     listeners: tuple[Listener, ...] = field(default=())
-    """Event consumers (progress line, pytest plugin); see pixelpact.conformance.engine."""
+    """Event consumers (progress line, pytest plugin); see conformance.engine."""
     transport: httpx.BaseTransport | None = None
     """An httpx transport to send through instead of the network (tests); skips the reachability check."""
     headers: tuple[tuple[str, str], ...] = ()
-    """(name, value) headers sent on every request to the gateway (--header); see pixelpact.conformance.headers."""
+    """(name, value) headers sent on every request to the gateway (--header); see conformance.headers."""
     secret_headers: tuple[str, ...] = ()
     """Names of further headers whose values are secrets (--secret-header), redacted like the key."""
     max_time: float | None = None
@@ -87,8 +87,7 @@ class CheckOptions:
     max_body: int = MAX_BODY
     """Bytes of a response body read at most; a larger body is recorded as a failure, never held in memory."""
     pairs: frozenset[tuple[str, str]] | None = None
-    """Only these (requirement id, operationId) pairs (see pixelpact.conformance.selection); None: every pair selected
-    above."""
+    """Only these (requirement id, operationId) pairs (see conformance.selection); None: every pair selected above."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -261,7 +260,7 @@ def _reachable(base_url: str, timeout: float) -> None:
 def _start_stub(stack: ExitStack, config: Any) -> str:
     """Start the built-in stub gateway for the duration of the run; its base URL."""
     try:
-        from pixelpact.generator.runtime.serve import stub_server
+        from generator.runtime.serve import stub_server
     except ImportError as exc:  # the stub is part of pixelpact; this only happens in a broken checkout
         raise CheckError(f"the built-in stub gateway is not available ({exc}); pass --base-url") from None
     try:
@@ -272,7 +271,7 @@ def _start_stub(stack: ExitStack, config: Any) -> str:
 
 def _start_upstream(stack: ExitStack, upstream: Upstream) -> None:
     """Run the stub as the recording provider behind the gateway for the duration of the run (issue 6)."""
-    from pixelpact.conformance.groups.forwarding import recording_upstream
+    from conformance.groups.forwarding import recording_upstream
 
     try:
         stack.enter_context(recording_upstream(upstream))

@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from pixelpact.conformance.contract import Contract, OperationContract
-from pixelpact.conformance.http import Part, Reply, Sender, WireRequest
-from pixelpact.conformance.images import distinct_pngs, mask_png
-from pixelpact.conformance.schemes import (
-    AUTH_SCHEMES as AUTH_SCHEMES,  # re-exported: moved to a light module for the CLI
-)
-from pixelpact.conformance.schemes import AuthScheme as AuthScheme
+from conformance.contract import Contract, OperationContract
+from conformance.http import Part, Reply, Sender, WireRequest
+from conformance.images import distinct_pngs, mask_png
+from conformance.schemes import AUTH_SCHEMES as AUTH_SCHEMES  # re-exported: moved to a light module for the CLI
+from conformance.schemes import AuthScheme as AuthScheme
 
 T = TypeVar("T")
 R = TypeVar("R")

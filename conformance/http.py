@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pixelpact.conformance.deadline import Deadlines, install
-from pixelpact.conformance.headers import merged
-from pixelpact.conformance.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
-from pixelpact.conformance.model import Exchange, Observation, Unjudged
+from conformance.deadline import Deadlines, install
+from conformance.headers import merged
+from conformance.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
+from conformance.model import Exchange, Observation, Unjudged
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
 EXCERPT_CHARS = 1200
