@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from conformance.breadth import breadth_first
 from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
 from conformance.contract import Contract, OperationContract, load_contract
 from conformance.engine import Engine, Listener
@@ -32,7 +33,10 @@ from conformance.http import MAX_BODY, Redactor, Sender
 from conformance.hypothesis_state import hypothesis_state_in_cache
 from conformance.interrupts import on_interrupt
 from conformance.model import Report
+from conformance.profiles import PROFILES, Profile, default_profile
+from conformance.ratelimit import Pacer
 from conformance.selection import restrict
+from conformance.spend import Budget
 from generator.loader import DEFAULT_SPEC, SpecError
 
 
@@ -60,13 +64,21 @@ class CheckOptions:
     """(spec route prefix, gateway route prefix) pairs, e.g. ("/openai/openai/deployments", "/openai/deployments")."""
     seed: int | None = None
     """None: a random seed, reported so the run can be repeated."""
-    max_examples: int = 10
-    """Examples per operation for the property-based groups."""
+    max_examples: int | None = None
+    """Examples per operation for the property-based groups; None: the profile's (quick 2, standard 5, deep 10)."""
     timeout: float = 30.0
     """Seconds per request."""
     concurrency: int = 4
     max_requests: int | None = None
     """A budget of requests (a paid provider charges per image); None: no limit."""
+    max_images: int | None = None
+    """A budget of images asked of the provider (n per request on the image routes); None: no limit."""
+    profile: str | None = None
+    """quick, standard or deep (conformance.profiles); None: deep on the built-in stub and loopback, else quick."""
+    rate_limit: float | None = None
+    """Requests per second at most (--rate-limit 2/s, 30/min); None: as fast as --concurrency allows."""
+    plan_images: int | None = None
+    """The images the run's plan asked for: the run never asks for more (set by conformance.plan)."""
     spec: Path = DEFAULT_SPEC
     upstream: str | None = None
     """HOST:PORT of the recording upstream for the two-sided checks (issue 6)."""
@@ -99,6 +111,8 @@ def check(options: CheckOptions) -> Report:
         groups, operations = restrict(groups, operations, options.pairs)
     _validate(options)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
+    profile = profile_of(options)
+    max_examples = options.max_examples if options.max_examples is not None else profile.max_examples
     upstream = upstream_of(options)
     with ExitStack() as stack:
         stack.enter_context(hypothesis_state_in_cache())
@@ -122,6 +136,8 @@ def check(options: CheckOptions) -> Report:
             gateway=base_url,
             max_time=options.max_time,
             max_body=options.max_body,
+            budget=budget_of(options),
+            pacer=Pacer(options.rate_limit),
         )
         stack.callback(sender.close)
         stack.enter_context(on_interrupt(sender.interrupt))
@@ -143,15 +159,34 @@ def check(options: CheckOptions) -> Report:
             ),
             sender=sender,
             seed=seed,
-            max_examples=options.max_examples,
+            max_examples=max_examples,
             concurrency=options.concurrency,
             upstream=upstream,
             executor=executor,
+            profile=profile,
         )
+        if options.max_requests is not None or options.max_images is not None:
+            groups = breadth_first(groups, profile, explicit_examples=options.max_examples)
         report = Engine(ctx, groups, options.listeners).execute()
         report.notes.extend(route_hints(sender.statuses, contract))
         # a Ctrl-C while the run winds down (the stack below) reaches run.py, which reports an interrupted run
         return report
+
+
+def profile_of(options: CheckOptions) -> Profile:
+    """The run's profile: --profile, else the safe default for the target (conformance.profiles.default_profile)."""
+    if options.profile is None:
+        return default_profile(options.base_url)
+    try:
+        return PROFILES[options.profile]
+    except KeyError:
+        raise CheckError(f"unknown profile {options.profile!r}; use one of {', '.join(PROFILES)}") from None
+
+
+def budget_of(options: CheckOptions) -> Budget:
+    """--max-requests and --max-images, the latter never above what the run's plan asked for."""
+    limits = [limit for limit in (options.max_images, options.plan_images) if limit is not None]
+    return Budget(max_requests=options.max_requests, max_images=min(limits) if limits else None)
 
 
 def _contract(path: Path) -> Contract:
@@ -191,12 +226,16 @@ def _validate(options: CheckOptions) -> None:
         raise CheckError("--upstream/--upstream-port check what a gateway forwards: give the gateway with --base-url")
     if options.max_requests is not None and options.max_requests < 1:
         raise CheckError("max-requests must be at least 1")
+    if options.max_images is not None and options.max_images < 0:
+        raise CheckError("max-images must be at least 0")
+    if options.rate_limit is not None and options.rate_limit <= 0:
+        raise CheckError("rate-limit must be positive")
     for name, value in options.headers:
         try:
             parse_header(f"{name}: {value}")
         except HeaderError as exc:
             raise CheckError(str(exc)) from None
-    if options.max_examples < 1:
+    if options.max_examples is not None and options.max_examples < 1:
         raise CheckError("max-examples must be at least 1")
     if options.max_time is not None and options.max_time <= 0:
         raise CheckError("max-time must be positive")
