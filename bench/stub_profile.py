@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import Image
 
-from pixelpact.generated.server import create_app
+from generated.server import create_app
 
 BOUNDARY = "pixelpactbench"
 

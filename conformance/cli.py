@@ -14,17 +14,11 @@ from collections.abc import Sequence
 
 #: name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("pixelpact.conformance.run", "check a gateway against the contract and give a verdict per requirement"),
-    "serve": ("pixelpact.generator.runtime.serve", "run the stub gateway generated from the spec"),
-    "generate": (
-        "pixelpact.generator.cli",
-        "regenerate generated/ from the spec (--check: report drift, write nothing)",
-    ),
-    "validate-spec": ("pixelpact.generator.validate", "validate an OpenAPI 3.1 document"),
-    "diff": (
-        "pixelpact.conformance.specdiff.cli",
-        "what changed between two specs, and whether it breaks clients or gateways",
-    ),
+    "check": ("conformance.run", "check a gateway against the contract and give a verdict per requirement"),
+    "serve": ("generator.runtime.serve", "run the stub gateway generated from the spec"),
+    "generate": ("generator.cli", "regenerate generated/ from the spec (--check: report drift, write nothing)"),
+    "validate-spec": ("generator.validate", "validate an OpenAPI 3.1 document"),
+    "diff": ("conformance.specdiff.cli", "what changed between two specs, and whether it breaks clients or gateways"),
 }
 
 

@@ -4,10 +4,10 @@ Installed with pixelpact (a `pytest11` entry point), so a team can put a gateway
 
     pytest --pixelpact-url http://127.0.0.1:8080 --pixelpact-api-key "$KEY" --junitxml=gateway.xml
 
-The suite runs once, at collection, through `pixelpact.conformance.api.check`; each (requirement, operation) it judged
-becomes a test item named `pixelpact::<requirement-id>[<operationId>]` that passes, fails with the evidence (the
-redacted curl line, the status and a body excerpt) or is skipped with the reason. Without --pixelpact-url the plugin
-only adds its options: it collects nothing and changes nothing in a test run.
+The suite runs once, at collection, through `conformance.api.check`; each (requirement, operation) it judged becomes
+a test item named `pixelpact::<requirement-id>[<operationId>]` that passes, fails with the evidence (the redacted
+curl line, the status and a body excerpt) or is skipped with the reason. Without --pixelpact-url the plugin only
+adds its options: it collects nothing and changes nothing in a test run.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pixelpact.conformance.schemes import AUTH_SCHEMES
+from conformance.schemes import AUTH_SCHEMES
 
 if TYPE_CHECKING:
-    from pixelpact.conformance.model import Report, RequirementResult
+    from conformance.model import Report, RequirementResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,7 +77,7 @@ class PixelpactRun:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
-        from pixelpact.conformance.api import CheckError, check
+        from conformance.api import CheckError, check
 
         try:
             self.report = check(options(self.config))
@@ -99,7 +99,7 @@ class PixelpactRun:
 
 def options(config: pytest.Config) -> Any:
     """The CheckOptions the command-line options describe."""
-    from pixelpact.conformance.api import CheckOptions
+    from conformance.api import CheckOptions
 
     prefixes = []
     for text in config.getoption("pixelpact_prefix"):
@@ -107,7 +107,7 @@ def options(config: pytest.Config) -> Any:
         if not sep:
             raise pytest.UsageError(f"--pixelpact-prefix expects SPEC=GATEWAY, got {text!r}")
         prefixes.append((spec.rstrip("/"), gateway.rstrip("/")))
-    from pixelpact.conformance.headers import HeaderError, parse_header
+    from conformance.headers import HeaderError, parse_header
 
     try:
         headers = tuple(parse_header(text) for text in config.getoption("pixelpact_header"))
@@ -159,11 +159,11 @@ class RequirementItem(pytest.Item):
         super().__init__(**kwargs)
         self.result = result
         self.finding = finding
-        """The id of the finding that explains a failure (pixelpact.conformance.findings)."""
+        """The id of the finding that explains a failure (conformance.findings)."""
         self.add_marker(pytest.mark.pixelpact)
 
     def runtest(self) -> None:
-        from pixelpact.conformance.model import Status
+        from conformance.model import Status
 
         result = self.result
         if result.status is Status.NOT_JUDGED:

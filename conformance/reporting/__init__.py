@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pixelpact.conformance.model import Report
-from pixelpact.conformance.reporting.console import ProgressLine, render
-from pixelpact.conformance.reporting.html import to_html
-from pixelpact.conformance.reporting.machine import to_json, to_junit
+from conformance.model import Report
+from conformance.reporting.console import ProgressLine, render
+from conformance.reporting.html import to_html
+from conformance.reporting.machine import to_json, to_junit
 
 __all__ = ["ProgressLine", "render", "to_html", "to_json", "to_junit", "write_reports"]
 

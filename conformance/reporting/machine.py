@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from pixelpact.conformance.model import Exchange, Finding, Report, RequirementResult, Status
+from conformance.model import Exchange, Finding, Report, RequirementResult, Status
 
 JSON_FORMAT_VERSION = 1
 
