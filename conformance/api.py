@@ -22,12 +22,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from conformance.catalogue import catalogue
 from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
 from conformance.contract import Contract, OperationContract, load_contract
 from conformance.engine import Engine, Listener
 from conformance.groups import ALL_GROUPS, Group, by_name
 from conformance.http import Redactor, Sender
 from conformance.model import Report
+from conformance.selection import Selection
+from conformance.sharding import Shard
 from generator.loader import DEFAULT_SPEC, SpecError
 
 
@@ -73,14 +76,24 @@ class CheckOptions:
     """Event consumers (progress line, pytest plugin); see conformance.engine."""
     transport: httpx.BaseTransport | None = None
     """An httpx transport to send through instead of the network (tests); skips the reachability check."""
+    requirements: tuple[str, ...] = ()
+    """Requirement ids to judge, shell-style globs ("stream-*"); empty: all (see conformance.selection)."""
+    exclude_requirements: tuple[str, ...] = ()
+    """Requirement ids (globs) not to judge."""
+    shard: Shard | None = None
+    """Run only this shard of the run's units (--shard K/N, see conformance.sharding); None: the whole run."""
 
 
 def check(options: CheckOptions) -> Report:
     """Run the suite and return its report; raises CheckError when it cannot judge at all."""
     contract = _contract(options.spec)
     operations = _operations(contract, options.operations)
-    groups = _groups(options.groups)
+    selection = _selection(options)
+    groups = selection.groups(_groups(options.groups))
     _validate(options)
+    plan = options.shard.plan(groups, operations) if options.shard is not None else None
+    if plan is not None and not plan:
+        raise CheckError(f"shard {options.shard} has nothing to run: the selection has fewer units than shards")
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     upstream = upstream_of(options)
     with ExitStack() as stack:
@@ -121,7 +134,8 @@ def check(options: CheckOptions) -> Report:
             upstream=upstream,
             executor=executor,
         )
-        return Engine(ctx, groups, options.listeners).execute()
+        keep = None if selection.everything else selection
+        return Engine(ctx, groups, options.listeners, keep=keep, plan=plan).execute()
 
 
 def _contract(path: Path) -> Contract:
@@ -147,6 +161,16 @@ def _groups(wanted: tuple[str, ...]) -> list[Group]:
     except KeyError as exc:
         names = ", ".join(group.name for group in ALL_GROUPS)
         raise CheckError(f"unknown requirement group {exc.args[0]!r}; known: {names}") from None
+
+
+def _selection(options: CheckOptions) -> Selection:
+    selection = Selection(options.requirements, options.exclude_requirements)
+    unmatched = selection.unmatched(requirement.id for requirement in catalogue())
+    if unmatched:
+        raise CheckError(f"no requirement matches {unmatched[0]!r}; `pixelpact requirements` lists them")
+    if not selection.groups(ALL_GROUPS):
+        raise CheckError("--requirement/--exclude-requirement leave no requirement to judge")
+    return selection
 
 
 def _validate(options: CheckOptions) -> None:

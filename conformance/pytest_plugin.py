@@ -32,6 +32,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--pixelpact-operation", metavar="OPID", action="append", default=[], help="check only this operationId"
     )
     group.addoption("--pixelpact-group", metavar="NAME", action="append", default=[], help="run only this group")
+    group.addoption(
+        "--pixelpact-requirement", metavar="ID", action="append", default=[], help="judge only these ids (globs)"
+    )
+    group.addoption(
+        "--pixelpact-exclude-requirement", metavar="ID", action="append", default=[], help="do not judge these (globs)"
+    )
     group.addoption("--pixelpact-model", help="model to request (default: the spec's example)")
     group.addoption("--pixelpact-deployment", help="Azure deployment id (default: the model name)")
     group.addoption("--pixelpact-api-version", help="Azure api-version (default: the spec's example)")
@@ -110,6 +116,8 @@ def options(config: pytest.Config) -> Any:
         timeout=config.getoption("pixelpact_timeout"),
         concurrency=config.getoption("pixelpact_concurrency"),
         max_requests=config.getoption("pixelpact_max_requests"),
+        requirements=tuple(config.getoption("pixelpact_requirement")),
+        exclude_requirements=tuple(config.getoption("pixelpact_exclude_requirement")),
     )
 
 

@@ -17,6 +17,7 @@ from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
 from conformance.model import Report
 from conformance.reporting import ProgressLine, render, write_reports
+from conformance.sharding import Shard
 from generator.loader import DEFAULT_SPEC
 
 API_KEY_ENV = "PIXELPACT_API_KEY"
@@ -43,6 +44,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="run only this requirement group (repeatable; default: all)",
+    )
+    target.add_argument(
+        "--requirement",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="judge only requirements matching this id or glob, e.g. 'stream-*' (repeatable; default: all; "
+        "`pixelpact requirements` lists them)",
+    )
+    target.add_argument(
+        "--exclude-requirement",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="do not judge requirements matching this id or glob (repeatable)",
     )
     target.add_argument(
         "--api-key",
@@ -97,6 +113,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="a budget: send at most N requests (a paid provider charges per image)",
     )
+    run.add_argument(
+        "--shard",
+        metavar="K/N",
+        type=_shard,
+        help="run shard K of N (a CI matrix spreads one run over N machines; `pixelpact merge-reports` joins them)",
+    )
     upstream = run.add_mutually_exclusive_group()
     upstream.add_argument(
         "--upstream",
@@ -132,6 +154,9 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         upstream=args.upstream,
         upstream_port=args.upstream_port,
         listeners=(ProgressLine(sys.stderr),),
+        requirements=tuple(args.requirement),
+        exclude_requirements=tuple(args.exclude_requirement),
+        shard=args.shard,
     )
 
 
@@ -165,6 +190,13 @@ def _prefix(text: str) -> tuple[str, str]:
     if not sep or not spec.startswith("/") or (gateway and not gateway.startswith("/")):
         raise argparse.ArgumentTypeError(f"expected SPEC=GATEWAY with both starting with /, got {text!r}")
     return spec.rstrip("/"), gateway.rstrip("/")
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:

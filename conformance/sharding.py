@@ -1,0 +1,56 @@
+"""`--shard K/N`: split one run over N machines, deterministically, and put the pieces back together.
+
+The unit of work is a requirement group on one operation (valid x createImage, schemathesis x createImageEdit, ...).
+The units are listed in run order (groups in registry order, operations in spec order) and dealt round-robin: unit i
+goes to shard i mod N + 1. Every shard computes the same list from the same options, so the N shards of a run cover
+every unit exactly once and no request is sent twice; groups seed their randomness per operation
+(`RunContext.random`), so a unit sends the same requests whichever shard runs it. `pixelpact merge-reports` folds
+the shards' JSON reports into the report one unsharded run would have given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from conformance.contract import OperationContract
+
+if TYPE_CHECKING:
+    from conformance.groups import Group
+
+_SHARD = re.compile(r"^(\d+)/(\d+)$")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` of `total` (1-based, as CI matrices count)."""
+
+    index: int
+    total: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """ "2/3" -> Shard(2, 3); raises ValueError with the reason."""
+        match = _SHARD.match(text.strip())
+        if match is None:
+            raise ValueError(f"expected K/N (e.g. 2/3), got {text!r}")
+        index, total = int(match[1]), int(match[2])
+        if total < 1 or not 1 <= index <= total:
+            raise ValueError(f"shard {text}: K must be between 1 and N")
+        return cls(index, total)
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.total}"
+
+    def plan(
+        self, groups: Sequence[Group], operations: Sequence[OperationContract]
+    ) -> dict[str, tuple[OperationContract, ...]]:
+        """Group name -> the operations this shard runs it on (groups with none are left out)."""
+        units = [(group.name, operation) for group in groups for operation in operations]
+        mine: dict[str, list[OperationContract]] = {}
+        for position, (group_name, operation) in enumerate(units):
+            if position % self.total == self.index - 1:
+                mine.setdefault(group_name, []).append(operation)
+        return {name: tuple(ops) for name, ops in mine.items()}
