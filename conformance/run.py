@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from conformance import config
 from conformance.api import CheckError, CheckOptions, check, upstream_of
 from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
@@ -132,6 +133,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     reports.add_argument("--json-report", metavar="PATH", type=Path, help="write the JSON report")
     reports.add_argument("--html-report", metavar="PATH", type=Path, help="write a self-contained HTML report")
+    # last: the config file may set every option added above
+    config.install(parser)
 
 
 def options_from_args(args: argparse.Namespace) -> CheckOptions:
@@ -161,6 +164,14 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        resolved = config.resolve(args)
+    except config.ConfigError as exc:
+        print(f"pixelpact check: {exc}", file=sys.stderr)
+        return 2
+    if args.show_config:
+        print(config.show(resolved))
+        return 0
     options = options_from_args(args)
     try:
         upstream = upstream_of(options)
