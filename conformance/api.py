@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from conformance import baseline
 from conformance.catalogue import catalogue
 from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
 from conformance.contract import Contract, OperationContract, load_contract
@@ -82,6 +83,12 @@ class CheckOptions:
     """Requirement ids (globs) not to judge."""
     shard: Shard | None = None
     """Run only this shard of the run's units (--shard K/N, see conformance.sharding); None: the whole run."""
+    baseline: Path | None = None
+    """A baseline of known deviations (see conformance.baseline): known failures do not fail the run."""
+    strict_baseline: bool = False
+    """A baseline entry that no longer fails fails the run until it is removed."""
+    update_baseline: bool = False
+    """The caller rewrites the baseline after the run, so a missing file is an empty baseline, not an error."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -89,6 +96,7 @@ def check(options: CheckOptions) -> Report:
     contract = _contract(options.spec)
     operations = _operations(contract, options.operations)
     selection = _selection(options)
+    known = _baseline(options)
     groups = selection.groups(_groups(options.groups))
     _validate(options)
     plan = options.shard.plan(groups, operations) if options.shard is not None else None
@@ -135,7 +143,21 @@ def check(options: CheckOptions) -> Report:
             executor=executor,
         )
         keep = None if selection.everything else selection
-        return Engine(ctx, groups, options.listeners, keep=keep, plan=plan).execute()
+        report = Engine(ctx, groups, options.listeners, keep=keep, plan=plan).execute()
+    return report if known is None else baseline.apply(report, known, strict=options.strict_baseline)
+
+
+def _baseline(options: CheckOptions) -> baseline.Baseline | None:
+    if options.baseline is None:
+        if options.strict_baseline or options.update_baseline:
+            raise CheckError("--strict-baseline and --update-baseline need --baseline FILE")
+        return None
+    if not options.baseline.exists() and not options.update_baseline:
+        raise CheckError(f"baseline {options.baseline}: no such file (--update-baseline creates it)")
+    try:
+        return baseline.load(options.baseline)
+    except baseline.BaselineError as exc:
+        raise CheckError(str(exc)) from None
 
 
 def _contract(path: Path) -> Contract:

@@ -108,12 +108,7 @@ def find(start: Path) -> ConfigFile | None:
 
 def load(path: Path) -> ConfigFile | None:
     """Read a config file; a pyproject.toml without [tool.pixelpact] gives None."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    document = read_toml(path, ConfigError)
     if path.name != "pyproject.toml":
         return ConfigFile(path, document)
     table = document.get("tool", {}).get("pixelpact")
@@ -122,6 +117,16 @@ def load(path: Path) -> ConfigFile | None:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.pixelpact] must be a table")
     return ConfigFile(path, table, "[tool.pixelpact]")
+
+
+def read_toml(path: Path, error: type[Exception]) -> dict[str, Any]:
+    """A TOML file's document; `error` with one line naming the file when it cannot be read or parsed."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{path}: cannot read it: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
 
 
 def resolve(args: argparse.Namespace, cwd: Path | None = None) -> Resolved:

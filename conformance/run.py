@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from conformance import config
+from conformance import baseline, config
 from conformance.api import CheckError, CheckOptions, check, upstream_of
 from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
@@ -127,6 +127,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="run the stub as a recording upstream on HOST:PORT and check the forwarding side",
     )
     upstream.add_argument("--upstream-port", metavar="PORT", type=_positive, help="the same on 127.0.0.1:PORT")
+    known = parser.add_argument_group("baseline")
+    known.add_argument(
+        "--baseline",
+        metavar="FILE",
+        type=Path,
+        help="a TOML file of known deviations, each with why: they are reported, but only new failures fail the run",
+    )
+    known.add_argument(
+        "--strict-baseline", action="store_true", help="fail while the baseline lists a deviation that is fixed"
+    )
+    known.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="rewrite the baseline: drop what is fixed, add new failures (edit their why); the verdict is judged "
+        "against the file as it was",
+    )
     reports = parser.add_argument_group("reports")
     reports.add_argument(
         "--junit", metavar="PATH", type=Path, help="write JUnit XML (a testcase per requirement per operation)"
@@ -160,6 +176,9 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         requirements=tuple(args.requirement),
         exclude_requirements=tuple(args.exclude_requirement),
         shard=args.shard,
+        baseline=args.baseline,
+        strict_baseline=args.strict_baseline,
+        update_baseline=args.update_baseline,
     )
 
 
@@ -183,6 +202,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(render(report, color=sys.stdout.isatty()))
     try:
+        if args.update_baseline:
+            written = baseline.updated(baseline.load(args.baseline), report)
+            baseline.write(written)
+            print(f"wrote {args.baseline} ({len(written.entries)} deviations)", file=sys.stderr)
         for path in write_reports(report, junit=args.junit, json_report=args.json_report, html=args.html_report):
             print(f"wrote {path}", file=sys.stderr)
     except OSError as exc:
