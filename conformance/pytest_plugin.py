@@ -99,7 +99,13 @@ class PixelpactRun:
             self.report = check(options(self.config, args))
         except CheckError as exc:
             raise pytest.UsageError(f"pixelpact: {exc}") from None
-        write_reports(self.report, junit=args.junit, json_report=args.json_report, html=args.html_report)
+        write_reports(
+            self.report,
+            junit=args.junit,
+            json_report=args.json_report,
+            html=args.html_report,
+            markdown=args.markdown_report,
+        )
         collector = PixelpactCollector.from_parent(session, name="pixelpact", nodeid="pixelpact")
         items.extend(collector.items(self.report))
 

@@ -149,6 +149,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     reports.add_argument("--json-report", metavar="PATH", type=Path, help="write the JSON report")
     reports.add_argument("--html-report", metavar="PATH", type=Path, help="write a self-contained HTML report")
+    reports.add_argument(
+        "--markdown-report",
+        metavar="PATH",
+        type=Path,
+        help="write a Markdown summary for a CI job summary or a pull-request comment (links to --html-report)",
+    )
     # last: the config file may set every option added above
     config.install(parser)
 
@@ -206,7 +212,9 @@ def run(args: argparse.Namespace) -> int:
             written = baseline.updated(baseline.load(args.baseline), report)
             baseline.write(written)
             print(f"wrote {args.baseline} ({len(written.entries)} deviations)", file=sys.stderr)
-        for path in write_reports(report, junit=args.junit, json_report=args.json_report, html=args.html_report):
+        for path in write_reports(
+            report, junit=args.junit, json_report=args.json_report, html=args.html_report, markdown=args.markdown_report
+        ):
             print(f"wrote {path}", file=sys.stderr)
     except OSError as exc:
         print(f"pixelpact check: cannot write a report: {exc.filename}: {exc.strerror}", file=sys.stderr)

@@ -71,10 +71,17 @@ def _matrix(report: Report) -> str:
                 title = escape(cell.message or cell.status.value, quote=True)
                 tds.append(f'<td class="cell {cell.status.value}" title="{title}">{cell.status.value}</td>')
         rows.append(
-            f"<tr><td><b>{escape(requirement.id)}</b><br><span class='muted'>{escape(requirement.title)}</span></td>"
+            f"<tr id='{anchor(requirement.id)}'><td><b>{escape(requirement.id)}</b><br>"
+            f"<span class='muted'>{escape(requirement.title)}</span></td>"
             f"<td>{requirement.severity.value}</td>{''.join(tds)}</tr>"
         )
     return f"<h2>Requirements</h2><table><tr><th>requirement</th><th>severity</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def anchor(requirement_id: str, operation_id: str | None = None) -> str:
+    """The id of a requirement's row in the matrix, or of its failure on an operation (the Markdown report links
+    to them)."""
+    return f"req-{requirement_id}" if operation_id is None else f"fail-{requirement_id}-{operation_id}"
 
 
 def _failures(report: Report) -> str:
@@ -88,7 +95,8 @@ def _failures(report: Report) -> str:
     for result in failed:
         requirement = result.requirement
         blocks.append(
-            f"<div class='failure'><h3>{escape(requirement.id)} on {escape(result.operation_id)}</h3>"
+            f"<div class='failure' id='{anchor(requirement.id, result.operation_id)}'>"
+            f"<h3>{escape(requirement.id)} on {escape(result.operation_id)}</h3>"
             f"<p>{escape(requirement.title)}<br><span class='muted'>source: {escape(requirement.source)}</span></p>"
         )
         for failure in result.failures:
