@@ -144,6 +144,7 @@ def check(options: CheckOptions) -> Report:
         )
         keep = None if selection.everything else selection
         report = Engine(ctx, groups, options.listeners, keep=keep, plan=plan).execute()
+        report.shard = str(options.shard) if options.shard is not None else ""
     return report if known is None else baseline.apply(report, known, strict=options.strict_baseline)
 
 

@@ -208,6 +208,8 @@ class Report:
     """The run was interrupted before it ended."""
     baseline: BaselineOutcome | None = None
     """How the run compares with a baseline of known deviations (--baseline), when one was given."""
+    shard: str = ""
+    """"K/N" when the run was shard K of N (--shard), else empty; `pixelpact merge-reports` joins the N reports."""
 
     @property
     def failed(self) -> list[RequirementResult]:

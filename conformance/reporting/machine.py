@@ -58,6 +58,7 @@ def to_json(report: Report) -> str:
         "interrupted": report.interrupted,
         "target": report.target,
         "seed": report.seed,
+        "shard": report.shard,
         "duration": round(report.duration, 3),
         "requests_sent": report.requests_sent,
         "operations": list(report.operations),

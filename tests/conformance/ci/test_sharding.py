@@ -1,0 +1,126 @@
+"""--shard K/N and `pixelpact merge-reports`: three shards merged give the pairs, statuses and verdict of one
+unsharded run with the same seed, with no request sent twice; an incomplete set of shards is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.cli import main
+from conformance.groups import ALL_GROUPS
+from conformance.sharding import Shard
+
+#: Every group on two operations (a JSON one and a multipart one): 16 units dealt over the shards.
+RUN = ["--operation", "createImage", "--operation", "createImageEdit", "--seed", "5", "--max-examples", "1"]
+
+
+def check(url: str, report: Path, *args: str) -> int:
+    return main(["check", "--base-url", url, *RUN, "--json-report", str(report), *args])
+
+
+def pairs(document: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(r["id"], r["operation"]): r["status"] for r in document["requirements"]}
+
+
+def test_three_shards_merged_equal_one_unsharded_run(
+    two_deviations_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = tmp_path / "whole.json"
+    assert check(two_deviations_url, whole) == 1
+    shards = [tmp_path / f"shard-{k}.json" for k in (1, 2, 3)]
+    for k, path in enumerate(shards, start=1):
+        check(two_deviations_url, path, "--shard", f"{k}/3")
+    merged = tmp_path / "merged.json"
+
+    status = main(
+        ["merge-reports", *map(str, shards), "--json-report", str(merged), "--junit", str(tmp_path / "j.xml")]
+    )
+
+    capsys.readouterr()
+    expected, got = json.loads(whole.read_text()), json.loads(merged.read_text())
+    assert status == expected["exit_status"] == 1
+    assert got["verdict"] == expected["verdict"] == "fail"
+    assert pairs(got) == pairs(expected)
+    assert [r["id"] for r in got["requirements"]] == [r["id"] for r in expected["requirements"]]  # same order
+    parts = [json.loads(path.read_text()) for path in shards]
+    assert all(part["requirements"] for part in parts)  # every shard had work
+    # the shards split the requests between them: none sent twice, none left out
+    assert sum(part["requests_sent"] for part in parts) == expected["requests_sent"] == got["requests_sent"]
+
+
+def test_the_plan_deals_every_unit_to_exactly_one_shard() -> None:
+    from conformance.contract import load_contract
+
+    operations = load_contract().operations
+    whole = {(group.name, op.operation_id) for group in ALL_GROUPS for op in operations}
+    dealt = [
+        (name, op.operation_id)
+        for k in (1, 2, 3, 4)
+        for name, ops in Shard(k, 4).plan(ALL_GROUPS, operations).items()
+        for op in ops
+    ]
+    assert sorted(dealt) == sorted(whole)
+    assert Shard.parse(" 2/3 ") == Shard(2, 3) and str(Shard(2, 3)) == "2/3"
+    sizes = [sum(len(ops) for ops in Shard(k, 4).plan(ALL_GROUPS, operations).values()) for k in (1, 2, 3, 4)]
+    assert max(sizes) - min(sizes) <= 1
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "3", "a/b", "1/0"])
+def test_a_bad_shard_is_refused_by_argparse(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--shard", text])
+    assert exc.value.code == 2
+    assert "--shard: " in capsys.readouterr().err
+
+
+def test_a_shard_with_nothing_to_run_is_an_error(stub_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["check", "--base-url", stub_url, "--operation", "createImage", "--group", "valid", "--shard", "2/2"])
+    assert status == 2
+    assert "shard 2/2 has nothing to run" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def shard_reports(stub_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Three small shard reports (three groups on one operation: three units, one per shard) and an unsharded one."""
+    folder = tmp_path_factory.mktemp("shards")
+    reports = {}
+    for name, extra in (("1", ["--shard", "1/3"]), ("2", ["--shard", "2/3"]), ("3", ["--shard", "3/3"]), ("all", [])):
+        reports[name] = folder / f"{name}.json"
+        extra += ["--group", "valid", "--group", "invalid", "--group", "robustness", "--seed", "9"]
+        extra += ["--json-report", str(reports[name])]
+        main(["check", "--base-url", stub_url, "--operation", "createImage", *extra])
+    return reports
+
+
+@pytest.mark.parametrize(
+    ("names", "error"),
+    [
+        (["1", "2"], "shard 3/3 missing: a merged verdict without it would not cover the run"),
+        (["1", "2", "2", "3"], "shard 2/3 again"),
+        (["1", "all"], "not a shard (run with --shard K/N)"),
+        ([], "no reports to merge"),
+    ],
+)
+def test_an_incomplete_set_of_shards_is_refused(
+    shard_reports: dict[str, Path], names: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    if not names:
+        from conformance.merge import MergeError, merge
+
+        with pytest.raises(MergeError, match=error):
+            merge([])
+        return
+    status = main(["merge-reports", *(str(shard_reports[name]) for name in names)])
+
+    err = capsys.readouterr().err
+    assert status == 2 and error in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_single_unsharded_report_merges_to_itself(shard_reports: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "again.json"
+    assert main(["merge-reports", str(shard_reports["all"]), "--json-report", str(out)]) == 0
+    assert pairs(json.loads(out.read_text())) == pairs(json.loads(shard_reports["all"].read_text()))
