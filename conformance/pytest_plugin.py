@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
@@ -84,30 +85,62 @@ class PixelpactRun:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.report: Report | None = None
+        self.shared: str | None = None
+        """Under pytest-xdist, the controller's JSON report the workers read."""
 
     def pytest_report_header(self) -> str:
         where = self.config.getoption("pixelpact_url") or "the gateway of the config file"
         return f"pixelpact: checking {where} against the contract"
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Under pytest-xdist the controller runs the suite, once, before the workers start: the workers read its
+        report instead of checking the gateway again, so no request is sent twice."""
+        if getattr(self.config.option, "dist", "no") == "no" or hasattr(self.config, "workerinput"):
+            return
+        from conformance.reporting import to_json
+
+        self.report = self._check()
+        shared = self.config._tmp_path_factory.mktemp("pixelpact") / "report.json"  # type: ignore[attr-defined]
+        shared.write_text(to_json(self.report), encoding="utf-8")
+        self.shared = str(shared)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist: tell each worker where the controller's report is."""
+        if self.shared is not None:
+            node.workerinput["pixelpact_report"] = self.shared
+
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        shared = getattr(self.config, "workerinput", {}).get("pixelpact_report")
+        if shared is not None:
+            from conformance.merge import read
+
+            self.report = read(Path(shared))  # an xdist worker: the controller ran the suite
+        elif self.report is None:
+            self.report = self._check()
+        collector = PixelpactCollector.from_parent(session, name="pixelpact", nodeid="pixelpact")
+        items.extend(collector.items(self.report))
+
+    def _check(self) -> Report:
+        """Run the suite and write the reports the options or the config file ask for."""
         from conformance.api import CheckError, check
         from conformance.reporting import write_reports
 
         args = check_arguments(self.config)
         try:
-            self.report = check(options(self.config, args))
+            report = check(options(self.config, args))
         except CheckError as exc:
             raise pytest.UsageError(f"pixelpact: {exc}") from None
         write_reports(
-            self.report,
+            report,
             junit=args.junit,
             json_report=args.json_report,
             html=args.html_report,
             markdown=args.markdown_report,
         )
-        collector = PixelpactCollector.from_parent(session, name="pixelpact", nodeid="pixelpact")
-        items.extend(collector.items(self.report))
+        return report
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is not None:
