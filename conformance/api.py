@@ -153,6 +153,9 @@ def _baseline(options: CheckOptions) -> baseline.Baseline | None:
         if options.strict_baseline or options.update_baseline:
             raise CheckError("--strict-baseline and --update-baseline need --baseline FILE")
         return None
+    if options.update_baseline and options.shard is not None:
+        # N shards would each rewrite the one file with their part of the new failures
+        raise CheckError("--update-baseline needs the whole run, not a shard")
     if not options.baseline.exists() and not options.update_baseline:
         raise CheckError(f"baseline {options.baseline}: no such file (--update-baseline creates it)")
     try:

@@ -32,6 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 FILE_NAMES = ("pixelpact.toml", "pyproject.toml")
 #: Where the parser keeps the actions the file may set (a default of the namespace, so `resolve` finds them).
 _ACTIONS = "_pixelpact_configurable"
+#: Set on a namespace once `resolve` filled it in.
+_RESOLVED = "_pixelpact_resolved"
 #: Options about the file itself, never read from it.
 _NOT_IN_FILE = frozenset({"help", "config", "target", "show-config"})
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -152,7 +154,14 @@ def resolve(args: argparse.Namespace, cwd: Path | None = None) -> Resolved:
             resolved.sources[key] = "default"
         else:
             resolved.sources[key] = "command line"
+    setattr(args, _RESOLVED, True)
     return resolved
+
+
+def ensure_resolved(args: argparse.Namespace) -> None:
+    """Resolve a namespace nobody resolved yet (a caller that parsed check's options itself): no Unset escapes."""
+    if getattr(args, _ACTIONS, None) is not None and not getattr(args, _RESOLVED, False):
+        resolve(args)
 
 
 def show(resolved: Resolved) -> str:

@@ -160,6 +160,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> CheckOptions:
+    config.ensure_resolved(args)
     return CheckOptions(
         base_url=args.base_url,
         operations=tuple(args.operation),

@@ -135,6 +135,8 @@ def test_a_missing_baseline_is_an_error_unless_updating(
     assert status == 2 and "no such file (--update-baseline creates it)" in out
     status, out = check(capsys, stub_url, "--strict-baseline")
     assert status == 2 and "need --baseline FILE" in out
+    status, out = check(capsys, stub_url, "--baseline", "b.toml", "--update-baseline", "--shard", "1/2")
+    assert status == 2 and "--update-baseline needs the whole run, not a shard" in out
 
 
 def _result(requirement_id: str, operation: str, status: Status) -> RequirementResult:

@@ -160,6 +160,19 @@ def test_an_option_added_later_works_in_the_file_without_changes(tmp_path: Path)
     assert "Unset" not in parser.format_help()
 
 
+def test_a_namespace_parsed_by_hand_still_gets_real_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller that parses check's options itself and calls options_from_args never sees a placeholder default."""
+    from conformance import run
+
+    monkeypatch.chdir(tmp_path)
+    parser = argparse.ArgumentParser()
+    run.configure(parser)
+
+    options = run.options_from_args(parser.parse_args(["--seed", "3"]))
+
+    assert (options.seed, options.max_examples, options.timeout, options.auth) == (3, 10, 30.0, "bearer")
+
+
 def test_help_still_shows_the_real_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["check", "--help"])
