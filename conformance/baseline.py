@@ -266,7 +266,8 @@ def summary_lines(report: Report) -> list[str]:
     new = [r for r in report.results if r.status in _FAILING and r.known is None]
     lines = [f"baseline {outcome.path}: {len(new)} new, {len(known)} known, {len(outcome.fixed)} fixed"]
     for item in outcome.fixed:
-        what = f"finding {item.finding}" if item.requirement == "*" else f"{item.requirement} on {item.operation}"
+        what = f"finding {item.finding}" if item.requirement == "*" else item.requirement
+        what += f" on {item.operation}" if item.operation != "*" else ""
         action = "fails the run until it is removed" if outcome.strict else "remove it from the baseline"
         lines.append(f"  fixed: {what} ({action}); it said: {item.why}")
     return lines

@@ -246,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         merged = merge([(path, read(path)) for path in args.reports])
         if args.baseline is not None:
+            if not args.baseline.exists():
+                raise MergeError(f"baseline {args.baseline}: no such file")
             baseline.apply(merged, baseline.load(args.baseline), strict=args.strict_baseline)
     except (MergeError, baseline.BaselineError) as exc:
         print(f"pixelpact merge-reports: {exc}", file=sys.stderr)

@@ -124,3 +124,18 @@ def test_a_single_unsharded_report_merges_to_itself(shard_reports: dict[str, Pat
     out = tmp_path / "again.json"
     assert main(["merge-reports", str(shard_reports["all"]), "--json-report", str(out)]) == 0
     assert pairs(json.loads(out.read_text())) == pairs(json.loads(shard_reports["all"].read_text()))
+
+
+def test_merge_judges_the_whole_run_against_a_baseline(
+    shard_reports: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fixed entry is only fixed when no shard still fails it; --strict-baseline then fails the merged run."""
+    file = tmp_path / "baseline.toml"
+    file.write_text('[[deviation]]\nrequirement = "n-out-of-range-rejected"\nwhy = "was accepted"\n')
+    shards = [str(shard_reports[name]) for name in ("1", "2", "3")]
+
+    assert main(["merge-reports", *shards, "--baseline", str(file)]) == 0
+    assert "fixed: n-out-of-range-rejected (remove it from the baseline)" in capsys.readouterr().out
+    assert main(["merge-reports", *shards, "--baseline", str(file), "--strict-baseline"]) == 1
+    assert main(["merge-reports", *shards, "--baseline", str(tmp_path / "nope.toml")]) == 2
+    assert "no such file" in capsys.readouterr().err
