@@ -168,6 +168,8 @@ def show(resolved: Resolved) -> str:
     """What a run will use, one `key = value  # source` line per option, secrets redacted."""
     where = resolved.file.label if resolved.file is not None else "none found"
     lines = [f"# config file: {where}"]
+    if getattr(resolved.args, "target", None):
+        lines.append(f"# target: {resolved.args.target}")
     for action in getattr(resolved.args, _ACTIONS, ()):
         key = _key(action)
         value = getattr(resolved.args, action.dest)
@@ -189,6 +191,10 @@ def _file_values(
     targets = config.table.get("targets", {})
     if not isinstance(targets, dict) or not all(isinstance(table, dict) for table in targets.values()):
         raise ConfigError(f"{config.label}: targets must be tables, e.g. [targets.staging]")
+    for name, table in targets.items():  # every target's keys, so a typo shows before the day it is used
+        unknown = sorted(set(table) - set(actions))
+        if unknown:
+            raise ConfigError(f"{config.label} [targets.{name}]: unknown key {unknown[0]!r}")
     layers = [(top, config.label)]
     if target is not None:
         if target not in targets:

@@ -123,6 +123,7 @@ def test_named_target_and_environment_variables_with_secrets_redacted(
         ('auth = "cookie"\n', [], "{file}: auth: 'cookie' is not one of bearer, basic, x-bf-vk, x-api-key, api-key"),
         ('operation = "createImage"\nseed = [1]\n', [], "{file}: seed: expected one value, got a list"),
         ("[targets.a]\nnope = 1\n", ["--target", "a"], "{file} [targets.a]: unknown key 'nope'"),
+        ("[targets.a]\nnope = 1\n", [], "{file} [targets.a]: unknown key 'nope'"),
         ("[targets.a]\n", ["--target", "b"], "{file}: no target 'b' (targets: a)"),
         ("base-url = \n", [], "{file}: not valid TOML: "),
     ],
