@@ -1,11 +1,16 @@
 """`--shard K/N`: split one run over N machines, deterministically, and put the pieces back together.
 
-The unit of work is a requirement group on one operation (valid x createImage, schemathesis x createImageEdit, ...).
-The units are listed in run order (groups in registry order, operations in spec order) and dealt round-robin: unit i
-goes to shard i mod N + 1. Every shard computes the same list from the same options, so the N shards of a run cover
-every unit exactly once and no request is sent twice; groups seed their randomness per operation
-(`RunContext.random`), so a unit sends the same requests whichever shard runs it. `pixelpact merge-reports` folds
-the shards' JSON reports into the report one unsharded run would have given.
+The unit of work is an operation with every selected group on it: what the engine concludes across groups (a
+group reporting on another's requirement, a precondition such as "a valid request was accepted" that blocks other
+pairs, findings) is per operation, so a shard judges its operations exactly as an unsharded run would. Operations
+are dealt round-robin in spec order: operation i goes to shard i mod N + 1. With fewer operations than shards the
+unit becomes a group on an operation (dealt the same way), so every shard has work; then a precondition that fails
+in one shard is not known in another, and `merge-reports` folds a pair failed in one shard and blocked in another
+as failed.
+
+Every shard computes the same plan from the same options, so the N shards cover every unit exactly once and no
+request is sent twice; groups seed their randomness per operation (`RunContext.random`), so a unit sends the same
+requests whichever shard runs it. `pixelpact merge-reports` folds the shards' JSON reports into one report.
 """
 
 from __future__ import annotations
@@ -48,9 +53,13 @@ class Shard:
         self, groups: Sequence[Group], operations: Sequence[OperationContract]
     ) -> dict[str, tuple[OperationContract, ...]]:
         """Group name -> the operations this shard runs it on (groups with none are left out)."""
-        units = [(group.name, operation) for group in groups for operation in operations]
+        if len(operations) >= self.total:
+            units = [[(group.name, operation) for group in groups] for operation in operations]
+        else:
+            units = [[(group.name, operation)] for operation in operations for group in groups]
         mine: dict[str, list[OperationContract]] = {}
-        for position, (group_name, operation) in enumerate(units):
+        for position, unit in enumerate(units):
             if position % self.total == self.index - 1:
-                mine.setdefault(group_name, []).append(operation)
+                for group_name, operation in unit:
+                    mine.setdefault(group_name, []).append(operation)
         return {name: tuple(ops) for name, ops in mine.items()}

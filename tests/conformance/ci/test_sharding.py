@@ -13,8 +13,9 @@ from conformance.cli import main
 from conformance.groups import ALL_GROUPS
 from conformance.sharding import Shard
 
-#: Every group on two operations (a JSON one and a multipart one): 16 units dealt over the shards.
-RUN = ["--operation", "createImage", "--operation", "createImageEdit", "--seed", "5", "--max-examples", "1"]
+#: Every group on three operations (JSON generations, multipart edits and variations): one per shard.
+RUN = ["--operation", "createImage", "--operation", "createImageEdit", "--operation", "createImageVariation"]
+RUN += ["--seed", "5", "--max-examples", "1"]
 
 
 def check(url: str, report: Path, *args: str) -> int:
@@ -55,17 +56,21 @@ def test_the_plan_deals_every_unit_to_exactly_one_shard() -> None:
     from conformance.contract import load_contract
 
     operations = load_contract().operations
-    whole = {(group.name, op.operation_id) for group in ALL_GROUPS for op in operations}
-    dealt = [
-        (name, op.operation_id)
-        for k in (1, 2, 3, 4)
-        for name, ops in Shard(k, 4).plan(ALL_GROUPS, operations).items()
-        for op in ops
-    ]
-    assert sorted(dealt) == sorted(whole)
+    for chosen, total in ((operations, 4), (operations[:2], 3)):
+        whole = {(group.name, op.operation_id) for group in ALL_GROUPS for op in chosen}
+        plans = [Shard(k, total).plan(ALL_GROUPS, chosen) for k in range(1, total + 1)]
+        dealt = [(name, op.operation_id) for plan in plans for name, ops in plan.items() for op in ops]
+        assert sorted(dealt) == sorted(whole)
+        sizes = [sum(len(ops) for ops in plan.values()) for plan in plans]
+        assert all(sizes) and max(sizes) - min(sizes) <= len(ALL_GROUPS)
+    # with enough operations, an operation and every group on it stay together (its preconditions, its findings)
+    owners: dict[str, set[int]] = {}
+    for k in (1, 2, 3, 4):
+        for ops in Shard(k, 4).plan(ALL_GROUPS, operations).values():
+            for op in ops:
+                owners.setdefault(op.operation_id, set()).add(k)
+    assert all(len(shards) == 1 for shards in owners.values()) and len(owners) == len(operations)
     assert Shard.parse(" 2/3 ") == Shard(2, 3) and str(Shard(2, 3)) == "2/3"
-    sizes = [sum(len(ops) for ops in Shard(k, 4).plan(ALL_GROUPS, operations).values()) for k in (1, 2, 3, 4)]
-    assert max(sizes) - min(sizes) <= 1
 
 
 @pytest.mark.parametrize("text", ["0/3", "4/3", "3", "a/b", "1/0"])
