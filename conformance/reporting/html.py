@@ -99,6 +99,8 @@ def _failures(report: Report) -> str:
             f"<h3>{escape(requirement.id)} on {escape(result.operation_id)}</h3>"
             f"<p>{escape(requirement.title)}<br><span class='muted'>source: {escape(requirement.source)}</span></p>"
         )
+        if result.known is not None:
+            blocks.append(f"<p class='muted'>Known deviation, in the baseline: {escape(result.known)}</p>")
         for failure in result.failures:
             blocks.append(f"<p><b>{escape(failure.message)}</b></p>")
             if failure.exchange is not None:

@@ -44,6 +44,7 @@ def test_new_failures_then_known_then_fixed_with_links_into_the_html(
     assert "[`n-not-integer-rejected`](../html/report.html#req-n-not-integer-rejected)" in new_rows
     assert "n-out-of-range" not in new_rows
     assert "accepted: the provider \\| clamps n" in text[known:fixed]
+    assert "Known deviation, in the baseline: accepted: the provider | clamps n" in html
     assert "- `unknown-enum-rejected` on `createImage`: was ticket 7" in text[fixed:]
     assert "| failed or blocked, known | 2 |" in text
     # every link lands on an element of the HTML report
