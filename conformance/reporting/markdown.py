@@ -34,12 +34,47 @@ def to_markdown(report: Report, html: str | None = None) -> str:
         lines += ["", f"Evidence (requests as curl lines, responses, images): [HTML report]({html})"]
     for error in report.errors:
         lines += ["", f"> error: {_cell(error)}"]
+    lines += _findings(report, html)
     lines += _failures(f"New failures ({len(new)})", new, html, lambda r: r.message or r.status.value)
     lines += _failures(f"Known deviations ({len(known)}, in the baseline)", known, html, lambda r: r.known or "")
     lines += _fixed(report)
     lines += _coverage(report)
     lines += _every_requirement(report, html)
     return "\n".join(lines) + "\n"
+
+
+def _findings(report: Report, html: str | None) -> list[str]:
+    """The root causes (the report's findings, when it has them): new ones, then those the baseline knows."""
+    findings = getattr(report, "findings", None) or []
+    by_pair = {(r.requirement.id, r.operation_id): r for r in report.results}
+    new, known = [], []
+    for finding in findings:
+        results = [by_pair[pair] for pair in finding.pairs if pair in by_pair]
+        if results and all(r.known is not None for r in results):
+            known.append((finding, results))
+        elif results:
+            new.append((finding, results))
+    lines: list[str] = []
+    for title, chosen in (
+        (f"New findings ({len(new)})", new),
+        (f"Known findings ({len(known)}, in the baseline)", known),
+    ):
+        if not chosen:
+            continue
+        lines += ["", f"### {title}", ""]
+        for finding, results in chosen:
+            pairs = ", ".join(
+                _link(
+                    f"`{r.requirement.id}` on `{r.operation_id}`",
+                    html if r.status is Status.FAILED else None,
+                    anchor(r.requirement.id, r.operation_id),
+                )
+                for r in results[:6]
+            )
+            more = f" and {len(results) - 6} more" if len(results) > 6 else ""
+            why = f" Known: {_cell(results[0].known or '', MESSAGE_CHARS)}" if results[0].known else ""
+            lines.append(f"- **{finding.id}**: {_cell(finding.title, MESSAGE_CHARS)} ({pairs}{more}).{why}")
+    return lines
 
 
 def _facts(report: Report, new: list[RequirementResult], known: list[RequirementResult]) -> str:

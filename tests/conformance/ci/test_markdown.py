@@ -64,3 +64,28 @@ def test_a_pass_says_so_in_its_first_line(stub_url: str, tmp_path: Path, capsys:
     assert status == 0
     assert text.startswith("## pixelpact check: ✅ PASS (exit 0)\n\n0 new failures, 0 known; ")
     assert "### New failures" not in text and "### Known" not in text
+
+
+def test_findings_lead_new_then_known() -> None:
+    """When the report carries findings (one per root cause), the summary lists them before the failure tables."""
+    from types import SimpleNamespace
+
+    from conformance.model import Report, Requirement, RequirementResult, Severity, Status, Verdict
+    from conformance.reporting.markdown import to_markdown
+
+    def result(rid: str, known: str | None = None) -> RequirementResult:
+        requirement = Requirement(rid, "t", "s", Severity.MAJOR, "valid")
+        return RequirementResult(requirement, "createImage", status=Status.FAILED, failed=1, message="m", known=known)
+
+    report = Report(Verdict.FAIL, [result("a"), result("b", known="ticket 9")], 3, 1.0)
+    report.findings = [  # type: ignore[attr-defined]
+        SimpleNamespace(id="F-known", title="b is off", pairs=(("b", "createImage"),)),
+        SimpleNamespace(id="F-new", title="a | breaks", pairs=(("a", "createImage"),)),
+    ]
+
+    text = to_markdown(report, html="r.html")
+
+    new, known = text.index("### New findings (1)"), text.index("### Known findings (1, in the baseline)")
+    assert new < known < text.index("### New failures")
+    assert "- **F-new**: a \\| breaks ([`a` on `createImage`](r.html#fail-a-createImage))." in text[new:known]
+    assert "- **F-known**: b is off" in text[known:] and "Known: ticket 9" in text[known:]
