@@ -30,7 +30,7 @@ from conformance.engine import Engine, Listener
 from conformance.groups import ALL_GROUPS, Group, by_name
 from conformance.http import Redactor, Sender
 from conformance.model import Report
-from conformance.selection import Selection
+from conformance.requirement_filter import RequirementFilter
 from conformance.sharding import Shard
 from generator.loader import DEFAULT_SPEC, SpecError
 
@@ -78,7 +78,7 @@ class CheckOptions:
     transport: httpx.BaseTransport | None = None
     """An httpx transport to send through instead of the network (tests); skips the reachability check."""
     requirements: tuple[str, ...] = ()
-    """Requirement ids to judge, shell-style globs ("stream-*"); empty: all (see conformance.selection)."""
+    """Requirement ids to judge, shell-style globs ("stream-*"); empty: all (see conformance.requirement_filter)."""
     exclude_requirements: tuple[str, ...] = ()
     """Requirement ids (globs) not to judge."""
     shard: Shard | None = None
@@ -95,13 +95,13 @@ def check(options: CheckOptions) -> Report:
     """Run the suite and return its report; raises CheckError when it cannot judge at all."""
     contract = _contract(options.spec)
     operations = _operations(contract, options.operations)
-    selection = _selection(options)
     known = _baseline(options)
-    groups = selection.groups(_groups(options.groups))
+    groups = _selection(options).narrow(_groups(options.groups))
     _validate(options)
-    plan = options.shard.plan(groups, operations) if options.shard is not None else None
-    if plan is not None and not plan:
-        raise CheckError(f"shard {options.shard} has nothing to run: the selection has fewer units than shards")
+    if options.shard is not None:
+        groups = options.shard.narrow(groups, operations)
+        if not groups:
+            raise CheckError(f"shard {options.shard} has nothing to run: the selection has fewer units than shards")
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     upstream = upstream_of(options)
     with ExitStack() as stack:
@@ -142,8 +142,7 @@ def check(options: CheckOptions) -> Report:
             upstream=upstream,
             executor=executor,
         )
-        keep = None if selection.everything else selection
-        report = Engine(ctx, groups, options.listeners, keep=keep, plan=plan).execute()
+        report = Engine(ctx, groups, options.listeners).execute()
         report.shard = str(options.shard) if options.shard is not None else ""
     return report if known is None else baseline.apply(report, known, strict=options.strict_baseline)
 
@@ -189,12 +188,12 @@ def _groups(wanted: tuple[str, ...]) -> list[Group]:
         raise CheckError(f"unknown requirement group {exc.args[0]!r}; known: {names}") from None
 
 
-def _selection(options: CheckOptions) -> Selection:
-    selection = Selection(options.requirements, options.exclude_requirements)
+def _selection(options: CheckOptions) -> RequirementFilter:
+    selection = RequirementFilter(options.requirements, options.exclude_requirements)
     unmatched = selection.unmatched(requirement.id for requirement in catalogue())
     if unmatched:
         raise CheckError(f"no requirement matches {unmatched[0]!r}; `pixelpact requirements` lists them")
-    if not selection.groups(ALL_GROUPS):
+    if not selection.narrow(ALL_GROUPS):
         raise CheckError("--requirement/--exclude-requirement leave no requirement to judge")
     return selection
 

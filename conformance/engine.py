@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from conformance.context import RunContext
-from conformance.contract import OperationContract
 from conformance.groups import ALL_GROUPS, Group
 from conformance.http import BudgetExhausted
 from conformance.model import (
@@ -128,22 +127,10 @@ class Folder:
 class Engine:
     """Runs groups over a RunContext and produces the Report."""
 
-    def __init__(
-        self,
-        ctx: RunContext,
-        groups: Sequence[Group],
-        listeners: Iterable[Listener] = (),
-        *,
-        keep: Callable[[str], bool] | None = None,
-        plan: Mapping[str, tuple[OperationContract, ...]] | None = None,
-    ) -> None:
+    def __init__(self, ctx: RunContext, groups: Sequence[Group], listeners: Iterable[Listener] = ()) -> None:
         self.ctx = ctx
         self.groups = list(groups)
         self.listeners = list(listeners)
-        self.keep = keep
-        """Which requirement ids the run reports (--requirement / --exclude-requirement); None: all."""
-        self.plan = plan
-        """Group name -> the operations it runs on (a shard of the run); None: every group on every operation."""
 
     def emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -170,35 +157,29 @@ class Engine:
         )
         interrupted = False
         for index, group in enumerate(self.groups):
-            ctx, group_operations = self._planned(group)
-            if not group_operations:
-                continue
             self.emit(GroupStarted(group.name))
             error = None
             try:
-                for observation in group.run(ctx):
-                    if self.keep is not None and not self.keep(observation.requirement_id):
-                        continue
+                for observation in group.run(self.ctx):
                     folder.add(observation)
                     self.emit(ObservationMade(group.name, observation, self.ctx.sender.requests_sent))
             except BudgetExhausted as exc:
                 # the group stopped early: what it did not reach is listed as not judged (budget)
-                folder.cut_short(group.requirements, group_operations, Unjudged.BUDGET, str(exc))
+                folder.cut_short(group.requirements, operations, Unjudged.BUDGET, str(exc))
             except KeyboardInterrupt:
                 interrupted = True
                 for rest in self.groups[index:]:
-                    unreached = self._planned(rest)[1]
-                    folder.cut_short(rest.requirements, unreached, Unjudged.INTERRUPTED, "the run was interrupted")
+                    folder.cut_short(rest.requirements, operations, Unjudged.INTERRUPTED, "the run was interrupted")
             except Exception as exc:  # a bug in a group must not hide the other groups' verdicts
                 frame = traceback.extract_tb(exc.__traceback__)[-1]
                 where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
                 error = f"group {group.name!r} stopped at {where}: {type(exc).__name__}: {exc}"
                 errors.append(error)
-                folder.cut_short(group.requirements, group_operations, Unjudged.ERROR, error)
+                folder.cut_short(group.requirements, operations, Unjudged.ERROR, error)
             self.emit(GroupFinished(group.name, error))
             if interrupted:
                 break
-        results = [r for r in folder.results() if self.keep is None or self.keep(r.requirement.id)]
+        results = folder.results()
         report = Report(
             verdict=verdict_of(results, errors=errors, interrupted=interrupted),
             results=results,
@@ -213,10 +194,3 @@ class Engine:
         )
         self.emit(RunFinished(report))
         return report
-
-    def _planned(self, group: Group) -> tuple[RunContext, tuple[str, ...]]:
-        """The context a group runs with (its operations in this shard) and those operations' ids."""
-        if self.plan is None:
-            return self.ctx, tuple(operation.operation_id for operation in self.ctx.operations)
-        mine = self.plan.get(group.name, ())
-        return replace(self.ctx, operations=mine), tuple(operation.operation_id for operation in mine)

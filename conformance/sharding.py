@@ -16,13 +16,16 @@ requests whichever shard runs it. `pixelpact merge-reports` folds the shards' JS
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from conformance.contract import OperationContract
+from conformance.http import BudgetExhausted
+from conformance.model import Observation, Requirement, Unjudged
 
 if TYPE_CHECKING:
+    from conformance.context import RunContext
     from conformance.groups import Group
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
@@ -63,3 +66,33 @@ class Shard:
                 for group_name, operation in unit:
                     mine.setdefault(group_name, []).append(operation)
         return {name: tuple(ops) for name, ops in mine.items()}
+
+    def narrow(self, groups: Sequence[Group], operations: Sequence[OperationContract]) -> list[Group]:
+        """The groups this shard runs, each on its operations of the plan (groups with none left out)."""
+        plan = self.plan(groups, operations)
+        return [OnOperations(group, plan[group.name]) for group in groups if group.name in plan]
+
+
+class OnOperations:
+    """A group run on some of the run's operations only: its part of a shard."""
+
+    def __init__(self, group: Group, operations: tuple[OperationContract, ...]) -> None:
+        self._group = group
+        self.operations = operations
+        self.name = group.name
+        self.requirements: tuple[Requirement, ...] = group.requirements
+
+    def run(self, ctx: RunContext) -> Iterator[Observation]:
+        seen: set[tuple[str, str]] = set()
+        try:
+            for observation in self._group.run(replace(ctx, operations=self.operations)):
+                seen.add((observation.requirement_id, observation.operation_id))
+                yield observation
+        except BudgetExhausted as exc:
+            # said here, pair by pair: the engine would list the budget-cut pairs on every operation of the run,
+            # the other shards' too
+            for requirement in self.requirements:
+                for operation in self.operations:
+                    pair = (requirement.id, operation.operation_id)
+                    if pair not in seen:
+                        yield Observation(*pair, False, str(exc), skipped=True, reason=Unjudged.BUDGET)

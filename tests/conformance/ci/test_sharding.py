@@ -144,3 +144,14 @@ def test_merge_judges_the_whole_run_against_a_baseline(
     assert main(["merge-reports", *shards, "--baseline", str(file), "--strict-baseline"]) == 1
     assert main(["merge-reports", *shards, "--baseline", str(tmp_path / "nope.toml")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_budget_cut_shard_lists_only_its_own_operations(stub_url: str, tmp_path: Path) -> None:
+    report = tmp_path / "cut.json"
+    cut = ["--shard", "2/3", "--max-requests", "5", "--json-report", str(report)]
+    status = main(["check", "--base-url", stub_url, *RUN, *cut])
+
+    document = json.loads(report.read_text())
+    assert status == document["exit_status"] == 3  # incomplete: the budget cut it short
+    assert {r["operation"] for r in document["requirements"]} == {"createImageEdit"}
+    assert any(r["reason"] == "budget" for r in document["requirements"])
