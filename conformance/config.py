@@ -150,7 +150,7 @@ def resolve(args: argparse.Namespace, cwd: Path | None = None) -> Resolved:
                 setattr(args, action.dest, values[key])
                 resolved.sources[key] = origins[key]
                 continue
-            setattr(args, action.dest, current.default if isinstance(current, Unset) else current)
+            setattr(args, action.dest, _default(action, current))
             resolved.sources[key] = "default"
         else:
             resolved.sources[key] = "command line"
@@ -261,6 +261,15 @@ def _given(action: argparse.Action, value: Any) -> bool:
     if isinstance(action, argparse._AppendAction | argparse._CountAction):
         return bool(value != action.default)
     return True
+
+
+def _default(action: argparse.Action, current: Any) -> Any:
+    """The option's own default, converted by its type when it is a string, as argparse does."""
+    if not isinstance(current, Unset):
+        return current
+    if isinstance(current.default, str) and callable(action.type):
+        return action.type(current.default)
+    return current.default
 
 
 def _plain_default(action: argparse.Action) -> Any:

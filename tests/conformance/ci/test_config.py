@@ -146,13 +146,14 @@ def test_an_option_added_later_works_in_the_file_without_changes(tmp_path: Path)
     parser.add_argument("--max-time", type=float, default=None)
     parser.add_argument("--header", action="append", default=[])
     parser.add_argument("--fast", action="store_true")
+    parser.add_argument("--budget", type=int, default="7")  # a string default goes through the type, as in argparse
     config.install(parser)
     write(tmp_path / "pixelpact.toml", 'max-time = 90\nheader = ["X-Team: imaging"]\nfast = true\n')
 
     args = parser.parse_args(["--header", "X-Run: 1"])
     resolved = config.resolve(args, cwd=tmp_path)
 
-    assert (args.max_time, args.header, args.fast) == (90.0, ["X-Run: 1"], True)
+    assert (args.max_time, args.header, args.fast, args.budget) == (90.0, ["X-Run: 1"], True, 7)
     assert resolved.sources == {
         "max-time": str(tmp_path / "pixelpact.toml"),
         "header": "command line",
