@@ -158,6 +158,7 @@ def test_an_option_added_later_works_in_the_file_without_changes(tmp_path: Path)
         "max-time": str(tmp_path / "pixelpact.toml"),
         "header": "command line",
         "fast": str(tmp_path / "pixelpact.toml"),
+        "budget": "default",
     }
     assert "Unset" not in parser.format_help()
 
