@@ -4,6 +4,7 @@
     (mkdir -p .cache/prism && cd .cache/prism && npm i @stoplight/prism-cli@5)
     .venv/bin/python bench/stub_bench.py                     # about 6 minutes
     .venv/bin/python bench/stub_bench.py --duration 5 --repeat 1 --rss-requests 20000   # a quicker look
+    .venv/bin/python bench/stub_bench.py --no-prism --workers 1 --baseline /tmp/before --rss-requests 0  # before/after
 
 Measures, with wrk on 127.0.0.1 (one wrk thread), requests per second and p50/p99 latency of a valid JSON generation
 (POST /v1/images/generations) and a valid multipart variation (POST /v1/images/variations, a 77-byte PNG) at 10 and
@@ -134,8 +135,8 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def start(cmd: list[str], what: str, base: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start(cmd: list[str], what: str, base: str, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_ready(base, proc, what)
     except BaseException:
@@ -164,6 +165,13 @@ def main() -> int:
     parser.add_argument("--no-prism", action="store_true", help="measure the stub only")
     parser.add_argument("--stub-arg", action="append", default=[], help="extra argument for `pixelpact serve`")
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also measure a one-worker `pixelpact serve` run from another checkout, alternating with this one "
+        "(e.g. DIR from `git archive COMMIT | tar -x -C DIR`): before/after a change, in the same run",
+    )
+    parser.add_argument(
         "--workers", default="1,2", help="comma-separated `pixelpact serve --workers` values to measure (default 1,2)"
     )
     args = parser.parse_args()
@@ -181,6 +189,10 @@ def main() -> int:
         port = free_port()
         cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), "--workers", str(workers)]
         targets[f"stub-{workers}w"] = ([*cmd, *args.stub_arg], f"http://127.0.0.1:{port}")
+    if args.baseline is not None:
+        port = free_port()
+        cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), *args.stub_arg]
+        targets["baseline"] = (cmd, f"http://127.0.0.1:{port}")
     if not args.no_prism:
         prism_port = free_port()
         prism_cmd = ["node", str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(prism_port), "-v", "silent"]
@@ -190,7 +202,7 @@ def main() -> int:
     results: dict[str, Any] = {"throughput": [], "machine": os.uname().release, "cpus": os.cpu_count()}
     try:
         for name, (cmd, base) in targets.items():
-            procs[name] = start(cmd, name, base)
+            procs[name] = start(cmd, name, base, args.baseline if name == "baseline" else ROOT)
             check_valid(base, name)
             for kind in ("json", "multipart"):
                 wrk(scripts[kind], base + PATHS[kind], 10, 2)  # warm-up: caches, JIT
@@ -218,27 +230,28 @@ def main() -> int:
 
         for name in [n for n in procs if n.startswith("stub")]:
             stop(procs.pop(name))
-        # Memory: one worker (a process whose RSS is the server's), fresh.
-        stub_port = free_port()
-        stub_base = f"http://127.0.0.1:{stub_port}"
-        stub_cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(stub_port), *args.stub_arg]
-        procs["stub"] = start(stub_cmd, "stub", stub_base)
-        pid = procs["stub"].pid
-        # wrk cannot stop after a request count here (wrk.thread:stop() does not end the run), so it runs in slices of
-        # a few seconds, alternating JSON and multipart, until --rss-requests have been answered.
-        samples = [{"requests": 0, "rss_kib": rss_kib(pid)}]
-        done, i = 0, 0
-        while done < args.rss_requests:
-            kind = "json" if i % 2 == 0 else "multipart"
-            slice_run = wrk(scripts[kind], stub_base + PATHS[kind], 10, args.rss_slice)
-            done += slice_run["requests"] or 0
-            samples.append({"requests": done, "rss_kib": rss_kib(pid)})
-            i += 1
-        first, last = samples[1]["rss_kib"], samples[-1]["rss_kib"]
-        growth = round((last - first) / first * 100, 2)
-        results["rss"] = {"samples": samples, "growth_after_first_slice_pct": growth}
-        print("RSS (KiB) by requests served: " + ", ".join(f"{s['requests']}: {s['rss_kib']}" for s in samples))
-        print(f"RSS growth from the first slice to the end: {growth} %")
+        if args.rss_requests > 0:  # 0: no memory run
+            # Memory: one worker (a process whose RSS is the server's), fresh.
+            stub_port = free_port()
+            stub_base = f"http://127.0.0.1:{stub_port}"
+            stub_cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(stub_port), *args.stub_arg]
+            procs["stub"] = start(stub_cmd, "stub", stub_base)
+            pid = procs["stub"].pid
+            # wrk cannot stop after a request count here (wrk.thread:stop() does not end the run), so it runs in slices
+            # of a few seconds, alternating JSON and multipart, until --rss-requests have been answered.
+            samples = [{"requests": 0, "rss_kib": rss_kib(pid)}]
+            done, i = 0, 0
+            while done < args.rss_requests:
+                kind = "json" if i % 2 == 0 else "multipart"
+                slice_run = wrk(scripts[kind], stub_base + PATHS[kind], 10, args.rss_slice)
+                done += slice_run["requests"] or 0
+                samples.append({"requests": done, "rss_kib": rss_kib(pid)})
+                i += 1
+            first, last = samples[1]["rss_kib"], samples[-1]["rss_kib"]
+            growth = round((last - first) / first * 100, 2)
+            results["rss"] = {"samples": samples, "growth_after_first_slice_pct": growth}
+            print("RSS (KiB) by requests served: " + ", ".join(f"{s['requests']}: {s['rss_kib']}" for s in samples))
+            print(f"RSS growth from the first slice to the end: {growth} %")
     finally:
         for proc in procs.values():
             stop(proc)

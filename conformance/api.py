@@ -31,6 +31,7 @@ from conformance.groups import ALL_GROUPS, Group, by_name
 from conformance.http import Redactor, Sender
 from conformance.model import Report
 from conformance.requirement_filter import RequirementFilter
+from conformance.selection import restrict
 from conformance.sharding import Shard
 from generator.loader import DEFAULT_SPEC, SpecError
 
@@ -89,6 +90,8 @@ class CheckOptions:
     """A baseline entry that no longer fails fails the run until it is removed."""
     update_baseline: bool = False
     """The caller rewrites the baseline after the run, so a missing file is an empty baseline, not an error."""
+    pairs: frozenset[tuple[str, str]] | None = None
+    """Only these (requirement id, operationId) pairs (see conformance.selection); None: every pair selected above."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -97,6 +100,8 @@ def check(options: CheckOptions) -> Report:
     operations = _operations(contract, options.operations)
     known = _baseline(options)
     groups = _selection(options).narrow(_groups(options.groups))
+    if options.pairs is not None:
+        groups, operations = restrict(groups, operations, options.pairs)
     _validate(options)
     if options.shard is not None:
         groups = options.shard.narrow(groups, operations)

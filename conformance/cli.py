@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("generator.runtime.serve", "run the stub gateway generated from the spec"),
     "generate": ("generator.cli", "regenerate generated/ from the spec (--check: report drift, write nothing)"),
     "validate-spec": ("generator.validate", "validate an OpenAPI 3.1 document"),
+    "diff": ("conformance.specdiff.cli", "what changed between two specs, and whether it breaks clients or gateways"),
 }
 
 

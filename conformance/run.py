@@ -93,6 +93,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_SPEC,
         help="the contract (default: the spec shipped with pixelpact)",
     )
+    target.add_argument(
+        "--changed-since",
+        metavar="OLD",
+        help="check only the requirements x operations the spec's change since OLD touches (a file, git:REF:PATH, "
+        "or a git ref of --spec); see `pixelpact diff`",
+    )
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=int, help="seed of the run (default: random, printed so it can be repeated)")
     run.add_argument(
@@ -203,6 +209,11 @@ def run(args: argparse.Namespace) -> int:
         upstream = upstream_of(options)
         if upstream is not None:
             print(provider_settings(upstream), file=sys.stderr)
+        if args.changed_since:
+            options.pairs = changed_pairs(args.changed_since, options.spec)
+            if not options.pairs:
+                print(f"no change of the spec since {args.changed_since} touches a requirement: nothing to check")
+                return 0
         report = check(options)
     except CheckError as exc:
         print(f"pixelpact check: {exc}", file=sys.stderr)
@@ -221,6 +232,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"pixelpact check: cannot write a report: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     return exit_status(report)
+
+
+def changed_pairs(old: str, spec: Path) -> frozenset[tuple[str, str]]:
+    """The (requirement, operation) pairs the spec's change since `old` touches, announced on stderr."""
+    from conformance.specdiff.affects import changed_since
+    from conformance.specdiff.source import SourceError
+
+    try:
+        pairs, changes = changed_since(old, spec)
+    except SourceError as exc:
+        raise CheckError(f"--changed-since: {exc}") from None
+    operations = len({operation for _, operation in pairs})
+    print(
+        f"--changed-since {old}: {len(changes)} change(s) touch {len(pairs)} pair(s) on {operations} operation(s)",
+        file=sys.stderr,
+    )
+    return pairs
 
 
 def exit_status(report: Report) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
 
-from generator import cache, drift
+from generator import api_changes, cache, drift
 from generator.loader import DEFAULT_SPEC, SpecError
 
 DEFAULT_OUT = DEFAULT_SPEC.parent.parent / "generated"
@@ -49,9 +49,12 @@ def run(args: argparse.Namespace) -> int:
         print(result.report())
         print(f"{args.out} is stale: run `pixelpact generate` (or `python -m generator`)", file=sys.stderr)
         return Exit.DRIFT
+    before = api_changes.read(args.out)
     result = drift.write(files, args.out)
     changed = len(result.changed) + len(result.missing) + len(result.extra)
     print(f"{args.out}: {changed} file(s) written or removed" if changed else f"{args.out}: already up to date")
+    for line in api_changes.changes(before, files):
+        print(line)
     return Exit.OK
 
 

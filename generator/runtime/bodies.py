@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,14 @@ FORBIDDEN_NAME_CHARS = frozenset(';"\\')
 #: Limits on the headers of one part; a form part has two or three short ones.
 MAX_PART_HEADERS = 16
 MAX_HEADER_LINE = 8192
+#: A JSON object key: its closing quote, optional whitespace, the colon (also matches inside strings: an upper bound).
+_JSON_KEY = re.compile(rb'"[ \t\r\n]*:')
+#: Form text of a typed field, written as JSON writes the value: no spaces, no sign on positives, no "1.0" for 1.
+_FORM_SCALARS: dict[str, tuple[re.Pattern[str], str]] = {
+    "integer": (re.compile(r"-?[0-9]+"), "an integer"),
+    "number": (re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"), "a number"),
+    "boolean": (re.compile(r"true|false"), "true or false"),
+}
 _COMMON_DISPOSITION = re.compile(rb'(?i:form-data); ?name="([^"\\]*)"(?:; ?filename="([^"\\]*)")?$')
 
 
@@ -110,7 +119,51 @@ def parse_json(raw: bytes, content_type: str) -> dict[str, Any]:
         raise GatewayError(400, f"the body is not valid JSON: {str(exc)[:200]}", None, code="invalid_json") from None
     if not isinstance(value, dict):
         raise GatewayError(400, f"the body must be a JSON object, not a JSON {type(value).__name__}", None)
+    # One "{" in the text: no nested object, so the keys parsed are the top level's (a "{" in a string: the long way).
+    parsed_keys = len(value) if raw.count(b"{") == 1 else _count_keys(value)
+    if len(_JSON_KEY.findall(raw)) != parsed_keys:
+        # Fewer keys parsed than written (or a string holds `":`): look for a key given twice, which RFC 8259 leaves
+        # to the parser; last-wins would let a body say two things at once, so it is refused.
+        json.loads(raw, object_pairs_hook=_refuse_duplicates)
     return value
+
+
+def _count_keys(value: Any) -> int:
+    """Keys of every object in a parsed JSON value (type() checks: this runs for every JSON request)."""
+    count = 0
+    if type(value) is dict:
+        count = len(value)
+        value = value.values()
+    for item in value:
+        kind = type(item)
+        if kind is dict or kind is list:
+            count += _count_keys(item)
+    return count
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in seen:
+            raise GatewayError(400, f"the JSON body gives the key {key[:60]!r} more than once", key[:256])
+        seen[key] = item
+    return seen
+
+
+def typed_form_fields(fields: dict[str, Any], kinds: dict[str, str]) -> None:
+    """Read the text of typed form fields as JSON reads them, in place: "10" is 10; "10 ", "+10" or "1.0" are a 400.
+
+    `kinds` maps wire names to "integer", "number" or "boolean". One rule for both encodings: the JSON form refuses
+    "10 " and 1.0 for an integer (strict validation), so the multipart form does too, rather than trim and coerce.
+    """
+    for name, kind in kinds.items():
+        text = fields.get(name)
+        if not isinstance(text, str):
+            continue
+        pattern, what = _FORM_SCALARS[kind]
+        if not pattern.fullmatch(text):
+            raise GatewayError(400, f"the form field {name!r} must be {what}, not {text[:40]!r}", name)
+        fields[name] = text == "true" if kind == "boolean" else int(text) if kind == "integer" else float(text)
 
 
 def _check_name(raw_name: bytes | None, index: int) -> str:
@@ -124,10 +177,21 @@ def _check_name(raw_name: bytes | None, index: int) -> str:
         raise GatewayError(400, f"multipart part {index} has an empty name", None)
     if len(name) > MAX_NAME:
         raise GatewayError(400, f"multipart part {index} has a name longer than {MAX_NAME} characters", None)
-    if not name.isprintable() or FORBIDDEN_NAME_CHARS.intersection(name):
+    if _has_control(name) or FORBIDDEN_NAME_CHARS.intersection(name):
         # repr() shows the control characters instead of sending them back raw.
         raise GatewayError(400, f"multipart part {index} has a malformed name {name[:60]!r}", None)
     return name
+
+
+def _has_control(name: str) -> bool:
+    """Whether `name` holds a control, format, surrogate, private-use or unassigned character (category C).
+
+    Other characters are allowed, spaces of every script included (U+1680 OGHAM SPACE MARK): the spec lets a request
+    carry fields it does not name, and such a name is not malformed.
+    """
+    if name.isascii():
+        return not name.isprintable()
+    return any(unicodedata.category(ch)[0] == "C" for ch in name)
 
 
 def _disposition(value: bytes, index: int) -> tuple[bytes | None, bytes | None]:

@@ -21,5 +21,23 @@ class StubConfig:
     """Bodies larger than this get 413 without being read whole."""
     record_limit: int = 1000
     """How many served requests the recording ring keeps (0: record nothing)."""
+    record_max_bytes: int = 16 * MIB
+    """The recording's bound in bytes (roughly: kept text, headers, summaries); the oldest entries go first."""
     max_parts: int = 128
     """A multipart body with more parts than this gets 400 (the spec's forms have about 20 fields)."""
+    max_header_bytes: int = 32 * 1024
+    """A request line longer than this gets 414, a head (request line and headers) longer than this 431."""
+    header_timeout: float = 10.0
+    """Seconds a request's head may take from its first byte (408 after), and a new connection to send one."""
+    body_timeout: float = 10.0
+    """Seconds a request body may pause between two reads before the request gets 408."""
+    idle_timeout: float = 5.0
+    """Seconds a keep-alive connection may sit idle between requests before it is closed."""
+    latency_per_request_ms: float = 0.0
+    """Milliseconds every answered image request waits before its answer starts (a slow provider)."""
+    latency_per_image_ms: float = 0.0
+    """Milliseconds more for each image the answer generates."""
+    rate_limit_requests: int = 0
+    """Requests on image routes allowed per `rate_limit_period` (a token bucket); beyond, 429 + Retry-After. 0: none."""
+    rate_limit_period: float = 1.0
+    """Seconds over which `rate_limit_requests` tokens come back."""

@@ -8,6 +8,10 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.responses import Response
 
+#: Where the stub's HTTP layer leaves (status, message) in a request's ASGI scope when it answered the client itself
+#: (e.g. 408 for a body that stopped coming), so the recording says what the client got.
+WIRE_ERROR = "pixelpact.wire_error"
+
 
 class GatewayError(Exception):
     """A request the gateway refuses: answered with the spec's error body and `status`; `param` names the field."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
+import typing
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -17,13 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from generator.runtime import bodies, images, responses, sse
+from generator.runtime import bodies, images, pacing, responses, sse
 from generator.runtime.auth import check_credentials
 from generator.runtime.config import StubConfig
-from generator.runtime.errors import GatewayError, from_validation_error
+from generator.runtime.errors import WIRE_ERROR, GatewayError, from_validation_error
 from generator.runtime.fallbacks import choose
 from generator.runtime.operation import Operation
-from generator.runtime.recording import Recorder, header_dict, record_headers, record_json, record_parts
+from generator.runtime.pacing import RateLimiter
+from generator.runtime.recording import Recorder, header_dict, record_json, record_parts
+from generator.runtime.redaction import Redactor
 
 __all__ = ["RESERVED_PREFIX", "ExceptionHandler", "GatewayError", "StubGateway"]
 
@@ -84,7 +88,12 @@ class StubGateway:
 
     def __init__(self, config: StubConfig | None = None) -> None:
         self.config = config or StubConfig()
-        self.recorder = Recorder(self.config.record_limit)
+        self.recorder = Recorder(self.config.record_limit, self.config.record_max_bytes)
+        self.redactor = Redactor(self.config.api_keys)
+        config = self.config
+        self.limiter = (
+            RateLimiter(config.rate_limit_requests, config.rate_limit_period) if config.rate_limit_requests else None
+        )
 
     # -- the request path
 
@@ -100,7 +109,11 @@ class StubGateway:
             headers = header_dict(scope["headers"])
             qs: bytes = scope.get("query_string", b"")
             query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
-            entry = self.recorder.start(scope["method"], scope["path"], query, record_headers(headers))
+            redact = self.redactor
+            path = redact.text(scope["path"]) if redact.keys else scope["path"]
+            entry = self.recorder.start(
+                scope["method"], path, redact.query(query) if query else query, redact.headers(headers)
+            )
             seen = scope[SCOPE_KEY] = _Seen(headers, entry)
         return seen
 
@@ -119,6 +132,8 @@ class StubGateway:
         )
         entry["body_size"] = len(raw)
         check_credentials(seen.headers, self.config.api_keys, operation.family)
+        if self.limiter is not None:
+            self.limiter.take()  # after the key, as providers do: a request they cannot attribute is not counted
         content_type = seen.headers.get("content-type", "")
         if operation.media_type == "multipart/form-data":
             parts = bodies.parse_multipart(raw, content_type, self.config.max_parts)
@@ -126,6 +141,7 @@ class StubGateway:
             fields = bodies.multipart_fields(
                 parts, operation.file_fields, operation.list_fields, _wire_names(operation.body_model)
             )
+            bodies.typed_form_fields(fields, _scalar_kinds(operation.body_model))
             for part in parts:
                 if part.name in operation.file_fields:
                     images.check_upload(part.data, part.name, png_only=part.name == "mask", digest=part.digest())
@@ -156,6 +172,9 @@ class StubGateway:
         # Variations use the first file only; edits use them all.
         used = min(len(files), 1) if operation.kind == "variation" else len(files)
         plan = responses.make_plan(operation.kind, fields, requested, choice, used)
+        delay = pacing.delay_seconds(self.config.latency_per_request_ms, self.config.latency_per_image_ms, plan.n)
+        if delay:
+            await asyncio.sleep(delay)
         entry["model_served"] = choice.model
         headers = {"x-bifrost-fallback-index": str(choice.index)} if choice.index else {}
         self.recorder.add(entry, 200)
@@ -185,7 +204,10 @@ class StubGateway:
         since = request.query_params.get("since", "0")
         if not since.isdigit():
             raise GatewayError(400, "since must be a request number (seq)", "since")
-        return _json_response(self.recorder.snapshot(int(since)))
+        limit = request.query_params.get("limit")
+        if limit is not None and not (limit.isdigit() and int(limit) > 0):
+            raise GatewayError(400, "limit must be a positive number of entries", "limit")
+        return _json_response(self.recorder.snapshot(int(since), int(limit) if limit else None))
 
     async def _image(self, request: Request) -> Response:
         spec = images.ImageSpec.from_name(request.path_params["name"])
@@ -217,7 +239,9 @@ class StubGateway:
 
     def _fail(self, request: Request, error: GatewayError) -> Response:
         if not request.url.path.startswith(RESERVED_PREFIX):
-            self.recorder.add(self._seen(request).entry, error.status, error.message)
+            # The HTTP layer may have answered already (a body that stopped coming: 408); record what the client got.
+            status, message = request.scope.get(WIRE_ERROR) or (error.status, error.message)
+            self.recorder.add(self._seen(request).entry, status, message)
         return error.response()
 
     async def _on_gateway_error(self, request: Request, exc: Exception) -> Response:
@@ -230,10 +254,12 @@ class StubGateway:
 
     async def _on_http_exception(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        # The path as the client sent it may carry a key: it is masked, and the query is never echoed.
+        path = self.redactor.path_for_message(request.scope["path"])
         if exc.status_code == 404:
-            message = f"no route for {request.method} {request.url.path}"
+            message = f"no route for {request.method} {path}"
         elif exc.status_code == 405:
-            message = f"method {request.method} is not allowed on {request.url.path}"
+            message = f"method {request.method} is not allowed on {path}"
         else:
             message = str(exc.detail) or "request refused"
         error = GatewayError(
@@ -251,6 +277,20 @@ class StubGateway:
             request,
             GatewayError(500, f"internal error in the stub gateway: {type(exc).__name__}", None, "server_error"),
         )
+
+
+_KINDS: dict[Any, str] = {bool: "boolean", int: "integer", float: "number"}
+
+
+@functools.cache
+def _scalar_kinds(model: type[BaseModel]) -> dict[str, str]:
+    """Wire names of the body's integer, number and boolean fields (optional ones too), and their JSON type."""
+    kinds: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        types = [t for t in typing.get_args(info.annotation) or (info.annotation,) if t is not type(None)]
+        if len(types) == 1 and types[0] in _KINDS:
+            kinds[info.alias or name] = _KINDS[types[0]]
+    return kinds
 
 
 @functools.cache

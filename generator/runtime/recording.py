@@ -1,8 +1,10 @@
 """The recording: a bounded ring of every request the stub served, so a test can see what a gateway forwarded.
 
 Read it with `GET /_pixelpact/requests` (`?since=SEQ`: only entries after that number, so a test that noted
-`last_seq` before acting sees just its own requests), clear it with `DELETE /_pixelpact/requests`. The answer is
-`{"limit": 1000, "count": 2, "last_seq": 3, "requests": [entry, ...]}`, oldest first; one entry:
+`last_seq` before acting sees just its own requests; `?limit=N`: at most N entries, the oldest first, with
+`"more": true` when others follow: ask again with `since` set to the last `seq` you got), clear it with
+`DELETE /_pixelpact/requests`. The answer is `{"limit": 1000, "count": 2, "last_seq": 3, "more": false,
+"requests": [entry, ...]}`, oldest first; one entry:
 
     {"seq": 3, "time": 1763730000.123, "method": "POST", "path": "/v1/images/variations",
      "query": {"api-version": "2024-02-01"}, "headers": {"authorization": "Bearer <redacted 17 chars sha256:…>", ...},
@@ -11,6 +13,11 @@ Read it with `GET /_pixelpact/requests` (`?since=SEQ`: only entries after that n
      "parts": [{"name": "model", "value": "dall-e-2"},
                {"name": "image[]", "filename": "a.png", "content_type": "image/png", "size": 73, "sha256": "…"}],
      "status": 200, "error": null, "model_requested": "dall-e-2", "model_served": "dall-e-2"}
+
+The ring is bounded in entries (`record_limit`) and in bytes (`record_max_bytes`: the oldest entries go first). Within
+an entry, text values are kept whole while they total at most MAX_KEPT_TEXT; a value beyond that is kept as its first
+characters, `"truncated": true`, its `size` in bytes and `value_sha256`; a JSON body above MAX_KEPT_TEXT as
+`{"_truncated": true, "size": N, "sha256": "..."}`. Headers are bounded by the stub's head limit.
 
 Secrets are never stored: `redact_header(name, value)` gives what the recording holds, so a test compares
 `entry["headers"]["authorization"] == redact_header("authorization", "Bearer " + expected_key)`.
@@ -39,8 +46,13 @@ SECRET_HEADERS = frozenset(
         "cookie",
     }
 )
-#: Text values and JSON bodies larger than this are summarised, so the ring's memory stays bounded.
+#: The text an entry keeps whole (the sum of its multipart text values, or its JSON body); the rest is summarised.
 MAX_KEPT_TEXT = 64 * 1024
+#: How much of a summarised text value is kept, for a human reading the recording.
+SUMMARY_PREFIX = 256
+#: What the fixed fields of an entry and of a summarised part cost, roughly, in bytes (for the ring's byte bound).
+ENTRY_OVERHEAD = 512
+PART_OVERHEAD = 160
 
 
 def redact_secret(secret: str) -> str:
@@ -78,8 +90,12 @@ def record_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def record_parts(parts: list[Part], file_fields: frozenset[str]) -> list[dict[str, Any]]:
-    """Multipart parts in order: text as its value, files (and anything with a filename) as name, size and hash."""
+    """Multipart parts in order: text as its value, files (and anything with a filename) as name, size and hash.
+
+    Text values are kept whole while their sum stays within MAX_KEPT_TEXT; later or larger ones are summarised.
+    """
     out: list[dict[str, Any]] = []
+    budget = MAX_KEPT_TEXT
     for part in parts:
         if part.name in file_fields or part.filename is not None:
             out.append(
@@ -91,12 +107,20 @@ def record_parts(parts: list[Part], file_fields: frozenset[str]) -> list[dict[st
                     "sha256": part.digest(),
                 }
             )
+        elif len(part.data) <= budget:
+            budget -= len(part.data)
+            out.append({"name": part.name, "value": part.data.decode("utf-8", "replace")})
         else:
-            text = part.data[:MAX_KEPT_TEXT].decode("utf-8", "replace")
-            entry: dict[str, Any] = {"name": part.name, "value": text}
-            if len(part.data) > MAX_KEPT_TEXT:
-                entry.update(truncated=True, size=len(part.data))
-            out.append(entry)
+            out.append(
+                {
+                    "name": part.name,
+                    "value": part.data[:SUMMARY_PREFIX].decode("utf-8", "replace"),
+                    "truncated": True,
+                    "size": len(part.data),
+                    # Not "sha256": that key marks a file part for readers of the recording.
+                    "value_sha256": sha256_hex(part.data),
+                }
+            )
     return out
 
 
@@ -107,14 +131,34 @@ def record_json(raw: bytes, value: Any) -> Any:
     return value
 
 
-class Recorder:
-    """A ring of the last `limit` request entries, oldest first; `seq` numbers keep counting across clears."""
+def entry_size(entry: dict[str, Any]) -> int:
+    """Roughly the bytes an entry holds: its headers, kept text and part summaries, plus fixed fields."""
+    headers: dict[str, str] = entry["headers"]
+    # map(len, ...) rather than a generator: this runs for every request.
+    size = ENTRY_OVERHEAD + len(entry["path"]) + sum(map(len, headers)) + sum(map(len, headers.values()))
+    query: dict[str, str] = entry["query"]
+    if query:
+        size += sum(map(len, query)) + sum(map(len, query.values()))
+    if entry["json"] is not None:
+        size += min(entry["body_size"] or 0, MAX_KEPT_TEXT)
+    for part in entry["parts"] or ():
+        size += PART_OVERHEAD + len(part["name"]) + len(part.get("value") or "")
+    return size
 
-    def __init__(self, limit: int) -> None:
+
+class Recorder:
+    """A ring of the last `limit` request entries, at most `max_bytes` in all, oldest first.
+
+    `seq` numbers keep counting across clears.
+    """
+
+    def __init__(self, limit: int, max_bytes: int = 16 * 1024 * 1024) -> None:
         self.limit = limit
-        self._entries: deque[dict[str, Any]] = deque(maxlen=max(limit, 0) or None)
+        self.max_bytes = max_bytes
+        self._entries: deque[tuple[dict[str, Any], int]] = deque()
+        self._bytes = 0
         self._seq = itertools.count(1)
-        self._enabled = limit > 0
+        self._enabled = limit > 0 and max_bytes > 0
         self._last_cleared = 0
 
     def start(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> dict[str, Any]:
@@ -143,17 +187,33 @@ class Recorder:
         entry["seq"] = next(self._seq)
         entry["status"] = status
         entry["error"] = error
-        self._entries.append(entry)
+        size = entry_size(entry)
+        self._entries.append((entry, size))
+        self._bytes += size
+        while len(self._entries) > self.limit or (self._bytes > self.max_bytes and len(self._entries) > 1):
+            self._bytes -= self._entries.popleft()[1]
 
-    def snapshot(self, since: int = 0) -> dict[str, Any]:
-        """The kept entries with a `seq` above `since`, oldest first; `last_seq` is the newest number handed out."""
-        entries = [e for e in self._entries if e["seq"] > since] if since else list(self._entries)
-        last = self._entries[-1]["seq"] if self._entries else self._last_cleared
-        return {"limit": self.limit, "count": len(entries), "last_seq": last, "requests": entries}
+    def snapshot(self, since: int = 0, limit: int | None = None) -> dict[str, Any]:
+        """The kept entries with a `seq` above `since`, oldest first, at most `limit` of them.
+
+        `last_seq` is the newest number handed out; `more` says that entries after the last one returned are kept.
+        """
+        entries = [e for e, _ in self._entries if e["seq"] > since]
+        more = limit is not None and len(entries) > limit
+        if more:
+            entries = entries[:limit]
+        last = self._entries[-1][0]["seq"] if self._entries else self._last_cleared
+        return {"limit": self.limit, "count": len(entries), "last_seq": last, "more": more, "requests": entries}
+
+    @property
+    def bytes(self) -> int:
+        """Roughly the bytes the kept entries hold (see entry_size)."""
+        return self._bytes
 
     def clear(self) -> int:
         cleared = len(self._entries)
         if self._entries:
-            self._last_cleared = self._entries[-1]["seq"]
+            self._last_cleared = self._entries[-1][0]["seq"]
         self._entries.clear()
+        self._bytes = 0
         return cleared

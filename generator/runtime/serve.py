@@ -7,6 +7,7 @@ with stub_server(StubConfig(fail_models=frozenset({"dall-e-3"}))) as base_url:
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import errno
 import importlib
@@ -22,7 +23,9 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from generator.runtime import pacing
 from generator.runtime.config import MIB, StubConfig
+from generator.runtime.protocol import StubUvicornConfig
 
 
 def default_app(config: StubConfig) -> Any:
@@ -49,6 +52,8 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+#: The environment variable `pixelpact check` and `serve` read the API key from.
+API_KEY_ENV = "PIXELPACT_API_KEY"
 #: How `pixelpact serve --workers N` hands the StubConfig to its worker processes (they import the app afresh).
 CONFIG_ENV = "PIXELPACT_STUB_CONFIG"
 
@@ -67,16 +72,30 @@ def _config_json(config: StubConfig) -> str:
     return json.dumps(fields)
 
 
-def _uvicorn_config(app: Any, log_level: str, access_log: bool, workers: int = 1) -> uvicorn.Config:
-    return uvicorn.Config(
+def _log_config(level: str, access_log: bool) -> dict[str, Any]:
+    """uvicorn's logging set-up with `level` for its messages and, with `access_log`, one INFO line per request."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = config["loggers"]["uvicorn.error"]["level"] = level.upper()
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout carries the banner
+    config["loggers"]["uvicorn.access"]["level"] = "INFO" if access_log else "WARNING"
+    return config
+
+
+def _uvicorn_config(
+    app: Any, config: StubConfig, log_level: str, access_log: bool, workers: int = 1
+) -> StubUvicornConfig:
+    return StubUvicornConfig(
         app,
+        stub=config,
         factory=isinstance(app, str),
         workers=workers,
-        log_level=log_level,
+        # Levels are set in log_config: uvicorn's log_level would also set the access logger's, silencing the log.
+        log_level=None,
+        log_config=_log_config(log_level, access_log),
         access_log=access_log,
-        # uvloop / httptools when installed (the `pixelpact` dependencies pull them in on Linux), else pure Python.
+        # uvloop when installed (a `pixelpact` dependency on Linux), else asyncio; httptools through StubHttpProtocol.
         loop="auto",
-        http="auto",
+        ws="none",
         lifespan="off",
         server_header=False,
         date_header=False,
@@ -100,7 +119,7 @@ def stub_server(
     config = config or StubConfig()
     sock = bind(host, port)
     # "error": uvicorn warns about every malformed HTTP request, which robustness checks send on purpose.
-    server = uvicorn.Server(_uvicorn_config(app if app is not None else default_app(config), "error", False))
+    server = uvicorn.Server(_uvicorn_config(app if app is not None else default_app(config), config, "error", False))
     failure: list[BaseException] = []
 
     def serve() -> None:
@@ -132,7 +151,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY",
-        help="require this key on every image route (repeatable); without any, the gateway is open",
+        help=f"require this key on every image route (repeatable; default: ${API_KEY_ENV}, which keeps the key out of "
+        "the process list); without any, the gateway is open",
     )
     parser.add_argument(
         "--fail-model",
@@ -151,6 +171,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--record-limit", type=int, default=1000, metavar="N", help="requests kept in the recording (default: 1000)"
     )
     parser.add_argument(
+        "--record-max-mb",
+        type=float,
+        default=16,
+        metavar="N",
+        help="bytes the recording may hold, in MiB; the oldest requests go first (default: 16)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -159,16 +186,99 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "its own recording, so a test that reads /_pixelpact/requests needs 1",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    wire = parser.add_argument_group("bounds on the wire")
+    wire.add_argument(
+        "--max-header-kb",
+        type=float,
+        default=32,
+        metavar="N",
+        help="answer 414 to a request line, 431 to a head, longer than N KiB (default: 32)",
+    )
+    wire.add_argument(
+        "--read-timeout",
+        type=float,
+        default=10,
+        metavar="S",
+        help="answer 408 when a head is not complete S seconds after its first byte, or a body pauses S seconds; "
+        "close a connection that sends nothing for S seconds (default: 10)",
+    )
+    wire.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=5,
+        metavar="S",
+        help="close a keep-alive connection idle for S seconds between requests (default: 5)",
+    )
+    slow = parser.add_argument_group("a slow, rate-limited provider")
+    slow.add_argument(
+        "--latency",
+        action="append",
+        default=[],
+        metavar="MS[/image]",
+        help="answer each image request after MS milliseconds (MS or MS/request), or MS per generated image "
+        "(MS/image); repeatable, e.g. --latency 200 --latency 2000/image",
+    )
+    slow.add_argument(
+        "--rate-limit",
+        metavar="N/s|N/min",
+        help="allow N requests per second or minute on image routes; beyond, 429 with Retry-After (per worker)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> StubConfig:
+    """The StubConfig of `pixelpact serve`'s options; ValueError for a malformed --latency or --rate-limit."""
+    latencies = [pacing.parse_latency(text) for text in args.latency]
+    rate = pacing.parse_rate(args.rate_limit) if args.rate_limit else (0, 1.0)
+    env_key = os.environ.get(API_KEY_ENV, "").strip()
     return StubConfig(
-        api_keys=tuple(args.api_key),
+        api_keys=tuple(args.api_key) or ((env_key,) if env_key else ()),
+        latency_per_request_ms=sum(per_request for per_request, _ in latencies),
+        latency_per_image_ms=sum(per_image for _, per_image in latencies),
+        rate_limit_requests=rate[0],
+        rate_limit_period=rate[1],
         fail_models=frozenset(args.fail_model),
         fail_status=args.fail_status,
         max_body_bytes=int(args.max_body_mb * MIB),
         record_limit=args.record_limit,
+        record_max_bytes=int(args.record_max_mb * MIB),
+        max_header_bytes=int(args.max_header_kb * 1024),
+        header_timeout=args.read_timeout,
+        body_timeout=args.read_timeout,
+        idle_timeout=args.idle_timeout,
     )
+
+
+def banner(url: str, config: StubConfig, workers: int, *, key_from_env: bool) -> list[str]:
+    """What `pixelpact serve` prints: the URL, the settings, and snippets that run as printed (the key never shown)."""
+    keys = f", {len(config.api_keys)} API key(s) required" if config.api_keys else ", open (no API key needed)"
+    fail = f", failing: {', '.join(sorted(config.fail_models))} ({config.fail_status})" if config.fail_models else ""
+    pace = ""
+    if config.latency_per_request_ms or config.latency_per_image_ms:
+        pace += f", latency {config.latency_per_request_ms:g} ms + {config.latency_per_image_ms:g} ms/image"
+    if config.rate_limit_requests:
+        unit = {1.0: "s", 60.0: "min", 3600.0: "h"}.get(config.rate_limit_period, f"{config.rate_limit_period:g}s")
+        pace += f", rate limit {config.rate_limit_requests}/{unit}"
+    several = f", {workers} workers (one recording each)" if workers > 1 else ""
+    body = '{"model": "dall-e-2", "prompt": "a red fox", "size": "256x256"}'
+    curl = f"curl -s {url}/v1/images/generations -H 'Content-Type: application/json' -d '{body}'"
+    if config.api_keys:
+        key = f"os.environ['{API_KEY_ENV}']"
+        python = f"import os; from openai import OpenAI; client = OpenAI(base_url='{url}/v1', api_key={key})"
+        curl += f' -H "Authorization: Bearer ${API_KEY_ENV}"'
+    else:
+        # The SDK insists on some key; an open gateway ignores it.
+        python = f"from openai import OpenAI; client = OpenAI(base_url='{url}/v1', api_key='unused')"
+    lines = [
+        f"pixelpact stub gateway on {url}{keys}{fail}{pace}{several}",
+        f"  Python: {python}",
+        f"  curl:   {curl}",
+    ]
+    if config.api_keys and not key_from_env:
+        lines.append(
+            f"  (the snippets read the key from ${API_KEY_ENV}; set it there, which also keeps it off the command line)"
+        )
+    lines.append(f"  recording: {url}/_pixelpact/requests · Ctrl-C stops")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -182,13 +292,23 @@ def run(args: argparse.Namespace) -> int:
     if args.max_body_mb <= 0 or not 0 <= args.port <= 65535 or args.workers < 1:
         print("pixelpact serve: --max-body-mb and --workers must be positive, --port within 0-65535", file=sys.stderr)
         return 2
+    if min(args.max_header_kb, args.read_timeout, args.idle_timeout, args.record_max_mb) <= 0:
+        print(
+            "pixelpact serve: --max-header-kb, --read-timeout, --idle-timeout and --record-max-mb must be positive",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"pixelpact serve: {exc}", file=sys.stderr)
+        return 2
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:
         reason = "the address is already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         print(f"pixelpact serve: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 1
-    config = config_from_args(args)
     try:
         app = default_app(config)  # also in the parent with --workers: a broken generated/ fails here, clearly
     except ImportError as exc:
@@ -198,21 +318,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    keys = f", {len(config.api_keys)} API key(s) required" if config.api_keys else ", open (no API key needed)"
-    fail = f", failing: {', '.join(sorted(config.fail_models))} ({config.fail_status})" if config.fail_models else ""
-    workers = f", {args.workers} workers (one recording each)" if args.workers > 1 else ""
-    url = _url(sock)
-    print(f"pixelpact stub gateway on {url}{keys}{fail}{workers}", flush=True)
-    print(
-        f"  OpenAI SDK: OpenAI(base_url='{url}/v1') · recording: {url}/_pixelpact/requests · Ctrl-C stops", flush=True
-    )
+    for line in banner(_url(sock), config, args.workers, key_from_env=not args.api_key):
+        print(line, flush=True)
     try:
         if args.workers > 1:
             os.environ[CONFIG_ENV] = _config_json(config)
             target = f"{__name__}:app_from_environment"
-            Multiprocess(_uvicorn_config(target, "warning", args.access_log, args.workers), sockets=[sock]).run()
+            Multiprocess(
+                _uvicorn_config(target, config, "warning", args.access_log, args.workers), sockets=[sock]
+            ).run()
         else:
-            uvicorn.Server(_uvicorn_config(app, "warning", args.access_log)).run(sockets=[sock])
+            uvicorn.Server(_uvicorn_config(app, config, "warning", args.access_log)).run(sockets=[sock])
     except KeyboardInterrupt:
         # uvicorn shuts down gracefully, then re-raises the SIGINT it captured; Ctrl-C is how a server is stopped.
         pass

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from generator.runtime.bodies import multipart_fields, parse_json, parse_multipart, read_limited
+from generator.runtime.bodies import multipart_fields, parse_json, parse_multipart, read_limited, typed_form_fields
 from generator.runtime.errors import GatewayError
 
 CT = "multipart/form-data; boundary=XyZ"
@@ -121,6 +121,7 @@ def test_multipart_parts_keep_order_names_files_and_values() -> None:
         (b"form-data", "no name"),
         (b'form-data; name="x\x01y"', "malformed name"),
         (b'form-data; name="x\x7f"', "malformed name"),
+        ('form-data; name="x\u200by"'.encode(), "malformed name"),  # a zero-width space: category Cf
         (b'form-data; name="' + b"n" * 300 + b'"', "longer than"),
         (b'form-data; name="\xff"', "not UTF-8"),
         (b'attachment; name="x"', "not form-data"),
@@ -157,6 +158,16 @@ def test_broken_multipart_bodies_are_400(body: bytes, ctype: str, needle: str) -
     assert needle in info.value.message
 
 
+@pytest.mark.parametrize("name", ["\u169b\u1684\u1680\u1691\u169c", "caf\u00e9 au lait", "\u4e2d\u6587", "a b"])
+def test_unknown_part_names_in_any_script_are_fields_not_malformed(name: str) -> None:
+    """The spec lets a request carry fields it does not name; spaces of any script (U+1680) make no name malformed.
+
+    Found by `pixelpact check --seed 1632933217` (schemathesis fuzzed such a name on openaiCreateImageVariation).
+    """
+    body = form((b'form-data; name="' + name.encode() + b'"', b"v"))
+    assert parse_multipart(body, CT, 10)[0].name == name
+
+
 def test_repeated_scalar_fields_and_bad_text_are_400_naming_the_field() -> None:
     files, lists = frozenset({"image", "image[]"}), frozenset({"image[]", "fallbacks"})
     known = frozenset({"image", "image[]", "fallbacks", "prompt"})
@@ -183,3 +194,52 @@ def test_an_unknown_field_may_repeat_and_is_kept_as_a_list() -> None:
     )
     fields = multipart_fields(parts, frozenset(), frozenset(), frozenset({"model"}))
     assert fields == {"model": "m", "qk": ["1", "2"]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (b'{"n":1,"n":2}', "n"),
+        (b'{"n" :1, "n": 2}', "n"),  # whitespace before the colon
+        (b'{"a":"x\\":y","b":{"c":1,"c":1}}', "c"),  # nested, and a string holding `":`
+    ],
+)
+def test_a_json_key_given_twice_is_400_naming_it(raw: bytes, key: str) -> None:
+    with pytest.raises(GatewayError) as info:
+        parse_json(raw, "application/json")
+    assert info.value.status == 400 and info.value.param == key and "more than once" in info.value.message
+
+
+def test_json_without_repeated_keys_is_read_as_is() -> None:
+    raw = b'{"prompt":"say \\"a\\": b", "n" : 2, "x": [{"a": 1}, {"a": 2}]}'
+    assert parse_json(raw, "application/json") == {"prompt": 'say "a": b', "n": 2, "x": [{"a": 1}, {"a": 2}]}
+
+
+KINDS = {"n": "integer", "stream": "boolean", "strength": "number"}
+
+
+def test_typed_form_text_is_read_as_json_reads_it() -> None:
+    fields = {"n": "10", "stream": "false", "strength": "0.5", "prompt": "10 "}
+    typed_form_fields(fields, KINDS)
+    assert fields == {"n": 10, "stream": False, "strength": 0.5, "prompt": "10 "}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("n", "10 "),
+        ("n", " 10"),
+        ("n", "+3"),
+        ("n", "1.0"),
+        ("n", "1_0"),
+        ("n", ""),
+        ("stream", "yes"),
+        ("stream", "True"),
+        ("strength", "1."),
+        ("strength", "NaN"),
+    ],
+)
+def test_typed_form_text_json_would_refuse_is_400(name: str, text: str) -> None:
+    with pytest.raises(GatewayError) as info:
+        typed_form_fields({name: text}, KINDS)
+    assert info.value.status == 400 and info.value.param == name

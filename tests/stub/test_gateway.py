@@ -416,4 +416,30 @@ def test_recording_of_what_arrived(run_stub: Callable[[StubConfig], Any]) -> Non
         assert [e["seq"] for e in c.get("/_pixelpact/requests?since=4").json()["requests"]] == [5]
         error_of(c.get("/_pixelpact/requests?since=x"), 400, "since")
         assert c.delete("/_pixelpact/requests").json() == {"cleared": 3}
-        assert c.get("/_pixelpact/requests").json() == {"limit": 3, "count": 0, "last_seq": 5, "requests": []}
+        assert c.get("/_pixelpact/requests").json() == {
+            "limit": 3,
+            "count": 0,
+            "last_seq": 5,
+            "more": False,
+            "requests": [],
+        }
+
+
+@pytest.mark.parametrize("n", ["10 ", "1.0", "+2"])
+def test_one_rule_for_n_in_both_encodings(client: httpx.Client, n: str) -> None:
+    """The JSON form refuses the text "10 " for n (an integer); the multipart form must not trim and accept it."""
+    error_of(client.post("/v1/images/generations", json={"model": "m", "prompt": "p", "n": n}), 400, "n")
+    sent = client.post(
+        "/v1/images/variations", data={"model": "dall-e-2", "n": n}, files=[("image", ("a.png", png(), "image/png"))]
+    )
+    error_of(sent, 400, "n")
+    fine = client.post(
+        "/v1/images/variations", data={"model": "dall-e-2", "n": "2"}, files=[("image", ("a.png", png(), "image/png"))]
+    )
+    assert fine.status_code == 200 and len(fine.json()["data"]) == 2
+
+
+def test_duplicate_json_keys_are_refused(client: httpx.Client) -> None:
+    raw = b'{"model":"dall-e-2","prompt":"p","n":1,"n":3}'
+    sent = client.post("/v1/images/generations", content=raw, headers={"content-type": "application/json"})
+    error_of(sent, 400, "n")

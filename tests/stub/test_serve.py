@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,6 +32,27 @@ def test_options_become_a_config() -> None:
     assert serve.config_from_args(args) == StubConfig(
         api_keys=("a", "b"), fail_models=frozenset({"m"}), fail_status=429, max_body_bytes=2 * MIB
     )
+
+
+def test_pacing_options_and_the_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(serve.API_KEY_ENV, "env-key")
+    config = serve.config_from_args(parse("--latency", "200", "--latency", "2000/image", "--rate-limit", "5/min"))
+    assert config.api_keys == ("env-key",)
+    assert (config.latency_per_request_ms, config.latency_per_image_ms) == (200, 2000)
+    assert (config.rate_limit_requests, config.rate_limit_period) == (5, 60)
+    assert serve.config_from_args(parse("--api-key", "cli-key")).api_keys == ("cli-key",)  # the option wins
+    bounds = serve.config_from_args(parse("--max-header-kb", "8", "--read-timeout", "3", "--idle-timeout", "2"))
+    assert (bounds.max_header_bytes, bounds.header_timeout, bounds.body_timeout, bounds.idle_timeout) == (8192, 3, 3, 2)
+    monkeypatch.delenv(serve.API_KEY_ENV)
+    assert serve.config_from_args(parse()).api_keys == ()
+
+
+def test_a_malformed_latency_or_rate_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert serve.run(parse("--latency", "fast")) == 2
+    assert serve.run(parse("--rate-limit", "5")) == 2
+    assert serve.run(parse("--read-timeout", "0")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("pixelpact serve: ") for line in err)
 
 
 def test_a_taken_port_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,3 +128,84 @@ def test_worker_processes_get_the_same_config(monkeypatch: pytest.MonkeyPatch) -
         assert httpx.post(f"{url}/v1/images/generations", json=body).status_code == 401
         failed = httpx.post(f"{url}/v1/images/generations", json=body, headers={"x-api-key": "k"})
         assert failed.status_code == 429
+
+
+def start_serve(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+    """`pixelpact serve --port 0 ARGS`; returns the process and its banner, once it answers."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", "--port", "0", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline()]
+    while not lines[-1].lstrip().startswith("recording:"):
+        lines.append(proc.stdout.readline())
+        assert lines[-1], lines
+    url = lines[0].split()[4].rstrip(",")
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            httpx.get(f"{url}/_pixelpact/health")
+            return proc, lines
+        except httpx.ConnectError:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.stderr.read() if proc.stderr else ""
+
+
+def snippet(lines: list[str], label: str) -> str:
+    return next(line.split(":", 1)[1].strip() for line in lines if line.strip().startswith(label + ":"))
+
+
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PIXELPACT_"))}
+
+
+@pytest.mark.parametrize("key", [None, "sk-banner-key"])
+def test_the_banner_snippets_run_as_printed(key: str | None) -> None:
+    """The Python line, run as printed with the official openai SDK, and the curl line, in a shell; key from env."""
+    env = {**CLEAN_ENV, serve.API_KEY_ENV: key} if key else CLEAN_ENV
+    proc, lines = start_serve("--access-log", env=env)
+    try:
+        assert key is None or key not in "".join(lines)  # the key is never printed
+        program = snippet(lines, "Python") + "\nprint(client.images.generate(model='dall-e-2', prompt='p').data[0].url)"
+        ran = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=60)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.startswith("http://127.0.0.1:")
+        if shutil.which("curl") and shutil.which("sh"):
+            shell = subprocess.run(
+                ["sh", "-c", snippet(lines, "curl")], env=env, capture_output=True, text=True, timeout=30
+            )
+            assert shell.returncode == 0 and '"data"' in shell.stdout, shell.stdout
+    finally:
+        err = stop(proc)
+    assert '"POST /v1/images/generations HTTP/1.1" 200' in err  # --access-log logs each request
+
+
+def test_worker_processes_get_the_http_layer_too() -> None:
+    """`--workers 2` pickles the uvicorn config to each worker: the error body and bounds must come along."""
+    proc, lines = start_serve("--workers", "2", "--max-header-kb", "4", env=CLEAN_ENV)
+    try:
+        url = lines[0].split()[4].rstrip(",")
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /_pixelpact/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8192 + b"\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 431 ") and b'"status_code":431' in answer, answer[:300]
+    finally:
+        stop(proc)
