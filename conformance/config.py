@@ -287,10 +287,11 @@ def _redact(key: str, value: Any) -> Any:
         return [_redact(key, item) for item in value]
     if _SECRET_NAME.search(key):
         return REDACTED
+    if key == "header":
+        # a header's value may be a credential under any name: --show-config shows the names only
+        name = value[0] if isinstance(value, tuple) else str(value).partition(":")[0]
+        return f"{name}: {REDACTED}"
     text = value if isinstance(value, str) else None
-    if text is not None and ":" in text and key.startswith("header"):
-        name, _, _ = text.partition(":")
-        return f"{name}: {REDACTED}" if _SECRET_NAME.search(name) else text
     if text is not None and "://" in text:
         parts = urlsplit(text)
         if parts.password:

@@ -101,6 +101,8 @@ def test_named_target_and_environment_variables_with_secrets_redacted(
     )
 
     done = pixelpact(tmp_path, "check", "--show-config", "--target", "staging", GW_KEY=SECRET)
+    assert config._redact("header", ("X-Team", SECRET)) == config._redact("header", f"X-Team: {SECRET}")
+    assert config._redact("header", f"X-Team: {SECRET}") == "X-Team: <redacted>"
 
     assert done.returncode == 0, done.stderr
     assert SECRET not in done.stdout + done.stderr
