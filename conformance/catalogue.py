@@ -33,7 +33,7 @@ def as_dict(requirement: Requirement) -> dict[str, Any]:
         "id": requirement.id,
         "group": requirement.group,
         "severity": requirement.severity.value,
-        "origin": requirement.origin.value if requirement.origin is not None else None,
+        "origin": requirement.origin.value,
         "title": requirement.title,
         "source": requirement.source,
     }
@@ -48,7 +48,7 @@ def to_table(requirements: tuple[Requirement, ...]) -> str:
     width = max(len(requirement.id) for requirement in requirements)
     lines = []
     for requirement in requirements:
-        origin = requirement.origin.value if requirement.origin is not None else "-"
+        origin = requirement.origin.value
         lines.append(
             f"{requirement.id:<{width}}  {requirement.group:<12} {requirement.severity.value:<8}  {origin:<10}  "
             f"{requirement.title}"
@@ -73,7 +73,7 @@ def to_markdown(requirements: tuple[Requirement, ...]) -> str:
     for group, members in groups.items():
         lines += ["", f"## {group}", "", "| id | severity | origin | title | source |", "|---|---|---|---|---|"]
         for requirement in members:
-            origin = requirement.origin.value if requirement.origin is not None else ""
+            origin = requirement.origin.value
             cells = (f"`{requirement.id}`", requirement.severity.value, origin, requirement.title, requirement.source)
             lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return "\n".join(lines) + "\n"

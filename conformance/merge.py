@@ -91,7 +91,7 @@ def _result(entry: dict[str, Any], known: dict[str, Requirement]) -> Requirement
         source=entry.get("source", ""),
         severity=Severity(entry.get("severity", "major")),
         group=entry.get("group", ""),
-        origin=Origin(entry["origin"]) if entry.get("origin") else None,
+        origin=Origin(entry.get("origin") or Origin.CONVENTION),
     )
     failures = [
         Observation(entry["id"], entry["operation"], False, item.get("message", ""), _exchange(item.get("exchange")))

@@ -119,8 +119,9 @@ class Requirement:
     severity: Severity
     group: str
     """The requirement group that checks it: "valid", "invalid", "robustness", "streaming", "auth", ..."""
-    origin: Origin | None = None
-    """Where it comes from: the seeds, Bifrost's own spec or code, or a convention of this project."""
+    origin: Origin
+    """Where it comes from: the seeds, Bifrost's own spec or code, or a convention of this project (every
+    requirement says it, so a reader can weigh a failure: the reports show it)."""
     needs: tuple[Precondition, ...] = ()
     """Preconditions on the operation; a pair whose precondition never held is blocked, not failed or passed."""
 

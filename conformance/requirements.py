@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conformance.model import Requirement, Severity
+from conformance.model import Origin, Requirement, Severity
 
 _CRITICAL, _MAJOR, _MINOR = Severity.CRITICAL, Severity.MAJOR, Severity.MINOR
 
 
-def _req(group: str, id_: str, severity: Severity, title: str, source: str) -> Requirement:
-    return Requirement(id=id_, title=title, source=source, severity=severity, group=group)
+def _req(group: str, id_: str, severity: Severity, title: str, source: str, *, origin: Origin) -> Requirement:
+    return Requirement(id=id_, title=title, source=source, severity=severity, group=group, origin=origin)
 
 
 VALID = (
@@ -25,6 +25,7 @@ VALID = (
         _CRITICAL,
         "A valid request (each size, response_format, quality, style, n at its bounds, user, fallbacks) gets 200",
         "paths.*.post.responses.200: Successful response.",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -32,6 +33,7 @@ VALID = (
         _MAJOR,
         "A 200 without stream is application/json",
         "ImageJson / ImageStreamOrJson: content application/json",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -39,6 +41,7 @@ VALID = (
         _CRITICAL,
         "A 200 body validates against the operation's response schema",
         "ImageResponse / OpenAIImageResponse: required [created, data]",
+        origin=Origin.BIFROST,
     ),
     _req(
         "valid",
@@ -46,6 +49,7 @@ VALID = (
         _CRITICAL,
         "len(data) equals the requested n (its default when n is absent)",
         "ImageCount: Number of images to generate",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -53,6 +57,7 @@ VALID = (
         _CRITICAL,
         "With response_format=b64_json every item's b64_json decodes to a PNG, JPEG or WebP image",
         "ImageData.b64_json: The image, base64-encoded",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -60,6 +65,7 @@ VALID = (
         _MAJOR,
         "With response_format=url every item's url is an absolute http(s) URL",
         "ImageData.url: {type: string, format: uri}",
+        origin=Origin.BIFROST,
     ),
     _req(
         "valid",
@@ -67,6 +73,7 @@ VALID = (
         _MAJOR,
         "A returned image's pixel dimensions equal the requested size (unless auto)",
         "ImageSize: Size of the generated images",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -74,6 +81,7 @@ VALID = (
         _MAJOR,
         "Fetching a returned url (on a host the suite can reach) returns the image",
         "ImageData.url: URL of the generated image",
+        origin=Origin.BIFROST,
     ),
     _req(
         "valid",
@@ -81,6 +89,7 @@ VALID = (
         _CRITICAL,
         "A multipart body with image[] of 1, 2 and 3 files is accepted",
         "Use field name `image` for a single file or `image[]` for multiple files",
+        origin=Origin.SEEDS,
     ),
     _req(
         "valid",
@@ -88,6 +97,7 @@ VALID = (
         _MINOR,
         "A returned image is encoded in the requested output_format (png, jpeg, webp)",
         "OutputFormat: Output image format",
+        origin=Origin.BIFROST,
     ),
     _req(
         "valid",
@@ -95,6 +105,7 @@ VALID = (
         _MAJOR,
         "A valid request with a field the spec does not name is still answered with 200",
         "spec/README.md: Requests tolerate unknown fields (no request schema says additionalProperties: false)",
+        origin=Origin.BIFROST,
     ),
 )
 
@@ -105,9 +116,15 @@ INVALID = (
         _CRITICAL,
         "n below ImageCount's minimum or above its maximum gets a 4xx (from the gateway or its provider)",
         "ImageCount: minimum / maximum",
+        origin=Origin.SEEDS,
     ),
     _req(
-        "invalid", "n-not-integer-rejected", _MAJOR, 'A non-integer n ("abc") gets a 4xx', "ImageCount: type: integer"
+        "invalid",
+        "n-not-integer-rejected",
+        _MAJOR,
+        'A non-integer n ("abc") gets a 4xx',
+        "ImageCount: type: integer",
+        origin=Origin.SEEDS,
     ),
     _req(
         "invalid",
@@ -115,6 +132,7 @@ INVALID = (
         _MAJOR,
         "A value outside an enum (size, response_format, quality, style, ...) gets a 4xx",
         "ImageSize, ResponseFormat, ImageQuality, ImageStyle ...: enum",
+        origin=Origin.SEEDS,
     ),
     _req(
         "invalid",
@@ -122,6 +140,7 @@ INVALID = (
         _CRITICAL,
         "A body missing a required field (model, prompt, image) gets a 4xx",
         "required: [model, prompt]; anyOf: [{required: [image]}, {required: [image[]]}]",
+        origin=Origin.SEEDS,
     ),
     _req(
         "invalid",
@@ -129,6 +148,7 @@ INVALID = (
         _MAJOR,
         "A JSON body sent to a multipart route gets a 4xx",
         "Request must be sent as multipart/form-data",
+        origin=Origin.SEEDS,
     ),
     _req(
         "invalid",
@@ -136,6 +156,7 @@ INVALID = (
         _MAJOR,
         "A malformed JSON body sent to a JSON route gets a 4xx",
         "requestBody: content application/json",
+        origin=Origin.BIFROST,
     ),
     _req(
         "invalid",
@@ -143,6 +164,7 @@ INVALID = (
         _MAJOR,
         "Every error answer is JSON with an `error` object holding a non-empty string `message`",
         "BifrostError: required [error]; ErrorField: required [message], minLength 1",
+        origin=Origin.BIFROST,
     ),
 )
 
@@ -154,6 +176,7 @@ ROBUSTNESS = (
         "Hostile multipart part names and filenames (a;b, empty, quotes, %, control characters) get no 5xx and no "
         "dropped connection",
         "seed: hostile multipart part names -> a 4xx, or a 2xx where the spec allows an extra part",
+        origin=Origin.CONVENTION,
     ),
     _req(
         "robustness",
@@ -161,6 +184,7 @@ ROBUSTNESS = (
         _MAJOR,
         "A file that is not an image where an image is required gets a 4xx",
         "ImageFile: An image file (PNG, JPEG or WebP)",
+        origin=Origin.CONVENTION,
     ),
     _req(
         "robustness",
@@ -168,14 +192,23 @@ ROBUSTNESS = (
         _MAJOR,
         "A huge n (a thousand digits) gets a 4xx, not a 5xx",
         "seed: a huge n string -> 4xx",
+        origin=Origin.CONVENTION,
     ),
-    _req("robustness", "empty-body-rejected", _MAJOR, "An empty body gets a 4xx", "requestBody: required: true"),
+    _req(
+        "robustness",
+        "empty-body-rejected",
+        _MAJOR,
+        "An empty body gets a 4xx",
+        "requestBody: required: true",
+        origin=Origin.CONVENTION,
+    ),
     _req(
         "robustness",
         "still-answering",
         _CRITICAL,
         "After the hostile requests the gateway still answers a valid request with 200",
         "seed: the gateway still answering afterwards",
+        origin=Origin.CONVENTION,
     ),
 )
 
@@ -186,6 +219,7 @@ STREAMING = (
         _CRITICAL,
         "stream: true is answered with text/event-stream",
         "ImageStreamOrJson: a server-sent event stream of ImageStreamEvent when `stream` is true",
+        origin=Origin.SEEDS,
     ),
     _req(
         "streaming",
@@ -193,6 +227,7 @@ STREAMING = (
         _CRITICAL,
         "Every event's data is JSON with a `type` from the spec's enum ([DONE] and `:` comments allowed)",
         "ImageStreamEvent: required [type]; A stream may end with `data: [DONE]`; `:` lines are comments",
+        origin=Origin.BIFROST,
     ),
     _req(
         "streaming",
@@ -200,6 +235,7 @@ STREAMING = (
         _MAJOR,
         "Partial-image events carry an integer partial_image_index",
         "ImageStreamEvent: Partial images carry partial_image_index",
+        origin=Origin.BIFROST,
     ),
     _req(
         "streaming",
@@ -207,6 +243,7 @@ STREAMING = (
         _CRITICAL,
         "At least one completed event per image, whose b64_json decodes to an image",
         "ImageStreamEvent: each image ends with one completed event carrying usage",
+        origin=Origin.BIFROST,
     ),
     _req(
         "streaming",
@@ -214,6 +251,7 @@ STREAMING = (
         _CRITICAL,
         "A valid stream has no 5xx, no error event and no dropped connection",
         "ImageStreamEvent.type: error",
+        origin=Origin.CONVENTION,
     ),
     _req(
         "streaming",
@@ -221,6 +259,7 @@ STREAMING = (
         _MINOR,
         "response_format with stream: true is either ignored (a valid stream) or rejected with a 4xx error body",
         "ResponseFormat: This parameter is not supported for streaming requests.",
+        origin=Origin.SEEDS,
     ),
 )
 
@@ -231,6 +270,7 @@ AUTH = (
         _CRITICAL,
         "When the gateway needs a key (--api-key), a request without credentials gets 401 or 403 with the error body",
         "Unauthorized: Credentials are missing or not accepted.",
+        origin=Origin.BIFROST,
     ),
     _req(
         "auth",
@@ -238,6 +278,7 @@ AUTH = (
         _CRITICAL,
         "When the gateway needs a key (--api-key), a request with a wrong key gets 401 or 403 with the error body",
         "Unauthorized: Credentials are missing or not accepted.",
+        origin=Origin.BIFROST,
     ),
     _req(
         "auth",
@@ -248,6 +289,7 @@ AUTH = (
         "key as given; each apiKey header: x-bf-vk, x-api-key, api-key on Azure routes)",
         "security: BearerAuth, BasicAuth, VirtualKeyAuth, ApiKeyAuth (AzureApiKeyAuth on the Azure deployment "
         "routes): alternatives, any one of them authenticates a request",
+        origin=Origin.SEEDS,
     ),
 )
 
@@ -258,6 +300,7 @@ FORWARDING = (
         _MAJOR,
         "The prompt that reaches the provider behind the gateway is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -265,6 +308,7 @@ FORWARDING = (
         _MAJOR,
         "The n that reaches the provider is the one the client sent (not dropped, clamped or retyped)",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -272,6 +316,7 @@ FORWARDING = (
         _MAJOR,
         "The size that reaches the provider is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -279,6 +324,7 @@ FORWARDING = (
         _MAJOR,
         "The response_format that reaches the provider is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -286,6 +332,7 @@ FORWARDING = (
         _MINOR,
         "The user that reaches the provider is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -293,6 +340,7 @@ FORWARDING = (
         _MAJOR,
         "A variation sent with image[] of several files reaches the provider with exactly the first file's bytes",
         "ImageVariationRequest: `image` or `image[]`, first image used",
+        origin=Origin.SEEDS,
     ),
     _req(
         "forwarding",
@@ -300,6 +348,7 @@ FORWARDING = (
         _CRITICAL,
         "An edit's image files (every image[] part, in order) and its mask reach the provider byte for byte",
         "ImageEditRequest: `image` for a single file or `image[]` for multiple files; all files are edited",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -308,6 +357,7 @@ FORWARDING = (
         "Invalid input (n out of range, an unknown size) gets a 4xx from the gateway or from the provider behind it;"
         " the report says which",
         "seed: a rejection of invalid input may come from the gateway or from the upstream, and the report says which",
+        origin=Origin.BIFROST,
     ),
     _req(
         "forwarding",
@@ -316,6 +366,7 @@ FORWARDING = (
         "With the primary model failing at the provider, a request with fallbacks is answered by the fallback, the"
         " provider seeing the primary attempt(s) first and then the fallback's",
         "Fallbacks: Fallback models to try if primary model fails",
+        origin=Origin.SEEDS,
     ),
     _req(
         "forwarding",
@@ -323,6 +374,7 @@ FORWARDING = (
         _CRITICAL,
         "The provider receives the gateway's own credentials, never the client's key",
         "seed: the gateway's own credentials, not the client's, reach the upstream",
+        origin=Origin.CONVENTION,
     ),
 )
 

@@ -29,6 +29,13 @@ IMAGE_FILES = st.builds(png, st.sampled_from(_SIDES), st.sampled_from(_SIDES), s
 schemathesis.openapi.format("binary", IMAGE_FILES)
 
 
+#: What a check returns where it does not apply. schemathesis (checks.run_checks) records a check as a success
+#: unless it returns a truthy value, which means "skipped": a check that returned None where it never looked would
+#: pass on no evidence. Each check below returns SKIPPED where it does not apply and None where it checked.
+SKIPPED = True
+CHECKED = None
+
+
 class ImageCheckFailed(Failure):
     """An image-API promise broken by a response to a generated request."""
 
@@ -63,7 +70,7 @@ def _is_positive(case: Any) -> bool:
 
 
 def _images(case: Any, response: Any) -> list[Any] | None:
-    """The `data` items of a JSON 200 answer to a valid request, or None when the check does not apply."""
+    """The `data` items of a JSON 200 answer to a valid request, or None when the checks of images do not apply."""
     if response.status_code != 200 or _is_event_stream(response) or not _is_positive(case):
         return None
     body = _json(response)
@@ -98,7 +105,7 @@ def image_error_envelope(ctx: Any, response: Any, case: Any) -> bool | None:
     # Only for the operation's own method: a TRACE the spec never declares is answered by the gateway's web
     # framework (405), outside the contract's error responses.
     if not 400 <= response.status_code < 500 or case.method.upper() != case.operation.method.upper():
-        return None
+        return SKIPPED
     body = _json(response)
     if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
         _fail(
@@ -114,22 +121,22 @@ def image_error_envelope(ctx: Any, response: Any, case: Any) -> bool | None:
             "Error answer without a message",
             f"Received: error.message = {message!r}\nDocumented: ErrorField.message, a non-empty string",
         )
-    return True
+    return CHECKED
 
 
 @schemathesis.check
 def image_b64_decodes(ctx: Any, response: Any, case: Any) -> bool | None:
     """Every `b64_json` of a 200 answer decodes to a PNG, JPEG or WebP image."""
     items = _images(case, response)
-    if not items:
-        return None
-    for index, item in enumerate(items):
-        if isinstance(item, dict) and "b64_json" in item:
-            try:
-                decode_image(decode_b64(item["b64_json"]))
-            except NotAnImage as exc:
-                _fail(case, "b64_json is not an image", f"data[{index}].b64_json: {exc}")
-    return True
+    encoded = [(index, item) for index, item in enumerate(items or ()) if isinstance(item, dict) and "b64_json" in item]
+    if not encoded:
+        return SKIPPED  # no b64_json came back: nothing to decode
+    for index, item in encoded:
+        try:
+            decode_image(decode_b64(item["b64_json"]))
+        except NotAnImage as exc:
+            _fail(case, "b64_json is not an image", f"data[{index}].b64_json: {exc}")
+    return CHECKED
 
 
 @schemathesis.check
@@ -137,13 +144,13 @@ def image_count_matches_n(ctx: Any, response: Any, case: Any) -> bool | None:
     """A 200 answer to a valid request carries n images (n's default when the request has none)."""
     items = _images(case, response)
     if items is None:
-        return None
+        return SKIPPED
     n = _body(case).get("n", _default_n(case))
     if not isinstance(n, int) or isinstance(n, bool):
-        return None
+        return SKIPPED
     if len(items) != n:
         _fail(case, "Image count differs from n", f"Received: {len(items)} items in data\nRequested: n = {n}")
-    return True
+    return CHECKED
 
 
 @schemathesis.check
@@ -152,23 +159,25 @@ def image_dimensions_match_size(ctx: Any, response: Any, case: Any) -> bool | No
     items = _images(case, response)
     size = _body(case).get("size")
     if not items or not isinstance(size, str) or "x" not in size:
-        return None
+        return SKIPPED
     width, _, height = size.partition("x")
     if not (width.isdigit() and height.isdigit()):
-        return None
+        return SKIPPED
+    measured = False
     for index, item in enumerate(items):
         if isinstance(item, dict) and isinstance(item.get("b64_json"), str):
             try:
                 _, got_width, got_height = decode_image(decode_b64(item["b64_json"]))
             except NotAnImage:
                 continue  # image_b64_decodes reports it
+            measured = True
             if (got_width, got_height) != (int(width), int(height)):
                 _fail(
                     case,
                     "Image size differs from the requested size",
                     f"data[{index}]: Received {got_width}x{got_height}\nRequested: size = {size}",
                 )
-    return True
+    return CHECKED if measured else SKIPPED
 
 
 #: The checks above, by name, for `--checks` and for the group's configuration.

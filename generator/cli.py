@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.out}: up to date with {args.spec}")
             return Exit.OK
         print(result.report())
+        for line in api_changes.changes(api_changes.read(args.out), files):  # what regenerating would change
+            print(line)
         print(f"{args.out} is stale: run `pixelpact generate` (or `python -m generator`)", file=sys.stderr)
         return Exit.DRIFT
     before = api_changes.read(args.out)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from conformance.context import RunContext
 from conformance.contract import OperationContract
+from conformance.evidence import accepted, rejected, unattributable
 from conformance.http import BudgetExhausted, Reply
 from conformance.images import thumbnail
 from conformance.model import Exchange, Observation, Unjudged
@@ -30,10 +32,24 @@ def observe(requirement_id: str, operation: OperationContract, problem: str | No
 
 
 def skip(
-    requirement_id: str, operation: OperationContract, why: str, reason: Unjudged = Unjudged.NO_EVIDENCE
+    requirement_id: str,
+    operation: OperationContract,
+    why: str,
+    reason: Unjudged = Unjudged.NO_EVIDENCE,
+    *,
+    reply: Reply | None = None,
 ) -> Observation:
-    """The requirement was not judged on this operation: `why` in words, `reason` as the reports count it."""
-    return Observation(requirement_id, operation.operation_id, passed=False, message=why, skipped=True, reason=reason)
+    """The requirement was not judged on this operation: `why` in words, `reason` as the reports count it, and the
+    exchange that showed it (`reply`) when there was one."""
+    return Observation(
+        requirement_id,
+        operation.operation_id,
+        passed=False,
+        message=why,
+        exchange=exchange_of(reply),
+        skipped=True,
+        reason=reason,
+    )
 
 
 def guarded(
@@ -61,15 +77,59 @@ def transport_problem(reply: Reply) -> str | None:
     return None
 
 
-def expect_4xx(reply: Reply, sent: str) -> str | None:
-    """None when the reply is a 4xx; else what was sent, what was expected and what came back."""
+@dataclass(frozen=True)
+class Control:
+    """The answer to an operation's valid request, sent once per group: a 4xx to an invalid variant of that request
+    is a rejection of what was made invalid only when the valid request itself was accepted."""
+
+    problem: str | None
+    """None when the valid request got a 2xx; else what it got instead."""
+    reason: Unjudged = Unjudged.NO_EVIDENCE
+    """How the pairs that depend on it count when it was not accepted (budget: the budget ran out before it)."""
+
+
+def control(ctx: RunContext, operation: OperationContract) -> Control:
+    """Send the operation's smallest valid request and keep whether it was accepted (see `Control`)."""
+    try:
+        reply = ctx.send(operation, ctx.valid_body(operation))
+    except BudgetExhausted as exc:
+        return Control(str(exc), Unjudged.BUDGET)
+    problem = transport_problem(reply)
+    if problem is None and not accepted(reply.status):
+        problem = f"got {reply.status}"
+    return Control(problem)
+
+
+def controls(ctx: RunContext) -> dict[str, Control]:
+    """operation id -> its `Control`, for every operation of the run."""
+    return {
+        operation.operation_id: answer
+        for operation, answer in zip(ctx.operations, ctx.map(lambda op: control(ctx, op), ctx.operations), strict=True)
+    }
+
+
+def expect_rejection(
+    requirement_id: str, operation: OperationContract, reply: Reply, sent: str, valid: Control
+) -> Observation:
+    """Passed when the invalid request `sent` got a 4xx attributable to it (conformance.evidence) while the valid
+    request was accepted; failed on a 2xx, 5xx or no answer; not judged when the answer says nothing about what was
+    sent (401, 403, 404, 405, 429, a redirect) or the valid request was refused too."""
     problem = transport_problem(reply)
     if problem is not None:
-        return f"{sent}: expected a 4xx, got {problem}"
+        return observe(requirement_id, operation, f"{sent}: expected a 4xx, got {problem}", reply)
     assert reply.status is not None
-    if 400 <= reply.status < 500:
-        return None
-    return f"{sent}: expected a 4xx, got {reply.status}"
+    why = unattributable(reply.status)
+    if why is not None:
+        return skip(requirement_id, operation, f"{sent}: got {why}; that is no rejection of what was sent", reply=reply)
+    if not rejected(reply.status):
+        return observe(requirement_id, operation, f"{sent}: expected a 4xx, got {reply.status}", reply)
+    if valid.problem is not None:
+        message = (
+            f"{sent}: got {reply.status}, but the valid request was refused too ({valid.problem}): "
+            "the 4xx is not attributable to what was made invalid"
+        )
+        return skip(requirement_id, operation, message, valid.reason, reply=reply)
+    return observe(requirement_id, operation, None, reply)
 
 
 def error_body_problem(reply: Reply, operation: OperationContract) -> str | None:

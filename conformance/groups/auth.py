@@ -8,15 +8,19 @@ security alternatives are the gateway's promise, and a client using any of them 
 Basic carries the key as the password with the user name `pixelpact` (a key containing ':' is sent as the
 user:password it is); the stub gateway accepts a key in either half, so `curl -u KEY:` works too.
 
-Without --api-key every requirement is reported skipped: an open gateway (Bifrost's default) is not at fault.
+Without --api-key every requirement is reported skipped: an open gateway (Bifrost's default) is not at fault. A
+refusal counts only where the same request with the key was accepted (a gateway that refuses everything proves
+nothing about keys), and a 404, 405, 429 or redirect to the keyless request is no answer about credentials.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from conformance.context import AUTH_SCHEMES, Credentials, RunContext
 from conformance.contract import OperationContract
+from conformance.evidence import unattributable
 from conformance.groups import register
 from conformance.groups._judge import error_body_problem, guarded, observe, skip, transport_problem
 from conformance.model import Observation, Unjudged
@@ -45,19 +49,31 @@ class AuthGroup:
                         Unjudged.NOT_APPLICABLE,
                     )
             return
-        jobs: list[tuple[OperationContract, str, Credentials, str | None]]
-        jobs = [(operation, MISSING, "none", None) for operation in ctx.operations]
-        jobs += [
+        refusals: list[tuple[OperationContract, str, Credentials, str | None]]
+        refusals = [(operation, MISSING, "none", None) for operation in ctx.operations]
+        refusals += [
             (operation, WRONG, "wrong", scheme)
             for operation in ctx.operations
             for scheme in AUTH_SCHEMES
             if operation.accepts_auth(scheme)
         ]
         # One request per scheme the spec lists for the operation (read from its security, not from AUTH_SCHEMES).
-        jobs += [
+        acceptances: list[tuple[OperationContract, str, Credentials, str | None]] = [
             (operation, ACCEPTED, "default", scheme) for operation in ctx.operations for scheme in listed(operation)
         ]
-        yield from ctx.map(lambda job: judge(ctx, *job), jobs)
+        accepting: set[str] = set()
+        for observation in ctx.map(lambda job: judge(ctx, *job), acceptances):
+            if observation.passed and not observation.skipped:
+                accepting.add(observation.operation_id)
+            yield observation
+        # A 401 to a request without the key proves the key is needed only where the same request with it got a 2xx:
+        # a gateway refusing everything refuses the keyless request too.
+        for observation in ctx.map(lambda job: judge(ctx, *job), refusals):
+            if observation.passed and observation.operation_id not in accepting:
+                why = "refused, but the same request with the key was refused too: the refusal shows nothing of the key"
+                yield replace(observation, passed=False, message=why, skipped=True, reason=Unjudged.NO_EVIDENCE)
+            else:
+                yield observation
         for operation in ctx.operations:
             if not operation.auth_schemes:
                 yield skip(
@@ -99,6 +115,9 @@ def judge(
                 refused = "refused, " if reply.status in (401, 403) else ""
                 problem = f"{refused}expected 2xx, got {reply.status}: the spec lists {scheme} for this operation"
         else:
+            why = unattributable(reply.status)
+            if problem is None and reply.status not in (401, 403) and why is not None:
+                return [skip(requirement_id, operation, f"{sent}: got {why}", reply=reply)]
             if problem is None and reply.status not in (401, 403):
                 problem = f"expected 401 or 403, got {reply.status}"
             if problem is None:

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conformance.context import RunContext, Upstream, auth_headers, secret_forms
 from conformance.contract import OperationContract
+from conformance.evidence import rejected, unattributable
 from conformance.groups import register
 from conformance.groups._judge import guarded, observe, skip
 from conformance.http import Reply
@@ -476,12 +477,15 @@ def check_rejections(ctx: RunContext, recording: Recording, operation: Operation
             judged.append(_judge_rejection(label, outcome))
         if not judged:
             return []
-        failed = [(message, outcome) for ok, message, outcome in judged if not ok]
+        failed = [(message, outcome) for ok, message, outcome in judged if ok is False]
         if failed:
             message = "; ".join(message for message, _ in failed)
             return [observe(requirement_id, operation, message, failed[0][1].reply)]
+        rejections = [outcome for ok, _, outcome in judged if ok]
+        if not rejections:  # every answer was a 401, 404, 429 or a redirect: no rejection of the values was seen
+            return [skip(requirement_id, operation, "; ".join(message for _, message, _ in judged))]
         message = "; ".join(message for _, message, _ in judged)
-        return [_passed(requirement_id, operation, message, judged[0][2].reply)]
+        return [_passed(requirement_id, operation, message, rejections[0].reply)]
 
     return _guard((requirement_id,), operation, probe)
 
@@ -504,12 +508,15 @@ def _has_range_or_enum(operation: OperationContract) -> bool:
     return bool((bounds is not None and bounds[1] is not None) or operation.enum("size"))
 
 
-def _judge_rejection(label: str, outcome: Outcome) -> tuple[bool, str, Outcome]:
-    """(passed, what happened, outcome) for one invalid value: who rejected it, or how it got through."""
+def _judge_rejection(label: str, outcome: Outcome) -> tuple[bool | None, str, Outcome]:
+    """(passed, what happened, outcome) for one invalid value: who rejected it, or how it got through; passed is None
+    when the answer says nothing about the value (401, 403, 404, 405, 429, a redirect: conformance.evidence)."""
     status = outcome.reply.status
     upstream = [record.get("status") for record in outcome.records]
-    rejected_upstream = [code for code in upstream if isinstance(code, int) and 400 <= code < 500]
-    if status is not None and 400 <= status < 500:
+    rejected_upstream = [code for code in upstream if isinstance(code, int) and rejected(code)]
+    if unattributable(status) is not None:
+        return None, f"{label}: got {unattributable(status)}", outcome
+    if rejected(status):
         if not outcome.records:
             return True, f"{label}: rejected by the gateway ({status}), nothing forwarded", outcome
         source = f"the provider ({rejected_upstream[-1]})" if rejected_upstream else "the gateway after forwarding"

@@ -3,7 +3,8 @@
 - for every valid n and size (drawn from the spec's range and enum), the client gets len(data) == n images, each
   decoding to the requested pixel size (unless auto);
 - for every invalid value of n or of an enum field (below or above the range, not an integer, not in the enum),
-  the client gets a 4xx (`ApiError`), never a 2xx or a 5xx.
+  the client gets a 4xx (`ApiError`), never a 2xx or a 5xx. A 401, 403, 404, 405 or 429 is no evidence either
+  way, and a 4xx counts only once a valid request to the operation was accepted (conformance.evidence).
 
 Examples are bounded by --max-examples and seeded by --seed (so a run repeats), and not shrunk: a shrink would
 spend requests, and the failing example is reported as drawn. Requests go through the run's Sender (budget,
@@ -25,10 +26,12 @@ from hypothesis import strategies as st
 
 from conformance.context import RunContext
 from conformance.contract import OperationContract
+from conformance.evidence import rejected, unattributable
 from conformance.groups import register
+from conformance.groups.invalid import checked_enums
 from conformance.http import BudgetExhausted, WireRequest
 from conformance.images import NotAnImage, decode_b64, decode_image
-from conformance.model import Exchange, Observation, Requirement, Severity, Unjudged
+from conformance.model import Exchange, Observation, Origin, Requirement, Severity, Unjudged
 from conformance.st_transport import map_prefix
 
 VALID_ID = "prop-valid-images-match"
@@ -41,6 +44,7 @@ REQUIREMENTS = (
         source="ImageCount: Number of images to generate; ImageSize: Size of the generated images",
         severity=Severity.CRITICAL,
         group="properties",
+        origin=Origin.SEEDS,
     ),
     Requirement(
         id=INVALID_ID,
@@ -48,6 +52,7 @@ REQUIREMENTS = (
         source="seed: invalid requests -> 4xx, never 2xx or 5xx",
         severity=Severity.CRITICAL,
         group="properties",
+        origin=Origin.SEEDS,
     ),
 )
 
@@ -99,6 +104,10 @@ class PropertiesGroup:
                 yield from prober.invalid_rejected()
 
 
+class NotJudged(Exception):
+    """The answer says nothing about the example (401, 404, 429, a redirect, or no control accepted): why."""
+
+
 class Prober:
     """Runs one operation's two properties and collects their observations."""
 
@@ -109,6 +118,9 @@ class Prober:
         self.transport = transport
         self.observations: list[Observation] = []
         self.budget_spent: str | None = None
+        self.valid_refused: str | None = "no valid request was sent"
+        """None once a valid request to the operation got a 2xx: the control that makes a 4xx to an invalid one
+        attributable to the invalid value; else what the valid request got."""
 
     def valid_images(self) -> list[Observation]:
         n_range = self.operation.integer_range("n")
@@ -132,6 +144,8 @@ class Prober:
         if not choices:
             return []
         names = sorted(choices)
+        if self.valid_refused is not None and self.budget_spent is None:
+            self._control()
 
         def check(data: st.DataObject) -> None:
             name = data.draw(st.sampled_from(names), label="field")
@@ -143,6 +157,23 @@ class Prober:
         return self._take(INVALID_ID)
 
     # --- one example ------------------------------------------------------------------------------------------------
+    def _control(self) -> None:
+        """Send the operation's smallest valid request, to know whether the operation accepts valid input at all
+        (no observation of its own: it only decides whether a 4xx to an invalid value is attributable)."""
+        from generated.client import ApiError
+
+        try:
+            self._call(self.ctx.valid_body(self.operation))
+            self.valid_refused = None
+        except BudgetExhausted as exc:
+            self.budget_spent = str(exc)
+        except ApiError as exc:
+            self.valid_refused = f"got {exc.status_code}"
+        except ValueError:
+            self.valid_refused = None  # a 200 the generated client could not parse: accepted all the same
+        except httpx.HTTPError as exc:
+            self.valid_refused = f"no usable response ({type(exc).__name__})"
+
     def _valid_problem(self, body: dict[str, Any], n: int, size: str) -> str | None:
         from generated.client import ApiError
 
@@ -150,9 +181,13 @@ class Prober:
         try:
             response = self._call(body)
         except ApiError as exc:
+            if unattributable(exc.status_code) is not None:
+                raise NotJudged(f"{sent}: got {unattributable(exc.status_code)}") from None
             return f"{sent}: expected 200, got {exc.status_code}"
         except ValueError as exc:  # pydantic's ValidationError: the 200 body does not fit the generated model
+            self.valid_refused = None
             return f"{sent}: the generated client could not parse the 200 body ({str(exc).splitlines()[0]})"
+        self.valid_refused = None
         data = list(response.data)
         if len(data) != n:
             return f"{sent}: expected {n} images, got {len(data)}"
@@ -175,7 +210,14 @@ class Prober:
         try:
             self._call(body)
         except ApiError as exc:
-            return None if 400 <= exc.status_code < 500 else f"{sent}: expected a 4xx, got {exc.status_code}"
+            if unattributable(exc.status_code) is not None:
+                raise NotJudged(f"{sent}: got {unattributable(exc.status_code)}; that is no rejection of it") from None
+            if not rejected(exc.status_code):
+                return f"{sent}: expected a 4xx, got {exc.status_code}"
+            if self.valid_refused is not None:
+                why = f"{sent}: got {exc.status_code}, but a valid request {self.valid_refused} too: not attributable"
+                raise NotJudged(why) from None
+            return None
         except ValueError:
             return f"{sent}: expected a 4xx, got a 200 (whose body the generated client could not parse)"
         return f"{sent}: expected a 4xx, got a 200"
@@ -192,6 +234,7 @@ class Prober:
     def _observe(self, requirement_id: str, probe: Callable[[], str | None]) -> None:
         if self.budget_spent is not None:
             return
+        skipped = False
         try:
             problem = probe()
         except BudgetExhausted as exc:
@@ -199,6 +242,8 @@ class Prober:
             return
         except httpx.HTTPError as exc:
             problem = f"no usable response: {type(exc).__name__}: {exc}"
+        except NotJudged as exc:
+            problem, skipped = str(exc), True
         self.observations.append(
             Observation(
                 requirement_id,
@@ -206,6 +251,7 @@ class Prober:
                 passed=problem is None,
                 message=problem or "",
                 exchange=self.transport.last_exchange,
+                skipped=skipped,
             )
         )
 
@@ -248,7 +294,7 @@ def _invalid_values(operation: OperationContract) -> dict[str, st.SearchStrategy
         if high is not None:
             outside.append(st.integers(min_value=high + 1))
         choices["n"] = st.one_of(outside)
-    for name, values in operation.enum_properties().items():
+    for name, values in checked_enums(operation).items():
         allowed = set(values)
         words = st.text(string.ascii_lowercase + string.digits + "x_-", min_size=1, max_size=12)
         choices[name] = words.filter(_not_in(allowed))

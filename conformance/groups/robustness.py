@@ -10,8 +10,18 @@ from typing import Any
 
 from conformance.context import RunContext
 from conformance.contract import OperationContract
+from conformance.evidence import rejected, unattributable
 from conformance.groups import register
-from conformance.groups._judge import error_body_problem, expect_4xx, guarded, observe, transport_problem
+from conformance.groups._judge import (
+    Control,
+    controls,
+    error_body_problem,
+    expect_rejection,
+    guarded,
+    observe,
+    skip,
+    transport_problem,
+)
 from conformance.http import BOUNDARY, Part
 from conformance.images import png
 from conformance.model import Observation
@@ -45,7 +55,8 @@ class RobustnessGroup:
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
         probes = [(operation, probe) for operation in ctx.operations for probe in probes_for(ctx, operation)]
-        for observations in ctx.map(lambda item: judge(ctx, *item), probes):
+        valid = controls(ctx)
+        for observations in ctx.map(lambda item: judge(ctx, *item, valid[item[0].operation_id]), probes):
             yield from observations
         # Only after every hostile request: a gateway that survives each one but is left broken fails here.
         yield from ctx.map(lambda operation: still_answering(ctx, operation), ctx.operations)
@@ -103,17 +114,24 @@ def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
     return probes
 
 
-def judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[Observation]:
-    return guarded((probe.requirement_id,), operation, lambda: _judge(ctx, operation, probe))
+def judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: Control) -> list[Observation]:
+    return guarded((probe.requirement_id,), operation, lambda: _judge(ctx, operation, probe, valid))
 
 
-def _judge(ctx: RunContext, operation: OperationContract, probe: Probe) -> list[Observation]:
+def _judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: Control) -> list[Observation]:
     reply = ctx.send(
         operation, probe.body, extra_parts=probe.extra_parts, raw=probe.raw, content_type=probe.content_type
     )
     sent = f"sent {probe.label}"
     if probe.error_body:
-        observations = [observe(probe.requirement_id, operation, expect_4xx(reply, sent), reply)]
+        observations = [expect_rejection(probe.requirement_id, operation, reply, sent, valid)]
+    elif unattributable(reply.status) is not None:
+        # a 401/404/429/redirect: the gateway never read the hostile parts
+        why = f"{sent}: got {unattributable(reply.status)}"
+        observations = [skip(probe.requirement_id, operation, why, reply=reply)]
+    elif rejected(reply.status) and valid.problem is not None:
+        why = f"{sent}: got {reply.status}, but the valid request got {valid.problem}: the parts may not have been read"
+        observations = [skip(probe.requirement_id, operation, why, valid.reason, reply=reply)]
     else:
         problem = transport_problem(reply)
         if problem is None and reply.status is not None and reply.status >= 500:

@@ -13,13 +13,13 @@ their mutations (a missing or empty model among them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import register
-from conformance.model import Exchange, Observation, Requirement, Severity, Unjudged
+from conformance.model import Exchange, Observation, Origin, Requirement, Severity, Unjudged
 
 if TYPE_CHECKING:
     from schemathesis.engine.recorder import ScenarioRecorder
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 GROUP_NAME = "schemathesis"
 
 
-def _req(id_: str, severity: Severity, title: str, source: str) -> Requirement:
-    return Requirement(id=id_, title=title, source=source, severity=severity, group=GROUP_NAME)
+def _req(id_: str, severity: Severity, title: str, source: str, *, origin: Origin) -> Requirement:
+    return Requirement(id=id_, title=title, source=source, severity=severity, group=GROUP_NAME, origin=origin)
 
 
 #: schemathesis check name -> the requirement it judges.
@@ -40,60 +40,70 @@ CHECKS: dict[str, Requirement] = {
         Severity.CRITICAL,
         "No generated request, valid or invalid, gets a 5xx or a dropped connection",
         "seed: invalid requests -> 4xx, never 2xx or 5xx",
+        origin=Origin.CONVENTION,
     ),
     "positive_data_acceptance": _req(
         "st-valid-request-accepted",
         Severity.CRITICAL,
         "A generated request that satisfies the spec's request schema is not rejected with a 4xx",
         "paths.*.post.requestBody: the request schema (schemathesis positive generation)",
+        origin=Origin.CONVENTION,
     ),
     "negative_data_rejection": _req(
         "st-invalid-request-rejected",
         Severity.CRITICAL,
         "A generated request that violates the spec's request schema (as it reaches the wire) gets a 4xx",
         "seed: invalid requests -> 4xx, never 2xx or 5xx",
+        origin=Origin.CONVENTION,
     ),
     "status_code_conformance": _req(
         "st-status-code-documented",
         Severity.MINOR,
         "Every status a generated request gets is one the spec documents for the operation",
         "paths.*.post.responses",
+        origin=Origin.CONVENTION,
     ),
     "content_type_conformance": _req(
         "st-content-type-documented",
         Severity.MAJOR,
         "Every response's Content-Type is one the spec documents for its status",
         "paths.*.post.responses.*.content",
+        origin=Origin.CONVENTION,
     ),
     "response_schema_conformance": _req(
         "st-response-schema",
         Severity.CRITICAL,
         "Every documented response to a generated request validates against its schema",
         "ImageResponse / OpenAIImageResponse / BifrostError / ImageStreamEvent",
+        origin=Origin.CONVENTION,
     ),
     "image_error_envelope": _req(
         "st-error-envelope",
         Severity.MAJOR,
         "Every 4xx to a generated request is JSON with an `error` object holding a non-empty string `message`",
         "BifrostError: required [error]; ErrorField: required [message], minLength 1",
+        origin=Origin.BIFROST,
     ),
     "image_b64_decodes": _req(
         "st-b64-json-is-image",
         Severity.CRITICAL,
         "Every b64_json answered to a generated valid request decodes to a PNG, JPEG or WebP image",
         "ImageData.b64_json: The image, base64-encoded",
+        origin=Origin.SEEDS,
     ),
     "image_count_matches_n": _req(
         "st-data-count-matches-n",
         Severity.CRITICAL,
         "A 200 to a generated valid request carries n images (n's default when absent)",
         "ImageCount: Number of images to generate",
+        origin=Origin.SEEDS,
     ),
     "image_dimensions_match_size": _req(
         "st-image-dimensions-match-size",
         Severity.MAJOR,
         "Every b64_json image answered to a generated valid request has the requested pixel size",
         "ImageSize: Size of the generated images",
+        origin=Origin.SEEDS,
     ),
 }
 
@@ -129,11 +139,13 @@ class SchemathesisGroup:
         by_label = {f"{operation.method} {operation.path}": operation for operation in ctx.operations}
         judged: set[tuple[str, str]] = set()
         problems: list[str] = []
+        rejections = Attribution()
         stream = from_schema(schema).execute()
         try:
             for event in stream:
                 if isinstance(event, events.ScenarioFinished):
-                    for observation in observe_scenario(event.recorder, by_label, transport, ctx.sender.redact):
+                    observed = observe_scenario(event.recorder, by_label, transport, ctx.sender.redact)
+                    for observation in rejections.attributed(observed):
                         judged.add((observation.requirement_id, observation.operation_id))
                         yield observation
                     yield from observe_dropped(transport, by_label)
@@ -148,16 +160,72 @@ class SchemathesisGroup:
                     problems.append(f"schemathesis stopped: {event.exception}")
         finally:
             stream.stop()
-        if spent:
-            reason = f"the request budget (--max-requests) ran out during the {GROUP_NAME} group"
-            for operation in ctx.operations:
-                for requirement in self.requirements:
-                    if (requirement.id, operation.operation_id) not in judged:
-                        yield Observation(
-                            requirement.id, operation.operation_id, False, reason, skipped=True, reason=Unjudged.BUDGET
-                        )
+        for observation in rejections.unattributed(Unjudged.BUDGET if spent else Unjudged.NO_EVIDENCE):
+            judged.add((observation.requirement_id, observation.operation_id))
+            yield observation
+        for operation in ctx.operations:
+            for requirement in self.requirements:
+                if (requirement.id, operation.operation_id) not in judged:
+                    yield unexercised(requirement, operation.operation_id, budget_spent=bool(spent))
         if problems:
             raise RuntimeError("; ".join(dict.fromkeys(problems)))
+
+
+#: What a requirement needs to be exercised, for the message of a pair that never was.
+EVIDENCE = {
+    "image_error_envelope": "a 4xx answer to the operation's own method",
+    "image_b64_decodes": "a 200 carrying b64_json to a generated valid request",
+    "image_count_matches_n": "a JSON 200 with data to a generated valid request",
+    "image_dimensions_match_size": "a decodable b64_json image answered to a valid request that names a WxH size",
+    "positive_data_acceptance": "a 2xx to a generated valid request (401, 403, 404, 405, 409, 429 and redirects "
+    "say nothing about the data)",
+    "negative_data_rejection": "a 4xx attributable to the invalid part of a generated request (not 401, 403, 404, "
+    "405 or 429), while the operation accepts valid ones",
+}
+
+
+def unexercised(requirement: Requirement, operation_id: str, *, budget_spent: bool) -> Observation:
+    """A pair no generated request exercised: not judged, for lack of budget or of evidence."""
+    if budget_spent:
+        why = f"the request budget (--max-requests) ran out during the {GROUP_NAME} group"
+        return Observation(requirement.id, operation_id, False, why, skipped=True, reason=Unjudged.BUDGET)
+    check = next(name for name, checked in CHECKS.items() if checked is requirement)
+    needed = EVIDENCE.get(check, "an answer from the operation itself (not a 401, 403, 404, 405, 429 or redirect)")
+    why = f"no generated request exercised it: it needs {needed}"
+    return Observation(requirement.id, operation_id, False, why, skipped=True, reason=Unjudged.NO_EVIDENCE)
+
+
+class Attribution:
+    """Holds an operation's passing st-invalid-request-rejected until a generated valid request to the same operation
+    was accepted: before that, a 4xx may answer anything (a gateway refusing every request), not the invalid part."""
+
+    def __init__(self) -> None:
+        self.accepting: set[str] = set()
+        self.held: dict[str, list[Observation]] = {}
+
+    def attributed(self, observations: Iterable[Observation]) -> Iterator[Observation]:
+        valid, invalid = CHECKS["positive_data_acceptance"].id, CHECKS["negative_data_rejection"].id
+        for observation in observations:
+            operation_id = observation.operation_id
+            passed = observation.passed and not observation.skipped
+            if observation.requirement_id == valid and passed and operation_id not in self.accepting:
+                self.accepting.add(operation_id)
+                yield observation
+                yield from self.held.pop(operation_id, [])
+            elif observation.requirement_id == invalid and passed and operation_id not in self.accepting:
+                self.held.setdefault(operation_id, []).append(observation)
+            else:
+                yield observation
+
+    def unattributed(self, reason: Unjudged) -> Iterator[Observation]:
+        """The held rejections as not judged: the operation never accepted a generated valid request (before the
+        budget ran out, when `reason` is BUDGET)."""
+        why = "no generated valid request to this operation was accepted, so its 4xx answers to invalid ones are not "
+        why += "attributable to what was made invalid"
+        for operation_id in self.held:
+            requirement_id = CHECKS["negative_data_rejection"].id
+            yield Observation(requirement_id, operation_id, False, why, skipped=True, reason=reason)
+        self.held.clear()
 
 
 def load_schema(ctx: RunContext) -> Any:
@@ -166,7 +234,7 @@ def load_schema(ctx: RunContext) -> Any:
     from schemathesis.config import SchemathesisConfig
 
     # Registers the image checks and the real-image `binary` format with schemathesis.
-    from conformance import st_hooks
+    from conformance import st_evidence, st_hooks
     from generator.loader import read_document
 
     config = SchemathesisConfig()
@@ -191,6 +259,9 @@ def load_schema(ctx: RunContext) -> Any:
     )
     project.phases.update(phases=PHASES)
     project.checks.update(included_check_names=[*CHECKS])
+    # Neither a 401/404/429/redirect nor a 5xx says whether the data was acceptable (conformance.st_evidence).
+    project.checks.positive_data_acceptance.expected_statuses = st_evidence.POSITIVE_EXPECTED_STATUSES
+    project.checks.negative_data_rejection.expected_statuses = st_evidence.NEGATIVE_EXPECTED_STATUSES
     project.generation.update(
         max_examples=ctx.max_examples,
         database="none",
@@ -213,6 +284,7 @@ def observe_scenario(
     """One observation per check per generated request; failures carry the exchange and what was expected."""
     from schemathesis.engine import Status
 
+    from conformance.st_evidence import exercised
     from conformance.st_filters import false_positive
 
     for case_id, nodes in recorder.checks.items():
@@ -231,7 +303,8 @@ def observe_scenario(
             if requirement is None or node.status is Status.ERROR:
                 continue
             if node.status is Status.SUCCESS or node.failure_info is None:
-                yield Observation(requirement.id, operation.operation_id, True, exchange=exchange)
+                if response is not None and exercised(node.name, operation, case, response):
+                    yield Observation(requirement.id, operation.operation_id, True, exchange=exchange)
                 continue
             if response is not None and false_positive(node.name, operation, case, response) is not None:
                 continue

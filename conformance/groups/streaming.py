@@ -14,12 +14,14 @@ from typing import Any
 
 from conformance.context import RunContext
 from conformance.contract import OperationContract
+from conformance.evidence import unattributable
 from conformance.groups import register
 from conformance.groups._judge import (
     error_body_problem,
     guarded,
     observe,
     schema_problem,
+    skip,
     transport_problem,
     with_images,
 )
@@ -101,17 +103,20 @@ class StreamingGroup:
         streaming = [
             operation for operation in ctx.operations if operation.streams and "stream" in operation.properties
         ]
-        jobs = [(operation, kind) for operation in streaming for kind in ("stream", "response_format")]
-        for observations in ctx.map(lambda job: _run(ctx, *job), jobs):
+        for observations in ctx.map(lambda operation: _run(ctx, operation), streaming):
             yield from observations
 
 
-def _run(ctx: RunContext, operation: OperationContract, kind: str) -> list[Observation]:
-    if kind == "stream":
-        return guarded(STREAM_REQUIREMENTS, operation, lambda: judge_stream(ctx, operation))
+def _run(ctx: RunContext, operation: OperationContract) -> list[Observation]:
+    """The plain stream first: whether it started decides what a rejection of the response_format variant means."""
+    started: list[bool] = []
+    observations = guarded(STREAM_REQUIREMENTS, operation, lambda: judge_stream(ctx, operation, started))
     if "response_format" not in operation.properties:
-        return []
-    return guarded(("stream-response-format-tolerated",), operation, lambda: judge_response_format(ctx, operation))
+        return observations
+    tolerated = guarded(
+        ("stream-response-format-tolerated",), operation, lambda: judge_response_format(ctx, operation, bool(started))
+    )
+    return [*observations, *tolerated]
 
 
 def stream_body(ctx: RunContext, operation: OperationContract, **fields: Any) -> dict[str, Any]:
@@ -134,13 +139,18 @@ def stream_body(ctx: RunContext, operation: OperationContract, **fields: Any) ->
     return ctx.valid_body(operation, **body)
 
 
-def judge_stream(ctx: RunContext, operation: OperationContract) -> list[Observation]:
+def judge_stream(ctx: RunContext, operation: OperationContract, started: list[bool] | None = None) -> list[Observation]:
+    """Judge one stream request; appends True to `started` when a 200 text/event-stream came back."""
     body = stream_body(ctx, operation)
     reply = ctx.send(operation, body)
     n = int(body.get("n", 1))
     sent = f"stream: true with n={n}" + (
         f", partial_images={body['partial_images']}" if "partial_images" in body else ""
     )
+    why = unattributable(reply.status)
+    if why is not None:
+        # the gateway never read the request: nothing about its streams is known
+        return [skip(rid, operation, f"{sent}: got {why}", reply=reply) for rid in STREAM_REQUIREMENTS]
     failed = transport_problem(reply) if reply.status is None else None
     if failed is None and reply.status != 200:
         failed = f"expected 200, got {reply.status}"
@@ -149,10 +159,14 @@ def judge_stream(ctx: RunContext, operation: OperationContract) -> list[Observat
         observations = [
             observe(rid, operation, f"{sent}: {failed}", reply)
             for rid in STREAM_REQUIREMENTS
-            if rid != "stream-no-server-error"
+            if rid not in ("stream-no-server-error", "stream-partial-index")
         ]
-        no_5xx = f"{sent}: {failed}" if server_error else None
-        return [*observations, observe("stream-no-server-error", operation, no_5xx, reply)]
+        observations.append(skip("stream-partial-index", operation, f"{sent}: {failed}: no stream", reply=reply))
+        if server_error:
+            return [*observations, observe("stream-no-server-error", operation, f"{sent}: {failed}", reply)]
+        return [*observations, skip("stream-no-server-error", operation, f"{sent}: {failed}: no stream", reply=reply)]
+    if reply.content_type == "text/event-stream" and started is not None:
+        started.append(True)
     observations = []
     content_type = (
         None
@@ -164,14 +178,23 @@ def judge_stream(ctx: RunContext, operation: OperationContract) -> list[Observat
     observations.append(observe("stream-event-types", operation, _event_type_problem(operation, stream, sent), reply))
     partials = body.get("partial_images")
     limit = partials if isinstance(partials, int) else None
-    observations.append(observe("stream-partial-index", operation, _partial_problem(stream, sent, limit, n), reply))
+    if any(_is_partial(event) for event in stream.events):
+        partial = _partial_problem(stream, sent, limit, n)
+        observations.append(observe("stream-partial-index", operation, partial, reply))
+    else:  # fewer partial events than asked are allowed, none included: then there is no index to judge
+        observations.append(skip("stream-partial-index", operation, f"{sent}: no partial event came", reply=reply))
     images, completed = _completed(stream)
     with_images(reply, images)
     observations.append(observe("stream-completed-per-image", operation, _completed_problem(completed, n, sent), reply))
     size = body.get("size")
     if images and isinstance(size, str) and _SIZE.match(size):
         observations.append(observe("image-dimensions-match-size", operation, _size_problem(images, size, sent), reply))
-    observations.append(observe("stream-no-server-error", operation, _server_error_problem(reply, stream, sent), reply))
+    if reply.content_type == "text/event-stream" or reply.error is not None:
+        problem = _server_error_problem(reply, stream, sent)
+        observations.append(observe("stream-no-server-error", operation, problem, reply))
+    else:
+        why = f"{sent}: the 200 is {reply.content_type or 'untyped'}, not a stream"
+        observations.append(skip("stream-no-server-error", operation, why, reply=reply))
     return observations
 
 
@@ -222,7 +245,7 @@ def _partial_problem(stream: Stream, sent: str, requested: int | None, n: int) -
     (PartialImages: "Number of partial images to stream before each completed image"; fewer are allowed)."""
     count = 0
     for index, event in enumerate(stream.events):
-        if isinstance(event, dict) and str(event.get("type", "")).endswith(".partial_image"):
+        if _is_partial(event):
             count += 1
             value = event.get("partial_image_index")
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -233,6 +256,10 @@ def _partial_problem(stream: Stream, sent: str, requested: int | None, n: int) -
     if requested is not None and count > requested * n:
         return f"{sent}: {count} partial events, more than partial_images={requested} for each of {n} image(s)"
     return None
+
+
+def _is_partial(event: Any) -> bool:
+    return isinstance(event, dict) and str(event.get("type", "")).endswith(".partial_image")
 
 
 def _completed(stream: Stream) -> tuple[list[bytes], list[str | None]]:
@@ -271,7 +298,10 @@ def _server_error_problem(reply: Reply, stream: Stream, sent: str) -> str | None
     return None
 
 
-def judge_response_format(ctx: RunContext, operation: OperationContract) -> list[Observation]:
+def judge_response_format(ctx: RunContext, operation: OperationContract, stream_started: bool) -> list[Observation]:
+    """stream with response_format: ignored (a stream) or rejected (a 4xx with the error body) both pass; a
+    rejection counts only when the same stream without response_format started (`stream_started`)."""
+    requirement_id = "stream-response-format-tolerated"
     values = operation.enum("response_format") or ("url",)
     value = "url" if "url" in values else values[0]
     reply = ctx.send(operation, stream_body(ctx, operation, response_format=value))
@@ -279,7 +309,13 @@ def judge_response_format(ctx: RunContext, operation: OperationContract) -> list
     problem = transport_problem(reply)
     if problem is None:
         assert reply.status is not None
+        why = unattributable(reply.status)
+        if why is not None:
+            return [skip(requirement_id, operation, f"{sent}: got {why}", reply=reply)]
         if 400 <= reply.status < 500:
+            if not stream_started:
+                why = f"{sent}: got {reply.status}, but the stream without response_format did not start either"
+                return [skip(requirement_id, operation, why, reply=reply)]
             body_problem = error_body_problem(reply, operation)
             problem = f"rejected, but {body_problem}" if body_problem else None
         elif reply.status == 200:
@@ -289,10 +325,10 @@ def judge_response_format(ctx: RunContext, operation: OperationContract) -> list
             else:
                 # these name what was sent themselves
                 found = _event_type_problem(operation, stream, sent) or _server_error_problem(reply, stream, sent)
-                return [observe("stream-response-format-tolerated", operation, found, reply)]
+                return [observe(requirement_id, operation, found, reply)]
         else:
             problem = f"expected a stream (ignored) or a 4xx (rejected), got {reply.status}"
-    return [observe("stream-response-format-tolerated", operation, f"{sent}: {problem}" if problem else None, reply)]
+    return [observe(requirement_id, operation, f"{sent}: {problem}" if problem else None, reply)]
 
 
 GROUP = register(StreamingGroup())

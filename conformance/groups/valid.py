@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import register
-from conformance.groups._judge import guarded, observe, schema_problem, transport_problem, with_images
+from conformance.groups._judge import guarded, observe, schema_problem, skip, transport_problem, with_images
 from conformance.http import Reply
 from conformance.images import NotAnImage, decode_b64, decode_image, distinct_pngs
 from conformance.model import Observation
@@ -48,6 +48,7 @@ class Case:
     n: int
     size: str | None
     response_format: str | None
+    """The response_format sent; None when absent (then url or b64_json both pass: the seeds state no default)."""
     requirements: tuple[str, ...] = ("valid-request-accepted",)
     output_format: str | None = None
     """The requested output_format, judged only in the cases that vary it."""
@@ -69,7 +70,7 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
     minimal = ctx.valid_body(operation)
     default_n = _default_n(operation)
     cases = [
-        Case("required fields only", minimal, default_n, None, _str(operation.default("response_format"))),
+        Case("required fields only", minimal, default_n, None, None),
     ]
     enums = {name: list(operation.enum(name) or ()) for name in COVERED_ENUMS if operation.enum(name)}
     for values in enums.values():
@@ -137,7 +138,8 @@ def _case(operation: OperationContract, label: str, body: dict[str, Any], defaul
         body=body,
         n=int(body.get("n", default_n)),
         size=_str(body.get("size")),
-        response_format=_str(body.get("response_format", operation.default("response_format"))),
+        # absent: the provider's default, which the seeds do not state (gpt-image-1 answers b64_json only)
+        response_format=_str(body.get("response_format")),
     )
 
 
@@ -218,7 +220,11 @@ def _judge_images(
     images: list[bytes] = []
     dimension_problems: list[str] = []
     format_problems: list[str] = []
-    if case.response_format == "b64_json":
+    answered = case.response_format or _answered_format(data)
+    if not data:  # no item: nothing to decode or fetch (data-count-matches-n judges the count)
+        checks = {"b64_json": "b64-json-is-image", "url": "url-is-absolute"}
+        return [skip(checks[answered], operation, f"{sent}: data is empty")] if answered in checks else []
+    if answered == "b64_json":
         problems = []
         for index, item in enumerate(data):
             try:
@@ -234,7 +240,7 @@ def _judge_images(
         observations.append(
             observe("b64-json-is-image", operation, f"{sent}: {problems[0]}" if problems else None, reply)
         )
-    elif case.response_format == "url":
+    elif answered == "url":
         urls: list[tuple[int, str]] = []
         problems = []
         for index, item in enumerate(data):
@@ -262,6 +268,17 @@ def _judge_images(
         message = f"{sent}: {format_problems[0]}" if format_problems else None
         observations.append(observe("image-format-matches-output-format", operation, message, reply))
     return observations
+
+
+def _answered_format(data: list[Any]) -> str | None:
+    """With no response_format sent, the format the answer chose: b64_json when every item carries one (a string;
+    an answer may hold both keys, the unused one null), else url (then judged as urls: an item with neither fails
+    url-is-absolute). None for an empty data."""
+    if not data:
+        return None
+    if all(isinstance(item, dict) and isinstance(item.get("b64_json"), str) for item in data):
+        return "b64_json"
+    return "url"
 
 
 #: Pillow's name for each output_format value.
@@ -305,17 +322,23 @@ def _fetch(
     return observe("url-serves-image", operation, None, fetched), (fetched.content, fmt, width, height)
 
 
-#: How far `created` may be from the suite's clock: generous, since the gateway's clock is not ours.
+#: The earliest plausible `created`: 2001-09-09 (10**9 seconds). A cached answer may be old, so there is no lower
+#: bound nearer now; an image API is younger than that, and milliseconds or a zero fail the bounds either way.
+EARLIEST_CREATED = 10**9
+#: How far ahead of the suite's clock `created` may be: generous, since the gateway's clock is not ours.
 CLOCK_SLACK = 24 * 3600
 
 
 def _created_problem(body: Any) -> str | None:
-    """`created` is "Unix timestamp when the image was created": seconds, near now (not milliseconds, not zero)."""
+    """`created` is "Unix timestamp when the image was created" (seed 000): a plausible time in seconds, not in the
+    future (beyond clock skew), not milliseconds, not zero. Not "near now": a cached answer keeps its first time."""
     created = body.get("created") if isinstance(body, dict) else None
     if not isinstance(created, int) or isinstance(created, bool):
         return None  # the schema judges its type and presence
-    if abs(created - time.time()) > CLOCK_SLACK:
-        return f"created is {created}, not a Unix timestamp in seconds within a day of now ({int(time.time())})"
+    now = int(time.time())
+    if not EARLIEST_CREATED <= created <= now + CLOCK_SLACK:
+        bounds = f"between {EARLIEST_CREATED} and now, {now}"
+        return f"created is {created}, not a plausible Unix timestamp in seconds ({bounds})"
     return None
 
 

@@ -145,7 +145,9 @@ def verdict_line(report: Report, *, color: bool = False) -> str:
 
 
 def _failure(result: RequirementResult) -> list[str]:
-    lines = [f"- {result.requirement.id} on {result.operation_id} ({result.failed} failing): {result.message}"]
+    requirement = result.requirement
+    where = f"{requirement.id} on {result.operation_id} ({result.failed} failing; origin: {requirement.origin.value})"
+    lines = [f"- {where}: {result.message}"]
     exchange = result.failures[0].exchange if result.failures else None
     if exchange is not None:
         curl = exchange.curl if len(exchange.curl) <= 600 else exchange.curl[:600] + " ...(cut; see the reports)"

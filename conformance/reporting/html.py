@@ -73,9 +73,10 @@ def _matrix(report: Report) -> str:
         rows.append(
             f"<tr id='{anchor(requirement.id)}'><td><b>{escape(requirement.id)}</b><br>"
             f"<span class='muted'>{escape(requirement.title)}</span></td>"
-            f"<td>{requirement.severity.value}</td>{''.join(tds)}</tr>"
+            f"<td>{requirement.severity.value}</td><td>{requirement.origin.value}</td>{''.join(tds)}</tr>"
         )
-    return f"<h2>Requirements</h2><table><tr><th>requirement</th><th>severity</th>{head}</tr>{''.join(rows)}</table>"
+    columns = f"<th>requirement</th><th>severity</th><th>origin</th>{head}"
+    return f"<h2>Requirements</h2><table><tr>{columns}</tr>{''.join(rows)}</table>"
 
 
 def anchor(requirement_id: str, operation_id: str | None = None) -> str:
@@ -97,7 +98,8 @@ def _failures(report: Report) -> str:
         blocks.append(
             f"<div class='failure' id='{anchor(requirement.id, result.operation_id)}'>"
             f"<h3>{escape(requirement.id)} on {escape(result.operation_id)}</h3>"
-            f"<p>{escape(requirement.title)}<br><span class='muted'>source: {escape(requirement.source)}</span></p>"
+            f"<p>{escape(requirement.title)}<br><span class='muted'>source: {escape(requirement.source)}; "
+            f"origin: {requirement.origin.value}</span></p>"
         )
         if result.known is not None:
             blocks.append(f"<p class='muted'>Known deviation, in the baseline: {escape(result.known)}</p>")

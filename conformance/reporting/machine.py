@@ -39,7 +39,7 @@ def result_dict(result: RequirementResult) -> dict[str, Any]:
         "title": requirement.title,
         "source": requirement.source,
         "severity": requirement.severity.value,
-        "origin": requirement.origin.value if requirement.origin is not None else None,
+        "origin": requirement.origin.value,
         "group": requirement.group,
         "passed": result.passed,
         "failed": result.failed,

@@ -17,14 +17,14 @@ from conformance.groups import ALL_GROUPS
 from conformance.groups.streaming import parse_sse
 from conformance.groups.valid import cases_for
 from conformance.http import Part, Redactor, Sender, WireRequest, curl_line, encode_multipart
-from conformance.model import Observation, Requirement, Severity, Status
+from conformance.model import Observation, Origin, Requirement, Severity, Status
 from conformance.reporting import ProgressLine
 from conformance.requirements import CATALOGUE
 from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
 from tests.conformance.conftest import failing
 
-REQ = Requirement("demo-requirement", "a demo", "nowhere", Severity.MINOR, "demo")
+REQ = Requirement("demo-requirement", "a demo", "nowhere", Severity.MINOR, "demo", Origin.CONVENTION)
 
 
 def test_catalogue_ids_are_unique_kebab_case() -> None:

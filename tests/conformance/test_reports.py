@@ -138,3 +138,15 @@ def test_html_report_is_self_contained_with_thumbnails(leaky_report: tuple[str, 
     assert page.count('src="data:image/png;base64,') >= 2  # images the gateway returned
     assert "valid-request-accepted on createImageVariation" in page
     assert "curl -sS -X POST" in page
+
+
+def test_every_report_says_where_a_requirement_comes_from(leaky_report: tuple[str, Report]) -> None:
+    _, report = leaky_report
+    failed = report.failed[0]
+    origin = failed.requirement.origin.value
+
+    assert f"{failed.requirement.id} on {failed.operation_id} (" in render(report)
+    assert f"origin: {origin})" in render(report)
+    assert "<th>origin</th>" in to_html(report) and f"origin: {origin}</span>" in to_html(report)
+    entries = json.loads(to_json(report))["requirements"]
+    assert {entry["origin"] for entry in entries} <= {"seeds", "bifrost", "convention"}

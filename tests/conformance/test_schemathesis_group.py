@@ -75,8 +75,12 @@ def test_stub_passes_every_schemathesis_requirement(stub_url: str, seed: int, op
     assert report.errors == []
     assert failing(report) == set(), [(r.requirement.id, r.operation_id, r.message[:400]) for r in report.failed]
     judged = {r.requirement.id for r in report.results if r.status is Status.PASSED}
-    # Every check judged something (b64/dimensions need a b64_json answer, which generation reaches).
+    # Every check judged something: a pass needs evidence (conformance.st_evidence), so b64/dimensions passed on a
+    # b64_json answer, st-invalid-request-rejected on an attributable 4xx, st-error-envelope on an error answer.
     assert judged == ST_IDS
+    samples = {r.requirement.id: r.sample for r in report.results if r.status is Status.PASSED}
+    assert samples["st-b64-json-is-image"] is not None and samples["st-b64-json-is-image"].status == 200
+    assert samples["st-error-envelope"] is not None and 400 <= (samples["st-error-envelope"].status or 0) < 500
     assert report.requests_sent > 75 * len(operations)  # examples, coverage and fuzzing, not a token run
 
 
@@ -199,6 +203,10 @@ def test_the_key_is_sent_and_never_shown(keyed_stub_url: str) -> None:
 
     # With the key, valid requests are served (no 401 for every one of them) ...
     assert report.statuses("st-data-count-matches-n") == {MULTIPART_OP: Status.PASSED}
+    # (without it, every answer is a 401: no image came back, and no request was accepted or rejected for its data)
+    keyless = st_run(keyed_stub_url, (MULTIPART_OP,))
+    for requirement_id in ("st-data-count-matches-n", "st-valid-request-accepted", "st-invalid-request-rejected"):
+        assert keyless.statuses(requirement_id) == {MULTIPART_OP: Status.NOT_JUDGED}, requirement_id
     # ... and no evidence carries it.
     evidence = [r.sample for r in report.results] + [f.exchange for r in report.results for f in r.failures]
     text = repr(evidence)

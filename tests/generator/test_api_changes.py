@@ -51,6 +51,16 @@ def test_generate_prints_the_api_changes_then_nothing(tmp_path: Path, capsys: py
     assert capsys.readouterr().out.splitlines() == [f"{out}: already up to date"]
 
 
+def test_check_says_how_the_api_would_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "generated"
+    shutil.copytree(GENERATED, out)
+    assert cli.main(["--spec", str(edited_spec(tmp_path)), "--out", str(out), "--check"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert "generated API changes:" in lines
+    assert "  + client method create_image_draft" in lines
+    assert (out / "models.py").read_text() == (GENERATED / "models.py").read_text()
+
+
 def test_no_summary_when_only_the_text_changed() -> None:
     files = {name: (GENERATED / name).read_text(encoding="utf-8") for name in ("models.py", "client.py")}
     reworded = {

@@ -1,10 +1,14 @@
-"""The facts the seed documents (Bifrost's API reference pages) state, each as a named check over the spec.
+"""The facts the seed documents state (/work/shared/seeds: Bifrost's API reference pages for "Create image variation",
+seed 000, and "Create image (Azure OpenAI)", seed 003), each as a named check over the spec: names and types.
 
-A fact returns the list of ways the spec disagrees with it; an empty list means the spec states it exactly.
+A fact returns the list of ways the spec disagrees with it; an empty list means the spec states it. Only what the
+seeds say is here; the spec's own conventions (routes from Bifrost's code, the edit sizes, minLength 1, the header
+names of the key schemes, the stream events, the error envelope, the encodings) are in tests/spec/conventions.py.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -67,265 +71,223 @@ def expect(label: str, actual: Any, wanted: Any) -> list[str]:
     return [] if actual == wanted else [f"{label}: expected {wanted!r}, found {actual!r}"]
 
 
-def every_operation_is_routed(spec: Spec) -> list[str]:
+#: The operations the two seed pages document.
+VARIATION, AZURE = "createImageVariation", "azureCreateImage"
+
+#: Seed 000's response example, verbatim: every field, its type shown by its example value.
+SEED_000_RESPONSE = json.loads(
+    """{"id": "<string>", "created": 123, "model": "<string>",
+    "data": [{"url": "<string>", "b64_json": "<string>", "revised_prompt": "<string>", "index": 123}],
+    "background": "<string>", "quality": "<string>",
+    "usage": {"input_tokens": 123, "input_tokens_details": {"image_tokens": 123, "text_tokens": 123},
+              "total_tokens": 123, "output_tokens": 123,
+              "output_tokens_details": {"image_tokens": 123, "text_tokens": 123}},
+    "extra_fields": {"request_type": "<string>", "model_requested": "<string>", "model_deployment": "<string>",
+                     "latency": 123, "chunk_index": 123, "raw_request": {}, "raw_response": {},
+                     "cache_debug": {"cache_hit": true, "cache_id": "<string>", "hit_type": "<string>",
+                                     "requested_provider": "<string>", "requested_model": "<string>",
+                                     "provider_used": "<string>", "model_used": "<string>", "input_tokens": 123,
+                                     "threshold": 123, "similarity": 123}}}"""
+)
+#: Seed 003's response example (the Azure route), verbatim.
+SEED_003_RESPONSE = json.loads(
+    """{"created": 123,
+    "data": [{"url": "<string>", "b64_json": "<string>", "revised_prompt": "<string>", "index": 123}],
+    "background": "<string>", "output_format": "<string>", "quality": "<string>", "size": "<string>",
+    "usage": {"input_tokens": 123, "input_tokens_details": {"image_tokens": 123, "text_tokens": 123},
+              "total_tokens": 123, "output_tokens": 123,
+              "output_tokens_details": {"image_tokens": 123, "text_tokens": 123}}}"""
+)
+
+
+def json_response(spec: Spec, operation_id: str) -> Spec:
+    """The schema of an operation's 200 application/json answer."""
+    response = deref(spec, operation(spec, operation_id)["responses"]["200"])
+    return deref(spec, response["content"]["application/json"]["schema"])
+
+
+def shape_problems(spec: Spec, schema: Any, example: Any, where: str) -> list[str]:
+    """How `schema` fails to declare `example`'s fields with its types: "<string>" a string, 123 a number (integer
+    or number: the seeds show 123 for a similarity too), true a boolean, {} an object, [x] an array of x's shape."""
+    schema = deref(spec, schema)
+    declared = schema.get("type")
+    if isinstance(example, bool):
+        return expect(f"{where} type", declared, "boolean")
+    if isinstance(example, int):
+        return [] if declared in ("integer", "number") else [f"{where} type: expected a number, found {declared!r}"]
+    if isinstance(example, str):
+        return expect(f"{where} type", declared, "string")
+    if isinstance(example, list):
+        problems = expect(f"{where} type", declared, "array")
+        return problems or shape_problems(spec, schema.get("items", {}), example[0], f"{where}[]")
+    problems = expect(f"{where} type", declared, "object")
+    properties = schema.get("properties", {})
+    for name, value in example.items():
+        if name not in properties:
+            problems.append(f"{where} lacks {name}")
+        else:
+            problems += shape_problems(spec, properties[name], value, f"{where}.{name}")
+    return problems
+
+
+def variation_is_multipart_with_model_and_image(spec: Spec) -> list[str]:
+    """000: "Request must be sent as multipart/form-data with model and image (or image[])." "Use field name image
+    for a single file or image[] for multiple"."""
+    content = deref(spec, operation(spec, VARIATION)["requestBody"])["content"]
+    errors = expect(f"{VARIATION} media type", list(content), ["multipart/form-data"])
+    schema = body_schema(spec, VARIATION)
+    image, images = prop(spec, VARIATION, "image"), prop(spec, VARIATION, "image[]")
+    errors += expect(f"{VARIATION} image", (image.get("type"), image.get("format")), ("string", "binary"))
+    item = deref(spec, images.get("items", {}))
+    errors += expect(f"{VARIATION} image[]", (images.get("type"), item.get("format")), ("array", "binary"))
+    errors += expect(f"{VARIATION} model required", "model" in schema.get("required", []), True)
+    errors += expect(
+        f"{VARIATION} image or image[] required",
+        schema.get("anyOf"),
+        [{"required": ["image"]}, {"required": ["image[]"]}],
+    )
+    return errors
+
+
+def variation_does_not_stream(spec: Spec) -> list[str]:
+    """000: "Does not support streaming." """
+    errors = expect(f"{VARIATION} has a stream field", "stream" in body_schema(spec, VARIATION)["properties"], False)
+    media = set(deref(spec, operation(spec, VARIATION)["responses"]["200"])["content"])
+    return errors + expect(f"{VARIATION} 200 media types", media, {"application/json"})
+
+
+def seeded_request_fields(spec: Spec) -> list[str]:
+    """The request fields each page lists."""
+    wanted = {
+        VARIATION: {"model", "image", "image[]", "n", "size", "response_format", "user", "fallbacks"},
+        AZURE: {"model", "prompt", "n", "size", "quality", "style", "response_format", "user", "stream", "fallbacks"},
+    }
     errors = []
-    for op_id, (method, path, media) in OPERATIONS.items():
-        item = spec["paths"].get(path, {})
-        op = item.get(method)
-        if not op or op.get("operationId") != op_id:
-            errors.append(f"{op_id}: expected {method.upper()} {path}")
-            continue
-        content = deref(spec, op["requestBody"])["content"]
-        errors += expect(f"{op_id} body media type", list(content), [media])
+    for op_id, names in wanted.items():
+        missing = sorted(names - set(body_schema(spec, op_id).get("properties", {})))
+        errors += [f"{op_id} lacks {name}" for name in missing]
+    return errors
+
+
+def model_is_provider_slash_model(spec: Spec) -> list[str]:
+    """000: "Model identifier in format provider/model"."""
+    model = prop(spec, VARIATION, "model")
+    errors = expect(f"{VARIATION} model type", model.get("type"), "string")
+    if "provider/model" not in model.get("description", ""):
+        errors.append(f"{VARIATION} model: the description must say the format is provider/model")
     return errors
 
 
 def n_is_integer_1_to_10(spec: Spec) -> list[str]:
+    """000 and 003: "Required range: 1 <= x <= 10"."""
     errors = []
-    for op in OPERATIONS:
+    for op in (VARIATION, AZURE):
         n = prop(spec, op, "n")
         errors += expect(f"{op} n", (n.get("type"), n.get("minimum"), n.get("maximum")), ("integer", 1, 10))
     return errors
 
 
 def size_enum(spec: Spec) -> list[str]:
-    errors = []
-    for op in OPERATIONS:
-        wanted = EDIT_SIZES if "Edit" in op else SIZES
-        errors += expect(f"{op} size", prop(spec, op, "size").get("enum"), wanted)
-    return errors
+    """000 and 003: "256x256, 512x512, 1024x1024, 1792x1024, 1024x1792, 1536x1024, 1024x1536, auto"."""
+    return [e for op in (VARIATION, AZURE) for e in expect(f"{op} size", prop(spec, op, "size").get("enum"), SIZES)]
 
 
 def response_format_enum(spec: Spec) -> list[str]:
+    """000 and 003: "url, b64_json"."""
     return [
         e
-        for op in OPERATIONS
+        for op in (VARIATION, AZURE)
         for e in expect(f"{op} response_format", prop(spec, op, "response_format").get("enum"), ["url", "b64_json"])
     ]
 
 
 def azure_generation_quality_and_style(spec: Spec) -> list[str]:
-    return expect(
-        "azureCreateImage quality", prop(spec, "azureCreateImage", "quality").get("enum"), ["standard", "hd"]
-    ) + expect("azureCreateImage style", prop(spec, "azureCreateImage", "style").get("enum"), ["natural", "vivid"])
-
-
-def user_and_fallbacks_everywhere(spec: Spec) -> list[str]:
-    errors = []
-    for op in OPERATIONS:
-        errors += expect(f"{op} user", prop(spec, op, "user").get("type"), "string")
-        fallbacks = prop(spec, op, "fallbacks")
-        errors += expect(
-            f"{op} fallbacks", (fallbacks.get("type"), deref(spec, fallbacks["items"]).get("type")), ("array", "string")
-        )
-    return errors
-
-
-def stream_on_generations_and_edits_only(spec: Spec) -> list[str]:
-    streaming = {op for op in OPERATIONS if "Variation" not in op}
-    errors = expect("operations with a stream field", set(ops_with(spec, "stream")), streaming)
-    for op_id in streaming:
-        responses = operation(spec, op_id)["responses"]
-        media = set(deref(spec, responses["200"])["content"])
-        errors += expect(f"{op_id} 200 media types", media, {"application/json", "text/event-stream"})
-    return errors
-
-
-def model_is_provider_model_and_required_off_azure(spec: Spec) -> list[str]:
-    errors = []
-    for op in OPERATIONS:
-        model = prop(spec, op, "model")
-        errors += expect(f"{op} model", (model.get("type"), model.get("minLength")), ("string", 1))
-        if "provider/model" not in model.get("description", ""):
-            errors.append(f"{op} model: description must say the format is provider/model")
-        required = "model" in body_schema(spec, op).get("required", [])
-        errors += expect(f"{op} model required", required, not op.startswith("azure"))
-    return errors
-
-
-def prompt_is_required_non_empty(spec: Spec) -> list[str]:
-    errors = []
-    for op in (op for op in OPERATIONS if "Variation" not in op):
-        errors += expect(f"{op} prompt", prop(spec, op, "prompt").get("minLength"), 1)
-        errors += expect(f"{op} prompt required", "prompt" in body_schema(spec, op).get("required", []), True)
-    return errors
-
-
-def image_or_image_array(spec: Spec) -> list[str]:
-    errors = []
-    for op in (op for op, (_, _, media) in OPERATIONS.items() if media == "multipart/form-data"):
-        schema = body_schema(spec, op)
-        image, images = prop(spec, op, "image"), prop(spec, op, "image[]")
-        errors += expect(f"{op} image", (image.get("type"), image.get("format")), ("string", "binary"))
-        item = deref(spec, images.get("items", {}))
-        errors += expect(f"{op} image[]", (images.get("type"), item.get("format")), ("array", "binary"))
-        errors += expect(
-            f"{op} image or image[] required", schema.get("anyOf"), [{"required": ["image"]}, {"required": ["image[]"]}]
-        )
-        content = deref(spec, operation(spec, op)["requestBody"])["content"]["multipart/form-data"]
-        for part in ("image", "image[]"):
-            if "contentType" not in content.get("encoding", {}).get(part, {}):
-                errors.append(f"{op} {part}: the multipart encoding must give a content type")
-    return errors
-
-
-def response_fields(spec: Spec) -> list[str]:
-    schemas = spec["components"]["schemas"]
-    native = deref(spec, schemas["ImageResponse"])["properties"]
-    errors = expect(
-        "ImageResponse fields",
-        sorted(native),
-        sorted(
-            [
-                "id",
-                "created",
-                "model",
-                "data",
-                "background",
-                "output_format",
-                "quality",
-                "size",
-                "usage",
-                "extra_fields",
-            ]
-        ),
+    """003: quality "standard, hd"; style "natural, vivid"."""
+    return expect(f"{AZURE} quality", prop(spec, AZURE, "quality").get("enum"), ["standard", "hd"]) + expect(
+        f"{AZURE} style", prop(spec, AZURE, "style").get("enum"), ["natural", "vivid"]
     )
+
+
+def azure_route(spec: Spec) -> list[str]:
+    """003: "POST /openai/openai/deployments/{deployment-id}/images/generations", "Path Parameters: Azure deployment
+    ID", "Query Parameters: Azure API version", "Body application/json"."""
+    path = "/openai/openai/deployments/{deployment-id}/images/generations"
+    item = spec["paths"].get(path, {})
+    errors = expect(f"POST {path}", item.get("post", {}).get("operationId"), AZURE)
+    if errors:
+        return errors
+    params = [deref(spec, p) for p in [*item.get("parameters", []), *item["post"].get("parameters", [])]]
+    found = {(p["name"], p["in"]) for p in params}
+    errors += expect(f"{AZURE} parameters", found, {("deployment-id", "path"), ("api-version", "query")})
     errors += expect(
-        "ImageData fields", sorted(schemas["ImageData"]["properties"]), ["b64_json", "index", "revised_prompt", "url"]
-    )
-    errors += expect("output_format enum", deref(spec, native["output_format"]).get("enum"), ["png", "webp", "jpeg"])
-    usage = schemas["ImageUsage"]["properties"]
-    errors += expect(
-        "ImageUsage fields",
-        sorted(usage),
-        ["input_tokens", "input_tokens_details", "output_tokens", "output_tokens_details", "total_tokens"],
-    )
-    details = deref(spec, usage["input_tokens_details"])["properties"]
-    errors += expect("token details", sorted(details), ["image_tokens", "text_tokens"])
-    extra = schemas["BifrostResponseExtraFields"]["properties"]
-    for name in [
-        "request_type",
-        "model_requested",
-        "model_deployment",
-        "latency",
-        "chunk_index",
-        "raw_request",
-        "raw_response",
-        "cache_debug",
-    ]:
-        if name not in extra:
-            errors.append(f"extra_fields lacks {name}")
-    cache = schemas["BifrostCacheDebug"]["properties"]
-    errors += expect(
-        "cache_debug fields",
-        sorted(cache),
-        sorted(
-            [
-                "cache_hit",
-                "cache_id",
-                "hit_type",
-                "requested_provider",
-                "requested_model",
-                "provider_used",
-                "model_used",
-                "input_tokens",
-                "threshold",
-                "similarity",
-            ]
-        ),
-    )
-    azure = deref(spec, schemas["OpenAIImageResponse"])["properties"]
-    errors += expect(
-        "OpenAIImageResponse fields",
-        sorted(azure),
-        sorted(["created", "data", "background", "output_format", "quality", "size", "usage"]),
+        f"{AZURE} media type", list(deref(spec, item["post"]["requestBody"])["content"]), ["application/json"]
     )
     return errors
 
 
-def stream_event(spec: Spec) -> list[str]:
-    event = spec["components"]["schemas"]["ImageStreamEvent"]
-    types = deref(spec, event["properties"]["type"]).get("enum", [])
-    errors = [
-        f"stream event type lacks {t}"
-        for t in ("image_generation.partial_image", "image_generation.completed", "error")
-        if t not in types
-    ]
-    for name in ("b64_json", "partial_image_index", "usage"):
-        if name not in event["properties"]:
-            errors.append(f"stream event lacks {name}")
-    return errors + expect("stream event required", event.get("required"), ["type"])
-
-
-def error_envelope(spec: Spec) -> list[str]:
-    schemas = spec["components"]["schemas"]
-    envelope, field = schemas["BifrostError"], schemas["ErrorField"]
-    errors = expect("BifrostError required", envelope.get("required"), ["error"])
-    errors += expect("ErrorField required", field.get("required"), ["message"])
-    errors += expect("error.message minLength", field["properties"]["message"].get("minLength"), 1)
-    for name in ("type", "code", "param"):
-        if name not in field["properties"]:
-            errors.append(f"ErrorField lacks {name}")
-    for name in ("is_bifrost_error", "status_code", "extra_fields"):
-        if name not in envelope["properties"]:
-            errors.append(f"BifrostError lacks {name}")
-    for op_id in OPERATIONS:
-        for status in ("400", "401"):
-            response = deref(spec, operation(spec, op_id)["responses"].get(status, {}))
-            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-            errors += expect(f"{op_id} {status} body", schema.get("$ref"), "#/components/schemas/BifrostError")
-    return errors
+def azure_stream_is_sse(spec: Spec) -> list[str]:
+    """003: "Whether to stream the response. When true, images are sent as base64 chunks via SSE." """
+    errors = expect(f"{AZURE} stream type", prop(spec, AZURE, "stream").get("type"), "boolean")
+    media = set(deref(spec, operation(spec, AZURE)["responses"]["200"])["content"])
+    return errors + expect(f"{AZURE} 200 media types", media, {"application/json", "text/event-stream"})
 
 
 def auth_schemes(spec: Spec) -> list[str]:
+    """003: "Authorizations: BearerAuth BasicAuth VirtualKeyAuth ApiKeyAuth"; 000: "Bearer token authentication".
+    The header names of the two key schemes are not in the seeds (conventions.py)."""
     schemes = spec["components"]["securitySchemes"]
-    found = {name: (s["type"], s.get("scheme") or s.get("name")) for name, s in schemes.items()}
-    errors = expect(
-        "security schemes",
-        found,
-        {
-            "BearerAuth": ("http", "bearer"),
-            "BasicAuth": ("http", "basic"),
-            "VirtualKeyAuth": ("apiKey", "x-bf-vk"),
-            "ApiKeyAuth": ("apiKey", "x-api-key"),
-            "AzureApiKeyAuth": ("apiKey", "api-key"),
-        },
-    )
-    for op_id in OPERATIONS:
+    found = {name: (s.get("type"), s.get("scheme")) for name, s in schemes.items()}
+    errors = []
+    for name, wanted in {
+        "BearerAuth": ("http", "bearer"),
+        "BasicAuth": ("http", "basic"),
+        "VirtualKeyAuth": ("apiKey", None),
+        "ApiKeyAuth": ("apiKey", None),
+    }.items():
+        errors += expect(f"security scheme {name}", found.get(name), wanted)
+    for op_id, wanted_names in (
+        (AZURE, {"BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"}),
+        (VARIATION, {"BearerAuth"}),
+    ):
         security = operation(spec, op_id).get("security", spec.get("security", []))
         names = {name for requirement in security for name in requirement}
-        wanted = {"BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"} | (
-            {"AzureApiKeyAuth"} if op_id.startswith("azure") else set()
-        )
-        errors += expect(f"{op_id} security", names, wanted)
+        missing = sorted(wanted_names - names)
+        errors += [f"{op_id} security lacks {name}" for name in missing]
     return errors
 
 
-def azure_deployment_and_api_version(spec: Spec) -> list[str]:
-    errors = []
-    for op_id, (_, path, _) in OPERATIONS.items():
-        if not op_id.startswith("azure"):
-            continue
-        params = [deref(spec, p) for p in spec["paths"][path].get("parameters", [])]
-        found = {(p["name"], p["in"]) for p in params}
-        errors += expect(f"{op_id} parameters", found, {("deployment-id", "path"), ("api-version", "query")})
+def variation_response(spec: Spec) -> list[str]:
+    """000's response: the example's fields and types; "Output image format png, webp, jpeg"; the size enum;
+    "Unix timestamp when the image was created"."""
+    schema = json_response(spec, VARIATION)
+    errors = shape_problems(spec, schema, SEED_000_RESPONSE, f"{VARIATION} 200")
+    properties = schema.get("properties", {})
+    errors += expect(
+        "output_format enum", deref(spec, properties.get("output_format", {})).get("enum"), ["png", "webp", "jpeg"]
+    )
+    errors += expect("response size enum", deref(spec, properties.get("size", {})).get("enum"), SIZES)
+    if "Unix timestamp" not in deref(spec, properties.get("created", {})).get("description", ""):
+        errors.append(f"{VARIATION} 200 created: the description must say it is a Unix timestamp")
     return errors
+
+
+def azure_response(spec: Spec) -> list[str]:
+    """003's response: the example's fields and types."""
+    return shape_problems(spec, json_response(spec, AZURE), SEED_003_RESPONSE, f"{AZURE} 200")
 
 
 FACTS: dict[str, Fact] = {
-    "operations and routes": every_operation_is_routed,
+    "variation: multipart with model and image or image[]": variation_is_multipart_with_model_and_image,
+    "variation: no streaming": variation_does_not_stream,
+    "request fields": seeded_request_fields,
+    "model is provider/model": model_is_provider_slash_model,
     "n is an integer 1..10": n_is_integer_1_to_10,
     "size enum": size_enum,
     "response_format is url | b64_json": response_format_enum,
     "Azure quality standard|hd, style natural|vivid": azure_generation_quality_and_style,
-    "user and fallbacks": user_and_fallbacks_everywhere,
-    "stream on generations and edits, SSE answer": stream_on_generations_and_edits_only,
-    "model is provider/model, optional on Azure": model_is_provider_model_and_required_off_azure,
-    "prompt is a required non-empty string": prompt_is_required_non_empty,
-    "multipart image or image[]": image_or_image_array,
-    "response fields": response_fields,
-    "stream event": stream_event,
-    "error envelope": error_envelope,
+    "Azure route, deployment-id and api-version": azure_route,
+    "Azure stream is SSE": azure_stream_is_sse,
     "auth schemes": auth_schemes,
-    "Azure deployment-id and api-version": azure_deployment_and_api_version,
+    "variation response fields and types": variation_response,
+    "Azure response fields and types": azure_response,
 }

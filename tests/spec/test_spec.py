@@ -1,4 +1,5 @@
-"""spec/openapi.yaml is valid OpenAPI 3.1 and states every fact of the seed documents exactly."""
+"""spec/openapi.yaml is valid OpenAPI 3.1, states every fact of the seed documents (names and types), and keeps its
+own conventions (tested apart: tests/spec/conventions.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 
 from generator.loader import SpecError, load_spec
 from tests.conftest import SPEC
+from tests.spec.conventions import CONVENTIONS
 from tests.spec.seeded_facts import FACTS
 
 
@@ -26,31 +28,60 @@ def test_spec_states_seeded_fact(spec: dict[str, Any], fact: str) -> None:
     assert FACTS[fact](spec) == []
 
 
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_spec_keeps_its_convention(spec: dict[str, Any], convention: str) -> None:
+    assert CONVENTIONS[convention](spec) == []
+
+
 def failing_facts(document: dict[str, Any]) -> set[str]:
-    return {name for name, check in FACTS.items() if check(document)}
+    return {name for name, check in {**FACTS, **CONVENTIONS}.items() if check(document)}
+
+
+def test_facts_and_conventions_are_apart() -> None:
+    assert not set(FACTS) & set(CONVENTIONS)
+
+
+def schemas(document: dict[str, Any]) -> dict[str, Any]:
+    schemas_: dict[str, Any] = document["components"]["schemas"]
+    return schemas_
 
 
 @pytest.mark.parametrize(
     ("edit", "fact"),
     [
-        (lambda s: s["components"]["schemas"]["ImageSize"]["enum"].remove("1792x1024"), "size enum"),
-        (lambda s: s["components"]["schemas"]["ImageCount"].update(maximum=8), "n is an integer 1..10"),
-        (
-            lambda s: s["components"]["schemas"]["ResponseFormat"]["enum"].append("png"),
-            "response_format is url | b64_json",
-        ),
-        (
-            lambda s: s["components"]["schemas"]["OpenAIImageQuality"]["enum"].pop(),
-            "Azure quality standard|hd, style natural|vivid",
-        ),
-        (lambda s: s["components"]["schemas"]["ErrorField"].pop("required"), "error envelope"),
+        (lambda s: schemas(s)["ImageSize"]["enum"].remove("1792x1024"), "size enum"),
+        (lambda s: schemas(s)["ImageCount"].update(maximum=8), "n is an integer 1..10"),
+        (lambda s: schemas(s)["ResponseFormat"]["enum"].append("png"), "response_format is url | b64_json"),
+        (lambda s: schemas(s)["OpenAIImageQuality"]["enum"].pop(), "Azure quality standard|hd, style natural|vivid"),
+        (lambda s: schemas(s)["ErrorField"].pop("required"), "error envelope"),
         (lambda s: s["components"]["securitySchemes"].pop("VirtualKeyAuth"), "auth schemes"),
-        (lambda s: s["components"]["schemas"]["ImageVariationRequest"].pop("anyOf"), "multipart image or image[]"),
-        (lambda s: s["components"]["schemas"]["BifrostCacheDebug"]["properties"].pop("similarity"), "response fields"),
+        (lambda s: s["components"]["securitySchemes"]["VirtualKeyAuth"].update(name="x-vk"), "key header names"),
         (
-            lambda s: s["components"]["schemas"]["AzureImageGenerationRequest"].update(required=["model", "prompt"]),
-            "model is provider/model, optional on Azure",
+            lambda s: schemas(s)["ImageVariationRequest"].pop("anyOf"),
+            "variation: multipart with model and image or image[]",
         ),
+        (
+            lambda s: schemas(s)["BifrostCacheDebug"]["properties"].pop("similarity"),
+            "variation response fields and types",
+        ),
+        # types, not only names: a boolean cache_hit, integer token counts, an object usage
+        (
+            lambda s: schemas(s)["BifrostCacheDebug"]["properties"]["cache_hit"].update(type="string"),
+            "variation response fields and types",
+        ),
+        (
+            lambda s: schemas(s)["ImageUsage"]["properties"]["input_tokens"].update(type="string"),
+            "Azure response fields and types",
+        ),
+        (
+            lambda s: schemas(s)["BifrostResponseExtraFields"]["properties"]["raw_request"].update(type="string"),
+            "variation response fields and types",
+        ),
+        (
+            lambda s: schemas(s)["AzureImageGenerationRequest"].update(required=["model", "prompt"]),
+            "model non-empty, required off Azure",
+        ),
+        (lambda s: schemas(s)["Prompt"].pop("minLength"), "prompt is a required non-empty string"),
     ],
     ids=[
         "drop-1792x1024",
@@ -59,9 +90,14 @@ def failing_facts(document: dict[str, Any]) -> set[str]:
         "azure-quality",
         "error-message-optional",
         "no-virtual-key",
+        "virtual-key-header-renamed",
         "image-optional",
         "cache-debug-field",
+        "cache-hit-a-string",
+        "token-count-a-string",
+        "raw-request-a-string",
         "azure-model-required",
+        "prompt-may-be-empty",
     ],
 )
 def test_a_changed_fact_fails_the_test_that_names_it(spec: dict[str, Any], edit: Any, fact: str) -> None:

@@ -1,7 +1,8 @@
 """A catalogue of spec edits, each with the classification `pixelpact diff` must give it.
 
-Every seeded fact (tests/spec/seeded_facts.py) has an edit that breaks it, named after the fact; those edits must
-all come out as breaking for clients. The others cover each kind of change in both directions.
+Every seeded fact (tests/spec/seeded_facts.py) has an edit that breaks it, named after the fact, and so do several of
+the spec's conventions (tests/spec/conventions.py); those edits must all come out as breaking for clients. The
+others cover each kind of change in both directions.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Edit:
     kinds: tuple[str, ...] = ()
     """Kinds of change the diff must report (at least these)."""
     fact: str | None = None
-    """The seeded fact (a key of seeded_facts.FACTS) this edit breaks."""
+    """The seeded fact or convention (a key of seeded_facts.FACTS or conventions.CONVENTIONS) this edit breaks."""
 
 
 def original() -> Spec:
@@ -85,6 +86,18 @@ def remove_image_array(spec: Spec) -> None:
     edit = schema(spec, "ImageEditRequest")
     edit["properties"].pop("image[]")
     edit["anyOf"] = [{"required": ["image"]}]
+
+
+def remove_variation_image_array(spec: Spec) -> None:
+    variation = schema(spec, "ImageVariationRequest")
+    variation["properties"].pop("image[]")
+    variation["anyOf"] = [{"required": ["image"]}]
+
+
+def variations_stream_only(spec: Spec) -> None:
+    spec["components"]["responses"]["ImageJson"]["content"] = {
+        "text/event-stream": {"schema": {"$ref": "#/components/schemas/ImageStreamEvent"}}
+    }
 
 
 def drop_api_version(spec: Spec) -> None:
@@ -188,7 +201,7 @@ EDITS: tuple[Edit, ...] = (
         True,
         False,
         ("field-removed",),
-        "user and fallbacks",
+        "request fields",
     ),
     Edit(
         "generations and edits stop streaming",
@@ -204,7 +217,7 @@ EDITS: tuple[Edit, ...] = (
         True,
         False,
         ("now-required",),
-        "model is provider/model, optional on Azure",
+        "model non-empty, required off Azure",
     ),
     Edit(
         "prompt needs 3 characters",
@@ -220,7 +233,7 @@ EDITS: tuple[Edit, ...] = (
         True,
         False,
         ("field-removed", "required-alternative-removed"),
-        "multipart image or image[]",
+        "multipart image or image[] with an encoding",
     ),
     Edit(
         "responses lose b64_json",
@@ -228,7 +241,7 @@ EDITS: tuple[Edit, ...] = (
         True,
         False,
         ("field-removed",),
-        "response fields",
+        "variation response fields and types",
     ),
     Edit(
         "stream events lose partial_image_index",
@@ -260,7 +273,47 @@ EDITS: tuple[Edit, ...] = (
         True,
         False,
         ("parameter-removed",),
-        "Azure deployment-id and api-version",
+        "Azure route, deployment-id and api-version",
+    ),
+    Edit(
+        "variations lose image[]",
+        remove_variation_image_array,
+        True,
+        False,
+        ("field-removed", "required-alternative-removed"),
+        "variation: multipart with model and image or image[]",
+    ),
+    Edit(
+        "variations answer with an event stream only",
+        variations_stream_only,
+        True,
+        True,
+        ("response-media-type-removed",),
+        "variation: no streaming",
+    ),
+    Edit(
+        "model becomes an integer",
+        set_key("ModelName", "type", "integer"),
+        True,
+        True,
+        ("type-changed",),
+        "model is provider/model",
+    ),
+    Edit(
+        "Azure generations stop streaming",
+        lambda spec: spec["components"]["responses"]["OpenAIImageStreamOrJson"]["content"].pop("text/event-stream"),
+        True,
+        False,
+        ("response-media-type-removed",),
+        "Azure stream is SSE",
+    ),
+    Edit(
+        "Azure responses lose usage",
+        drop_property("OpenAIImageResponse", "usage"),
+        True,
+        False,
+        ("field-removed",),
+        "Azure response fields and types",
     ),
     # --- request constraints, both directions ------------------------------------------------------------------
     Edit("n's maximum 10 -> 12", set_key("ImageCount", "maximum", 12), False, True, ("maximum-raised",)),

@@ -14,7 +14,7 @@ from conformance.context import RunContext
 from conformance.contract import load_contract
 from conformance.groups import ALL_GROUPS
 from conformance.http import BudgetExhausted
-from conformance.model import Observation, Requirement, Severity, Unjudged
+from conformance.model import Observation, Origin, Requirement, Severity, Unjudged
 from conformance.selection import restrict
 from conformance.specdiff import affects, facts
 from conformance.specdiff.compare import compare
@@ -160,8 +160,8 @@ class CutShortGroup:
 
     name = "cut-short"
     requirements = (
-        Requirement("first", "", "", Severity.MAJOR, "cut-short"),
-        Requirement("second", "", "", Severity.MAJOR, "cut-short"),
+        Requirement("first", "", "", Severity.MAJOR, "cut-short", Origin.CONVENTION),
+        Requirement("second", "", "", Severity.MAJOR, "cut-short", Origin.CONVENTION),
     )
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:

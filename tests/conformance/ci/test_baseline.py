@@ -13,7 +13,7 @@ import pytest
 
 from conformance import baseline
 from conformance.cli import main
-from conformance.model import Report, Requirement, RequirementResult, Severity, Status, Verdict
+from conformance.model import Origin, Report, Requirement, RequirementResult, Severity, Status, Verdict
 from tests.conformance.test_pytest_plugin import pytest_in
 
 #: The invalid group on one operation: where both deviations of the broken stubs show, in about a second.
@@ -140,7 +140,7 @@ def test_a_missing_baseline_is_an_error_unless_updating(
 
 
 def _result(requirement_id: str, operation: str, status: Status) -> RequirementResult:
-    requirement = Requirement(requirement_id, "t", "s", Severity.MAJOR, "invalid")
+    requirement = Requirement(requirement_id, "t", "s", Severity.MAJOR, "invalid", Origin.CONVENTION)
     return RequirementResult(requirement, operation, status=status, passed=status is Status.PASSED)
 
 

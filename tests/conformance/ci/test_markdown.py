@@ -70,11 +70,11 @@ def test_findings_lead_new_then_known() -> None:
     """When the report carries findings (one per root cause), the summary lists them before the failure tables."""
     from types import SimpleNamespace
 
-    from conformance.model import Report, Requirement, RequirementResult, Severity, Status, Verdict
+    from conformance.model import Origin, Report, Requirement, RequirementResult, Severity, Status, Verdict
     from conformance.reporting.markdown import to_markdown
 
     def result(rid: str, known: str | None = None) -> RequirementResult:
-        requirement = Requirement(rid, "t", "s", Severity.MAJOR, "valid")
+        requirement = Requirement(rid, "t", "s", Severity.MAJOR, "valid", Origin.CONVENTION)
         return RequirementResult(requirement, "createImage", status=Status.FAILED, failed=1, message="m", known=known)
 
     report = Report(Verdict.FAIL, [result("a"), result("b", known="ticket 9")], 3, 1.0)
