@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import random
 import socket
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -28,7 +29,8 @@ from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secr
 from conformance.contract import Contract, OperationContract, load_contract
 from conformance.engine import Engine, Listener
 from conformance.groups import ALL_GROUPS, Group, by_name
-from conformance.http import Redactor, Sender
+from conformance.http import MAX_BODY, Redactor, Sender
+from conformance.interrupts import on_interrupt
 from conformance.model import Report
 from conformance.requirement_filter import RequirementFilter
 from conformance.selection import restrict
@@ -90,6 +92,10 @@ class CheckOptions:
     """A baseline entry that no longer fails fails the run until it is removed."""
     update_baseline: bool = False
     """The caller rewrites the baseline after the run, so a missing file is an empty baseline, not an error."""
+    max_time: float | None = None
+    """Seconds for the whole run; the pairs left when it runs out are not judged (time). None: no limit."""
+    max_body: int = MAX_BODY
+    """Bytes of a response body read at most; a larger body is recorded as a failure, never held in memory."""
     pairs: frozenset[tuple[str, str]] | None = None
     """Only these (requirement id, operationId) pairs (see conformance.selection); None: every pair selected above."""
 
@@ -116,14 +122,20 @@ def check(options: CheckOptions) -> Report:
         if options.transport is None:
             _reachable(base_url, options.timeout)
         secrets = secret_forms(options.api_key) if options.api_key else []
+        userinfo = urlsplit(base_url)
+        if userinfo.password:  # http://user:secret@host: httpx sends it as Basic auth
+            secrets += secret_forms(f"{userinfo.username or ''}:{userinfo.password}")
         sender = Sender(
             timeout=options.timeout,
             concurrency=options.concurrency,
             max_requests=options.max_requests,
             redactor=Redactor(secrets),
             transport=options.transport,
+            max_time=options.max_time,
+            max_body=options.max_body,
         )
         stack.callback(sender.close)
+        stack.enter_context(on_interrupt(sender.interrupt))
         executor = ThreadPoolExecutor(options.concurrency, thread_name_prefix="pixelpact-check")
         # cancel what has not started: after Ctrl-C (or a group's bug) nobody waits for the queued requests
         stack.callback(executor.shutdown, wait=True, cancel_futures=True)
@@ -149,7 +161,11 @@ def check(options: CheckOptions) -> Report:
         )
         report = Engine(ctx, groups, options.listeners).execute()
         report.shard = str(options.shard) if options.shard is not None else ""
-    return report if known is None else baseline.apply(report, known, strict=options.strict_baseline)
+        report.notes.extend(route_hints(sender.statuses, contract))
+        if known is not None:
+            baseline.apply(report, known, strict=options.strict_baseline)
+        # a Ctrl-C while the run winds down (the stack below) reaches run.py, which reports an interrupted run
+        return report
 
 
 def _baseline(options: CheckOptions) -> baseline.Baseline | None:
@@ -217,6 +233,10 @@ def _validate(options: CheckOptions) -> None:
         raise CheckError("max-requests must be at least 1")
     if options.max_examples < 1:
         raise CheckError("max-examples must be at least 1")
+    if options.max_time is not None and options.max_time <= 0:
+        raise CheckError("max-time must be positive")
+    if options.max_body < 1:
+        raise CheckError("max-body must be at least 1 byte")
     if options.base_url is not None:
         parts = urlsplit(options.base_url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -224,6 +244,19 @@ def _validate(options: CheckOptions) -> None:
     for spec_prefix, gateway_prefix in options.prefixes:
         if not spec_prefix.startswith("/") or not (gateway_prefix == "" or gateway_prefix.startswith("/")):
             raise CheckError(f"prefix {spec_prefix}={gateway_prefix}: both sides must start with /")
+
+
+def route_hints(statuses: Counter[int], contract: Contract) -> list[str]:
+    """A hint when every answer was 404 (auth refusals aside): the gateway serves the routes under another path."""
+    answers = sum(count for status, count in statuses.items() if status not in {401, 403})
+    if answers < 2 or statuses[404] != answers:
+        return []
+    path = contract.operations[0].path if contract.operations else "/v1/images/generations"
+    spec_prefix = "/" + path.strip("/").split("/")[0]
+    return [
+        f"every request got 404 ({answers} of {answers}): does the gateway serve these routes under another path? "
+        f"map the spec's route prefix with --prefix SPEC=GATEWAY, e.g. --prefix {spec_prefix}=/openai{spec_prefix}"
+    ]
 
 
 def upstream_of(options: CheckOptions) -> Upstream | None:
@@ -238,6 +271,14 @@ def upstream_of(options: CheckOptions) -> Upstream | None:
     return None
 
 
+def public_url(url: str) -> str:
+    """The URL with the password of its userinfo (http://user:secret@host) masked, for messages."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", f":{Redactor.MASK}@", 1)))
+
+
 def _reachable(base_url: str, timeout: float) -> None:
     """Fail fast with one line when nothing listens at the target (a TCP connect, no HTTP request spent)."""
     parts = urlsplit(base_url)
@@ -248,7 +289,7 @@ def _reachable(base_url: str, timeout: float) -> None:
             pass
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        raise CheckError(f"cannot reach {base_url}: {reason}") from None
+        raise CheckError(f"cannot reach {public_url(base_url)}: {reason}") from None
 
 
 def _start_stub(stack: ExitStack, config: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -37,14 +38,30 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `pixelpact` with the given arguments (default: sys.argv) and return the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(args_list)
-    args = parser.parse_args(args_list)
+    try:
+        parser = build_parser(args_list)
+        args = parser.parse_args(args_list)
+    except KeyboardInterrupt:
+        return _interrupted_while_starting(args_list)
     module_name, _ = SUBCOMMANDS[args.command]
     try:
         status: int = importlib.import_module(module_name).run(args)
     except KeyboardInterrupt:
         print("pixelpact: interrupted", file=sys.stderr)
         return 130
+    return status
+
+
+def _interrupted_while_starting(args_list: list[str]) -> int:
+    """Ctrl-C while the subcommand was being imported: a subcommand that writes reports (check) still writes them,
+    marked interrupted, so that nothing downstream reads a missing report as a pass."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # finishing the imports takes a moment; a second Ctrl-C waits
+    args = build_parser(args_list).parse_args(args_list)
+    interrupted = getattr(importlib.import_module(SUBCOMMANDS[args.command][0]), "interrupted", None)
+    if interrupted is None:
+        print("pixelpact: interrupted", file=sys.stderr)
+        return 130
+    status: int = interrupted(args)
     return status
 
 

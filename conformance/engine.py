@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from conformance.context import RunContext
 from conformance.groups import ALL_GROUPS, Group
-from conformance.http import BudgetExhausted
+from conformance.http import BudgetExhausted, TargetSilent
 from conformance.model import (
     CUT_SHORT,
     Observation,
@@ -22,6 +22,7 @@ from conformance.model import (
     RequirementResult,
     Status,
     Unjudged,
+    Verdict,
     verdict_of,
 )
 
@@ -148,7 +149,7 @@ class Engine:
         errors: list[str] = []
         self.emit(
             RunStarted(
-                self.ctx.target.base_url,
+                self.ctx.sender.redact(self.ctx.target.base_url),
                 operations,
                 tuple(g.name for g in self.groups),
                 self.ctx.seed,
@@ -157,15 +158,17 @@ class Engine:
         )
         interrupted = False
         for index, group in enumerate(self.groups):
-            self.emit(GroupStarted(group.name))
             error = None
             try:
+                self.emit(GroupStarted(group.name))
                 for observation in group.run(self.ctx):
+                    # the one place evidence is redacted as a whole: a group may quote what the gateway echoed
+                    observation = self.ctx.sender.redact.observation(observation)
                     folder.add(observation)
                     self.emit(ObservationMade(group.name, observation, self.ctx.sender.requests_sent))
             except BudgetExhausted as exc:
-                # the group stopped early: what it did not reach is listed as not judged (budget)
-                folder.cut_short(group.requirements, operations, Unjudged.BUDGET, str(exc))
+                # the group stopped early: what it did not reach is listed as not judged (budget, time)
+                folder.cut_short(group.requirements, operations, exc.reason, str(exc))
             except KeyboardInterrupt:
                 interrupted = True
                 for rest in self.groups[index:]:
@@ -177,19 +180,35 @@ class Engine:
                 errors.append(error)
                 folder.cut_short(group.requirements, operations, Unjudged.ERROR, error)
             self.emit(GroupFinished(group.name, error))
+            if self.ctx.sender.interrupted and not interrupted:
+                # schemathesis and hypothesis catch KeyboardInterrupt themselves; the sender saw the Ctrl-C anyway
+                interrupted = True
+                for rest in self.groups[index:]:
+                    folder.cut_short(rest.requirements, operations, Unjudged.INTERRUPTED, "the run was interrupted")
             if interrupted:
                 break
+            stopped = self.ctx.sender.stopped
+            if stopped is not None and stopped.reason is not Unjudged.BUDGET:
+                # the time is up or the target is silent: nothing after this group could send a request
+                for rest in self.groups[index + 1 :]:
+                    folder.cut_short(rest.requirements, operations, stopped.reason, str(stopped))
+                break
+        silent = self.ctx.sender.stopped if isinstance(self.ctx.sender.stopped, TargetSilent) else None
+        if silent is not None:
+            errors.append(str(silent))
         results = folder.results()
+        verdict = verdict_of(results, errors=errors, interrupted=interrupted)
         report = Report(
-            verdict=verdict_of(results, errors=errors, interrupted=interrupted),
+            # a target that answered nothing is not judged failing: the suite could not judge it (exit 2)
+            verdict=Verdict.ERROR if silent is not None and not interrupted else verdict,
             results=results,
             requests_sent=self.ctx.sender.requests_sent,
             duration=time.perf_counter() - started,
-            target=self.ctx.target.base_url,
+            target=self.ctx.sender.redact(self.ctx.target.base_url),
             seed=self.ctx.seed,
             operations=operations,
             groups=tuple(group.name for group in self.groups),
-            errors=errors,
+            errors=[self.ctx.sender.redact(error) for error in errors],
             interrupted=interrupted,
         )
         self.emit(RunFinished(report))

@@ -7,25 +7,50 @@ exchange into an `Exchange` from which every credential has been removed.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shlex
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
 
-from conformance.model import Exchange
+from conformance.deadline import Deadlines, install
+from conformance.model import Exchange, Observation, Unjudged
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
 EXCERPT_CHARS = 1200
-_LONG_STRING = re.compile(r'"([A-Za-z0-9+/=_\-]{160,})"')
+_LONG_STRING = re.compile(rb'"([A-Za-z0-9+/=_\-]{160,})"')
+#: The default cap on a response body: far above what the suite asks for (small images, n <= a few), far below what
+#: would exhaust memory at --concurrency requests in flight.
+MAX_BODY = 32 * 1024 * 1024
+#: A target that answered none of the run's first this many requests (timeouts, refusals, resets) is not a gateway
+#: the suite can judge; the run stops instead of spending a --timeout on each of its remaining requests.
+SILENT_AFTER = 6
 
 
 class BudgetExhausted(Exception):
     """The --max-requests budget is spent; the probe that wanted to send is skipped."""
+
+    reason = Unjudged.BUDGET
+    """How the pairs left are counted (the subclasses: the run's time, a silent target)."""
+
+
+class TimeUp(BudgetExhausted):
+    """The run's --max-time has passed; nothing more is sent and the pairs left are not judged (time)."""
+
+    reason = Unjudged.TIME
+
+
+class TargetSilent(BudgetExhausted):
+    """The target answered none of the run's first requests; the run stops, as it could not judge (exit 2)."""
+
+    reason = Unjudged.ERROR
 
 
 @dataclass(frozen=True)
@@ -115,17 +140,52 @@ class Redactor:
 
     MASK = "***"
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self._secrets = sorted({secret for secret in secrets if len(secret) >= 3}, key=len, reverse=True)
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: list[str] = []
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Secrets to remove from now on (the key's forms, secret header values); shorter than 3 characters ignored."""
+        known = set(self._secrets) | {secret for secret in secrets if len(secret) >= 3}
+        self._secrets = sorted(known, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
-            text = text.replace(secret, self.MASK)
+            if secret in text:
+                text = text.replace(secret, self.MASK)
         return text
+
+    def data(self, data: bytes) -> bytes:
+        """`data` with every secret (UTF-8) masked; the same object when none is in it."""
+        for secret in self._secrets:
+            raw = secret.encode()
+            if raw in data:
+                data = data.replace(raw, self.MASK.encode())
+        return data
+
+    def exchange(self, exchange: Exchange) -> Exchange:
+        """The exchange with every text field redacted, header names included."""
+        return replace(
+            exchange,
+            url=self(exchange.url),
+            curl=self(exchange.curl),
+            response_headers=tuple((self(name), self(value)) for name, value in exchange.response_headers),
+            body_excerpt=self(exchange.body_excerpt),
+            error=None if exchange.error is None else self(exchange.error),
+        )
+
+    def observation(self, observation: Observation) -> Observation:
+        """The observation with its message and exchange redacted: a group may quote what the gateway sent back."""
+        exchange = None if observation.exchange is None else self.exchange(observation.exchange)
+        return replace(observation, message=self(observation.message), exchange=exchange)
 
 
 class Sender:
-    """Sends wire requests over one pooled client, within a request budget; thread-safe."""
+    """Sends wire requests over one pooled client, within a request budget and the run's time; thread-safe.
+
+    Each request has `timeout` seconds in total (connect, first byte, the whole body or stream) and its body is read up
+    to `max_body` bytes, held once, so memory stays within about max_body x concurrency whatever the gateway sends.
+    """
 
     def __init__(
         self,
@@ -135,26 +195,120 @@ class Sender:
         max_requests: int | None,
         redactor: Redactor,
         transport: httpx.BaseTransport | None = None,
+        max_time: float | None = None,
+        max_body: int = MAX_BODY,
     ) -> None:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.Client(timeout=httpx.Timeout(timeout), limits=limits, transport=transport)
+        self._timeout = timeout
+        self._max_body = max_body
         self._max_requests = max_requests
+        self._max_time = max_time
+        self._run_deadline = None if max_time is None else time.monotonic() + max_time
         self._sent = 0
         self._lock = threading.Lock()
+        self._interrupted = False
+        self._answered = False
+        self._unanswered: list[str] = []
+        self.stopped: BudgetExhausted | None = None
+        """Why the sender refuses to send (budget, time, a silent target), once it does."""
+        self.statuses: Counter[int] = Counter()
+        """How many responses came back with each status."""
         self.redact = redactor
+        self.deadlines = Deadlines()
+        self.deadlines.aborted = lambda: self._interrupted or self._time_up() or isinstance(self.stopped, TargetSilent)
+        install(self._client, self.deadlines)
 
     @property
     def requests_sent(self) -> int:
         return self._sent
 
+    @property
+    def interrupted(self) -> bool:
+        return self._interrupted
+
+    def interrupt(self) -> None:
+        """Ctrl-C: requests in flight end within a fraction of a second and nothing more is sent (safe in a signal
+        handler: it only sets a flag)."""
+        self._interrupted = True
+
     def close(self) -> None:
         self._client.close()
 
+    def _time_up(self) -> bool:
+        return self._run_deadline is not None and time.monotonic() >= self._run_deadline
+
+    def _stop(self, stop: BudgetExhausted) -> BudgetExhausted:
+        if self.stopped is None:
+            self.stopped = stop
+        return stop
+
     def _spend(self) -> None:
+        if self._interrupted:
+            raise KeyboardInterrupt
         with self._lock:
+            if self._time_up():
+                raise self._stop(TimeUp(f"the run's time (--max-time {self._max_time:g} s) is spent"))
+            if isinstance(self.stopped, TargetSilent):
+                raise TargetSilent(str(self.stopped))
             if self._max_requests is not None and self._sent >= self._max_requests:
-                raise BudgetExhausted(f"the request budget (--max-requests {self._max_requests}) is spent")
+                raise self._stop(BudgetExhausted(f"the request budget (--max-requests {self._max_requests}) is spent"))
             self._sent += 1
+
+    def _answer(self, status: int | None, error: str | None) -> None:
+        """Count the answer; a target that answered none of the first SILENT_AFTER requests stops the run."""
+        with self._lock:
+            if status is not None:
+                self._answered = True
+                self.statuses[status] += 1
+                return
+            if self._answered or error is None:
+                return
+            self._unanswered.append(error.split(":", 1)[0])
+            if len(self._unanswered) >= SILENT_AFTER and self.stopped is None:
+                kinds = Counter(self._unanswered)
+                counted = ", ".join(f"{kind} x{count}" for kind, count in kinds.most_common())
+                slow = f" (or slower than --timeout {self._timeout:g} s?)" if set(kinds) == {"Timeout"} else ""
+                self.stopped = TargetSilent(
+                    f"the target answered none of the first {len(self._unanswered)} requests ({counted}): "
+                    f"nothing could be judged; is it a gateway, and up{slow}?"
+                )
+
+    def _read(
+        self, request: WireRequest, headers: dict[str, str], body: bytes
+    ) -> tuple[int | None, httpx.Headers, bytes, str | None]:
+        """Status, headers, body (at most max_body bytes) and the transport error; within the request's deadline."""
+        status: int | None = None
+        response_headers = httpx.Headers()
+        # BytesIO, not a list of chunks joined at the end: its getvalue() hands over its buffer, so a body near the cap
+        # is held once, not twice
+        received = io.BytesIO()
+        size = 0
+        error: str | None = None
+        deadline = time.monotonic() + self._timeout
+        if self._run_deadline is not None:
+            deadline = min(deadline, self._run_deadline)
+        try:
+            # Streamed so that a connection dropped mid-body still leaves the status and the bytes read so far.
+            with (
+                self.deadlines.within(deadline),
+                self._client.stream(request.method, request.url, headers=headers, content=body) as resp,
+            ):
+                status, response_headers = resp.status_code, resp.headers
+                for chunk in resp.iter_bytes():
+                    size += len(chunk)
+                    if size > self._max_body:
+                        received.write(chunk[: len(chunk) - (size - self._max_body)])
+                        error = f"BodyTooLarge: the response body is larger than {self._max_body} bytes (the cap)"
+                        break
+                    received.write(chunk)
+                    if time.monotonic() >= deadline:  # transports without the deadline backend (tests)
+                        raise httpx.ReadTimeout("the request's deadline passed")
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if time.monotonic() >= deadline:
+                error = f"Timeout: no complete response within {self._timeout:g} s (--timeout)"
+        return status, response_headers, received.getvalue(), error
 
     def send(self, request: WireRequest) -> Reply:
         """Send one request and read the whole answer; transport errors become a Reply with `error` set."""
@@ -164,36 +318,40 @@ class Sender:
         if content_type is not None:
             headers["Content-Type"] = content_type
         curl = self.redact(curl_line(request, headers))
-        status: int | None = None
-        response_headers = httpx.Headers()
-        chunks: list[bytes] = []
-        error: str | None = None
-        try:
-            # Streamed so that a connection dropped mid-body still leaves the status and the bytes read so far.
-            with self._client.stream(request.method, request.url, headers=headers, content=body) as resp:
-                status, response_headers = resp.status_code, resp.headers
-                for chunk in resp.iter_bytes():
-                    chunks.append(chunk)
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        content = b"".join(chunks)
+        status, response_headers, content, error = self._read(request, headers, body)
+        if self._interrupted:
+            raise KeyboardInterrupt  # a request cut by Ctrl-C is no evidence about the gateway
+        if error is not None and self._time_up():
+            raise self._stop(TimeUp(f"the run's time (--max-time {self._max_time:g} s) ran out"))
+        if status is None and isinstance(self.stopped, TargetSilent):
+            raise TargetSilent(str(self.stopped))  # cut short because the target is silent: no evidence either way
+        self._answer(status, error)
         exchange = Exchange(
             method=request.method,
             url=self.redact(request.url),
             curl=curl,
             status=status,
-            response_headers=tuple((k, self.redact(v)) for k, v in response_headers.items()),
-            # redacted before it is cut, so a key split by the cut cannot survive in part
-            body_excerpt=excerpt(self.redact(content.decode("utf-8", "replace"))),
+            # names too: a gateway may echo the key in a header's name
+            response_headers=tuple((self.redact(k), self.redact(v)) for k, v in response_headers.items()),
+            body_excerpt=body_excerpt(content, self.redact),
             error=self.redact(error) if error else None,
         )
         return Reply(exchange=exchange, status=status, headers=response_headers, content=content, error=error)
 
 
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """A readable excerpt of a body: long base64 strings shortened, then cut at `limit` characters."""
-    text = _LONG_STRING.sub(lambda m: f'"{m.group(1)[:24]}...<{len(m.group(1))} chars>"', text)
-    return text if len(text) <= limit else text[:limit] + f"... <{len(text) - limit} more chars>"
+def body_excerpt(content: bytes, redact: Redactor, limit: int = EXCERPT_CHARS) -> str:
+    """A readable excerpt of a body: redacted, long base64 strings shortened, cut at `limit` characters.
+
+    Redacted first, so a key split by the cut cannot survive in part; only what is shown is decoded, so a body near
+    the cap is not copied into text several times over.
+    """
+    content = _LONG_STRING.sub(
+        lambda m: b'"' + m.group(1)[:24] + b"...<%d chars>" % len(m.group(1)) + b'"', redact.data(content)
+    )
+    shown = content[: limit * 4].decode("utf-8", "replace")  # a character takes at most 4 bytes
+    if len(shown) <= limit and len(content) <= limit * 4:
+        return shown
+    return shown[:limit] + f"... <{len(content)} bytes in all>"
 
 
 def _quote(text: str) -> str:

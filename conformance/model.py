@@ -211,6 +211,8 @@ class Report:
     """How the run compares with a baseline of known deviations (--baseline), when one was given."""
     shard: str = ""
     """"K/N" when the run was shard K of N (--shard), else empty; `pixelpact merge-reports` joins the N reports."""
+    notes: list[str] = field(default_factory=list)
+    """One-line advice about the run as a whole (every request got 404: try --prefix)."""
 
     @property
     def failed(self) -> list[RequirementResult]:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from conformance import baseline, config
-from conformance.api import CheckError, CheckOptions, check, upstream_of
+from conformance.api import CheckError, CheckOptions, check, public_url, upstream_of
 from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
-from conformance.model import Report
+from conformance.http import MAX_BODY
+from conformance.model import Report, Verdict
 from conformance.reporting import ProgressLine, render, write_reports
 from conformance.sharding import Shard
 from generator.loader import DEFAULT_SPEC
@@ -109,10 +111,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="examples per operation for the property-based groups (default: %(default)s)",
     )
     run.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="seconds per request (default: %(default)s)"
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds per request, all of it: connect, headers, the whole body or stream (default: %(default)s)",
     )
     run.add_argument(
         "--concurrency", type=_positive, default=4, metavar="N", help="requests in flight (default: %(default)s)"
+    )
+    run.add_argument(
+        "--max-time",
+        type=_seconds,
+        metavar="SECONDS",
+        help="a time limit for the whole run: what is left when it runs out is not judged (time), exit 3",
+    )
+    run.add_argument(
+        "--max-body-mb",
+        type=_positive,
+        default=MAX_BODY // 2**20,
+        metavar="MB",
+        help="read at most MB MiB of a response; a larger one is recorded as a failure (default: %(default)s)",
     )
     run.add_argument(
         "--max-requests",
@@ -192,6 +211,8 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         baseline=args.baseline,
         strict_baseline=args.strict_baseline,
         update_baseline=args.update_baseline,
+        max_time=args.max_time,
+        max_body=args.max_body_mb * 2**20,
     )
 
 
@@ -218,9 +239,36 @@ def run(args: argparse.Namespace) -> int:
     except CheckError as exc:
         print(f"pixelpact check: {exc}", file=sys.stderr)
         return 2
-    print(render(report, color=sys.stdout.isatty()))
+    except KeyboardInterrupt:
+        # Ctrl-C before the requirement groups ran (loading the spec, starting the stub): nothing was judged
+        return interrupted(args)
+    # A second Ctrl-C must not leave half-written reports behind; writing them takes a moment.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        if args.update_baseline:
+        return _finish(report, args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interrupted(args: argparse.Namespace) -> int:
+    """Ctrl-C before anything was judged: the reports are still written, saying so (exit 130)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    target = public_url(args.base_url) if args.base_url else ""
+    return _finish(Report(Verdict.INTERRUPTED, [], 0, 0.0, target=target, interrupted=True), args)
+
+
+def _finish(report: Report, args: argparse.Namespace) -> int:
+    print(render(report, color=sys.stdout.isatty()))
+    for line in report.notes:
+        print(f"pixelpact check: {line}", file=sys.stderr)
+    if report.verdict is Verdict.ERROR and report.errors:
+        print(f"pixelpact check: {report.errors[-1]}", file=sys.stderr)
+    if report.interrupted:
+        print(
+            "pixelpact check: interrupted: what was judged so far is reported, the rest is not judged", file=sys.stderr
+        )
+    try:
+        if args.update_baseline and not report.interrupted:
             written = baseline.updated(baseline.load(args.baseline), report)
             baseline.write(written)
             print(f"wrote {args.baseline} ({len(written.entries)} deviations)", file=sys.stderr)
@@ -268,6 +316,16 @@ def _shard(text: str) -> Shard:
         return Shard.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _positive(text: str) -> int:

@@ -16,7 +16,7 @@ from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import Group
 from conformance.http import BudgetExhausted
-from conformance.model import Observation, Requirement, Unjudged
+from conformance.model import Observation, Requirement
 
 Pair = tuple[str, str]
 """(requirement id, operationId)."""
@@ -51,7 +51,7 @@ class PairsOnly:
             ids = {requirement.id for requirement in self.requirements}
             for requirement, operation in sorted(self._pairs - seen):
                 if requirement in ids:
-                    yield Observation(requirement, operation, False, str(exc), skipped=True, reason=Unjudged.BUDGET)
+                    yield Observation(requirement, operation, False, str(exc), skipped=True, reason=exc.reason)
 
 
 def restrict(

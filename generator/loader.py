@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -76,6 +77,11 @@ def iter_problems(document: dict[str, Any]) -> Iterator[SpecProblem]:
     if not isinstance(version, str) or not version.startswith("3.1."):
         yield SpecProblem("/openapi", f"expected an OpenAPI 3.1.x document, found {version!r}")
         return
+    dangling = list(dangling_refs(document))
+    if dangling:
+        # the validator calls such a document valid, and everything built on it crashes: say where each one is
+        yield from dangling
+        return
     problems: list[SpecProblem] = []
     crashed: Exception | None = None
     try:
@@ -93,6 +99,33 @@ def iter_problems(document: dict[str, Any]) -> Iterator[SpecProblem]:
     yield from problems
     if crashed is not None:
         yield SpecProblem("/", f"the OpenAPI validator stopped: {type(crashed).__name__}: {crashed}")
+
+
+def dangling_refs(document: dict[str, Any]) -> Iterator[SpecProblem]:
+    """Every local `$ref` ("#/...") that points at nothing, at the JSON pointer of the `$ref` itself."""
+    stack: list[tuple[Any, tuple[object, ...]]] = [(document, ())]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#") and not _resolves(document, ref):
+                yield SpecProblem(_pointer([*where, "$ref"]), f"{ref!r} points at nothing in this document")
+            stack.extend((value, (*where, key)) for key, value in reversed(list(node.items())) if key != "$ref")
+        elif isinstance(node, list):
+            stack.extend((value, (*where, index)) for index, value in reversed(list(enumerate(node))))
+
+
+def _resolves(document: Any, ref: str) -> bool:
+    node = document
+    for raw in ref[1:].lstrip("/").split("/") if ref not in {"#", "#/"} else []:
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
 
 
 def _pointer(parts: Iterable[object]) -> str:

@@ -55,11 +55,11 @@ def skip(
 def guarded(
     requirement_ids: tuple[str, ...], operation: OperationContract, probe: Callable[[], list[Observation]]
 ) -> list[Observation]:
-    """Run a probe; when the request budget is spent, its requirements are reported skipped instead."""
+    """Run a probe; when the request budget (or the run's time) is spent, its requirements are reported skipped."""
     try:
         return probe()
     except BudgetExhausted as exc:
-        return [skip(requirement_id, operation, str(exc), Unjudged.BUDGET) for requirement_id in requirement_ids]
+        return [skip(requirement_id, operation, str(exc), exc.reason) for requirement_id in requirement_ids]
 
 
 def with_images(reply: Reply, images: list[bytes]) -> None:
@@ -93,7 +93,7 @@ def control(ctx: RunContext, operation: OperationContract) -> Control:
     try:
         reply = ctx.send(operation, ctx.valid_body(operation))
     except BudgetExhausted as exc:
-        return Control(str(exc), Unjudged.BUDGET)
+        return Control(str(exc), exc.reason)
     problem = transport_problem(reply)
     if problem is None and not accepted(reply.status):
         problem = f"got {reply.status}"

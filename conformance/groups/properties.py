@@ -118,6 +118,7 @@ class Prober:
         self.transport = transport
         self.observations: list[Observation] = []
         self.budget_spent: str | None = None
+        self.spent_reason = Unjudged.BUDGET
         self.valid_refused: str | None = "no valid request was sent"
         """None once a valid request to the operation got a 2xx: the control that makes a 4xx to an invalid one
         attributable to the invalid value; else what the valid request got."""
@@ -166,7 +167,7 @@ class Prober:
             self._call(self.ctx.valid_body(self.operation))
             self.valid_refused = None
         except BudgetExhausted as exc:
-            self.budget_spent = str(exc)
+            self.budget_spent, self.spent_reason = str(exc), exc.reason
         except ApiError as exc:
             self.valid_refused = f"got {exc.status_code}"
         except ValueError:
@@ -238,7 +239,7 @@ class Prober:
         try:
             problem = probe()
         except BudgetExhausted as exc:
-            self.budget_spent = str(exc)
+            self.budget_spent, self.spent_reason = str(exc), exc.reason
             return
         except httpx.HTTPError as exc:
             problem = f"no usable response: {type(exc).__name__}: {exc}"
@@ -276,7 +277,7 @@ class Prober:
                     False,
                     self.budget_spent,
                     skipped=True,
-                    reason=Unjudged.BUDGET,
+                    reason=self.spent_reason,
                 )
             ]
         return taken

@@ -24,6 +24,7 @@ from conformance.model import Exchange, Observation, Origin, Requirement, Severi
 if TYPE_CHECKING:
     from schemathesis.engine.recorder import ScenarioRecorder
 
+    from conformance.http import BudgetExhausted
     from conformance.st_transport import SenderTransport
 
 GROUP_NAME = "schemathesis"
@@ -158,15 +159,20 @@ class SchemathesisGroup:
                     problems.append(f"{event.label}: {event.info.title} ({cause[:300]})")
                 elif isinstance(event, events.FatalError):
                     problems.append(f"schemathesis stopped: {event.exception}")
+                elif isinstance(event, events.Interrupted) and not spent:
+                    # schemathesis turns Ctrl-C into an event and winds down as if it had finished: pass it on
+                    raise KeyboardInterrupt
         finally:
             stream.stop()
-        for observation in rejections.unattributed(Unjudged.BUDGET if spent else Unjudged.NO_EVIDENCE):
+        stop = ctx.sender.stopped if spent else None
+        cut = Unjudged.BUDGET if stop is None else stop.reason
+        for observation in rejections.unattributed(cut if spent else Unjudged.NO_EVIDENCE):
             judged.add((observation.requirement_id, observation.operation_id))
             yield observation
         for operation in ctx.operations:
             for requirement in self.requirements:
                 if (requirement.id, operation.operation_id) not in judged:
-                    yield unexercised(requirement, operation.operation_id, budget_spent=bool(spent))
+                    yield unexercised(requirement, operation.operation_id, budget_spent=bool(spent), stopped=stop)
         if problems:
             raise RuntimeError("; ".join(dict.fromkeys(problems)))
 
@@ -184,11 +190,16 @@ EVIDENCE = {
 }
 
 
-def unexercised(requirement: Requirement, operation_id: str, *, budget_spent: bool) -> Observation:
-    """A pair no generated request exercised: not judged, for lack of budget or of evidence."""
+def unexercised(
+    requirement: Requirement, operation_id: str, *, budget_spent: bool, stopped: BudgetExhausted | None = None
+) -> Observation:
+    """A pair no generated request exercised: not judged, for lack of budget (or time: `stopped`) or of evidence."""
     if budget_spent:
         why = f"the request budget (--max-requests) ran out during the {GROUP_NAME} group"
-        return Observation(requirement.id, operation_id, False, why, skipped=True, reason=Unjudged.BUDGET)
+        if stopped is not None and stopped.reason is not Unjudged.BUDGET:
+            why = f"{stopped} (during the {GROUP_NAME} group)"
+        reason = Unjudged.BUDGET if stopped is None else stopped.reason
+        return Observation(requirement.id, operation_id, False, why, skipped=True, reason=reason)
     check = next(name for name, checked in CHECKS.items() if checked is requirement)
     needed = EVIDENCE.get(check, "an answer from the operation itself (not a 401, 403, 404, 405, 429 or redirect)")
     why = f"no generated request exercised it: it needs {needed}"

@@ -177,7 +177,8 @@ def _check_name(raw_name: bytes | None, index: int) -> str:
         raise GatewayError(400, f"multipart part {index} has an empty name", None)
     if len(name) > MAX_NAME:
         raise GatewayError(400, f"multipart part {index} has a name longer than {MAX_NAME} characters", None)
-    if _has_control(name) or FORBIDDEN_NAME_CHARS.intersection(name):
+    # isprintable() first: true for almost every name, and it already rules out every category C character.
+    if (not name.isprintable() and _has_control(name)) or FORBIDDEN_NAME_CHARS.intersection(name):
         # repr() shows the control characters instead of sending them back raw.
         raise GatewayError(400, f"multipart part {index} has a malformed name {name[:60]!r}", None)
     return name

@@ -91,6 +91,7 @@ class StubGateway:
         self.recorder = Recorder(self.config.record_limit, self.config.record_max_bytes)
         self.redactor = Redactor(self.config.api_keys)
         config = self.config
+        self._paced = bool(config.latency_per_request_ms or config.latency_per_image_ms)
         self.limiter = (
             RateLimiter(config.rate_limit_requests, config.rate_limit_period) if config.rate_limit_requests else None
         )
@@ -172,8 +173,9 @@ class StubGateway:
         # Variations use the first file only; edits use them all.
         used = min(len(files), 1) if operation.kind == "variation" else len(files)
         plan = responses.make_plan(operation.kind, fields, requested, choice, used)
-        delay = pacing.delay_seconds(self.config.latency_per_request_ms, self.config.latency_per_image_ms, plan.n)
-        if delay:
+        if self._paced:
+            config = self.config
+            delay = pacing.delay_seconds(config.latency_per_request_ms, config.latency_per_image_ms, plan.n)
             await asyncio.sleep(delay)
         entry["model_served"] = choice.model
         headers = {"x-bifrost-fallback-index": str(choice.index)} if choice.index else {}

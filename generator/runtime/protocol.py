@@ -147,9 +147,13 @@ class StubHttpProtocol(HttpToolsProtocol):
         self._message_started = True
         self._arm(self.limits.header_timeout, "head")
 
+    # The callbacks below run for every request: they set attributes inline rather than call helpers.
+
     def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        self._count(len(url))
+        self.url += url
+        self._head_bytes += len(url)
+        if self._head_bytes > self.limits.max_header_bytes:
+            raise _Refused(self._too_large())
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._head_bytes += len(name) + len(value) + 4  # "name: value\r\n"
@@ -163,20 +167,18 @@ class StubHttpProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
-        self._arm(self.limits.body_timeout, "body")
+        if self._timer is None:
+            self._arm(self.limits.body_timeout, "body")
+        else:  # the body's deadline only moves later: the pending timer sleeps again when it fires early
+            self._deadline = self.loop.time() + self.limits.body_timeout
         super().on_body(body)
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self._deadline = None
         self._in_head, self._head_bytes, self._raw_head_bytes, self._message_started = True, 0, 0, False
         super().on_message_complete()
 
     # -- refusing
-
-    def _count(self, size: int) -> None:
-        self._head_bytes += size
-        if self._head_bytes > self.limits.max_header_bytes:
-            raise _Refused(self._too_large())
 
     def _too_large(self) -> GatewayError:
         limit = self.limits.max_header_bytes

@@ -41,12 +41,14 @@ def test_every_requirement_the_mapping_names_exists() -> None:
         *affects.STREAMING,
         *affects.AUTH,
         *affects.RESPONSE,
+        *affects.RESPONSE_MEDIA,
         *affects.IMAGES,
         *affects.ERRORS,
         *(id_ for ids in affects.BY_KEYWORD.values() for id_ in ids),
         *(id_ for ids in affects.BY_FIELD.values() for id_ in ids),
     }
     assert named - set(EVERY) == set()
+    assert set(EVERY) - named == set(), "a requirement no kind of spec change would re-run"
 
 
 def test_a_new_style_value_touches_the_enum_checks_of_the_generations_with_style() -> None:
@@ -68,6 +70,7 @@ def test_n_maximum_touches_n_requirements_on_every_operation_and_nothing_else() 
         "n-out-of-range-rejected",
         "n-not-integer-rejected",
         "huge-number-rejected",
+        "still-answering",
         "data-count-matches-n",
         "st-data-count-matches-n",
         "prop-valid-images-match",

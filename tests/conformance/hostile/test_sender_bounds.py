@@ -1,0 +1,124 @@
+"""The Sender's bounds, in-process: a total deadline per request, a body cap, the run's time, an abort, and the
+Redactor removing the key from header names."""
+
+from __future__ import annotations
+
+import threading
+import time
+import tracemalloc
+
+import pytest
+
+from conformance.http import Redactor, Sender, TimeUp, WireRequest, body_excerpt
+from conformance.model import Exchange, Observation, Status, Unjudged, Verdict
+from conformance.reporting import render, to_html, to_json, to_junit
+from tests.conformance.conftest import API_KEY, run
+from tests.conformance.hostile import servers
+
+
+def sender(**options: object) -> Sender:
+    settings: dict[str, object] = {"timeout": 5.0, "concurrency": 2, "max_requests": None, "redactor": Redactor()}
+    settings.update(options)
+    return Sender(**settings)  # type: ignore[arg-type]
+
+
+def get(url: str) -> WireRequest:
+    return WireRequest("POST", url + "/v1/images/generations", json_body={"prompt": "x"})
+
+
+@pytest.mark.parametrize(
+    "behaviour", [servers.trickle, servers.endless_sse, servers.slow_headers, servers.never_answers]
+)
+def test_a_request_ends_at_its_total_deadline(behaviour: servers.Behaviour) -> None:
+    with servers.serve(behaviour) as url:
+        client = sender(timeout=0.6)
+        started = time.monotonic()
+        reply = client.send(get(url))
+        took = time.monotonic() - started
+        client.close()
+    assert 0.5 < took < 1.2, took
+    assert reply.error is not None and reply.error.startswith("Timeout: no complete response within 0.6 s")
+
+
+def test_a_body_beyond_the_cap_is_not_held_and_is_an_error() -> None:
+    cap = 2 * 2**20
+    with servers.serve(servers.huge_body) as url:
+        client = sender(max_body=cap)
+        tracemalloc.start()
+        try:
+            reply = client.send(get(url))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            client.close()
+    assert reply.status == 200 and len(reply.content) == cap
+    assert reply.error == f"BodyTooLarge: the response body is larger than {cap} bytes (the cap)"
+    # the body once (a growing buffer handed over, not chunks joined), plus the excerpt: never the 50 MB sent
+    assert peak < 1.6 * cap, peak
+    assert "bytes in all" in reply.exchange.body_excerpt and len(reply.exchange.body_excerpt) < 1400
+
+
+def test_the_run_time_cuts_a_request_in_flight_and_refuses_the_next() -> None:
+    with servers.serve(servers.never_answers) as url:
+        client = sender(timeout=30.0, max_time=0.5)
+        started = time.monotonic()
+        with pytest.raises(TimeUp):  # a request cut by --max-time is no evidence: the probe is skipped (time)
+            client.send(get(url))
+        assert time.monotonic() - started < 1.0
+        with pytest.raises(TimeUp):
+            client.send(get(url))
+        client.close()
+    assert client.stopped is not None and client.stopped.reason is Unjudged.TIME
+
+
+def test_interrupt_ends_a_request_blocked_in_another_thread() -> None:
+    with servers.serve(servers.never_answers) as url:
+        client = sender(timeout=30.0)
+        outcome: list[BaseException] = []
+
+        def send() -> None:
+            try:
+                client.send(get(url))
+            except BaseException as exc:  # the KeyboardInterrupt is the point
+                outcome.append(exc)
+
+        thread = threading.Thread(target=send)
+        thread.start()
+        time.sleep(0.3)
+        interrupted = time.monotonic()
+        client.interrupt()
+        thread.join(5)
+        assert time.monotonic() - interrupted < 0.6
+        client.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], KeyboardInterrupt)
+
+
+def test_the_redactor_masks_header_names_messages_and_bytes() -> None:
+    redact = Redactor([API_KEY])
+    exchange = Exchange("GET", "http://x", "curl", 200, ((f"X-Echo-{API_KEY}", f"Bearer {API_KEY}"),), API_KEY)
+    observation = redact.observation(Observation("r", "op", False, f"got {API_KEY}", exchange=exchange))
+    assert API_KEY not in repr(observation)
+    assert observation.exchange is not None and observation.exchange.response_headers == (("X-Echo-***", "Bearer ***"),)
+    assert API_KEY not in body_excerpt(b'{"k": "' + API_KEY.encode() + b'"}' + b"A" * 10_000, redact)
+    redact.add("custom-header-secret")
+    assert redact("x custom-header-secret y") == "x *** y"
+
+
+def test_max_time_leaves_the_rest_not_judged_time_and_the_run_incomplete(stub_url: str) -> None:
+    started = time.monotonic()
+    report = run(stub_url, max_time=1.0)
+    assert time.monotonic() - started < 4.0
+    assert report.verdict is Verdict.INCOMPLETE and report.exit_status == 3
+    assert report.coverage().not_judged.get(Unjudged.TIME, 0) > 0
+    assert not any(result.status is Status.FAILED for result in report.results)
+
+
+def test_a_password_in_the_base_url_is_redacted_like_the_key() -> None:
+    secret = "pw-in-the-url-5e1d"
+    with servers.serve(servers.echoes_credentials) as url:
+        report = run(
+            url.replace("http://", f"http://me:{secret}@"), groups=("valid",), operations=("createImage",), timeout=2.0
+        )
+    assert report.requests_sent > 0 and "***@127.0.0.1" in report.target
+    for text in (to_json(report), to_junit(report), to_html(report), render(report, color=False)):
+        assert secret not in text
