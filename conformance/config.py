@@ -158,10 +158,21 @@ def resolve(args: argparse.Namespace, cwd: Path | None = None) -> Resolved:
     return resolved
 
 
-def ensure_resolved(args: argparse.Namespace) -> None:
-    """Resolve a namespace nobody resolved yet (a caller that parsed check's options itself): no Unset escapes."""
-    if getattr(args, _ACTIONS, None) is not None and not getattr(args, _RESOLVED, False):
+def ensure_resolved(args: argparse.Namespace, *, defaults_if_unusable: bool = False) -> None:
+    """Resolve a namespace nobody resolved yet (a caller that parsed check's options itself): no Unset escapes.
+
+    With `defaults_if_unusable` (a run interrupted while starting, which must still write its reports), a file that
+    cannot be used leaves the options at their defaults instead of raising."""
+    if getattr(args, _ACTIONS, None) is None or getattr(args, _RESOLVED, False):
+        return
+    try:
         resolve(args)
+    except ConfigError:
+        if not defaults_if_unusable:
+            raise
+        for action in getattr(args, _ACTIONS):
+            setattr(args, action.dest, _default(action, getattr(args, action.dest)))
+        setattr(args, _RESOLVED, True)
 
 
 def show(resolved: Resolved) -> str:

@@ -253,6 +253,7 @@ def run(args: argparse.Namespace) -> int:
 def interrupted(args: argparse.Namespace) -> int:
     """Ctrl-C before anything was judged: the reports are still written, saying so (exit 130)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    config.ensure_resolved(args, defaults_if_unusable=True)  # the report paths may come from the config file
     target = public_url(args.base_url) if args.base_url else ""
     return _finish(Report(Verdict.INTERRUPTED, [], 0, 0.0, target=target, interrupted=True), args)
 
