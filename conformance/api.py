@@ -29,6 +29,7 @@ from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secr
 from conformance.contract import Contract, OperationContract, load_contract
 from conformance.engine import Engine, Listener
 from conformance.groups import ALL_GROUPS, Group, by_name
+from conformance.headers import HeaderError, parse_header, secret_values
 from conformance.http import MAX_BODY, Redactor, Sender
 from conformance.interrupts import on_interrupt
 from conformance.model import Report
@@ -92,6 +93,10 @@ class CheckOptions:
     """A baseline entry that no longer fails fails the run until it is removed."""
     update_baseline: bool = False
     """The caller rewrites the baseline after the run, so a missing file is an empty baseline, not an error."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """(name, value) headers sent on every request to the gateway (--header); see conformance.headers."""
+    secret_headers: tuple[str, ...] = ()
+    """Names of further headers whose values are secrets (--secret-header), redacted like the key."""
     max_time: float | None = None
     """Seconds for the whole run; the pairs left when it runs out are not judged (time). None: no limit."""
     max_body: int = MAX_BODY
@@ -122,6 +127,7 @@ def check(options: CheckOptions) -> Report:
         if options.transport is None:
             _reachable(base_url, options.timeout)
         secrets = secret_forms(options.api_key) if options.api_key else []
+        secrets += secret_values(options.headers, options.secret_headers)
         userinfo = urlsplit(base_url)
         if userinfo.password:  # http://user:secret@host: httpx sends it as Basic auth
             secrets += secret_forms(f"{userinfo.username or ''}:{userinfo.password}")
@@ -131,6 +137,8 @@ def check(options: CheckOptions) -> Report:
             max_requests=options.max_requests,
             redactor=Redactor(secrets),
             transport=options.transport,
+            headers=options.headers,
+            gateway=base_url,
             max_time=options.max_time,
             max_body=options.max_body,
         )
@@ -231,6 +239,11 @@ def _validate(options: CheckOptions) -> None:
         raise CheckError("--upstream/--upstream-port check what a gateway forwards: give the gateway with --base-url")
     if options.max_requests is not None and options.max_requests < 1:
         raise CheckError("max-requests must be at least 1")
+    for name, value in options.headers:
+        try:
+            parse_header(f"{name}: {value}")
+        except HeaderError as exc:
+            raise CheckError(str(exc)) from None
     if options.max_examples < 1:
         raise CheckError("max-examples must be at least 1")
     if options.max_time is not None and options.max_time <= 0:

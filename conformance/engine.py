@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from conformance.context import RunContext
+from conformance.findings import diagnose
 from conformance.groups import ALL_GROUPS, Group
 from conformance.http import BudgetExhausted, TargetSilent
 from conformance.model import (
@@ -25,6 +26,7 @@ from conformance.model import (
     Verdict,
     verdict_of,
 )
+from conformance.preconditions import Preconditions
 
 #: How many failing observations a result keeps as evidence.
 MAX_FAILURES_KEPT = 3
@@ -146,6 +148,7 @@ class Engine:
             requirement.id: requirement for group in [*ALL_GROUPS, *self.groups] for requirement in group.requirements
         }
         folder = Folder(list(known.values()), operations)
+        preconditions = Preconditions()
         errors: list[str] = []
         self.emit(
             RunStarted(
@@ -165,6 +168,7 @@ class Engine:
                     # the one place evidence is redacted as a whole: a group may quote what the gateway echoed
                     observation = self.ctx.sender.redact.observation(observation)
                     folder.add(observation)
+                    preconditions.see(observation)
                     self.emit(ObservationMade(group.name, observation, self.ctx.sender.requests_sent))
             except BudgetExhausted as exc:
                 # the group stopped early: what it did not reach is listed as not judged (budget, time)
@@ -197,6 +201,8 @@ class Engine:
         if silent is not None:
             errors.append(str(silent))
         results = folder.results()
+        # pairs whose precondition never held become blocked; failures are clustered into one finding per cause
+        findings = diagnose(results, preconditions)
         verdict = verdict_of(results, errors=errors, interrupted=interrupted)
         report = Report(
             # a target that answered nothing is not judged failing: the suite could not judge it (exit 2)
@@ -210,6 +216,7 @@ class Engine:
             groups=tuple(group.name for group in self.groups),
             errors=[self.ctx.sender.redact(error) for error in errors],
             interrupted=interrupted,
+            findings=findings,
         )
         self.emit(RunFinished(report))
         return report

@@ -17,10 +17,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from conformance.deadline import Deadlines, install
+from conformance.headers import merged
 from conformance.model import Exchange, Observation, Unjudged
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
@@ -195,9 +197,12 @@ class Sender:
         max_requests: int | None,
         redactor: Redactor,
         transport: httpx.BaseTransport | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+        gateway: str | None = None,
         max_time: float | None = None,
         max_body: int = MAX_BODY,
     ) -> None:
+        """`headers` (--header) go on every request to the `gateway` base URL's host, never to another host."""
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.Client(timeout=httpx.Timeout(timeout), limits=limits, transport=transport)
         self._timeout = timeout
@@ -215,13 +220,25 @@ class Sender:
         self.statuses: Counter[int] = Counter()
         """How many responses came back with each status."""
         self.redact = redactor
+        self._custom_headers = headers
+        self._gateway = urlsplit(gateway).netloc if gateway else None
         self.deadlines = Deadlines()
         self.deadlines.aborted = lambda: self._interrupted or self._time_up() or isinstance(self.stopped, TargetSilent)
         install(self._client, self.deadlines)
 
     @property
+    def custom_headers(self) -> dict[str, str]:
+        """The --header headers every request to the gateway carries."""
+        return dict(self._custom_headers)
+
+    @property
     def requests_sent(self) -> int:
         return self._sent
+
+    @property
+    def timeout(self) -> float:
+        """Seconds each request has in total (--timeout)."""
+        return self._timeout
 
     @property
     def interrupted(self) -> bool:
@@ -315,6 +332,8 @@ class Sender:
         self._spend()
         body, content_type = request.encode()
         headers = dict(request.headers)
+        if self._custom_headers and urlsplit(request.url).netloc == self._gateway:
+            headers = merged(self._custom_headers, headers)
         if content_type is not None:
             headers["Content-Type"] = content_type
         curl = self.redact(curl_line(request, headers))

@@ -2,8 +2,10 @@
 
 schemathesis and hypothesis catch KeyboardInterrupt in their own loops (schemathesis turns it into an event and winds
 down as if the run had ended), and requests in flight sit in worker threads that a signal never reaches. The handler
-tells the sender first (a flag: requests in flight end within a fraction of a second, nothing more is sent, the engine
-reports the run as interrupted), then raises KeyboardInterrupt as Python's own handler does.
+tells the sender first (a flag: requests in flight end within a fraction of a second, every later send raises
+KeyboardInterrupt in the thread that makes it, the engine reports the run as interrupted), then raises
+KeyboardInterrupt as Python's own handler does, except inside a finalizer (a weakref callback, `__del__`), where
+Python would print the exception and drop it: there the flag alone winds the run down.
 """
 
 from __future__ import annotations
@@ -29,10 +31,20 @@ def on_interrupt(callback: Callable[[], None]) -> Iterator[None]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         callback()
-        raise KeyboardInterrupt
+        if not in_finalizer(frame):
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def in_finalizer(frame: FrameType | None) -> bool:
+    """Whether the signal arrived while a garbage-collection callback ran (an exception there is printed, then lost)."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__" or frame.f_code.co_filename.endswith("weakref.py"):
+            return True
+        frame = frame.f_back
+    return False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from conformance.model import (
     CUT_SHORT,
     BaselineOutcome,
     Exchange,
+    Finding,
     Fixed,
     Observation,
     Origin,
@@ -75,6 +77,18 @@ def from_json(document: dict[str, Any]) -> Report:
         interrupted=bool(document.get("interrupted", False)),
         shard=document.get("shard", "") or "",
     )
+    report.findings = [
+        Finding(
+            id=item["id"],
+            title=item.get("title", ""),
+            pairs=tuple((pair["id"], pair["operation"]) for pair in item.get("pairs", [])),
+            evidence=item.get("evidence", ""),
+            reproduction=item.get("reproduction", ""),
+            where=item.get("where"),
+            blocked=int(item.get("blocked", 0)),
+        )
+        for item in document.get("findings", [])
+    ]
     outcome = document.get("baseline")
     if outcome is not None:
         fixed = [
@@ -159,6 +173,7 @@ def merge(reports: list[tuple[Path, Report]]) -> Report:
         errors=errors,
         interrupted=interrupted,
     )
+    merged.findings = _findings([finding for _, report in reports for finding in report.findings])
     outcomes = [report.baseline for _, report in reports if report.baseline is not None]
     if outcomes:
         merged.baseline = BaselineOutcome(outcomes[0].path, any(o.strict for o in outcomes), _fixed(outcomes, results))
@@ -213,6 +228,19 @@ def _fold(a: RequirementResult, b: RequirementResult) -> RequirementResult:
         sample=winner.sample or other.sample,
         known=winner.known if winner.status in (Status.FAILED, Status.BLOCKED) else None,
     )
+
+
+def _findings(findings: list[Finding]) -> list[Finding]:
+    """One finding per id: ids are derived from the cause alone, so shards that saw one cause name it alike."""
+    by_id: dict[str, Finding] = {}
+    for finding in findings:
+        seen = by_id.get(finding.id)
+        if seen is None:
+            by_id[finding.id] = finding
+        else:
+            pairs = tuple(dict.fromkeys((*seen.pairs, *finding.pairs)))
+            by_id[finding.id] = replace(seen, pairs=pairs, blocked=seen.blocked + finding.blocked)
+    return list(by_id.values())
 
 
 def _fixed(outcomes: list[BaselineOutcome], results: list[RequirementResult]) -> list[Fixed]:

@@ -158,6 +158,9 @@ class Observation:
     """True when the requirement could not be judged here (e.g. the budget ran out); `message` says why."""
     reason: Unjudged | None = None
     """Why it was not judged, when `skipped` (None counts as `Unjudged.NO_EVIDENCE`)."""
+    cause: str | None = None
+    """On failure, what the group knows of the cause ("dropped:seed,background", "changed:n",
+    "placeholder-credential"); conformance.findings clusters on it before falling back to the exchange."""
 
     @property
     def unjudged(self) -> Unjudged:
@@ -187,6 +190,28 @@ class RequirementResult:
     its status; the run's verdict does not count it (conformance.baseline)."""
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One root cause: the failed and blocked pairs it explains, and the smallest request that shows it.
+
+    Built after the run by `conformance.findings.diagnose`, which documents the id scheme."""
+
+    id: str
+    """Stable and short, derived from the cause alone (e.g. "F-server-error-500"); baselines key on it."""
+    title: str
+    """One sentence a gateway engineer understands: the operations, the field or status, what happened."""
+    pairs: tuple[tuple[str, str], ...]
+    """(requirement id, operation id) pairs it explains: the failed ones and those it blocks."""
+    evidence: str
+    """What was seen, once (one failure's message)."""
+    reproduction: str = ""
+    """The smallest request that shows it, as a curl line (credentials redacted)."""
+    where: str | None = None
+    """Two-sided runs: "gateway", "provider" (passed on faithfully) or "on-the-way" (the request was changed)."""
+    blocked: int = 0
+    """How many of its pairs are blocked (the rest failed)."""
+
+
 @dataclass
 class Report:
     """The outcome of one run: the verdict and one result per (requirement, operation) judged or skipped."""
@@ -211,6 +236,8 @@ class Report:
     """How the run compares with a baseline of known deviations (--baseline), when one was given."""
     shard: str = ""
     """"K/N" when the run was shard K of N (--shard), else empty; `pixelpact merge-reports` joins the N reports."""
+    findings: list[Finding] = field(default_factory=list)
+    """One per root cause of the failed and blocked pairs (conformance.findings)."""
     notes: list[str] = field(default_factory=list)
     """One-line advice about the run as a whole (every request got 404: try --prefix)."""
 
@@ -230,6 +257,11 @@ class Report:
         return next(
             (r for r in self.results if r.requirement.id == requirement_id and r.operation_id == operation_id), None
         )
+
+    def finding_of(self, result: RequirementResult) -> Finding | None:
+        """The finding that explains a failed or blocked pair, or None."""
+        pair = (result.requirement.id, result.operation_id)
+        return next((finding for finding in self.findings if pair in finding.pairs), None)
 
     def statuses(self, requirement_id: str) -> dict[str, Status]:
         """operation id -> status of one requirement."""

@@ -71,6 +71,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--pixelpact-baseline", metavar="FILE", help="known deviations: xfail, not fail (conformance.baseline)"
     )
     group.addoption("--pixelpact-strict-baseline", action="store_true", help="fail on a fixed entry still listed")
+    group.addoption(
+        "--pixelpact-header",
+        metavar="NAME: VALUE",
+        action="append",
+        default=[],
+        help="send this header on every request to the gateway (repeatable; credential-like values are redacted)",
+    )
+    group.addoption(
+        "--pixelpact-secret-header", metavar="NAME", action="append", default=[], help="redact this header's value too"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -149,6 +159,8 @@ class PixelpactRun:
                 f"pixelpact: verdict {report.verdict}, {report.requests_sent} requests in {report.duration:.1f} s, "
                 f"seed {report.seed} (--pixelpact-seed {report.seed} repeats the run)"
             )
+            for finding in report.findings:  # one line per root cause, however many items it fails
+                terminalreporter.write_line(f"pixelpact: {finding.id}  {finding.title} ({len(finding.pairs)} items)")
 
 
 def check_arguments(config: pytest.Config) -> argparse.Namespace:
@@ -201,7 +213,8 @@ class PixelpactCollector(pytest.Collector):
     def items(self, report: Report) -> Iterator[pytest.Item]:
         for result in report.results:
             name = f"{result.requirement.id}[{result.operation_id}]"
-            yield RequirementItem.from_parent(self, name=name, result=result)
+            finding = report.finding_of(result)
+            yield RequirementItem.from_parent(self, name=name, result=result, finding=finding.id if finding else None)
         for index, error in enumerate(report.errors):
             yield GroupErrorItem.from_parent(self, name=f"group-error-{index + 1}", error=error)
 
@@ -213,9 +226,11 @@ class RequirementFailed(Exception):
 class RequirementItem(pytest.Item):
     """One requirement on one operation, as the suite judged it."""
 
-    def __init__(self, *, result: RequirementResult, **kwargs: Any) -> None:
+    def __init__(self, *, result: RequirementResult, finding: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.result = result
+        self.finding = finding
+        """The id of the finding that explains a failure (conformance.findings)."""
         self.add_marker(pytest.mark.pixelpact)
 
     def runtest(self) -> None:
@@ -230,11 +245,12 @@ class RequirementItem(pytest.Item):
         if result.status is Status.BLOCKED:
             raise RequirementFailed(f"blocked by finding {result.blocked_by}: {result.message}")
         if result.status is Status.FAILED:
-            raise RequirementFailed(result.message)
+            raise RequirementFailed(f"finding {self.finding}: {result.message}" if self.finding else result.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, RequirementFailed):
-            return describe_failure(self.result)
+            explained = f"\n  finding: {self.finding}" if self.finding else ""
+            return describe_failure(self.result) + explained
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[str, int | None, str]:

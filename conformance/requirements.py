@@ -9,13 +9,61 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conformance.model import Origin, Requirement, Severity
+from conformance.model import Origin, Precondition, Requirement, Severity
 
 _CRITICAL, _MAJOR, _MINOR = Severity.CRITICAL, Severity.MAJOR, Severity.MINOR
+_ROUTE = (Precondition.ROUTE_SERVED,)
+_VALID = (Precondition.ROUTE_SERVED, Precondition.VALID_ACCEPTED)
+_STREAM = (*_VALID, Precondition.STREAM_STARTED)
+#: What each requirement needs on an operation before it can be judged there (default: the route is served); a
+#: pair whose precondition never held is blocked by the finding that explains it (conformance.preconditions).
+NEEDS: dict[str, tuple[Precondition, ...]] = {
+    # an error body's shape is judged on any error answer, a 404 of a route not served included
+    "error-body-shape": (),
+    **dict.fromkeys(
+        (
+            "response-content-type",
+            "response-schema",
+            "data-count-matches-n",
+            "b64-json-is-image",
+            "url-is-absolute",
+            "image-dimensions-match-size",
+            "url-serves-image",
+            "image-array-accepted",
+            "image-format-matches-output-format",
+            "unknown-field-tolerated",
+            "still-answering",
+            "stream-content-type",
+            "auth-scheme-accepted",
+            "forwarded-prompt",
+            "forwarded-n",
+            "forwarded-size",
+            "forwarded-response-format",
+            "forwarded-user",
+            "variation-first-file-forwarded",
+            "edit-files-forwarded",
+            "fallback-after-primary-failure",
+            "gateway-credentials-upstream",
+            "request-forwarded-intact",
+        ),
+        _VALID,
+    ),
+    **dict.fromkeys(
+        (
+            "stream-event-types",
+            "stream-partial-index",
+            "stream-completed-per-image",
+            "stream-no-server-error",
+            "stream-response-format-tolerated",
+        ),
+        _STREAM,
+    ),
+}
 
 
 def _req(group: str, id_: str, severity: Severity, title: str, source: str, *, origin: Origin) -> Requirement:
-    return Requirement(id=id_, title=title, source=source, severity=severity, group=group, origin=origin)
+    needs = NEEDS.get(id_, _ROUTE)
+    return Requirement(id=id_, title=title, source=source, severity=severity, group=group, origin=origin, needs=needs)
 
 
 VALID = (
@@ -370,9 +418,28 @@ FORWARDING = (
     ),
     _req(
         "forwarding",
+        "provider-answer-relayed",
+        _CRITICAL,
+        "When the provider answers a forwarded request with a 2xx, the client gets a 2xx too, not a 5xx of the"
+        " gateway's own",
+        "convention: the gateway returns the provider's answer to the client",
+        origin=Origin.CONVENTION,
+    ),
+    _req(
+        "forwarding",
+        "request-forwarded-intact",
+        _MAJOR,
+        "A request with every optional field reaches the provider with each field as sent: none dropped, added, renamed"
+        " or changed, but for what the contract allows (a bare model name; on Azure routes, the deployment's model)",
+        "convention: the gateway forwards the client's request to the provider, field for field",
+        origin=Origin.CONVENTION,
+    ),
+    _req(
+        "forwarding",
         "gateway-credentials-upstream",
         _CRITICAL,
-        "The provider receives the gateway's own credentials, never the client's key",
+        "The provider receives the gateway's own credentials, never the client's key, nothing, or a placeholder"
+        " (Bearer undefined, null, None, a bare scheme), with and without a client key",
         "seed: the gateway's own credentials, not the client's, reach the upstream",
         origin=Origin.CONVENTION,
     ),

@@ -17,6 +17,7 @@ from conformance import baseline, config
 from conformance.api import CheckError, CheckOptions, check, public_url, upstream_of
 from conformance.context import AUTH_SCHEMES
 from conformance.groups.forwarding import provider_settings
+from conformance.headers import HeaderError, parse_header
 from conformance.http import MAX_BODY
 from conformance.model import Report, Verdict
 from conformance.reporting import ProgressLine, render, write_reports
@@ -87,6 +88,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_prefix,
         help="serve the spec's route prefix SPEC at GATEWAY, e.g. "
         "/openai/openai/deployments=/openai/deployments (repeatable)",
+    )
+    target.add_argument(
+        "--header",
+        metavar='"NAME: VALUE"',
+        action="append",
+        default=[],
+        type=_header,
+        help="send this header on every request to the gateway (repeatable); values of credential-like headers "
+        "(authorization, cookie, *key*, *token*, *secret*, *auth*, x-bf-vk) never appear in any output",
+    )
+    target.add_argument(
+        "--secret-header",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="treat this --header's value as a secret too: redacted from every output (repeatable)",
     )
     target.add_argument(
         "--spec",
@@ -211,6 +228,8 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         baseline=args.baseline,
         strict_baseline=args.strict_baseline,
         update_baseline=args.update_baseline,
+        headers=tuple(args.header),
+        secret_headers=tuple(args.secret_header),
         max_time=args.max_time,
         max_body=args.max_body_mb * 2**20,
     )
@@ -316,6 +335,13 @@ def _shard(text: str) -> Shard:
     try:
         return Shard.parse(text)
     except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _header(text: str) -> tuple[str, str]:
+    try:
+        return parse_header(text)
+    except HeaderError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 

@@ -12,7 +12,12 @@ arrived:
 - invalid input gets a 4xx, and the report says whether the gateway or the provider rejected it;
 - with the provider failing the primary model (the upstream fails FAILING_MODEL on purpose), a request with
   fallbacks is answered by the fallback after the provider saw the primary attempt(s);
-- the provider sees the gateway's own credentials, never the client's key.
+- a request with every optional field arrives with each field as sent (conformance.groups.comparison);
+- the provider sees the gateway's own credentials, never the client's key, nothing or a placeholder, whether the
+  client sent a key or not.
+
+The recording upstream plays a provider (`StubConfig(provider=True)`): it knows nothing of fallbacks and asks for
+no key, so it never does the gateway's job for it.
 
 Requests are matched to upstream records by a fresh marker in the prompt and user and by the sha256 of image
 files made for one probe only, so custom headers (which gateways drop) are not needed and concurrent probes do
@@ -35,8 +40,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from conformance.context import RunContext, Upstream, auth_headers, secret_forms
 from conformance.contract import OperationContract
 from conformance.evidence import rejected, unattributable
+from conformance.findings import GATEWAY_FAULT, PASSED_ON
 from conformance.groups import register
 from conformance.groups._judge import guarded, observe, skip
+from conformance.groups.comparison import compare, placeholder_credential, same
 from conformance.http import Reply
 from conformance.images import mask_png, png
 from conformance.model import Observation, Unjudged
@@ -115,7 +122,7 @@ def recording_upstream(upstream: Upstream) -> Iterator[str]:
     from generator.runtime.config import StubConfig
     from generator.runtime.serve import default_app, stub_server
 
-    config = StubConfig(fail_models=frozenset({FAILING_MODEL}))
+    config = StubConfig(fail_models=frozenset({FAILING_MODEL}), provider=True)
     app = ProviderLayouts(default_app(config))
     with stub_server(config, host=upstream.host, port=upstream.port, app=app):
         yield upstream_url(upstream)
@@ -270,6 +277,8 @@ def applicable(operation: OperationContract) -> list[str]:
     if "fallbacks" in operation.properties:
         ids.append("fallback-after-primary-failure")
     ids.append("gateway-credentials-upstream")
+    ids.append("request-forwarded-intact")
+    ids.append("provider-answer-relayed")
     return ids
 
 
@@ -286,13 +295,17 @@ def checks_for(
         checks.append(lambda: check_rejections(ctx, recording, operation))
     if "fallback-after-primary-failure" in wanted:
         checks.append(lambda: check_fallback(ctx, recording, operation))
+    checks.append(lambda: check_intact(ctx, recording, operation))
     return checks
 
 
-def send(ctx: RunContext, recording: Recording, operation: OperationContract, probe: Probe) -> Outcome:
-    """Send a probe with the client's credentials (a marker key of our own when the gateway is open)."""
+def send(
+    ctx: RunContext, recording: Recording, operation: OperationContract, probe: Probe, *, client_key_: bool = True
+) -> Outcome:
+    """Send a probe with the client's credentials (a marker key of our own when the gateway is open, unless not
+    `client_key_`: then an open gateway gets no key at all)."""
     request = ctx.request(operation, probe.body)
-    if not ctx.target.api_key:
+    if not ctx.target.api_key and client_key_:
         # An open gateway ignores this key; a gateway that forwards the client's Authorization is caught by it.
         request = replace(request, headers={**request.headers, **auth_headers(ctx.target.auth, client_key(probe))})
     reply = ctx.sender.send(request)
@@ -322,9 +335,28 @@ def check_fields(
             problem = _unreached(outcome) or _field_problem(name, sent.get(name), outcome.records)
             observations.append(observe(requirement_id, operation, problem, outcome.reply))
         observations.append(_credentials(ctx, operation, outcome))
+        observations.append(_relayed(operation, outcome))
         return observations
 
-    return _guard(ids, operation, probe)
+    return _guard((*ids, "provider-answer-relayed"), operation, probe)
+
+
+def _relayed(operation: OperationContract, outcome: Outcome) -> Observation:
+    """Whether the provider's 2xx reached the client as a 2xx: the gateway's own failure told from the provider's."""
+    requirement_id = "provider-answer-relayed"
+    answered = [record.get("status") for record in outcome.records]
+    status = outcome.reply.status
+    if answered and isinstance(answered[-1], int) and answered[-1] >= 400 and answered[-1] == status:
+        # the provider's own failure, passed on faithfully: the findings say it broke at the provider
+        return _passed(requirement_id, operation, f"the provider answered {status}; {PASSED_ON}", outcome.reply)
+    if not answered or not all(isinstance(status, int) and status < 300 for status in answered[-1:]):
+        why = "the provider did not answer the request with a 2xx: nothing to relay"
+        return skip(requirement_id, operation, why)
+    if status is not None and status < 300 and outcome.reply.error is None:
+        return observe(requirement_id, operation, None, outcome.reply)
+    problem = f"the provider answered {answered[-1]}, the gateway answered {outcome.client_status}"
+    observation = observe(requirement_id, operation, problem, outcome.reply)
+    return replace(observation, cause=GATEWAY_FAULT)
 
 
 def _distinctive_values(ctx: RunContext, operation: OperationContract) -> dict[str, Any]:
@@ -355,20 +387,9 @@ def _field_problem(name: str, sent: Any, records: Sequence[Mapping[str, Any]]) -
         if name not in values:
             return f"{name} did not reach the upstream (the client sent {sent!r}; the gateway dropped it)"
         received = values[name]
-        if not _same(sent, received, multipart=record.get("parts") is not None):
+        if not same(name, sent, received, multipart=record.get("parts") is not None):
             return f"{name}: the client sent {sent!r}, the upstream received {received!r}"
     return None
-
-
-def _same(sent: Any, received: Any, *, multipart: bool) -> bool:
-    """Equal as the wire format allows: multipart carries only text, JSON keeps types (2 is not "2")."""
-    if multipart:
-        return _text(sent) == _text(received)
-    return type(sent) is type(received) and bool(sent == received)
-
-
-def _text(value: Any) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _credentials(ctx: RunContext, operation: OperationContract, outcome: Outcome) -> Observation:
@@ -380,11 +401,17 @@ def _credentials(ctx: RunContext, operation: OperationContract, outcome: Outcome
         for record in outcome.records:
             headers = record.get("headers") or {}
             sent = {name: str(headers[name]) for name in CREDENTIAL_HEADERS if name in headers}
+            placeholder = placeholder_credential(sent, CREDENTIAL_HEADERS)
             if not sent:
                 problem = (
                     "no credential reached the upstream (no Authorization or api-key header): expected the gateway's"
                 )
                 problem += " own key"
+            elif placeholder is not None:
+                problem = f"the provider received a placeholder credential ({placeholder}), not the gateway's own key"
+                return replace(
+                    observe(requirement_id, operation, problem, outcome.reply), cause="placeholder-credential"
+                )
             elif any(mark in value for value in sent.values() for mark in leaked):
                 names = ", ".join(sorted(sent))
                 problem = f"the client's key reached the upstream (in {names}) instead of the gateway's own credentials"
@@ -398,6 +425,68 @@ def _redacted(secret: str) -> str:
     from generator.runtime.recording import redact_secret
 
     return redact_secret(secret)
+
+
+# --- every field, as sent (and the credentials of a request without a client key) -----------------------------------
+
+
+def check_intact(ctx: RunContext, recording: Recording, operation: OperationContract) -> list[Observation]:
+    requirement_id = "request-forwarded-intact"
+    ids = (requirement_id, "gateway-credentials-upstream")
+
+    def probe() -> list[Observation]:
+        probe_ = new_probe(ctx, operation, "every optional field", **optional_values(ctx, operation))
+        outcome = send(ctx, recording, operation, probe_, client_key_=False)
+        status = outcome.reply.status
+        if not outcome.records and status is not None and 400 <= status < 500:
+            why = (
+                f"the gateway answered {status} to the request with every optional field: nothing forwarded to compare"
+            )
+            return [skip(requirement_id, operation, why), _credentials(ctx, operation, outcome)]
+        problem, cause = _unreached(outcome), None
+        sent = {name: value for name, value in probe_.body.items() if name not in operation.files}
+        azure = any(parameter.location == "path" for parameter in operation.parameters)
+        for record in outcome.records[:1]:  # the first attempt (later ones may be the gateway's fallbacks)
+            found = compare(sent, _record_values(record), multipart=record.get("parts") is not None, azure=azure)
+            if found:
+                problem, cause = (
+                    f"sent every optional field; on the way to the provider: {found.describe()}",
+                    found.cause,
+                )
+        observation = replace(observe(requirement_id, operation, problem, outcome.reply), cause=cause)
+        return [observation, _credentials(ctx, operation, outcome)]
+
+    return _guard(ids, operation, probe)
+
+
+#: Fields the every-field probe leaves out: files, the stream switch (and partial_images, which needs it), fallbacks
+#: (their own check) and the marked prompt and user.
+_NOT_FILLED = frozenset({"stream", "partial_images", "fallbacks", "prompt", "user"})
+
+
+def optional_values(ctx: RunContext, operation: OperationContract) -> dict[str, Any]:
+    """A valid, non-default value for every optional field the spec names (n, size, response_format as
+    `_distinctive_values` picks them: n stays 2, as cheap as it gets)."""
+    rng = ctx.random("forwarding-intact", operation.operation_id)
+    values = _distinctive_values(ctx, operation)
+    for name, schema in operation.properties.items():
+        if name in values or name in _NOT_FILLED or name in operation.files or not isinstance(schema, Mapping):
+            continue
+        default = operation.default(name)
+        choices = [value for value in operation.enum(name) or () if value not in {"auto", default}]
+        bounds = operation.integer_range(name)
+        if choices:
+            values[name] = rng.choice(sorted(choices, key=str))
+        elif bounds is not None:
+            low, high = bounds
+            values[name] = next(
+                v
+                for v in (42, 2, low if low is not None else 1)
+                if (low is None or low <= v) and (high is None or v <= high)
+            )
+        elif schema.get("type") == "string" and name != "model":
+            values[name] = f"pixelpact {name.replace('_', ' ')}"
+    return values
 
 
 # --- files ----------------------------------------------------------------------------------------------------------
@@ -574,7 +663,9 @@ def check_fallback(ctx: RunContext, recording: Recording, operation: OperationCo
         if problem is None:
             # Say how the gateway got there: retries of the primary are allowed, and worth seeing.
             return [_passed(requirement_id, operation, f"the upstream saw: {_attempts(outcome)}", outcome.reply)]
-        return [observe(requirement_id, operation, problem, outcome.reply)]
+        tried = {_bare(_record_model(record)) for record in outcome.records}
+        cause = "fallbacks-ignored" if _bare(fallback) not in tried else None
+        return [replace(observe(requirement_id, operation, problem, outcome.reply), cause=cause)]
 
     return _guard((requirement_id,), operation, probe)
 

@@ -31,7 +31,7 @@ from conformance.groups import register
 from conformance.groups.invalid import checked_enums
 from conformance.http import BudgetExhausted, WireRequest
 from conformance.images import NotAnImage, decode_b64, decode_image
-from conformance.model import Exchange, Observation, Origin, Requirement, Severity, Unjudged
+from conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
 from conformance.st_transport import map_prefix
 
 VALID_ID = "prop-valid-images-match"
@@ -44,6 +44,7 @@ REQUIREMENTS = (
         source="ImageCount: Number of images to generate; ImageSize: Size of the generated images",
         severity=Severity.CRITICAL,
         group="properties",
+        needs=(Precondition.ROUTE_SERVED, Precondition.VALID_ACCEPTED),
         origin=Origin.SEEDS,
     ),
     Requirement(
@@ -52,6 +53,7 @@ REQUIREMENTS = (
         source="seed: invalid requests -> 4xx, never 2xx or 5xx",
         severity=Severity.CRITICAL,
         group="properties",
+        needs=(Precondition.ROUTE_SERVED,),
         origin=Origin.SEEDS,
     ),
 )

@@ -55,11 +55,15 @@ class RobustnessGroup:
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
         probes = [(operation, probe) for operation in ctx.operations for probe in probes_for(ctx, operation)]
+        # sent before any hostile request: it is also the baseline of still-answering (only an operation that
+        # answered a valid request before the hostile ones can be said to have stopped answering after them)
         valid = controls(ctx)
         for observations in ctx.map(lambda item: judge(ctx, *item, valid[item[0].operation_id]), probes):
             yield from observations
         # Only after every hostile request: a gateway that survives each one but is left broken fails here.
-        yield from ctx.map(lambda operation: still_answering(ctx, operation), ctx.operations)
+        yield from ctx.map(
+            lambda operation: still_answering(ctx, operation, valid[operation.operation_id]), ctx.operations
+        )
 
 
 def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
@@ -147,7 +151,11 @@ def _judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: C
     return observations
 
 
-def still_answering(ctx: RunContext, operation: OperationContract) -> Observation:
+def still_answering(ctx: RunContext, operation: OperationContract, before: Control | None = None) -> Observation:
+    if before is not None and before.problem is not None:
+        why = f"the valid request before the hostile ones was not accepted ({before.problem}): nothing to compare with"
+        return skip("still-answering", operation, why, before.reason)
+
     def probe() -> list[Observation]:
         reply = ctx.send(operation, ctx.valid_body(operation))
         problem = transport_problem(reply)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.context import RunContext
 from conformance.contract import OperationContract
 from conformance.groups import register
-from conformance.model import Exchange, Observation, Origin, Requirement, Severity, Unjudged
+from conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
 
 if TYPE_CHECKING:
     from schemathesis.engine.recorder import ScenarioRecorder
@@ -30,8 +30,20 @@ if TYPE_CHECKING:
 GROUP_NAME = "schemathesis"
 
 
+#: Checks judged only on answers to valid cases: blocked where no valid request was ever accepted (st-response-schema
+#: judges error answers too).
+_ON_ACCEPTED = frozenset({"st-b64-json-is-image", "st-data-count-matches-n", "st-image-dimensions-match-size"})
+#: Judged on any error answer, a 404 of a route not served included: no precondition.
+_ANY_ANSWER = frozenset({"st-error-envelope"})
+
+
 def _req(id_: str, severity: Severity, title: str, source: str, *, origin: Origin) -> Requirement:
-    return Requirement(id=id_, title=title, source=source, severity=severity, group=GROUP_NAME, origin=origin)
+    needs: tuple[Precondition, ...] = () if id_ in _ANY_ANSWER else (Precondition.ROUTE_SERVED,)
+    if id_ in _ON_ACCEPTED:
+        needs += (Precondition.VALID_ACCEPTED,)
+    return Requirement(
+        id=id_, title=title, source=source, severity=severity, group=GROUP_NAME, origin=origin, needs=needs
+    )
 
 
 #: schemathesis check name -> the requirement it judges.
@@ -261,11 +273,16 @@ def load_schema(ctx: RunContext) -> Any:
         parameters["query.api-version"] = ctx.target.api_version
     project.update(
         base_url=ctx.target.base_url,
+        # --header: schemathesis's own probes of the server (sent before any case, not through the Sender) carry them
+        headers=ctx.sender.custom_headers or None,
         # One worker, not --concurrency: hypothesis describes strategies with ast.parse, which CPython 3.11 does not
         # make thread-safe ("SystemError: AST constructor recursion depth mismatch" under parallel generation).
         # Generation is CPU-bound under the GIL anyway; the other groups fan out.
         workers=1,
         continue_on_failure=True,
+        # Its probes (two requests before the first phase) go out through `requests`, not the Sender: bound them by
+        # --timeout as well (schemathesis waits 10 s by default, per probe, on a gateway that never answers).
+        request_timeout=min(ctx.sender.timeout, 10.0),
         parameters=parameters or None,
     )
     project.phases.update(phases=PHASES)

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from conformance.baseline import summary_lines
 from conformance.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
-from conformance.model import Report, RequirementResult, Status, Verdict
+from conformance.model import Finding, Report, Status, Verdict
 
 #: Seconds between two redraws of the progress line (redrawing on every observation would cost more than it shows).
 REDRAW_EVERY = 0.1
@@ -90,30 +90,33 @@ def summary_rows(report: Report) -> list[tuple[str, str, int, int, int, int, int
 
 
 def render(report: Report, *, color: bool = False) -> str:
-    """The requirement table, the failures with their reproductions, and the verdict line."""
+    """The findings (one per root cause, with its reproduction), the requirement table, and the verdict line."""
+    lines = findings_lines(report, color=color)
     rows = summary_rows(report)
     width = max([len("requirement"), *(len(row[0]) for row in rows)])
-    head = f"{'requirement':<{width}}  {'severity':<8}  {'ops':>3}  {'pass':>4}  {'fail':>4}  {'blkd':>4}  {'n/j':>4}"
-    lines = [head, "-" * len(head)]
+    origins = {r.requirement.id: r.requirement.origin.value if r.requirement.origin else "" for r in report.results}
+    head = (
+        f"{'requirement':<{width}}  {'severity':<8}  {'origin':<10}  {'ops':>3}  {'pass':>4}  {'fail':>4}  {'blkd':>4}"
+        f"  {'n/j':>4}"
+    )
+    lines += [head, "-" * len(head)]
+    causes = _finding_ids(report)
     known = {result.requirement.id for result in report.results if result.known is not None}
     for rid, severity, ops, passed, failing, blocked, unjudged in rows:
         if (failing or blocked) and rid in known and not _new_failure(report, rid):
-            mark = _paint("known", "33", color)
+            mark = _paint("known", "33", color) + f" {', '.join(causes.get(rid, []))}"
         elif failing:
-            mark = _paint("FAIL", "31", color)
+            mark = _paint("FAIL", "31", color) + f" {', '.join(causes.get(rid, []))}"
         elif blocked:
-            mark = _paint("blocked", "33", color)
+            mark = _paint("blocked", "33", color) + f" {', '.join(causes.get(rid, []))}"
         elif unjudged == ops:
             mark = "not judged"
         else:
             mark = "ok"
         lines.append(
-            f"{rid:<{width}}  {severity:<8}  {ops:>3}  {passed:>4}  {failing:>4}  {blocked:>4}  {unjudged:>4}  {mark}"
+            f"{rid:<{width}}  {severity:<8}  {origins[rid]:<10}  {ops:>3}  {passed:>4}  {failing:>4}  {blocked:>4}"
+            f"  {unjudged:>4}  {mark}"
         )
-    failures = [result for result in report.failed if result.known is None]
-    if failures:
-        lines += ["", "Failures:"]
-        lines += [line for result in failures for line in _failure(result)]
     known_failures = [result for result in report.results if result.known is not None]
     if known_failures:
         lines += ["", "Known deviations (baseline):"]
@@ -144,17 +147,64 @@ def verdict_line(report: Report, *, color: bool = False) -> str:
     )
 
 
-def _failure(result: RequirementResult) -> list[str]:
-    requirement = result.requirement
-    where = f"{requirement.id} on {result.operation_id} ({result.failed} failing; origin: {requirement.origin.value})"
-    lines = [f"- {where}: {result.message}"]
-    exchange = result.failures[0].exchange if result.failures else None
-    if exchange is not None:
-        curl = exchange.curl if len(exchange.curl) <= 600 else exchange.curl[:600] + " ...(cut; see the reports)"
-        lines.append(f"    reproduce: {curl}")
-        status = exchange.status if exchange.status is not None else f"no response ({exchange.error})"
-        lines.append(f"    got: {status} {exchange.body_excerpt[:200]!r}")
-    return lines
+def findings_lines(report: Report, *, color: bool = False) -> list[str]:
+    """One block per finding: id and title, where it broke, what it explains, what was seen, how to reproduce."""
+    if not report.findings:
+        return []
+    pairs = sum(len(finding.pairs) for finding in report.findings)
+    lines = [f"Findings: {len(report.findings)} cause(s) explain {pairs} failed or blocked pair(s)", ""]
+    for finding in report.findings:
+        lines.append(f"{_paint(finding.id, '31', color)}  {finding.title}")
+        failed = len(finding.pairs) - finding.blocked
+        where = f"; broke {_WHERE[finding.where]}" if finding.where in _WHERE else ""
+        lines.append(f"    {failed} failed, {finding.blocked} blocked{where}: {_cut(_pairs(finding), 200)}")
+        lines.append(f"    seen: {_cut(finding.evidence, 200)}")
+        if finding.reproduction:
+            lines.append(f"    reproduce: {_cut(finding.reproduction, 300)}")
+            got = _answer(report, finding)
+            if got:
+                lines.append(f"    got: {_cut(got, 120)}")
+    return [*lines, ""]
+
+
+_WHERE = {"gateway": "in the gateway", "provider": "at the provider", "on-the-way": "on the way to the provider"}
+
+
+def _pairs(finding: Finding) -> str:
+    """ "valid-request-accepted, image-array-accepted on createImageEdit, createImageVariation; ..."."""
+    operations: dict[str, list[str]] = defaultdict(list)
+    for rid, operation in finding.pairs:
+        operations[rid].append(operation)
+    requirements: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for rid, ops in operations.items():
+        requirements[tuple(ops)].append(rid)
+    return "; ".join(f"{', '.join(rids)} on {', '.join(ops)}" for ops, rids in requirements.items())
+
+
+def _answer(report: Report, finding: Finding) -> str:
+    """The status and body excerpt that answered the finding's reproduction."""
+    for result in report.results:
+        for failure in result.failures:
+            exchange = failure.exchange
+            if exchange is not None and exchange.curl == finding.reproduction:
+                status = exchange.status if exchange.status is not None else f"no response ({exchange.error})"
+                return f"{status} {exchange.body_excerpt[:160]!r}"
+    return ""
+
+
+def _finding_ids(report: Report) -> dict[str, list[str]]:
+    """requirement id -> the findings that explain its failed or blocked pairs."""
+    ids: dict[str, list[str]] = defaultdict(list)
+    for finding in report.findings:
+        for rid, _ in finding.pairs:
+            if finding.id not in ids[rid]:
+                ids[rid].append(finding.id)
+    return ids
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + " ...(cut; see the reports)"
 
 
 def _paint(text: str, code: str, color: bool) -> str:

@@ -1,7 +1,8 @@
 """The HTML report: one self-contained file (inline CSS, images as data: URIs) a person can open or attach to a CI run.
 
-It shows the verdict, a requirement x operation matrix, each failure with its request (curl) and response, and
-thumbnails of the images the gateway returned.
+It leads with the findings (one per root cause: title, where it broke, the pairs it explains, the smallest request
+that shows it, the evidence once and collapsed), then the requirement x operation matrix (each failed or blocked
+cell links to its finding), and thumbnails of the images the gateway returned.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from conformance.model import Exchange, Report, RequirementResult
+from conformance.model import Exchange, Report, RequirementResult, Status
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}
@@ -36,8 +37,8 @@ def to_html(report: Report) -> str:
         f"<style>{STYLE}</style></head><body>",
         f'<h1>pixelpact check <span class="verdict {report.verdict.value}">{report.verdict.value.upper()}</span></h1>',
         _header(report),
+        _findings(report),
         _matrix(report),
-        _failures(report),
         _gallery(report),
         "</body></html>",
     ]
@@ -69,7 +70,9 @@ def _matrix(report: Report) -> str:
                 tds.append('<td class="cell none" title="not applicable"></td>')
             else:
                 title = escape(cell.message or cell.status.value, quote=True)
-                tds.append(f'<td class="cell {cell.status.value}" title="{title}">{cell.status.value}</td>')
+                finding = report.finding_of(cell) if cell.status in (Status.FAILED, Status.BLOCKED) else None
+                label = f'<a href="#{finding.id}">{cell.status.value}</a>' if finding else cell.status.value
+                tds.append(f'<td class="cell {cell.status.value}" title="{title}">{label}</td>')
         rows.append(
             f"<tr id='{anchor(requirement.id)}'><td><b>{escape(requirement.id)}</b><br>"
             f"<span class='muted'>{escape(requirement.title)}</span></td>"
@@ -79,36 +82,44 @@ def _matrix(report: Report) -> str:
     return f"<h2>Requirements</h2><table><tr>{columns}</tr>{''.join(rows)}</table>"
 
 
-def anchor(requirement_id: str, operation_id: str | None = None) -> str:
-    """The id of a requirement's row in the matrix, or of its failure on an operation (the Markdown report links
-    to them)."""
-    return f"req-{requirement_id}" if operation_id is None else f"fail-{requirement_id}-{operation_id}"
+def anchor(requirement_id: str) -> str:
+    """The id of a requirement's row in the matrix (the Markdown report links to it; a finding's id is its own)."""
+    return f"req-{requirement_id}"
 
 
-def _failures(report: Report) -> str:
-    failed = report.failed
-    if not failed:
-        return "<h2>Failures</h2><p>None.</p>"
+def _findings(report: Report) -> str:
+    if not report.findings:
+        return "<h2>Findings</h2><p>None.</p>"
     blocks = [
-        "<h2>Failures</h2><p class='muted'>Each request is a curl command; a file part (<code>-F image=@image-1.png"
-        "</code>) names a local file: any small PNG reproduces it.</p>"
+        f"<h2>Findings ({len(report.findings)})</h2><p class='muted'>One per root cause. Each request is a curl "
+        "command; a file part (<code>-F image=@image-1.png</code>) names a local file: any small PNG reproduces it.</p>"
     ]
-    for result in failed:
-        requirement = result.requirement
-        blocks.append(
-            f"<div class='failure' id='{anchor(requirement.id, result.operation_id)}'>"
-            f"<h3>{escape(requirement.id)} on {escape(result.operation_id)}</h3>"
-            f"<p>{escape(requirement.title)}<br><span class='muted'>source: {escape(requirement.source)}; "
-            f"origin: {requirement.origin.value}</span></p>"
+    by_pair = {(r.requirement.id, r.operation_id): r for r in report.results}
+    for finding in report.findings:
+        where = f"<p>Broke: <b>{escape(finding.where)}</b></p>" if finding.where else ""
+        pairs = ", ".join(
+            f"{escape(rid)} on {escape(op)} <span class='muted'>origin: {_origin(by_pair[(rid, op)])}</span>"
+            for rid, op in finding.pairs
         )
-        if result.known is not None:
-            blocks.append(f"<p class='muted'>Known deviation, in the baseline: {escape(result.known)}</p>")
-        for failure in result.failures:
-            blocks.append(f"<p><b>{escape(failure.message)}</b></p>")
-            if failure.exchange is not None:
-                blocks.append(_exchange(failure.exchange))
+        blocks.append(
+            f"<div class='failure' id='{escape(finding.id, quote=True)}'><h3>{escape(finding.id)}: "
+            f"{escape(finding.title)}</h3>{where}<p>{len(finding.pairs) - finding.blocked} failed, {finding.blocked} "
+            f"blocked: <span class='muted'>{pairs}</span></p><p><b>{escape(finding.evidence)}</b></p>"
+            f"<p>Reproduce:</p><pre>{escape(finding.reproduction)}</pre>"
+        )
+        known = next((by_pair[pair].known for pair in finding.pairs if by_pair[pair].known), None)
+        if known is not None:
+            blocks.append(f"<p class='muted'>Known deviation, in the baseline: {escape(known)}</p>")
+        first = next((f for pair in finding.pairs for f in by_pair[pair].failures if f.exchange is not None), None)
+        if first is not None and first.exchange is not None:
+            blocks.append(f"<details><summary>Evidence</summary>{_exchange(first.exchange)}</details>")
         blocks.append("</div>")
     return "\n".join(blocks)
+
+
+def _origin(result: RequirementResult) -> str:
+    origin = result.requirement.origin
+    return origin.value if origin is not None else "unknown"
 
 
 def _exchange(exchange: Exchange) -> str:

@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from conformance.model import Exchange, Report, RequirementResult, Status
+from conformance.model import Exchange, Finding, Report, RequirementResult, Status
 
 JSON_FORMAT_VERSION = 1
 
@@ -26,7 +26,20 @@ def exchange_dict(exchange: Exchange | None) -> dict[str, Any] | None:
     }
 
 
-def result_dict(result: RequirementResult) -> dict[str, Any]:
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """A finding as plain data: its stable id, title, where it broke, the pairs it explains, the reproduction."""
+    return {
+        "id": finding.id,
+        "title": finding.title,
+        "where": finding.where,
+        "evidence": finding.evidence,
+        "reproduction": finding.reproduction,
+        "pairs": [{"id": requirement_id, "operation": operation} for requirement_id, operation in finding.pairs],
+        "blocked": finding.blocked,
+    }
+
+
+def result_dict(result: RequirementResult, finding: Finding | None = None) -> dict[str, Any]:
     requirement = result.requirement
     return {
         "id": requirement.id,
@@ -35,6 +48,7 @@ def result_dict(result: RequirementResult) -> dict[str, Any]:
         "reason": result.reason.value if result.reason is not None else None,
         "blocked_by": result.blocked_by,
         "known": result.known,
+        "finding": finding.id if finding is not None else None,
         "message": result.message,
         "title": requirement.title,
         "source": requirement.source,
@@ -44,7 +58,8 @@ def result_dict(result: RequirementResult) -> dict[str, Any]:
         "passed": result.passed,
         "failed": result.failed,
         "failures": [
-            {"message": failure.message, "exchange": exchange_dict(failure.exchange)} for failure in result.failures
+            {"message": failure.message, "cause": failure.cause, "exchange": exchange_dict(failure.exchange)}
+            for failure in result.failures
         ],
     }
 
@@ -67,7 +82,8 @@ def to_json(report: Report) -> str:
         "notes": report.notes,
         "summary": {status.value: sum(r.status is status for r in report.results) for status in Status},
         "not_judged": {reason.value: count for reason, count in report.coverage().not_judged.items()},
-        "requirements": [result_dict(result) for result in report.results],
+        "findings": [finding_dict(finding) for finding in report.findings],
+        "requirements": [result_dict(result, report.finding_of(result)) for result in report.results],
         "baseline": baseline_dict(report),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -109,7 +125,9 @@ def to_junit(report: Report) -> str:
         if result.known is not None:  # a known deviation reads as an expected failure, as pytest's xfail does
             ET.SubElement(case, "skipped", message=_clean(f"known deviation ({result.status.value}): {result.known}"))
         elif result.status is Status.FAILED:
-            failure = ET.SubElement(case, "failure", message=_clean(result.message), type=result.requirement.severity)
+            finding = report.finding_of(result)
+            message = f"finding {finding.id}: {result.message}" if finding is not None else result.message
+            failure = ET.SubElement(case, "failure", message=_clean(message), type=result.requirement.severity)
             failure.text = _clean(_failure_text(result))
         elif result.status is Status.BLOCKED:
             message = f"blocked by finding {result.blocked_by}: {result.message}"

@@ -35,8 +35,10 @@ def to_markdown(report: Report, html: str | None = None) -> str:
     for error in report.errors:
         lines += ["", f"> error: {_cell(error)}"]
     lines += _findings(report, html)
-    lines += _failures(f"New failures ({len(new)})", new, html, lambda r: r.message or r.status.value)
-    lines += _failures(f"Known deviations ({len(known)}, in the baseline)", known, html, lambda r: r.known or "")
+    lines += _failures(f"New failures ({len(new)})", new, report, html, lambda r: r.message or r.status.value)
+    lines += _failures(
+        f"Known deviations ({len(known)}, in the baseline)", known, report, html, lambda r: r.known or ""
+    )
     lines += _fixed(report)
     lines += _coverage(report)
     lines += _every_requirement(report, html)
@@ -45,7 +47,7 @@ def to_markdown(report: Report, html: str | None = None) -> str:
 
 def _findings(report: Report, html: str | None) -> list[str]:
     """The root causes (the report's findings, when it has them): new ones, then those the baseline knows."""
-    findings = getattr(report, "findings", None) or []
+    findings = report.findings
     by_pair = {(r.requirement.id, r.operation_id): r for r in report.results}
     new, known = [], []
     for finding in findings:
@@ -63,17 +65,11 @@ def _findings(report: Report, html: str | None) -> list[str]:
             continue
         lines += ["", f"### {title}", ""]
         for finding, results in chosen:
-            pairs = ", ".join(
-                _link(
-                    f"`{r.requirement.id}` on `{r.operation_id}`",
-                    html if r.status is Status.FAILED else None,
-                    anchor(r.requirement.id, r.operation_id),
-                )
-                for r in results[:6]
-            )
+            pairs = ", ".join(f"`{r.requirement.id}` on `{r.operation_id}`" for r in results[:6])
             more = f" and {len(results) - 6} more" if len(results) > 6 else ""
             why = f" Known: {_cell(results[0].known or '', MESSAGE_CHARS)}" if results[0].known else ""
-            lines.append(f"- **{finding.id}**: {_cell(finding.title, MESSAGE_CHARS)} ({pairs}{more}).{why}")
+            name = _link(f"**{finding.id}**", html, finding.id)
+            lines.append(f"- {name}: {_cell(finding.title, MESSAGE_CHARS)} ({pairs}{more}).{why}")
     return lines
 
 
@@ -89,16 +85,19 @@ def _facts(report: Report, new: list[RequirementResult], known: list[Requirement
 
 
 def _failures(
-    title: str, results: list[RequirementResult], html: str | None, say: Callable[[RequirementResult], str]
+    title: str,
+    results: list[RequirementResult],
+    report: Report,
+    html: str | None,
+    say: Callable[[RequirementResult], str],
 ) -> list[str]:
     if not results:
         return []
     lines = ["", f"### {title}", "", "| requirement | severity | operations | what |", "|---|---|---|---|"]
     for requirement_id, group in _by_requirement(results).items():
         first = group[0]
-        operations = ", ".join(
-            _link(f"`{r.operation_id}`", html, anchor(r.requirement.id, r.operation_id)) for r in group
-        )
+        # the HTML report shows the evidence per finding: an operation links to the finding that explains it
+        operations = ", ".join(_link(f"`{r.operation_id}`", html, _finding_id(report, r)) for r in group)
         blocked = " (blocked)" if all(r.status is Status.BLOCKED for r in group) else ""
         lines.append(
             f"| {_link(f'`{requirement_id}`', html, anchor(requirement_id))}{blocked} "
@@ -155,8 +154,13 @@ def _by_requirement(results: Iterable[RequirementResult]) -> dict[str, list[Requ
     return grouped
 
 
-def _link(text: str, html: str | None, fragment: str) -> str:
-    return f"[{text}]({html}#{fragment})" if html is not None else text
+def _finding_id(report: Report, result: RequirementResult) -> str | None:
+    finding = report.finding_of(result)
+    return finding.id if finding is not None else None
+
+
+def _link(text: str, html: str | None, fragment: str | None) -> str:
+    return f"[{text}]({html}#{fragment})" if html is not None and fragment is not None else text
 
 
 def _cell(text: str, limit: int | None = None) -> str:

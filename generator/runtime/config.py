@@ -25,6 +25,9 @@ class StubConfig:
     """The recording's bound in bytes (roughly: kept text, headers, summaries); the oldest entries go first."""
     max_parts: int = 128
     """A multipart body with more parts than this gets 400 (the spec's forms have about 20 fields)."""
+    provider: bool = False
+    """Play a provider behind a gateway, not a gateway (the two-sided checks' recording upstream): fallbacks are the
+    gateway's job, so a failing model fails whatever `fallbacks` the request names."""
     max_header_bytes: int = 32 * 1024
     """A request line longer than this gets 414, a head (request line and headers) longer than this 431."""
     header_timeout: float = 10.0

@@ -33,9 +33,21 @@ def fails(model: str, fail_models: frozenset[str]) -> bool:
 
 
 def choose(
-    requested: str, fallbacks: list[str], fail_models: frozenset[str], fail_status: int, request_type: str
+    requested: str,
+    fallbacks: list[str],
+    fail_models: frozenset[str],
+    fail_status: int,
+    request_type: str,
+    *,
+    provider: bool = False,
 ) -> Choice:
-    """The model that serves the request, or the requested model's provider error if it and every fallback fail."""
+    """The model that serves the request, or the requested model's provider error if it and every fallback fail.
+
+    A `provider` (the stub behind a gateway) knows nothing of fallbacks: trying them is the gateway's job, and a
+    provider doing it would pass a gateway that never does.
+    """
+    if provider:
+        fallbacks = []
     for index, model in enumerate([requested, *fallbacks]):
         if not fails(model, fail_models):
             return Choice(model, index)

@@ -168,7 +168,10 @@ class StubGateway:
         request_type = responses.REQUEST_TYPES[operation.kind]
         stream = bool(fields.get("stream")) and operation.streams
         fallbacks = [str(f) for f in fields.get("fallbacks") or []]
-        choice = choose(requested, fallbacks, self.config.fail_models, self.config.fail_status, request_type)
+        choice = choose(
+            requested, fallbacks, self.config.fail_models, self.config.fail_status, request_type,
+            provider=self.config.provider,
+        )  # fmt: skip
         files = fields.get("image[]") or ([fields["image"]] if "image" in fields else [])
         # Variations use the first file only; edits use them all.
         used = min(len(files), 1) if operation.kind == "variation" else len(files)

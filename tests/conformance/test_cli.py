@@ -109,7 +109,8 @@ def test_a_failing_requirement_exits_1_and_names_it(
     out = capsys.readouterr().out
     assert status == 1
     assert "FAIL: " in out
-    assert "valid-request-accepted on createImageVariation" in out
+    assert "F-server-error-500  variations: requests end in a 500 server error" in out
+    assert "valid-request-accepted, image-array-accepted, unknown-field-tolerated on createImageVariation" in out
     assert "reproduce: curl -sS -X POST" in out
     document = json.loads(report_path.read_text())
     statuses = {(r["id"], r["operation"]): r["status"] for r in document["requirements"]}

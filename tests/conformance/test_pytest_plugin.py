@@ -16,6 +16,7 @@ from generator.runtime.config import StubConfig
 from generator.runtime.serve import default_app, stub_server
 from tests.conformance.conftest import API_KEY
 
+TENANT_TOKEN = "tt-pytest-plugin-3c1d9e0b"
 QUICK = ["--pixelpact-group", "properties", "--pixelpact-operation", "createImage", "--pixelpact-max-examples", "2"]
 
 
@@ -95,12 +96,18 @@ def test_a_broken_gateway_fails_with_evidence_and_no_key(tmp_path: Path) -> None
             "x-api-key",
             "--junitxml",
             "j.xml",
+            "--pixelpact-header",
+            f"X-Tenant-Token: {TENANT_TOKEN}",
         )
 
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert "FAILED pixelpact::prop-valid-images-match[createImage]" in output
     assert "reproduce: curl" in output and "x-api-key: ***" in output
+    # the failure names its finding, and the session ends with one line per finding
+    assert "finding: F-" in output and "pixelpact: F-" in output
+    # --pixelpact-header reaches every curl line; a token-like header's value never shows
+    assert "X-Tenant-Token: ***" in output and TENANT_TOKEN not in output + (tmp_path / "j.xml").read_text()
     assert junit_outcomes(tmp_path / "j.xml")["prop-valid-images-match[createImage]"] == "failed"
     junit = (tmp_path / "j.xml").read_text()
     assert API_KEY not in output and API_KEY not in junit

@@ -102,13 +102,15 @@ def test_junit_has_one_testcase_per_requirement_per_operation(leaky_report: tupl
     assert len(names) == len(set(names)) == len(report.results)
     assert "valid-request-accepted[createImageVariation]" in names
     assert "valid-request-accepted[createImage]" in names
-    failed = {case.get("name") for case in cases if case.find("failure") is not None}
+    failures = {case.get("name"): case.find("failure") for case in cases if case.find("failure") is not None}
+    failed = {name for name, failure in failures.items() if failure is not None and failure.get("type") != "blocked"}
     assert failed == {f"{r.requirement.id}[{r.operation_id}]" for r in report.failed}
-    assert int(root.get("failures", "-1")) == len(failed)
-    failure = next(
-        case.find("failure") for case in cases if case.get("name") == "valid-request-accepted[createImageVariation]"
-    )
-    assert failure is not None and "expected 200, got 500" in (failure.get("message") or "")
+    assert int(root.get("failures", "-1")) == len(failures) == len(report.failed) + report.coverage().blocked
+    failure = failures["valid-request-accepted[createImageVariation]"]
+    # each failure names the finding that explains it
+    message = failure.get("message") or "" if failure is not None else ""
+    assert message.startswith("finding F-server-error-500-cannot-serve-credentials: ")
+    assert "expected 200, got 500" in (failure.get("message") or "")
     assert "curl -sS -X POST" in (failure.text or "")
 
 
@@ -122,7 +124,14 @@ def test_json_report_shape(leaky_report: tuple[str, Report]) -> None:
         assert {"id", "operation", "status", "message"} <= entry.keys()
         assert entry["status"] in {"passed", "failed", "blocked", "not-judged"}
         assert entry["operation"] in OPERATIONS
-        assert (entry["status"] == "failed") == bool(entry["failures"])
+        assert entry["status"] != "failed" or entry["failures"]
+        assert (entry["status"] in ("failed", "blocked")) == (entry["finding"] is not None)
+    [finding] = document["findings"]
+    # the error's own words tell this 500 from others (and the echoed key stays redacted in the title)
+    assert finding["id"] == "F-server-error-500-cannot-serve-credentials"
+    assert finding["title"].startswith('variations: requests end in a 500 server error ("cannot serve, credentials')
+    assert {"id": "valid-request-accepted", "operation": "createImageVariation"} in finding["pairs"]
+    assert finding["reproduction"].startswith("curl ") and finding["blocked"] >= 1
     failure = next(e for e in document["requirements"] if e["status"] == "failed")["failures"][0]
     assert failure["exchange"]["status"] == 500
     assert failure["exchange"]["curl"].startswith("curl ")
@@ -137,6 +146,11 @@ def test_html_report_is_self_contained_with_thumbnails(leaky_report: tuple[str, 
     assert "<script" not in page and "<link" not in page
     assert page.count('src="data:image/png;base64,') >= 2  # images the gateway returned
     assert "valid-request-accepted on createImageVariation" in page
+    # the findings lead, their evidence collapsed; the grid's failed and blocked cells link to them
+    finding = report.findings[0].id
+    assert page.index(f"id='{finding}'") < page.index("<h2>Requirements</h2>")
+    assert "<details><summary>Evidence</summary>" in page
+    assert page.count(f'<a href="#{finding}">') == len(report.findings[0].pairs)
     assert "curl -sS -X POST" in page
 
 
@@ -145,8 +159,8 @@ def test_every_report_says_where_a_requirement_comes_from(leaky_report: tuple[st
     failed = report.failed[0]
     origin = failed.requirement.origin.value
 
-    assert f"{failed.requirement.id} on {failed.operation_id} (" in render(report)
-    assert f"origin: {origin})" in render(report)
+    # the console's requirement table has an origin column; the findings lead (tested above)
+    assert re.search(rf"^{failed.requirement.id}\s+\w+\s+{origin}\s", render(report), re.MULTILINE)
     assert "<th>origin</th>" in to_html(report) and f"origin: {origin}</span>" in to_html(report)
     entries = json.loads(to_json(report))["requirements"]
     assert {entry["origin"] for entry in entries} <= {"seeds", "bifrost", "convention"}

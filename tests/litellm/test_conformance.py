@@ -111,6 +111,23 @@ def test_the_summary_reads_at_a_glance(run: dict[str, Any]) -> None:
     assert summary.index("### Known deviations") < summary.index("### Coverage")
 
 
+def test_one_finding_per_confirmed_cause(run: dict[str, Any]) -> None:
+    """The deviations cluster into the root causes DEVIATIONS.md confirms, one finding each, none more."""
+    report = run["report"]
+    found = {finding["id"]: finding for finding in report["findings"]}
+    expected = {entry["id"]: entry for entry in EXPECTED["findings"]}
+    assert found.keys() == expected.keys(), {
+        "new": {key: found[key]["title"] for key in found.keys() - expected.keys()},
+        "gone": sorted(expected.keys() - found.keys()),
+    }
+    for finding_id, finding in found.items():
+        assert sorted({pair["id"] for pair in finding["pairs"]}) == expected[finding_id]["requirements"], finding_id
+        assert "***" in finding["reproduction"] or "Authorization" not in finding["reproduction"]
+    # no pair fails whose precondition never held: those are blocked, each by a finding of the report
+    blocked = [r for r in report["requirements"] if r["status"] == "blocked"]
+    assert blocked and all(r["blocked_by"] in found for r in blocked)
+
+
 def test_only_the_expected_requirements_go_unjudged(run: dict[str, Any]) -> None:
     skipped, expected = statuses(run["report"], "not-judged"), pairs("not_judged")
     assert skipped.keys() == expected.keys(), {pair: skipped.get(pair) for pair in skipped.keys() ^ expected.keys()}

@@ -3,13 +3,16 @@ Redactor removing the key from header names."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import tracemalloc
+from types import FrameType
 
 import pytest
 
 from conformance.http import Redactor, Sender, TimeUp, WireRequest, body_excerpt
+from conformance.interrupts import in_finalizer
 from conformance.model import Exchange, Observation, Status, Unjudged, Verdict
 from conformance.reporting import render, to_html, to_json, to_junit
 from tests.conformance.conftest import API_KEY, run
@@ -122,3 +125,16 @@ def test_a_password_in_the_base_url_is_redacted_like_the_key() -> None:
     assert report.requests_sent > 0 and "***@127.0.0.1" in report.target
     for text in (to_json(report), to_junit(report), to_html(report), render(report, color=False)):
         assert secret not in text
+
+
+def test_a_ctrl_c_during_a_finalizer_does_not_raise_where_python_would_drop_it() -> None:
+    frames: list[FrameType] = []
+
+    class Dying:
+        def __del__(self) -> None:
+            frame = sys._getframe()
+            frames.append(frame)
+
+    Dying()
+    assert in_finalizer(frames[0])
+    assert not in_finalizer(sys._getframe())

@@ -1,0 +1,386 @@
+"""Findings: one per root cause, clustered from the failed and blocked pairs by their evidence.
+
+One bug in a gateway fails many requirements on many operations (a 500 on every accepted edit fails the valid,
+streaming, forwarding and schemathesis requirements of three routes). A report that lists each of them buries the
+cause, so after the run `diagnose` groups the failed pairs by what their failing exchanges show, not by requirement
+id: the kind of evidence (no response, route not served, server error, a valid request rejected, invalid input
+accepted, a field changed on the way, a wrong answer) and its detail (the status, the error code, the field). Each
+group is one `Finding`: a one-sentence title naming the operations and the status or field, the pairs it explains,
+the failure's message once, and the smallest request that shows it (the shortest curl line of its first failed
+pair, in catalogue order: the plain valid request before the keyless or hostile ones).
+
+In two-sided runs a finding says where it broke: "gateway" (the provider answered 2xx, the client got a 5xx; a
+placeholder credential), "provider" (the provider's own failure, passed on faithfully) or "on-the-way" (fields
+dropped, added, renamed or changed). A wrong answer about a field that was dropped or changed on the way is counted
+as a symptom of that finding, not a cause of its own.
+
+Pairs whose precondition never held (`conformance.preconditions`) are blocked by the finding that explains why:
+the route's (every answer a 404/405) or the one holding the failed pair that establishes the precondition (the
+valid request rejected, the stream never started). They are listed in that finding, counted apart.
+
+Finding ids are stable and short: "F-" + a slug of the cause's kind and detail, never of the requirement ids or
+the operations it touches, so the same cause keeps its id from run to run (baselines key on it):
+
+    F-no-response                   no complete answer (dropped, timed out)
+    F-route-not-served              every answer of an operation is a 404/405
+    F-server-error-<status>[-<what>]   a 5xx; <what> is "stream" for stream requests, else the first words of the
+                                    error message that say more than the status ("number-infinity-when")
+    F-rejected-<status>[-<code>]    a 4xx where the contract wants another answer (the error's code or type)
+    F-accepted-invalid              invalid input answered with a 2xx (the title names the fields)
+    F-dropped-fields, F-added-fields, F-renamed-fields   two-sided: fields lost, added or renamed on the way (the
+                                    title names them; the id does not, so one more dropped field keeps the id)
+    F-changed-<field>               two-sided: a field's value changed on the way (n clamped, a model substituted)
+    F-placeholder-credential        two-sided: the provider got "Bearer undefined" (or null, None, a bare scheme)
+    F-error-shape-<status>          an error answer without the spec's error body
+    F-content-<field>[-null]        a 2xx whose content is wrong in a named field (b64_json: null)
+    F-<requirement-id>              a 2xx whose content breaks that requirement, no field named
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from conformance.model import Exchange, Finding, Observation, Precondition, RequirementResult, Status, Unjudged
+from conformance.preconditions import ESTABLISHED_BY, NOT_SERVED, Preconditions
+
+#: operationId stem -> what a gateway engineer calls the route family.
+FAMILIES = {"createimage": "generations", "createimageedit": "edits", "createimagevariation": "variations"}
+FLAVOURS = ("openai", "azure")
+_ERROR_SHAPE = frozenset({"error-body-shape", "st-error-envelope"})
+_FIELD = re.compile(r"\b([a-z_]+(?:\[\])?)(?:=|: the client sent| did not reach)")
+_SLUG = re.compile(r"[^a-z0-9]+")
+#: The field an invalid probe's label names: "sent n=11", "sent n with 1000 digits", "sent without model".
+_SENT_FIELD = re.compile(r"sent (?:without (?:any of )?)?([a-z_]+(?:\[\])?)(?:=| with|\b)")
+#: What a group says of a failure it saw the provider answer well: the answer's own evidence then names the cause.
+GATEWAY_FAULT = "gateway-fault"
+#: What the forwarding group says when the provider's failure reached the client unchanged.
+PASSED_ON = "the gateway passed it on"
+#: A request that asked for a stream (its failures are the stream's, whatever the error says).
+_STREAMED = re.compile(r'"stream": ?true|stream=true', re.IGNORECASE)
+#: Error codes and words that only restate a status.
+_GENERIC = frozenset({"internal-server-error", "server-error", "api-error", "error", "internal-error", "unknown"})
+_GENERIC_WORDS = frozenset({"internal", "server", "error", "service", "unavailable", "gateway", "timeout", "litellm"})
+#: The field a generated invalid request got wrong: "(coverage: fallbacks -> Array with invalid items ...)".
+_GENERATED_FIELD = re.compile(r"\((?:examples|coverage|fuzzing): ([a-z_]+(?:\[\])?) ->")
+#: The answer's field at fault in a content failure: body['data'][0]['b64_json'], .../properties/b64_json,
+#: data[0].b64_json.
+_CONTENT_FIELD = re.compile(r"\['([a-z0-9_]+)'\]:|/properties/([a-z0-9_]+)\b|data\[\d+\]\.([a-z0-9_]+)\b")
+_NULL = re.compile(r"\b(?:None|null|NoneType)\b")
+#: Kinds of cause that are about the request's way to the provider.
+_ON_THE_WAY = ("dropped", "changed", "renamed", "added")
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The evidence of a failure, reduced to what identifies its cause."""
+
+    kind: str
+    detail: str = ""
+    where: str | None = None
+    names: tuple[str, ...] = ()
+    """Fields named in the title but not in the id (a gateway dropping seed, then also background, is one cause)."""
+
+    @property
+    def id(self) -> str:
+        return "F-" + slug(f"{self.kind}-{self.detail}" if self.detail else self.kind)
+
+
+@dataclass
+class _Cluster:
+    cause: Cause
+    where: str | None = None
+    names: dict[str, None] = field(default_factory=dict)
+    failed: list[RequirementResult] = field(default_factory=list)
+    blocked: list[RequirementResult] = field(default_factory=list)
+
+
+def slug(text: str) -> str:
+    return _SLUG.sub("-", text.lower()).strip("-")[:48].rstrip("-")
+
+
+def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> list[Finding]:
+    """Mark the pairs whose precondition never held as blocked, and return one finding per cause, in report order."""
+    preconditions.settle(results)
+    blocked: list[tuple[RequirementResult, Precondition]] = []
+    for result in results:
+        # a pass where the precondition never held is no evidence either (a 404 "rejects" invalid input too);
+        # pairs the run never reached or that do not apply keep their reason
+        unjudged = result.status is Status.NOT_JUDGED and result.reason in (None, Unjudged.NO_EVIDENCE)
+        if result.status is not Status.NOT_JUDGED or unjudged:
+            unmet = preconditions.unmet(result)
+            if unmet is not None:
+                blocked.append((result, preconditions.root(result.operation_id, unmet)))
+    blocked_pairs = {id(result) for result, _ in blocked}
+    clusters: dict[str, _Cluster] = {}
+    for result in results:
+        if result.status is Status.FAILED and id(result) not in blocked_pairs:
+            cause = cause_of(result)
+            cluster = clusters.setdefault(cause.id, _Cluster(cause))
+            cluster.names.update(dict.fromkeys(cause.names))
+            cluster.where = cluster.where or cause.where
+            cluster.failed.append(result)
+    _explain_by_the_way(clusters)
+    _at_the_provider(clusters, results)
+    by_pair = {(r.requirement.id, r.operation_id): key for key, c in clusters.items() for r in c.failed}
+    for result, root in blocked:
+        finding_id = None
+        if root is not Precondition.ROUTE_SERVED:
+            finding_id = by_pair.get((ESTABLISHED_BY[root], result.operation_id))
+        if finding_id is None:
+            finding_id = Cause("route-not-served").id
+            clusters.setdefault(finding_id, _Cluster(Cause("route-not-served")))
+        clusters[finding_id].blocked.append(result)
+        result.status, result.blocked_by = Status.BLOCKED, finding_id
+        result.reason = None
+    return [_finding(cluster) for cluster in clusters.values()]
+
+
+def _at_the_provider(clusters: dict[str, _Cluster], results: list[RequirementResult]) -> None:
+    """A failing status on operations where the provider gave the client's request that very status, and the gateway
+    passed it on (two-sided runs), broke at the provider."""
+    passed_on = {
+        r.operation_id for r in results if r.requirement.id == "provider-answer-relayed" and PASSED_ON in r.message
+    }
+    for cluster in clusters.values():
+        operations = {r.operation_id for r in cluster.failed}
+        if cluster.where is None and cluster.cause.kind in ("server-error", "rejected") and operations <= passed_on:
+            cluster.where = "provider"
+
+
+def _explain_by_the_way(clusters: dict[str, _Cluster]) -> None:
+    """A wrong answer about a field that was dropped or changed on the way to the provider (a PNG for
+    output_format=jpeg when output_format never reached it) is a symptom of that, not a cause of its own."""
+    fields = {
+        key: {*cluster.names, cluster.cause.detail} - {"", "fields"}
+        for key, cluster in clusters.items()
+        if cluster.cause.kind in _ON_THE_WAY
+    }
+    for key, cluster in list(clusters.items()):
+        if cluster.cause.kind in TITLES and cluster.cause.kind != "content":
+            continue  # an answer's status or transport is its own evidence; only wrong content is a symptom here
+        messages = [f.message for r in cluster.failed for f in r.failures]
+        owner = next(
+            (other for other, names in fields.items() if any(f"{n}=" in m for n in names for m in messages)), None
+        )
+        if owner is not None:
+            clusters[owner].failed.extend(cluster.failed)
+            del clusters[key]
+
+
+def cause_of(result: RequirementResult) -> Cause:
+    """What the pair's failures show, reduced to a cause (see the module docstring for the kinds)."""
+    told = next((f.cause for f in result.failures if f.cause), None)
+    if told is not None and told != GATEWAY_FAULT:
+        return told_cause(told)
+    where = "gateway" if told == GATEWAY_FAULT else None
+    failure = next((f for f in result.failures if f.exchange is not None), None)
+    message = result.message or (result.failures[0].message if result.failures else "")
+    if failure is None or failure.exchange is None:
+        return _message_cause(result, message)
+    exchange = failure.exchange
+    forwarding = _message_cause(result, failure.message) if result.requirement.group == "forwarding" else None
+    if forwarding is not None and forwarding.kind in ("dropped", "changed"):
+        return forwarding
+    if exchange.status is None or exchange.error is not None:
+        return Cause("no-response")
+    if exchange.status in NOT_SERVED:
+        return Cause("route-not-served")
+    if exchange.status >= 500:
+        # one status, several causes (a 1000-digit n, an empty body, a stream): the kind of request or the error's
+        # own words tell them apart, unless they only restate the status
+        what = "stream" if _STREAMED.search(exchange.curl) else _fingerprint(exchange)
+        said = _said(exchange) if what and what != "stream" else ""
+        detail = f"{exchange.status}-{what}" if what else str(exchange.status)
+        return Cause("server-error", detail, where=where, names=(said,) if said else ())
+    if result.requirement.id in _ERROR_SHAPE:
+        return Cause("error-shape", str(exchange.status))
+    if 400 <= exchange.status < 500:
+        code, said = _error_code(exchange), _said(exchange)
+        detail = f"{exchange.status}-{code}" if code else str(exchange.status)
+        return Cause("rejected", detail, names=(said,) if said else ())
+    if "4xx" in failure.message or "Invalid data should have been rejected" in failure.message:
+        found = _SENT_FIELD.search(failure.message) or _GENERATED_FIELD.search(failure.message)
+        return Cause("accepted-invalid", names=(found.group(1),) if found else ())
+    return _content_cause(result, failure.message)
+
+
+def _content_cause(result: RequirementResult, message: str) -> Cause:
+    """A 2xx whose content is wrong: the field at fault and what it held, when the message names them (the same
+    null b64_json fails response-schema, st-response-schema and st-b64-json-is-image: one cause)."""
+    found = _CONTENT_FIELD.search(message)
+    if found is None:
+        return Cause(result.requirement.id)
+    name = next(group for group in found.groups() if group)
+    held = "null" if _NULL.search(message) else ""
+    return Cause("content", f"{name}-{held}" if held else name, names=(name,))
+
+
+def told_cause(told: str) -> Cause:
+    """The cause a group named on its observation ("dropped:seed,background", "changed:n", ...)."""
+    kind, _, detail = told.partition(":")
+    if kind in ("dropped", "added", "renamed"):
+        return Cause(kind, "fields", where="on-the-way", names=tuple(detail.split(",")) if detail else ())
+    if kind == "changed":
+        return Cause(kind, detail, where="on-the-way")
+    return Cause(kind, detail, where="gateway" if kind == "placeholder-credential" else None)
+
+
+def _message_cause(result: RequirementResult, message: str) -> Cause:
+    found = _FIELD.search(message)
+    if "did not reach the upstream" in message and found:
+        return Cause("dropped", "fields", where="on-the-way", names=(found.group(1),))
+    if "the upstream received" in message and found and ": the client sent" in message:
+        return Cause("changed", found.group(1), where="on-the-way")
+    return Cause(result.requirement.id)
+
+
+def _error(exchange: Exchange) -> dict[str, Any]:
+    """The error object of an answer's body (`{"error": {...}}`, or FastAPI's `{"detail": ...}`), else {}."""
+    try:
+        body = json.loads(exchange.body_excerpt)
+    except ValueError:
+        return {"message": exchange.body_excerpt}
+    if not isinstance(body, dict):
+        return {}
+    error = body.get("error")
+    if isinstance(error, dict):
+        return error
+    if isinstance(error, str):
+        return {"message": error}
+    return {"message": body["detail"]} if isinstance(body.get("detail"), str) else {}
+
+
+def _error_code(exchange: Exchange) -> str:
+    """The error's code or type, when it says more than the status (LiteLLM's code "400" does not)."""
+    error = _error(exchange)
+    for key in ("code", "type"):
+        value = error.get(key)
+        if isinstance(value, str) and value and not value.isdigit() and slug(value) not in _GENERIC:
+            return slug(value)[:24]
+    return ""
+
+
+def _said(exchange: Exchange, limit: int = 60) -> str:
+    """The start of the error message, for a title."""
+    message = _error(exchange).get("message")
+    if not isinstance(message, str):
+        return ""
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[:limit].rsplit(" ", 1)[0] + " ..."
+
+
+def _fingerprint(exchange: Exchange) -> str:
+    """The first words of the error message that say more than the status ("number-infinity-when"), or ""."""
+    message = _error(exchange).get("message")
+    if not isinstance(message, str):
+        return _error_code(exchange)
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|\S*\d\S*", " ", message.lower())
+    words = [word for word in re.findall(r"[a-z]{4,}", text) if word not in _GENERIC_WORDS][:3]
+    return "-".join(words)  # a message that only restates the status: the status alone
+
+
+def _finding(cluster: _Cluster) -> Finding:
+    pairs = [*cluster.failed, *cluster.blocked]
+    failures = [f for r in pairs for f in r.failures]
+    cause = replace(cluster.cause, names=tuple(cluster.names), where=cluster.where)
+    if cause.kind not in TITLES and pairs:
+        # the requirement is the cause: its own sentence says what the gateway breaks
+        cause = replace(cause, names=(pairs[0].requirement.title,))
+    return Finding(
+        id=cluster.cause.id,
+        title=title(cause, [r.operation_id for r in pairs]),
+        pairs=tuple((r.requirement.id, r.operation_id) for r in pairs),
+        evidence=_evidence(cluster, failures),
+        # from the first failed pair in catalogue order (the valid request before the no-key one ...), else any
+        reproduction=_smallest(cluster.failed[0].failures if cluster.failed else failures) or _smallest(failures),
+        where=cluster.where or _where(failures),
+        blocked=len(cluster.blocked),
+    )
+
+
+def operations_phrase(operations: Iterable[str]) -> str:
+    """ "edits and variations", "generations (azure routes)" ... for the operation ids a finding touches."""
+    families: dict[str, set[str]] = {}
+    for operation in dict.fromkeys(operations):
+        flavour = next((f for f in FLAVOURS if operation.lower().startswith(f)), "native")
+        stem = operation.lower().removeprefix(flavour) if flavour != "native" else operation.lower()
+        families.setdefault(FAMILIES.get(stem, operation), set()).add(flavour)
+    names: list[str] = [name for name in ("generations", "edits", "variations") if name in families]
+    names += [name for name in families if name not in names]
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    flavours = set().union(*families.values()) if families else set()
+    if flavours and len(flavours) < 3 and flavours != {"native"}:
+        text += f" ({' and '.join(sorted(flavours))} routes)"
+    return text
+
+
+#: What each kind of cause says after the operations ("edits and variations: ..."); {detail} is the cause's detail.
+TITLES = {
+    "server-error": "",  # _what() writes it: the status, the error's words, who is at fault
+    "no-response": "requests end without a complete answer (connection dropped or timed out)",
+    "route-not-served": "the route is not served (every answer is a 404 or 405)",
+    "rejected": "requests get {detail} instead of the answer the contract expects",
+    "accepted-invalid": "invalid input{names} is answered with a 2xx instead of a 4xx",
+    "dropped": "{names} never reach the provider (the gateway drops them)",
+    "added": "the provider receives {names}, which the client never sent",
+    "renamed": "fields reach the provider under other names ({names})",
+    "changed": "{detail} reaches the provider changed",
+    "fallbacks-ignored": "with the primary model failing at the provider, the fallbacks are never tried",
+    "placeholder-credential": "the provider receives a placeholder credential (Bearer undefined ...), not a key",
+    "error-shape": "{detail} answers lack the spec's error body",
+    "content": "answers carry {detail}",
+}
+
+
+def title(cause: Cause, operations: list[str]) -> str:
+    """ "edits and variations: requests end in a 500 server error although the provider answered 2xx"."""
+    return f"{operations_phrase(operations)}: {_what(cause)}"
+
+
+def _what(cause: Cause) -> str:
+    detail, names = cause.detail, ", ".join(cause.names)
+    if cause.kind == "server-error":
+        status, _, what = detail.partition("-")
+        said = f' ("{cause.names[0]}")' if cause.names else ""  # one message of the cluster's, not all
+        text = ("stream " if what == "stream" else "") + f"requests end in a {status} server error{said}"
+        if cause.where == "provider":
+            return text + " (the provider's own answer, passed on faithfully)"
+        return text + (" although the provider answered 2xx" if cause.where == "gateway" else "")
+    if cause.kind == "rejected":
+        status, _, code = detail.partition("-")
+        said = f' "{cause.names[0]}"' if cause.names else ""  # one message of the cluster's
+        detail = status + (f" {code.replace('-', '_')}" if code else "") + said
+    elif cause.kind == "content":
+        name, _, held = detail.rpartition("-") if detail.endswith("-null") else (detail, "", "")
+        detail = f"{name}: {held}" if held else f"a {detail} the spec does not allow"
+    elif cause.kind == "accepted-invalid":
+        names = f" in {names}" if names else ""
+    if cause.kind not in TITLES:
+        return f'breaks "{names}"' if names else f"{cause.kind} fails"
+    return TITLES[cause.kind].format(detail=detail, names=names)
+
+
+def _evidence(cluster: _Cluster, failures: list[Observation]) -> str:
+    for result in cluster.failed:
+        if result.message:
+            return result.message
+    return failures[0].message if failures else "no request of the operation was answered other than 404/405"
+
+
+def _smallest(failures: list[Observation]) -> str:
+    curls = [f.exchange.curl for f in failures if f.exchange is not None and f.exchange.curl]
+    return min(curls, key=len, default="")
+
+
+def _where(failures: list[Observation]) -> str | None:
+    """Two-sided evidence of who broke it: the forwarding group's messages say what the provider saw."""
+    for failure in failures:
+        if "the upstream answered 2" in failure.message or "the provider answered 2" in failure.message:
+            return "gateway"
+        if "passed on" in failure.message:
+            return "provider"
+    return None

@@ -1,0 +1,172 @@
+"""Broken relay gateways modelled on what two real gateways did in front of a provider (issue 9), each with several
+symptoms across the suite's groups; `pixelpact check` must give each exactly one finding naming its cause.
+
+Each is a `Relay` (tests/conformance/broken/relay.py) in front of the recording upstream, or a wrapped relay for the
+faults that sit outside the forwarding path (a route not served).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from conformance.groups.forwarding import FAILING_MODEL
+from tests.conformance.broken.relay import Relay, RelayGateway
+from tests.conformance.broken.toolkit import Request, Response, send_response
+
+#: The fields a careless gateway knows and forwards; everything else it drops (seed, background, moderation ...).
+KNOWN_FIELDS = frozenset({"model", "prompt", "n", "size", "response_format", "user", "image", "image[]", "mask"})
+DEFAULT_MODEL = "openai/dall-e-2"
+EDITS_AND_VARIATIONS = ("createImageEdit", "createImageVariation")
+
+
+def _ends_in_500(req: Request, resp: Response) -> Response | None:
+    """The provider answered; the gateway fails reading the answer of a multipart route (as one gateway did)."""
+    if req.kind in ("edits", "variations") and resp.status < 300:
+        return Response.error(500, "Internal Server Error")
+    return None
+
+
+def _clamp_n(req: Request) -> Request | None:
+    try:
+        n = int(req.field("n"))
+    except (TypeError, ValueError):
+        return None
+    return req.with_field("n", min(max(n, 1), 10)) if not 1 <= n <= 10 else None
+
+
+def _default_model(req: Request) -> Request | None:
+    return req.with_field("model", DEFAULT_MODEL) if req.is_image_route and not req.field("model") else None
+
+
+def _known_fields_only(req: Request) -> Request | None:
+    body = req.json()
+    if body is not None:
+        return req.with_json({k: v for k, v in body.items() if k in KNOWN_FIELDS})
+    form = req.form()
+    if form is None:
+        return None
+    for name in {part.name for part in form.parts if part.name not in KNOWN_FIELDS}:
+        form = form.without(name or "")
+    return req.with_form(form)
+
+
+def _placeholder_key(req: Request) -> Request | None:
+    """The gateway's provider key comes from an unset variable: JavaScript sends `Bearer undefined`."""
+    return req.with_header("authorization", "Bearer undefined")
+
+
+def not_serving(kind: str, app: ASGIApp) -> ASGIApp:
+    """A gateway with no route for `kind` (generations, edits, variations): 404 to anything there."""
+
+    async def gateway(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/").endswith("/" + kind):
+            await send_response(send, Response.error(404, f"no {kind} route here"))
+            return
+        await app(scope, receive, send)
+
+    return gateway
+
+
+@dataclass(frozen=True)
+class RealFailure:
+    name: str
+    finding: str
+    """The id of the one finding the suite must report."""
+    title: str
+    """A phrase the finding's title must contain."""
+    relay: Relay
+    operations: tuple[str, ...]
+    groups: tuple[str, ...]
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None
+    where: str | None = None
+
+
+GENERATE = ("createImage",)
+REAL_FAILURES = (
+    RealFailure(
+        "500-after-upstream-success",
+        "F-server-error-500",
+        "edits and variations: requests end in a 500 server error although the provider answered 2xx",
+        Relay(incoming=_ends_in_500),
+        ("createImage", *EDITS_AND_VARIATIONS),
+        ("valid", "robustness", "streaming", "forwarding"),
+        where="gateway",
+    ),
+    RealFailure(
+        "n-clamped-into-range",
+        "F-accepted-invalid",
+        "generations: invalid input in n is answered with a 2xx instead of a 4xx",
+        Relay(received=_clamp_n),
+        GENERATE,
+        ("valid", "invalid", "robustness", "forwarding"),
+    ),
+    RealFailure(
+        "default-model-substituted",
+        "F-accepted-invalid",
+        "invalid input in model is answered with a 2xx",
+        Relay(received=_default_model),
+        GENERATE,
+        ("valid", "invalid", "forwarding"),
+    ),
+    RealFailure(
+        "optional-and-unknown-fields-dropped",
+        "F-dropped-fields",
+        "seed",
+        Relay(outgoing=_known_fields_only),
+        ("createImage", "createImageEdit"),
+        ("valid", "forwarding"),
+        where="on-the-way",
+    ),
+    RealFailure(
+        "every-image-file-forwarded",
+        "F-variation-first-file-forwarded",
+        'variations: breaks "A variation sent with image[] of several files reaches the provider with exactly',
+        Relay(first_file_only=()),
+        ("createImageVariation",),
+        ("valid", "forwarding"),
+    ),
+    RealFailure(
+        "placeholder-credential",
+        "F-placeholder-credential",
+        "the provider receives a placeholder credential",
+        Relay(outgoing=_placeholder_key),
+        GENERATE,
+        ("valid", "forwarding"),
+        where="gateway",
+    ),
+    RealFailure(
+        "fallbacks-ignored",
+        "F-fallbacks-ignored",
+        "the fallbacks are never tried",
+        Relay(fallbacks=False),
+        ("createImage", "createImageEdit"),
+        ("valid", "forwarding"),
+    ),
+    RealFailure(
+        "provider-fails-gateway-passes-it-on",
+        "F-server-error-503-provider-model",
+        "generations: requests end in a 503 server error",
+        Relay(outgoing=lambda req: req.with_field("model", FAILING_MODEL) if req.is_image_route else None),
+        GENERATE,
+        ("valid", "forwarding"),
+        where="provider",
+    ),
+    RealFailure(
+        "variations-not-served",
+        "F-route-not-served",
+        "variations: the route is not served",
+        Relay(),
+        ("createImage", "createImageVariation"),
+        ("valid", "invalid", "forwarding"),
+        wrap=lambda app: not_serving("variations", app),
+    ),
+)
+
+
+def relay_gateway(failure: RealFailure, upstream: str) -> Any:
+    app = RelayGateway(upstream, failure.relay)
+    return failure.wrap(app) if failure.wrap is not None else app

@@ -1,0 +1,113 @@
+"""Findings: one per root cause. A gateway with one bug gets one finding naming it, the pairs that bug keeps from
+being judged are blocked by it (not failed), and nothing else fails."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conformance.api import CheckOptions, check
+from conformance.findings import Cause, operations_phrase
+from conformance.model import Report, Status
+from generator.runtime.config import StubConfig
+from generator.runtime.serve import default_app, stub_server
+from tests.conformance.broken.real_failures import not_serving
+
+OPERATIONS = ("createImage", "createImageEdit", "createImageVariation")
+JSON = [(b"content-type", b"application/json")]
+
+
+def _multipart(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["path"].endswith(("/edits", "/variations"))
+
+
+def fails_after_success(app: ASGIApp) -> ASGIApp:
+    """Edits and variations: the request is served (the image is made), then the answer is replaced by a 500."""
+
+    async def gateway(scope: Scope, receive: Receive, send: Send) -> None:
+        if not _multipart(scope):
+            await app(scope, receive, send)
+            return
+        status: list[int] = []
+
+        async def replace(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+                if status[0] < 300:
+                    await send({"type": "http.response.start", "status": 500, "headers": JSON})
+                    return
+            elif status[0] < 300:
+                if not message.get("more_body"):
+                    await send({"type": "http.response.body", "body": b'{"error": {"message": "internal error"}}'})
+                return
+            await send(message)
+
+        await app(scope, receive, replace)
+
+    return gateway
+
+
+def run(app: ASGIApp) -> Report:
+    with stub_server(app=app) as url:
+        return check(CheckOptions(base_url=url, operations=OPERATIONS, seed=11, max_examples=2, timeout=15.0))
+
+
+def unexplained(report: Report) -> list[tuple[str, str]]:
+    """Failed or blocked pairs no finding explains (must be none)."""
+    explained = {pair for finding in report.findings for pair in finding.pairs}
+    return [
+        (r.requirement.id, r.operation_id)
+        for r in report.results
+        if r.status in (Status.FAILED, Status.BLOCKED) and (r.requirement.id, r.operation_id) not in explained
+    ]
+
+
+def test_a_500_after_every_accepted_multipart_request_is_one_finding() -> None:
+    report = run(fails_after_success(default_app(StubConfig())))
+
+    assert [finding.id for finding in report.findings] == ["F-server-error-500"]
+    [finding] = report.findings
+    assert finding.title == "edits and variations: requests end in a 500 server error"
+    assert not unexplained(report)
+    assert {operation for _, operation in finding.pairs} == {"createImageEdit", "createImageVariation"}
+    # generations are unaffected: nothing there failed or is blocked
+    assert all(r.status is not Status.FAILED and r.status is not Status.BLOCKED
+               for r in report.results if r.operation_id == "createImage")  # fmt: skip
+    # what only a served valid request could show is blocked by it, not failed
+    for requirement_id in ("image-array-accepted", "unknown-field-tolerated", "still-answering", "stream-event-types"):
+        result = report.result(requirement_id, "createImageEdit")
+        assert result is not None and result.status is Status.BLOCKED, requirement_id
+        assert result.blocked_by == "F-server-error-500"
+    edit = report.result("valid-request-accepted", "createImageEdit")
+    assert edit is not None and edit.status is Status.FAILED
+    assert finding.blocked == report.coverage().blocked > 0
+    assert "/v1/images/" in finding.reproduction and finding.reproduction.startswith("curl ")
+
+
+def test_a_route_not_served_blocks_its_pairs_and_fails_none() -> None:
+    report = run(not_serving("variations", default_app(StubConfig())))
+
+    assert [finding.id for finding in report.findings] == ["F-route-not-served"]
+    [finding] = report.findings
+    assert finding.title == "variations: the route is not served (every answer is a 404 or 405)"
+    assert not report.failed and not unexplained(report)
+    # a 404 is a 4xx, but it says nothing about how the route treats invalid input: not a pass
+    rejected = report.result("n-out-of-range-rejected", "createImageVariation")
+    assert rejected is not None and rejected.status is Status.BLOCKED
+    # nothing passes there, but the shape of its error answers (judged on any error answer, a 404's included)
+    passed = {
+        r.requirement.id
+        for r in report.results
+        if r.operation_id == "createImageVariation" and r.status is Status.PASSED
+    }
+    assert passed <= {"error-body-shape", "st-error-envelope"}
+    assert report.verdict == "fail"
+
+
+def test_finding_ids_are_short_and_derived_from_the_cause_alone() -> None:
+    assert Cause("server-error", "500").id == "F-server-error-500"
+    assert Cause("rejected", "400-invalid_request_error").id == "F-rejected-400-invalid-request-error"
+    assert Cause("dropped", "fields", names=("seed",)).id == "F-dropped-fields"
+    assert operations_phrase(["createImageEdit", "azureCreateImageEdit", "openaiCreateImageEdit"]) == "edits"
+    assert operations_phrase(["azureCreateImage", "azureCreateImageVariation"]) == (
+        "generations and variations (azure routes)"
+    )
