@@ -36,12 +36,15 @@ def test_new_failures_then_known_then_fixed_with_links_into_the_html(
     lines = text.splitlines()
     assert lines[0] == "## pixelpact check: ❌ FAIL (exit 1)"
     assert lines[2].startswith("2 new failures, 2 known; ")
+    findings = text.index("### New findings (1)")  # both n deviations have one cause; one of them is new
+    assert "[**F-accepted-invalid**](../html/report.html#F-accepted-invalid)" in text[findings:]
     new, known, fixed = (
         text.index(heading) for heading in ("### New failures (2)", "### Known deviations (2", "### Fixed (1)")
     )
     assert new < known < fixed < text.index("### Coverage")
     new_rows = text[new:known]
     assert "[`n-not-integer-rejected`](../html/report.html#req-n-not-integer-rejected)" in new_rows
+    assert "[`createImage`](../html/report.html#F-accepted-invalid)" in new_rows  # the finding that explains it
     assert "n-out-of-range" not in new_rows
     assert "accepted: the provider \\| clamps n" in text[known:fixed]
     assert "Known deviation, in the baseline: accepted: the provider | clamps n" in html
@@ -49,7 +52,7 @@ def test_new_failures_then_known_then_fixed_with_links_into_the_html(
     assert "| failed or blocked, known | 2 |" in text
     # every link lands on an element of the HTML report
     fragments = set(re.findall(r"\(\.\./html/report\.html#([^)]+)\)", text))
-    assert "fail-n-not-integer-rejected-createImage" in fragments
+    assert "F-accepted-invalid" in fragments
     assert all(f"id='{fragment}'" in html for fragment in fragments), fragments - set(re.findall(r"id='([^']+)'", html))
     # tables stay tables: every row has as many unescaped pipes as its header
     for block in re.findall(r"(\| requirement \|.*?)\n\n", text, flags=re.S):
@@ -78,7 +81,7 @@ def test_findings_lead_new_then_known() -> None:
         return RequirementResult(requirement, "createImage", status=Status.FAILED, failed=1, message="m", known=known)
 
     report = Report(Verdict.FAIL, [result("a"), result("b", known="ticket 9")], 3, 1.0)
-    report.findings = [  # type: ignore[attr-defined]
+    report.findings = [  # type: ignore[list-item]  # stand-ins with the attributes the summary reads
         SimpleNamespace(id="F-known", title="b is off", pairs=(("b", "createImage"),)),
         SimpleNamespace(id="F-new", title="a | breaks", pairs=(("a", "createImage"),)),
     ]
@@ -87,5 +90,5 @@ def test_findings_lead_new_then_known() -> None:
 
     new, known = text.index("### New findings (1)"), text.index("### Known findings (1, in the baseline)")
     assert new < known < text.index("### New failures")
-    assert "- **F-new**: a \\| breaks ([`a` on `createImage`](r.html#fail-a-createImage))." in text[new:known]
-    assert "- **F-known**: b is off" in text[known:] and "Known: ticket 9" in text[known:]
+    assert "- [**F-new**](r.html#F-new): a \\| breaks (`a` on `createImage`)." in text[new:known]
+    assert "- [**F-known**](r.html#F-known): b is off" in text[known:] and "Known: ticket 9" in text[known:]
