@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from conformance import baseline
+from conformance.breadth import breadth_first
 from conformance.catalogue import catalogue
 from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
 from conformance.contract import Contract, OperationContract, load_contract
@@ -33,9 +34,12 @@ from conformance.headers import HeaderError, parse_header, secret_values
 from conformance.http import MAX_BODY, Redactor, Sender
 from conformance.interrupts import on_interrupt
 from conformance.model import Report
+from conformance.profiles import PROFILES, Profile, default_profile
+from conformance.ratelimit import Pacer
 from conformance.requirement_filter import RequirementFilter
 from conformance.selection import restrict
 from conformance.sharding import Shard
+from conformance.spend import Budget
 from generator.loader import DEFAULT_SPEC, SpecError
 
 
@@ -63,13 +67,21 @@ class CheckOptions:
     """(spec route prefix, gateway route prefix) pairs, e.g. ("/openai/openai/deployments", "/openai/deployments")."""
     seed: int | None = None
     """None: a random seed, reported so the run can be repeated."""
-    max_examples: int = 10
-    """Examples per operation for the property-based groups."""
+    max_examples: int | None = None
+    """Examples per operation for the property-based groups; None: the profile's (quick 2, standard 5, deep 10)."""
     timeout: float = 30.0
     """Seconds per request."""
     concurrency: int = 4
     max_requests: int | None = None
     """A budget of requests (a paid provider charges per image); None: no limit."""
+    max_images: int | None = None
+    """A budget of images asked of the provider (n per request on the image routes); None: no limit."""
+    profile: str | None = None
+    """quick, standard or deep (conformance.profiles); None: deep on the built-in stub and loopback, else quick."""
+    rate_limit: float | None = None
+    """Requests per second at most (--rate-limit 2/s, 30/min); None: as fast as --concurrency allows."""
+    plan_images: int | None = None
+    """The images the run's plan asked for: the run never asks for more (set by conformance.plan)."""
     spec: Path = DEFAULT_SPEC
     upstream: str | None = None
     """HOST:PORT of the recording upstream for the two-sided checks (issue 6)."""
@@ -119,6 +131,8 @@ def check(options: CheckOptions) -> Report:
         if not groups:
             raise CheckError(f"shard {options.shard} has nothing to run: the selection has fewer units than shards")
     seed = options.seed if options.seed is not None else random.randrange(2**32)
+    profile = profile_of(options)
+    max_examples = options.max_examples if options.max_examples is not None else profile.max_examples
     upstream = upstream_of(options)
     with ExitStack() as stack:
         if upstream is not None:
@@ -141,6 +155,8 @@ def check(options: CheckOptions) -> Report:
             gateway=base_url,
             max_time=options.max_time,
             max_body=options.max_body,
+            budget=budget_of(options),
+            pacer=Pacer(options.rate_limit),
         )
         stack.callback(sender.close)
         stack.enter_context(on_interrupt(sender.interrupt))
@@ -162,11 +178,14 @@ def check(options: CheckOptions) -> Report:
             ),
             sender=sender,
             seed=seed,
-            max_examples=options.max_examples,
+            max_examples=max_examples,
             concurrency=options.concurrency,
             upstream=upstream,
             executor=executor,
+            profile=profile,
         )
+        if options.max_requests is not None or options.max_images is not None:
+            groups = breadth_first(groups, profile, explicit_examples=options.max_examples)
         report = Engine(ctx, groups, options.listeners).execute()
         report.shard = str(options.shard) if options.shard is not None else ""
         report.notes.extend(route_hints(sender.statuses, contract))
@@ -190,6 +209,22 @@ def _baseline(options: CheckOptions) -> baseline.Baseline | None:
         return baseline.load(options.baseline)
     except baseline.BaselineError as exc:
         raise CheckError(str(exc)) from None
+
+
+def profile_of(options: CheckOptions) -> Profile:
+    """The run's profile: --profile, else the safe default for the target (conformance.profiles.default_profile)."""
+    if options.profile is None:
+        return default_profile(options.base_url)
+    try:
+        return PROFILES[options.profile]
+    except KeyError:
+        raise CheckError(f"unknown profile {options.profile!r}; use one of {', '.join(PROFILES)}") from None
+
+
+def budget_of(options: CheckOptions) -> Budget:
+    """--max-requests and --max-images, the latter never above what the run's plan asked for."""
+    limits = [limit for limit in (options.max_images, options.plan_images) if limit is not None]
+    return Budget(max_requests=options.max_requests, max_images=min(limits) if limits else None)
 
 
 def _contract(path: Path) -> Contract:
@@ -239,12 +274,16 @@ def _validate(options: CheckOptions) -> None:
         raise CheckError("--upstream/--upstream-port check what a gateway forwards: give the gateway with --base-url")
     if options.max_requests is not None and options.max_requests < 1:
         raise CheckError("max-requests must be at least 1")
+    if options.max_images is not None and options.max_images < 0:
+        raise CheckError("max-images must be at least 0")
+    if options.rate_limit is not None and options.rate_limit <= 0:
+        raise CheckError("rate-limit must be positive")
     for name, value in options.headers:
         try:
             parse_header(f"{name}: {value}")
         except HeaderError as exc:
             raise CheckError(str(exc)) from None
-    if options.max_examples < 1:
+    if options.max_examples is not None and options.max_examples < 1:
         raise CheckError("max-examples must be at least 1")
     if options.max_time is not None and options.max_time <= 0:
         raise CheckError("max-time must be positive")

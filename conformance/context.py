@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 from conformance.contract import Contract, OperationContract
 from conformance.http import Part, Reply, Sender, WireRequest
 from conformance.images import distinct_pngs, mask_png
+from conformance.profiles import DEEP, Profile
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -103,6 +104,8 @@ class RunContext:
     concurrency: int
     upstream: Upstream | None = None
     executor: Executor | None = field(default=None, repr=False)
+    profile: Profile = DEEP
+    """How deep the groups go (--profile): quick sends the cheapest request per pair (conformance.profiles)."""
 
     # --- randomness ---------------------------------------------------------------------------------------------
     def random(self, *scope: object) -> random.Random:

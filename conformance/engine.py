@@ -27,6 +27,7 @@ from conformance.model import (
     verdict_of,
 )
 from conformance.preconditions import Preconditions
+from conformance.spend import Spent
 
 #: How many failing observations a result keeps as evidence.
 MAX_FAILURES_KEPT = 3
@@ -160,7 +161,10 @@ class Engine:
             )
         )
         interrupted = False
+        budget = self.ctx.sender.budget
+        by_group: dict[str, Spent] = {}
         for index, group in enumerate(self.groups):
+            before = budget.snapshot()
             error = None
             try:
                 self.emit(GroupStarted(group.name))
@@ -171,7 +175,7 @@ class Engine:
                     preconditions.see(observation)
                     self.emit(ObservationMade(group.name, observation, self.ctx.sender.requests_sent))
             except BudgetExhausted as exc:
-                # the group stopped early: what it did not reach is listed as not judged (budget, time)
+                # the group stopped early: what it did not reach is listed as not judged (budget, time, rate-limited)
                 folder.cut_short(group.requirements, operations, exc.reason, str(exc))
             except KeyboardInterrupt:
                 interrupted = True
@@ -183,6 +187,7 @@ class Engine:
                 error = f"group {group.name!r} stopped at {where}: {type(exc).__name__}: {exc}"
                 errors.append(error)
                 folder.cut_short(group.requirements, operations, Unjudged.ERROR, error)
+            by_group[group.name] = budget.snapshot().minus(before).plus(by_group.get(group.name, Spent()))
             self.emit(GroupFinished(group.name, error))
             if self.ctx.sender.interrupted and not interrupted:
                 # schemathesis and hypothesis catch KeyboardInterrupt themselves; the sender saw the Ctrl-C anyway
@@ -216,6 +221,7 @@ class Engine:
             groups=tuple(group.name for group in self.groups),
             errors=[self.ctx.sender.redact(error) for error in errors],
             interrupted=interrupted,
+            spent={**budget.snapshot().as_dict(), "groups": {name: used.as_dict() for name, used in by_group.items()}},
             findings=findings,
         )
         self.emit(RunFinished(report))

@@ -24,6 +24,10 @@ import httpx
 from conformance.deadline import Deadlines, install
 from conformance.headers import merged
 from conformance.model import Exchange, Observation, Unjudged
+from conformance.ratelimit import Pacer
+from conformance.spend import Ask, Budget, BudgetExhausted, Spent, ask_of, body_fields
+
+__all__ = ["Budget", "BudgetExhausted", "Spent"]  # re-exported: their home is conformance.spend
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
 EXCERPT_CHARS = 1200
@@ -34,13 +38,6 @@ MAX_BODY = 32 * 1024 * 1024
 #: A target that answered none of the run's first this many requests (timeouts, refusals, resets) is not a gateway
 #: the suite can judge; the run stops instead of spending a --timeout on each of its remaining requests.
 SILENT_AFTER = 6
-
-
-class BudgetExhausted(Exception):
-    """The --max-requests budget is spent; the probe that wanted to send is skipped."""
-
-    reason = Unjudged.BUDGET
-    """How the pairs left are counted (the subclasses: the run's time, a silent target)."""
 
 
 class TimeUp(BudgetExhausted):
@@ -201,16 +198,19 @@ class Sender:
         gateway: str | None = None,
         max_time: float | None = None,
         max_body: int = MAX_BODY,
+        budget: Budget | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         """`headers` (--header) go on every request to the `gateway` base URL's host, never to another host."""
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.Client(timeout=httpx.Timeout(timeout), limits=limits, transport=transport)
         self._timeout = timeout
         self._max_body = max_body
-        self._max_requests = max_requests
+        self.budget = budget or Budget(max_requests=max_requests)
+        self.pacer = pacer or Pacer()
+        self.last_refusal: BudgetExhausted | None = None
         self._max_time = max_time
         self._run_deadline = None if max_time is None else time.monotonic() + max_time
-        self._sent = 0
         self._lock = threading.Lock()
         self._interrupted = False
         self._answered = False
@@ -233,7 +233,7 @@ class Sender:
 
     @property
     def requests_sent(self) -> int:
-        return self._sent
+        return self.budget.spent.requests
 
     @property
     def timeout(self) -> float:
@@ -260,7 +260,7 @@ class Sender:
             self.stopped = stop
         return stop
 
-    def _spend(self) -> None:
+    def _spend(self, ask: Ask) -> None:
         if self._interrupted:
             raise KeyboardInterrupt
         with self._lock:
@@ -268,9 +268,10 @@ class Sender:
                 raise self._stop(TimeUp(f"the run's time (--max-time {self._max_time:g} s) is spent"))
             if isinstance(self.stopped, TargetSilent):
                 raise TargetSilent(str(self.stopped))
-            if self._max_requests is not None and self._sent >= self._max_requests:
-                raise self._stop(BudgetExhausted(f"the request budget (--max-requests {self._max_requests}) is spent"))
-            self._sent += 1
+        try:
+            self.budget.spend(ask)  # --max-requests, --max-images (conformance.spend)
+        except BudgetExhausted as exc:
+            raise self._stop(exc) from None
 
     def _answer(self, status: int | None, error: str | None) -> None:
         """Count the answer; a target that answered none of the first SILENT_AFTER requests stops the run."""
@@ -292,7 +293,7 @@ class Sender:
                 )
 
     def _read(
-        self, request: WireRequest, headers: dict[str, str], body: bytes
+        self, request: WireRequest, headers: dict[str, str], body: bytes, timeout: float
     ) -> tuple[int | None, httpx.Headers, bytes, str | None]:
         """Status, headers, body (at most max_body bytes) and the transport error; within the request's deadline."""
         status: int | None = None
@@ -302,14 +303,16 @@ class Sender:
         received = io.BytesIO()
         size = 0
         error: str | None = None
-        deadline = time.monotonic() + self._timeout
+        deadline = time.monotonic() + timeout
         if self._run_deadline is not None:
             deadline = min(deadline, self._run_deadline)
         try:
             # Streamed so that a connection dropped mid-body still leaves the status and the bytes read so far.
             with (
                 self.deadlines.within(deadline),
-                self._client.stream(request.method, request.url, headers=headers, content=body) as resp,
+                self._client.stream(
+                    request.method, request.url, headers=headers, content=body, timeout=self._httpx_timeout(timeout)
+                ) as resp,
             ):
                 status, response_headers = resp.status_code, resp.headers
                 for chunk in resp.iter_bytes():
@@ -324,12 +327,37 @@ class Sender:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             if time.monotonic() >= deadline:
-                error = f"Timeout: no complete response within {self._timeout:g} s (--timeout)"
+                per_image = "" if timeout == self._timeout else f" {self._timeout:g} s per image"
+                error = f"Timeout: no complete response within {timeout:g} s (--timeout{per_image})"
         return status, response_headers, received.getvalue(), error
 
+    def _httpx_timeout(self, timeout: float) -> httpx.Timeout:
+        """httpx's own timeouts for a request of `timeout` seconds (connecting is not per image)."""
+        return httpx.Timeout(timeout, connect=min(timeout, self._timeout))
+
     def send(self, request: WireRequest) -> Reply:
+        """Send one request within the budget and the pace; a 429 is waited out and retried (see ratelimit)."""
+        fields = body_fields(request.json_body, request.parts, request.raw, request.content_type)
+        ask = ask_of(request.method, request.url, fields)
+        # a provider takes seconds per image: --timeout is per image for a request asking for several
+        timeout = self._timeout * max(1, ask.images)
+        try:
+            self._spend(ask)
+            attempt = 0
+            while True:
+                self.pacer.before_request()
+                reply = self._send_once(request, timeout)
+                if reply.status != 429:
+                    return reply
+                attempt += 1
+                self.pacer.after_429(reply.headers.get("retry-after"), attempt)
+                self.budget.retry()
+        except BudgetExhausted as exc:
+            self.last_refusal = exc  # for callers that only learn "spent" (schemathesis): why, and the reason
+            raise
+
+    def _send_once(self, request: WireRequest, timeout: float) -> Reply:
         """Send one request and read the whole answer; transport errors become a Reply with `error` set."""
-        self._spend()
         body, content_type = request.encode()
         headers = dict(request.headers)
         if self._custom_headers and urlsplit(request.url).netloc == self._gateway:
@@ -337,7 +365,7 @@ class Sender:
         if content_type is not None:
             headers["Content-Type"] = content_type
         curl = self.redact(curl_line(request, headers))
-        status, response_headers, content, error = self._read(request, headers, body)
+        status, response_headers, content, error = self._read(request, headers, body, timeout)
         if self._interrupted:
             raise KeyboardInterrupt  # a request cut by Ctrl-C is no evidence about the gateway
         if error is not None and self._time_up():

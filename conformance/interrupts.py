@@ -10,6 +10,7 @@ Python would print the exception and drop it: there the flag alone winds the run
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -42,9 +43,13 @@ def on_interrupt(callback: Callable[[], None]) -> Iterator[None]:
 
 
 def in_finalizer(frame: FrameType | None) -> bool:
-    """Whether the signal arrived while a garbage-collection callback ran (an exception there is printed, then lost)."""
+    """Whether the signal arrived while a finalizer or a garbage-collection callback ran (an exception raised there is
+    printed as "Exception ignored", then lost): `__del__`, weakref callbacks, and the functions in `gc.callbacks`
+    (hypothesis registers one to time the collector)."""
+    gc_codes = {getattr(callback, "__code__", None) for callback in gc.callbacks}
     while frame is not None:
-        if frame.f_code.co_name == "__del__" or frame.f_code.co_filename.endswith("weakref.py"):
+        code = frame.f_code
+        if code.co_name == "__del__" or code.co_filename.endswith("weakref.py") or code in gc_codes:
             return True
         frame = frame.f_back
     return False

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -236,6 +237,10 @@ class Report:
     """How the run compares with a baseline of known deviations (--baseline), when one was given."""
     shard: str = ""
     """"K/N" when the run was shard K of N (--shard), else empty; `pixelpact merge-reports` joins the N reports."""
+    spent: dict[str, Any] = field(default_factory=dict)
+    """What the run spent: requests, images asked for, megapixels, in total and per group (conformance.spend)."""
+    plan: dict[str, Any] | None = None
+    """The plan made before the first request (conformance.plan), when the run was planned."""
     findings: list[Finding] = field(default_factory=list)
     """One per root cause of the failed and blocked pairs (conformance.findings)."""
     notes: list[str] = field(default_factory=list)

@@ -8,6 +8,7 @@ finding), 2 the suite could not judge (bad arguments, an unusable spec, an unrea
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -20,6 +21,9 @@ from conformance.groups.forwarding import provider_settings
 from conformance.headers import HeaderError, parse_header
 from conformance.http import MAX_BODY
 from conformance.model import Report, Verdict
+from conformance.plan import Plan, make_plan, needs_plan, planned_check, render_plan
+from conformance.profiles import PROFILES
+from conformance.ratelimit import parse_rate
 from conformance.reporting import ProgressLine, render, write_reports
 from conformance.sharding import Shard
 from generator.loader import DEFAULT_SPEC
@@ -121,18 +125,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=int, help="seed of the run (default: random, printed so it can be repeated)")
     run.add_argument(
+        "--profile",
+        choices=tuple(PROFILES),
+        help="how deep the run goes: quick judges every pair once at the least cost, standard sends every value the "
+        "suite knows, deep adds schemathesis's coverage phase and more examples (default: deep for the built-in stub "
+        "and loopback targets, quick for any other host)",
+    )
+    run.add_argument(
         "--max-examples",
         type=_positive,
-        default=10,
         metavar="N",
-        help="examples per operation for the property-based groups (default: %(default)s)",
+        help="examples per operation for the property-based groups (default: the profile's, 2 / 5 / 10)",
     )
     run.add_argument(
         "--timeout",
         type=float,
         default=30.0,
         metavar="SECONDS",
-        help="seconds per request, all of it: connect, headers, the whole body or stream (default: %(default)s)",
+        help="seconds per request, all of it: connect, headers, the whole body or stream; per image for a request "
+        "asking for several (default: %(default)s)",
     )
     run.add_argument(
         "--concurrency", type=_positive, default=4, metavar="N", help="requests in flight (default: %(default)s)"
@@ -161,6 +172,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="K/N",
         type=_shard,
         help="run shard K of N (a CI matrix spreads one run over N machines; `pixelpact merge-reports` joins them)",
+    )
+    run.add_argument(
+        "--max-images",
+        type=_positive,
+        metavar="N",
+        help="a budget: ask providers for at most N images (n per request on the image routes); like --max-requests "
+        "it is spent breadth first, every pair's cheapest exchange before any depth",
+    )
+    run.add_argument(
+        "--rate-limit",
+        type=_rate,
+        metavar="N/s|N/min",
+        help="send at most N requests per second or minute; a 429 is waited out (Retry-After) and retried, and ends "
+        "as not judged (rate-limited) if it persists",
+    )
+    run.add_argument(
+        "--plan",
+        action="store_true",
+        help="print what the run would send (requests, images, megapixels, the pairs each judges) and send nothing",
     )
     upstream = run.add_mutually_exclusive_group()
     upstream.add_argument(
@@ -218,6 +248,9 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         timeout=args.timeout,
         concurrency=args.concurrency,
         max_requests=args.max_requests,
+        max_images=args.max_images,
+        profile=args.profile,
+        rate_limit=args.rate_limit,
         spec=args.spec,
         upstream=args.upstream,
         upstream_port=args.upstream_port,
@@ -254,7 +287,9 @@ def run(args: argparse.Namespace) -> int:
             if not options.pairs:
                 print(f"no change of the spec since {args.changed_since} touches a requirement: nothing to check")
                 return 0
-        report = check(options)
+        if args.plan:
+            return print_plan(options, args.json_report)
+        report = planned_check(options, announce(options)) if needs_plan(options) else check(options)
     except CheckError as exc:
         print(f"pixelpact check: {exc}", file=sys.stderr)
         return 2
@@ -302,6 +337,28 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
     return exit_status(report)
 
 
+def print_plan(options: CheckOptions, json_report: Path | None) -> int:
+    """--plan: print what the run would send (and write it as JSON with --json-report); nothing is sent."""
+    plan = make_plan(options)
+    print(render_plan(plan, options.base_url))
+    if json_report is not None:
+        json_report.write_text(json.dumps({"plan": plan.as_dict()}, indent=2) + "\n")
+        print(f"wrote {json_report}", file=sys.stderr)
+    return 0
+
+
+def announce(options: CheckOptions) -> Plan:
+    """Plan a run against a gateway off this machine and say what it will spend before the first request."""
+    plan = make_plan(options, plan_only=False)
+    total = plan.total
+    print(
+        f"plan: profile {plan.profile}, {total['requests']} requests, {total['images']} images "
+        f"({total['megapixels']:.1f} megapixels), {total['pairs']} pairs (--plan shows it per group)",
+        file=sys.stderr,
+    )
+    return plan
+
+
 def changed_pairs(old: str, spec: Path) -> frozenset[tuple[str, str]]:
     """The (requirement, operation) pairs the spec's change since `old` touches, announced on stderr."""
     from conformance.specdiff.affects import changed_since
@@ -334,6 +391,13 @@ def _prefix(text: str) -> tuple[str, str]:
 def _shard(text: str) -> Shard:
     try:
         return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _rate(text: str) -> float:
+    try:
+        return parse_rate(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -55,7 +55,8 @@ def skip(
 def guarded(
     requirement_ids: tuple[str, ...], operation: OperationContract, probe: Callable[[], list[Observation]]
 ) -> list[Observation]:
-    """Run a probe; when the request budget (or the run's time) is spent, its requirements are reported skipped."""
+    """Run a probe; when the budget or the run's time is spent (or the target keeps answering 429), its requirements
+    are reported not judged, with the reason."""
     try:
         return probe()
     except BudgetExhausted as exc:

@@ -20,6 +20,7 @@ from conformance.contract import OperationContract
 from conformance.groups import register
 from conformance.groups._judge import Control, controls, error_body_problem, expect_rejection, guarded, observe
 from conformance.model import Observation
+from conformance.profiles import one_per_pair
 from conformance.requirements import INVALID
 
 UNKNOWN_VALUE = "pixelpact-unknown-value"
@@ -47,7 +48,11 @@ class InvalidGroup:
     requirements = INVALID
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
-        probes = [(operation, probe) for operation in ctx.operations for probe in probes_for(ctx, operation)]
+        probes = [
+            (operation, probe)
+            for operation in ctx.operations
+            for probe in one_per_pair(ctx.profile, probes_for(ctx, operation))
+        ]
         valid = controls(ctx)
         for observations in ctx.map(lambda item: judge(ctx, *item, valid[item[0].operation_id]), probes):
             yield from observations

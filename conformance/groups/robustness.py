@@ -25,6 +25,7 @@ from conformance.groups._judge import (
 from conformance.http import BOUNDARY, Part
 from conformance.images import png
 from conformance.model import Observation
+from conformance.profiles import one_per_pair
 from conformance.requirements import ROBUSTNESS
 
 #: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
@@ -54,7 +55,11 @@ class RobustnessGroup:
     requirements = ROBUSTNESS
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
-        probes = [(operation, probe) for operation in ctx.operations for probe in probes_for(ctx, operation)]
+        probes = [
+            (operation, probe)
+            for operation in ctx.operations
+            for probe in one_per_pair(ctx.profile, probes_for(ctx, operation))
+        ]
         # sent before any hostile request: it is also the baseline of still-answering (only an operation that
         # answered a valid request before the hostile ones can be said to have stopped answering after them)
         valid = controls(ctx)

@@ -176,7 +176,8 @@ class SchemathesisGroup:
                     raise KeyboardInterrupt
         finally:
             stream.stop()
-        stop = ctx.sender.stopped if spent else None
+        # the last refusal says why (budget, time, rate-limited); `stopped` only keeps the first lasting one
+        stop = (ctx.sender.last_refusal or ctx.sender.stopped) if spent else None
         cut = Unjudged.BUDGET if stop is None else stop.reason
         for observation in rejections.unattributed(cut if spent else Unjudged.NO_EVIDENCE):
             judged.add((observation.requirement_id, observation.operation_id))
@@ -264,6 +265,9 @@ def load_schema(ctx: RunContext) -> Any:
     config.update(seed=ctx.seed, max_failures=None)
     # No .schemathesis/ cache directory in the user's working tree; each run stands alone.
     config.cache.enabled = False
+    # Recorded responses whole: schemathesis cuts them at 1 MiB by default, and the stream filter then reads a cut
+    # `data:` line as the gateway's fault. The Sender's body cap (--max-body-mb) already bounds what is held.
+    config.output.truncation.max_recorded_payload_size = 0
     project = config.projects.override
     parameters: dict[str, str] = {}
     if any(parameter.name == "deployment-id" for operation in ctx.operations for parameter in operation.parameters):
@@ -285,7 +289,7 @@ def load_schema(ctx: RunContext) -> Any:
         request_timeout=min(ctx.sender.timeout, 10.0),
         parameters=parameters or None,
     )
-    project.phases.update(phases=PHASES)
+    project.phases.update(phases=[phase for phase in PHASES if phase in ctx.profile.schemathesis_phases])
     project.checks.update(included_check_names=[*CHECKS])
     # Neither a 401/404/429/redirect nor a 5xx says whether the data was acceptable (conformance.st_evidence).
     project.checks.positive_data_acceptance.expected_statuses = st_evidence.POSITIVE_EXPECTED_STATUSES

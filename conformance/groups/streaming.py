@@ -124,7 +124,8 @@ def stream_body(ctx: RunContext, operation: OperationContract, **fields: Any) ->
     bounds = operation.integer_range("n")
     if bounds is not None:
         low, high = bounds
-        body["n"] = max(low or 1, min(STREAM_N, high if high is not None else STREAM_N))
+        wanted = 1 if ctx.profile.one_per_pair else STREAM_N  # quick: one image, still one completed event per image
+        body["n"] = max(low or 1, min(wanted, high if high is not None else wanted))
     partial = operation.integer_range("partial_images")
     if partial is not None:
         low, high = partial

@@ -22,7 +22,9 @@ from conformance.groups._judge import guarded, observe, schema_problem, skip, tr
 from conformance.http import Reply
 from conformance.images import NotAnImage, decode_b64, decode_image, distinct_pngs
 from conformance.model import Observation
+from conformance.profiles import cheapest_cover
 from conformance.requirements import VALID
+from conformance.spend import body_cost
 
 #: The enums whose every value is sent (the seed: "each size, each response_format, quality, style").
 COVERED_ENUMS = ("size", "response_format", "quality", "style")
@@ -83,7 +85,9 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
         body = ctx.valid_body(operation, **extras, prompt=rng.choice(PROMPTS))
         for name, values in enums.items():
             body[name] = values[i % len(values)]
-        if n_low is not None:
+        if n_low is not None and ctx.profile.cheapest_n:
+            body["n"] = n_low  # n is not the point here (the bounds get their own cases): the fewest images
+        elif n_low is not None:
             # small n keeps the run fast; the bounds get their own cases below
             body["n"] = rng.randint(n_low, min(n_high if n_high is not None else n_low + 2, n_low + 2))
         cases.append(_case(operation, f"enum values #{i + 1}", body, default_n))
@@ -119,6 +123,14 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
         body = ctx.valid_body(operation, **{UNKNOWN_FIELD: "tolerate me"})
         case = _case(operation, f"an unknown field {UNKNOWN_FIELD!r}", body, default_n)
         cases.append(replace(case, requirements=("valid-request-accepted", "unknown-field-tolerated")))
+        if ctx.profile.one_per_pair and operation.file_list_fields:
+            # quick: one exchange judges both (an unknown field beside `image[]`), one image fewer per operation
+            list_field = sorted(operation.file_list_fields)[0]
+            body = {k: v for k, v in body.items() if k not in operation.file_fields - {"mask"}}
+            body[list_field] = distinct_pngs(1)
+            label = f"an unknown field {UNKNOWN_FIELD!r} beside {list_field} with 1 file"
+            requirements = ("valid-request-accepted", "unknown-field-tolerated", "image-array-accepted")
+            cases.append(replace(_case(operation, label, body, default_n), requirements=requirements))
     if "mask" in operation.file_fields:
         cases.append(_case(operation, "with a mask", ctx.valid_body(operation, **extras, mask=ctx.mask()), default_n))
     for list_field in sorted(operation.file_list_fields):
@@ -129,7 +141,37 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
                 body.pop(single, None)  # `image[]` alone: a gateway must not need the single-file part
             case = _case(operation, f"{list_field} with {count} file(s)", body, default_n)
             cases.append(replace(case, requirements=("valid-request-accepted", "image-array-accepted")))
+    if ctx.profile.one_per_pair:
+        return _cheapest_cases(cases, _smallest_size(enums["size"]) if "size" in enums else None)
     return cases
+
+
+def _cheapest_cases(cases: list[Case], smallest: str | None) -> list[Case]:
+    """One exchange per requirement: cases not about size ask for the smallest, then the cheapest cover is kept."""
+    if smallest is not None:
+        cases = [
+            case if case.size is not None or case.label == "required fields only" else _sized(case, smallest)
+            for case in cases
+        ]
+    return cheapest_cover(cases, _judged_by, lambda case: body_cost(case.body))
+
+
+def _sized(case: Case, size: str) -> Case:
+    return replace(case, body={**case.body, "size": size}, size=size)
+
+
+def _judged_by(case: Case) -> set[str]:
+    """Every requirement a case's 200 answer judges (see _judge and _judge_images)."""
+    judged = {*case.requirements, "response-content-type", "response-schema", "data-count-matches-n"}
+    if case.response_format == "b64_json":
+        judged.add("b64-json-is-image")
+    elif case.response_format == "url":
+        judged |= {"url-is-absolute", "url-serves-image"}
+    if case.size is not None and _SIZE.match(case.size) and case.response_format in ("b64_json", "url"):
+        judged.add("image-dimensions-match-size")
+    if case.output_format is not None:
+        judged.add("image-format-matches-output-format")
+    return judged
 
 
 def _case(operation: OperationContract, label: str, body: dict[str, Any], default_n: int) -> Case:

@@ -143,8 +143,16 @@ def verdict_line(report: Report, *, color: bool = False) -> str:
         verdict += f" ({known} known deviation{'s' if known != 1 else ''} in the baseline)"
     return (
         f"{verdict}: {report.coverage().line()} (requirement x operation); {report.duration:.1f}s, "
-        f"{report.requests_sent} requests, seed {report.seed}; exit {report.exit_status}"
+        f"{report.requests_sent} requests{_images(report)}, seed {report.seed}; exit {report.exit_status}"
     )
+
+
+def _images(report: Report) -> str:
+    """ ", 59 images asked (22.7 MP)": what the run asked providers to generate (conformance.spend)."""
+    images = report.spent.get("images")
+    if images is None:
+        return ""
+    return f", {images} images asked ({report.spent.get('megapixels', 0.0):.1f} MP)"
 
 
 def findings_lines(report: Report, *, color: bool = False) -> list[str]:

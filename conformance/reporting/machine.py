@@ -76,6 +76,8 @@ def to_json(report: Report) -> str:
         "shard": report.shard,
         "duration": round(report.duration, 3),
         "requests_sent": report.requests_sent,
+        "spent": report.spent,
+        "plan": report.plan,
         "operations": list(report.operations),
         "groups": list(report.groups),
         "errors": report.errors,

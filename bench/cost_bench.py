@@ -1,0 +1,133 @@
+"""Benchmark: what each profile costs a provider, against the stub with no latency and with 2 s per generated image.
+
+    nice -n 10 .venv/bin/python bench/cost_bench.py [--latency 0 --latency 2] [--profile quick ...] [--write PATH]
+
+Each run starts a fresh stub gateway on 127.0.0.1 behind a provider meter (tests/conformance/metering.py: counts the
+requests that reach it, the images it actually generated and their megapixels) with the stub's own latency per
+generated image (`pixelpact serve --latency MS/image`: a slow provider), then runs `pixelpact check --base-url URL
+--profile P --seed SEED` as a user would type it. The estimated cost prices the generated megapixels at OpenAI's
+gpt-image-1 per-pixel list prices as LiteLLM 1.106.2 ships them (model_prices_and_context_window_backup.json, the
+version the project pins; read 2026-12-02): low 1.0490417e-08 $/pixel ($0.011 per 1024x1024 image), medium
+4.0054321e-08 ($0.042), high 1.59263611e-07 ($0.167). "today" is the default run before profiles existed, which
+the deep profile keeps unchanged. Not a timed test: run it by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator.runtime.config import StubConfig  # noqa: E402
+from generator.runtime.serve import default_app, stub_server  # noqa: E402
+from tests.conformance.metering import Meter  # noqa: E402
+
+PRICE_PER_PIXEL = {"low": 1.0490417e-08, "medium": 4.0054321e-08, "high": 1.59263611e-07}
+PRICES_SOURCE = "gpt-image-1 list prices per pixel as bundled in LiteLLM 1.106.2 (read 2026-12-02)"
+
+
+@dataclass
+class Row:
+    profile: str
+    latency: float
+    requests: int
+    images_asked: int
+    images: int
+    megapixels: float
+    judged: int
+    total: int
+    wall: float
+    exit_status: int
+
+    def cost(self, tier: str) -> float:
+        return self.megapixels * 1e6 * PRICE_PER_PIXEL[tier]
+
+
+def run_one(profile: str, latency: float, seed: int) -> Row:
+    # the stub is the slow provider (serve --latency MS/image); the meter in front of it only counts
+    meter = Meter(default_app(StubConfig(latency_per_image_ms=latency * 1000)))
+    with stub_server(app=meter) as url, tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        command = [sys.executable, "-m", "conformance.cli", "check", "--base-url", url, "--profile", profile]
+        command += ["--seed", str(seed), "--json-report", str(report)]
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+        wall = time.perf_counter() - started
+        document = json.loads(report.read_text())
+    summary = document["summary"]
+    return Row(
+        profile=profile,
+        latency=latency,
+        requests=meter.requests,
+        images_asked=document["spent"]["images"],
+        images=meter.images,
+        megapixels=meter.megapixels,
+        judged=summary["passed"] + summary["failed"],
+        total=sum(summary.values()),
+        wall=wall,
+        exit_status=done.returncode,
+    )
+
+
+def table(rows: list[Row], baseline: dict[float, Row]) -> str:
+    lines = [
+        "| profile | latency per image | requests | images asked (budget's count) | images generated | megapixels "
+        "| pairs judged | of today's | wall (s) | est. cost at low / medium / high | exit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for row in rows:
+        today = baseline.get(row.latency) or baseline.get(0.0)
+        share = f"{100 * row.judged / today.judged:.1f} %" if today else ""
+        costs = " / ".join(f"${row.cost(tier):.2f}" for tier in PRICE_PER_PIXEL)
+        lines.append(
+            f"| {row.profile} | {row.latency:g} s | {row.requests} | {row.images_asked} | {row.images} "
+            f"| {row.megapixels:.1f} | {row.judged} of {row.total} | {share} | {row.wall:.1f} | {costs} "
+            f"| {row.exit_status} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency", type=float, action="append", help="seconds per generated image (repeatable)")
+    parser.add_argument("--profile", action="append", help="quick, standard, deep (repeatable; default: all)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write", type=Path, help="write the results as Markdown here")
+    args = parser.parse_args()
+    latencies = args.latency or [0.0, 2.0]
+    profiles = args.profile or ["quick", "standard", "deep"]
+    rows: list[Row] = []
+    for latency in latencies:
+        for profile in profiles:
+            row = run_one(profile, latency, args.seed)
+            print(f"{profile} at {latency:g} s/image: {row}", file=sys.stderr, flush=True)
+            rows.append(row)
+    baseline = {row.latency: row for row in rows if row.profile == "deep"}
+    text = "\n\n".join(
+        [
+            "# Benchmark: what a run costs the provider, per profile",
+            f"`pixelpact check --profile P --seed {args.seed}` against the stub behind a provider meter (one run each; "
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}). Today's "
+            "default run is the deep profile. Estimated cost: the generated megapixels at "
+            f"{PRICES_SOURCE}.",
+            table(rows, baseline),
+            "Reproduce:\n\n```sh\nnice -n 10 .venv/bin/python bench/cost_bench.py --write bench/RESULTS-cost.md\n```",
+        ]
+    )
+    print(text)
+    if args.write:
+        args.write.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
