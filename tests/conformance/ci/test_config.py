@@ -79,7 +79,7 @@ def test_pyproject_table_and_command_line_flags_win(tmp_path: Path, pixelpact: C
     assert lines[0] == f"# config file: {tmp_path / 'pyproject.toml'} [tool.pixelpact]"
     assert f"timeout = 5.0  # {tmp_path / 'pyproject.toml'} [tool.pixelpact]" in lines
     assert 'operation = ["createImageEdit"]  # command line' in lines  # a repeatable flag replaces the list
-    assert "concurrency = 2  # command line" in lines and "max-examples = 10  # default" in lines
+    assert "concurrency = 2  # command line" in lines and 'auth = "bearer"  # default' in lines
 
 
 def test_a_pyproject_without_the_table_is_passed_over(tmp_path: Path, pixelpact: Callable[..., Done]) -> None:
@@ -175,14 +175,14 @@ def test_a_namespace_parsed_by_hand_still_gets_real_values(tmp_path: Path, monke
 
     options = run.options_from_args(parser.parse_args(["--seed", "3"]))
 
-    assert (options.seed, options.max_examples, options.timeout, options.auth) == (3, 10, 30.0, "bearer")
+    assert (options.seed, options.concurrency, options.timeout, options.auth) == (3, 4, 30.0, "bearer")
 
 
 def test_help_still_shows_the_real_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["check", "--help"])
     out = capsys.readouterr().out
-    assert "(default: 10)" in out and "Unset" not in out
+    assert "(default: 4)" in out and "Unset" not in out
 
 
 def test_the_pytest_plugin_reads_the_same_file(stub_url: str, tmp_path: Path) -> None:
