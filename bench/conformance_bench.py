@@ -170,9 +170,9 @@ def main() -> int:
         [
             "# Benchmark: the conformance suite vs schemathesis",
             "",
-            f"Both tools against the same local stub gateway (`generator.runtime.serve.stub_server`, one uvicorn "
-            f"worker on 127.0.0.1), {args.runs} runs each, medians. Requests are counted by a middleware in front "
-            "of the stub; *distinct* ignores multipart boundaries. Machine: "
+            "Both tools against the same local stub gateway (`generator.runtime.serve.stub_server`, "
+            f"one uvicorn worker on 127.0.0.1), {args.runs} runs each, medians. Requests are counted by a "
+            "middleware in front of the stub; *distinct* ignores multipart boundaries. Machine: "
             f"{cpu}, Python {platform.python_version()}.",
             "",
             "| command | median wall (s) | requests | distinct requests | exit codes | each run (s) | load avg |",

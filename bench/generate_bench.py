@@ -5,24 +5,22 @@ Run: .venv/bin/python bench/generate_bench.py [--runs 7]
 Each figure is the median of --runs runs of the real command in a fresh process (wall time, and CPU time of the
 process and its children: on a shared machine CPU time is the steadier figure). "cold" runs the whole pipeline
 (`--no-cache`: validate, parse, datamodel-code-generator, Jinja, ruff), as on a fresh CI checkout; "warm" is a repeat
-run, answered from the content-addressed cache in .cache/generator/. The synthetic spec repeats the real spec's 9
-operations under 10 path prefixes (90 operations); its output is generated once first, so --check compares equal
-trees.
+run, answered from the content-addressed cache in ~/.cache/pixelpact/generator/. The synthetic spec repeats the real
+spec's 9 operations under 10 path prefixes (90 operations); its output is generated once first, so --check compares
+equal trees.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
+from timing import measure
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
@@ -42,21 +40,6 @@ def synthetic_spec(copies: int) -> dict[str, object]:
             paths[f"/t{index}{path}"] = copy
     document["paths"] = paths
     return document
-
-
-def measure(command: list[str], runs: int) -> tuple[float, float]:
-    """Median wall seconds and median CPU seconds (user + sys of the child) of `command`, which must exit 0."""
-    walls, cpus = [], []
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-        walls.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-        if result.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
-    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -80,7 +63,7 @@ def main() -> None:
         print("| `pixelpact generate --check` on | median wall (s) | median CPU (s) |")
         print("|---|---|---|")
         for label, command in rows:
-            wall, cpu = measure(command, args.runs)
+            wall, cpu = measure(command, args.runs, cwd=ROOT)
             print(f"| {label} | {wall:.2f} | {cpu:.2f} |")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
 

@@ -32,6 +32,7 @@ from conformance.engine import Engine, Listener
 from conformance.groups import ALL_GROUPS, Group, by_name
 from conformance.headers import HeaderError, parse_header, secret_values
 from conformance.http import MAX_BODY, Redactor, Sender
+from conformance.hypothesis_state import hypothesis_state_in_cache
 from conformance.interrupts import on_interrupt
 from conformance.model import Report
 from conformance.profiles import PROFILES, Profile, default_profile
@@ -135,6 +136,7 @@ def check(options: CheckOptions) -> Report:
     max_examples = options.max_examples if options.max_examples is not None else profile.max_examples
     upstream = upstream_of(options)
     with ExitStack() as stack:
+        stack.enter_context(hypothesis_state_in_cache())
         if upstream is not None:
             _start_upstream(stack, upstream)
         base_url = options.base_url or _start_stub(stack, options.stub_config)

@@ -19,12 +19,12 @@ from conformance.contract import Contract, OperationContract
 from conformance.http import Part, Reply, Sender, WireRequest
 from conformance.images import distinct_pngs, mask_png
 from conformance.profiles import DEEP, Profile
+from conformance.schemes import AUTH_SCHEMES as AUTH_SCHEMES  # re-exported: moved to a light module for the CLI
+from conformance.schemes import AuthScheme as AuthScheme
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-AuthScheme = Literal["bearer", "basic", "x-bf-vk", "x-api-key", "api-key"]
-AUTH_SCHEMES: tuple[str, ...] = ("bearer", "basic", "x-bf-vk", "x-api-key", "api-key")
 Credentials = Literal["default", "none", "wrong"]
 
 #: A key no gateway issues, for the wrong-key requirement; unrelated to the real key so it reveals nothing about it.

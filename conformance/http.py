@@ -23,6 +23,7 @@ import httpx
 
 from conformance.deadline import Deadlines, install
 from conformance.headers import merged
+from conformance.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
 from conformance.model import Exchange, Observation, Unjudged
 from conformance.ratelimit import Pacer
 from conformance.spend import Ask, Budget, BudgetExhausted, Spent, ask_of, body_fields
@@ -32,9 +33,6 @@ __all__ = ["Budget", "BudgetExhausted", "Spent"]  # re-exported: their home is c
 BOUNDARY = "pixelpact-boundary-7f3a9c"
 EXCERPT_CHARS = 1200
 _LONG_STRING = re.compile(rb'"([A-Za-z0-9+/=_\-]{160,})"')
-#: The default cap on a response body: far above what the suite asks for (small images, n <= a few), far below what
-#: would exhaust memory at --concurrency requests in flight.
-MAX_BODY = 32 * 1024 * 1024
 #: A target that answered none of the run's first this many requests (timeouts, refusals, resets) is not a gateway
 #: the suite can judge; the run stops instead of spending a --timeout on each of its remaining requests.
 SILENT_AFTER = 6

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
+from conformance.schemes import AUTH_SCHEMES
+
 if TYPE_CHECKING:
     from conformance.model import Report, RequirementResult
-
-AUTH_SCHEMES = ("bearer", "basic", "x-bf-vk", "x-api-key", "api-key")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

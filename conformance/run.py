@@ -13,20 +13,23 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conformance import baseline, config
-from conformance.api import CheckError, CheckOptions, check, public_url, upstream_of
-from conformance.context import AUTH_SCHEMES
-from conformance.groups.forwarding import provider_settings
+from conformance import config
 from conformance.headers import HeaderError, parse_header
-from conformance.http import MAX_BODY
-from conformance.model import Report, Verdict
-from conformance.plan import Plan, make_plan, needs_plan, planned_check, render_plan
+from conformance.limits import MAX_BODY
 from conformance.profiles import PROFILES
 from conformance.ratelimit import parse_rate
-from conformance.reporting import ProgressLine, render, write_reports
-from conformance.sharding import Shard
+from conformance.schemes import AUTH_SCHEMES
 from generator.loader import DEFAULT_SPEC
+
+# The suite is imported when a check runs, not for `--help` or a bad argument (start-up under 0.3 s): only light
+# modules at the top here (tests/packaging/test_startup.py names the heavy ones).
+if TYPE_CHECKING:
+    from conformance.api import CheckOptions
+    from conformance.model import Report
+    from conformance.plan import Plan
+    from conformance.sharding import Shard
 
 API_KEY_ENV = "PIXELPACT_API_KEY"
 
@@ -233,6 +236,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> CheckOptions:
     config.ensure_resolved(args)
+    from conformance.api import CheckOptions
+    from conformance.reporting import ProgressLine
+
     return CheckOptions(
         base_url=args.base_url,
         operations=tuple(args.operation),
@@ -277,7 +283,15 @@ def run(args: argparse.Namespace) -> int:
     if args.show_config:
         print(config.show(resolved))
         return 0
-    options = options_from_args(args)
+    try:
+        # The suite is imported here, not for --help: a Ctrl-C while it loads is an interrupted run like any other.
+        from conformance.api import CheckError, check, upstream_of
+        from conformance.groups.forwarding import provider_settings
+        from conformance.plan import needs_plan, planned_check
+
+        options = options_from_args(args)
+    except KeyboardInterrupt:
+        return interrupted(args)
     try:
         upstream = upstream_of(options)
         if upstream is not None:
@@ -306,6 +320,9 @@ def run(args: argparse.Namespace) -> int:
 
 def interrupted(args: argparse.Namespace) -> int:
     """Ctrl-C before anything was judged: the reports are still written, saying so (exit 130)."""
+    from conformance.api import public_url
+    from conformance.model import Report, Verdict
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config.ensure_resolved(args, defaults_if_unusable=True)  # the report paths may come from the config file
     target = public_url(args.base_url) if args.base_url else ""
@@ -313,6 +330,9 @@ def interrupted(args: argparse.Namespace) -> int:
 
 
 def _finish(report: Report, args: argparse.Namespace) -> int:
+    from conformance.model import Verdict
+    from conformance.reporting import render, write_reports
+
     print(render(report, color=sys.stdout.isatty()))
     for line in report.notes:
         print(f"pixelpact check: {line}", file=sys.stderr)
@@ -324,6 +344,8 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
         )
     try:
         if args.update_baseline and not report.interrupted:
+            from conformance import baseline
+
             written = baseline.updated(baseline.load(args.baseline), report)
             baseline.write(written)
             print(f"wrote {args.baseline} ({len(written.entries)} deviations)", file=sys.stderr)
@@ -339,6 +361,8 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
 
 def print_plan(options: CheckOptions, json_report: Path | None) -> int:
     """--plan: print what the run would send (and write it as JSON with --json-report); nothing is sent."""
+    from conformance.plan import make_plan, render_plan
+
     plan = make_plan(options)
     print(render_plan(plan, options.base_url))
     if json_report is not None:
@@ -349,6 +373,8 @@ def print_plan(options: CheckOptions, json_report: Path | None) -> int:
 
 def announce(options: CheckOptions) -> Plan:
     """Plan a run against a gateway off this machine and say what it will spend before the first request."""
+    from conformance.plan import make_plan
+
     plan = make_plan(options, plan_only=False)
     total = plan.total
     print(
@@ -361,6 +387,7 @@ def announce(options: CheckOptions) -> Plan:
 
 def changed_pairs(old: str, spec: Path) -> frozenset[tuple[str, str]]:
     """The (requirement, operation) pairs the spec's change since `old` touches, announced on stderr."""
+    from conformance.api import CheckError
     from conformance.specdiff.affects import changed_since
     from conformance.specdiff.source import SourceError
 
@@ -389,6 +416,8 @@ def _prefix(text: str) -> tuple[str, str]:
 
 
 def _shard(text: str) -> Shard:
+    from conformance.sharding import Shard
+
     try:
         return Shard.parse(text)
     except ValueError as exc:

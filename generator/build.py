@@ -15,7 +15,7 @@ def generate(spec: Path) -> dict[str, str]:
     """The files of the generated package, by relative path. Raises SpecError or GenerationFailed on a bad spec."""
     # Validation and generation share most of their imports (pydantic, jsonschema), so running validation in a
     # forked process beside generation was measured slower than this, not faster, on the 2-core machine.
-    document = load_spec(spec)
+    document = load_spec(spec, quick=True)
     api, errors = parse(document)
     if errors:
         raise GenerationFailed(str(spec), errors)

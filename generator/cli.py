@@ -7,6 +7,7 @@ printed); 2 the spec is invalid or cannot be generated (every problem is printed
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Sequence
 from enum import IntEnum
@@ -65,6 +66,14 @@ def _generate(spec: Path, use_cache: bool) -> dict[str, str] | None:
     cache_key, files = cache.load(spec) if use_cache and spec.is_file() else ("", None)
     if files is not None:
         return files
+    missing = missing_dependencies()
+    if missing:
+        print(
+            f"pixelpact generate: needs {' and '.join(missing)}, which the main install leaves out: "
+            "pip install 'pixelpact[generate]'",
+            file=sys.stderr,
+        )
+        return None
     # Imported here: the pipeline's imports (dcg, jinja2, validators) are what a cache hit saves.
     from generator.build import generate
     from generator.errors import GenerationFailed
@@ -87,6 +96,15 @@ def _generate(spec: Path, use_cache: bool) -> dict[str, str] | None:
     if cache_key:
         cache.store(cache_key, files)
     return files
+
+
+#: Import name -> distribution of what only the generator needs (the `generate` extra of pixelpact).
+GENERATE_EXTRA = {"datamodel_code_generator": "datamodel-code-generator", "ruff": "ruff"}
+
+
+def missing_dependencies() -> list[str]:
+    """The distributions of the `generate` extra that are not installed."""
+    return [dist for module, dist in GENERATE_EXTRA.items() if importlib.util.find_spec(module) is None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

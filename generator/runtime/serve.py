@@ -18,14 +18,14 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
-from uvicorn.supervisors import Multiprocess
-
-from generator.runtime import pacing
 from generator.runtime.config import MIB, StubConfig
-from generator.runtime.protocol import StubUvicornConfig
+
+# uvicorn (and the protocol built on it) is imported where a server starts, not for `pixelpact serve --help`
+# (start-up under 0.3 s; tests/packaging/test_startup.py names a heavy import that comes back).
+if TYPE_CHECKING:
+    from generator.runtime.protocol import StubUvicornConfig
 
 
 def default_app(config: StubConfig) -> Any:
@@ -74,6 +74,8 @@ def _config_json(config: StubConfig) -> str:
 
 def _log_config(level: str, access_log: bool) -> dict[str, Any]:
     """uvicorn's logging set-up with `level` for its messages and, with `access_log`, one INFO line per request."""
+    import uvicorn
+
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["loggers"]["uvicorn"]["level"] = config["loggers"]["uvicorn.error"]["level"] = level.upper()
     config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout carries the banner
@@ -84,6 +86,8 @@ def _log_config(level: str, access_log: bool) -> dict[str, Any]:
 def _uvicorn_config(
     app: Any, config: StubConfig, log_level: str, access_log: bool, workers: int = 1
 ) -> StubUvicornConfig:
+    from generator.runtime.protocol import StubUvicornConfig
+
     return StubUvicornConfig(
         app,
         stub=config,
@@ -116,6 +120,8 @@ def stub_server(
 
     port 0 picks a free port. `app` replaces the generated server (any ASGI app). The server stops on exit.
     """
+    import uvicorn
+
     config = config or StubConfig()
     sock = bind(host, port)
     # "error": uvicorn warns about every malformed HTTP request, which robustness checks send on purpose.
@@ -227,6 +233,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> StubConfig:
     """The StubConfig of `pixelpact serve`'s options; ValueError for a malformed --latency or --rate-limit."""
+    from generator.runtime import pacing  # its GatewayError brings starlette and pydantic: not for --help
+
     latencies = [pacing.parse_latency(text) for text in args.latency]
     rate = pacing.parse_rate(args.rate_limit) if args.rate_limit else (0, 1.0)
     env_key = os.environ.get(API_KEY_ENV, "").strip()
@@ -320,6 +328,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for line in banner(_url(sock), config, args.workers, key_from_env=not args.api_key):
         print(line, flush=True)
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
     try:
         if args.workers > 1:
             os.environ[CONFIG_ENV] = _config_json(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -71,7 +72,7 @@ def test_python_dash_m_generator(tmp_path: Path) -> None:
 
 
 def test_cache_holds_what_the_pipeline_generates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("PIXELPACT_CACHE_DIR", str(tmp_path / "cache"))
     spec = tmp_path / "openapi.yaml"
     spec.write_bytes(SPEC.read_bytes())
     assert cache.load(spec)[1] is None
@@ -82,7 +83,21 @@ def test_cache_holds_what_the_pipeline_generates(tmp_path: Path, monkeypatch: py
 
 
 def test_broken_spec_is_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("PIXELPACT_CACHE_DIR", str(tmp_path / "cache"))
     spec = Path(__file__).parent / "golden" / "errors" / "no_request_body.yaml"
     assert cli.main(["--spec", str(spec), "--out", str(tmp_path / "pkg")]) == 2
     assert not (tmp_path / "cache").exists()
+
+
+def test_without_the_generate_extra_one_line_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    find_spec = importlib.util.find_spec
+    absent = {"datamodel_code_generator", "ruff"}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in absent else find_spec(name, *a))
+    assert generate(tmp_path / "pkg", "--no-cache") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "datamodel-code-generator and ruff" in err
+    assert "pip install 'pixelpact[generate]'" in err
+    assert not (tmp_path / "pkg").exists()

@@ -1,0 +1,1 @@
+"""The contract, `openapi.yaml`, shipped with pixelpact as package data (the loader finds it beside `generator/`)."""
