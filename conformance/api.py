@@ -23,7 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from conformance import baseline
 from conformance.breadth import breadth_first
+from conformance.catalogue import catalogue
 from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
 from conformance.contract import Contract, OperationContract, load_contract
 from conformance.engine import Engine, Listener
@@ -35,7 +37,9 @@ from conformance.interrupts import on_interrupt
 from conformance.model import Report
 from conformance.profiles import PROFILES, Profile, default_profile
 from conformance.ratelimit import Pacer
+from conformance.requirement_filter import RequirementFilter
 from conformance.selection import restrict
+from conformance.sharding import Shard
 from conformance.spend import Budget
 from generator.loader import DEFAULT_SPEC, SpecError
 
@@ -90,6 +94,18 @@ class CheckOptions:
     """Event consumers (progress line, pytest plugin); see conformance.engine."""
     transport: httpx.BaseTransport | None = None
     """An httpx transport to send through instead of the network (tests); skips the reachability check."""
+    requirements: tuple[str, ...] = ()
+    """Requirement ids to judge, shell-style globs ("stream-*"); empty: all (see conformance.requirement_filter)."""
+    exclude_requirements: tuple[str, ...] = ()
+    """Requirement ids (globs) not to judge."""
+    shard: Shard | None = None
+    """Run only this shard of the run's units (--shard K/N, see conformance.sharding); None: the whole run."""
+    baseline: Path | None = None
+    """A baseline of known deviations (see conformance.baseline): known failures do not fail the run."""
+    strict_baseline: bool = False
+    """A baseline entry that no longer fails fails the run until it is removed."""
+    update_baseline: bool = False
+    """The caller rewrites the baseline after the run, so a missing file is an empty baseline, not an error."""
     headers: tuple[tuple[str, str], ...] = ()
     """(name, value) headers sent on every request to the gateway (--header); see conformance.headers."""
     secret_headers: tuple[str, ...] = ()
@@ -106,10 +122,15 @@ def check(options: CheckOptions) -> Report:
     """Run the suite and return its report; raises CheckError when it cannot judge at all."""
     contract = _contract(options.spec)
     operations = _operations(contract, options.operations)
-    groups = _groups(options.groups)
+    known = _baseline(options)
+    groups = _selection(options).narrow(_groups(options.groups))
     if options.pairs is not None:
         groups, operations = restrict(groups, operations, options.pairs)
     _validate(options)
+    if options.shard is not None:
+        groups = options.shard.narrow(groups, operations)
+        if not groups:
+            raise CheckError(f"shard {options.shard} has nothing to run: the selection has fewer units than shards")
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     profile = profile_of(options)
     max_examples = options.max_examples if options.max_examples is not None else profile.max_examples
@@ -168,9 +189,28 @@ def check(options: CheckOptions) -> Report:
         if options.max_requests is not None or options.max_images is not None:
             groups = breadth_first(groups, profile, explicit_examples=options.max_examples)
         report = Engine(ctx, groups, options.listeners).execute()
+        report.shard = str(options.shard) if options.shard is not None else ""
         report.notes.extend(route_hints(sender.statuses, contract))
+        if known is not None:
+            baseline.apply(report, known, strict=options.strict_baseline)
         # a Ctrl-C while the run winds down (the stack below) reaches run.py, which reports an interrupted run
         return report
+
+
+def _baseline(options: CheckOptions) -> baseline.Baseline | None:
+    if options.baseline is None:
+        if options.strict_baseline or options.update_baseline:
+            raise CheckError("--strict-baseline and --update-baseline need --baseline FILE")
+        return None
+    if options.update_baseline and options.shard is not None:
+        # N shards would each rewrite the one file with their part of the new failures
+        raise CheckError("--update-baseline needs the whole run, not a shard")
+    if not options.baseline.exists() and not options.update_baseline:
+        raise CheckError(f"baseline {options.baseline}: no such file (--update-baseline creates it)")
+    try:
+        return baseline.load(options.baseline)
+    except baseline.BaselineError as exc:
+        raise CheckError(str(exc)) from None
 
 
 def profile_of(options: CheckOptions) -> Profile:
@@ -212,6 +252,16 @@ def _groups(wanted: tuple[str, ...]) -> list[Group]:
     except KeyError as exc:
         names = ", ".join(group.name for group in ALL_GROUPS)
         raise CheckError(f"unknown requirement group {exc.args[0]!r}; known: {names}") from None
+
+
+def _selection(options: CheckOptions) -> RequirementFilter:
+    selection = RequirementFilter(options.requirements, options.exclude_requirements)
+    unmatched = selection.unmatched(requirement.id for requirement in catalogue())
+    if unmatched:
+        raise CheckError(f"no requirement matches {unmatched[0]!r}; `pixelpact requirements` lists them")
+    if not selection.narrow(ALL_GROUPS):
+        raise CheckError("--requirement/--exclude-requirement leave no requirement to judge")
+    return selection
 
 
 def _validate(options: CheckOptions) -> None:

@@ -186,6 +186,9 @@ class RequirementResult:
     """The first few failing observations, with their exchanges, for the reports."""
     sample: Exchange | None = None
     """The first exchange that passed, kept for the reports (e.g. thumbnails of the images a gateway returned)."""
+    known: str | None = None
+    """When it failed or is blocked and a baseline lists it (--baseline): the baseline's *why*. A known failure keeps
+    its status; the run's verdict does not count it (conformance.baseline)."""
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,10 @@ class Report:
     """Groups that stopped on an internal error (the run could not judge everything): one line each."""
     interrupted: bool = False
     """The run was interrupted before it ended."""
+    baseline: BaselineOutcome | None = None
+    """How the run compares with a baseline of known deviations (--baseline), when one was given."""
+    shard: str = ""
+    """"K/N" when the run was shard K of N (--shard), else empty; `pixelpact merge-reports` joins the N reports."""
     spent: dict[str, Any] = field(default_factory=dict)
     """What the run spent: requests, images asked for, megapixels, in total and per group (conformance.spend)."""
     plan: dict[str, Any] | None = None
@@ -264,6 +271,26 @@ class Report:
     def statuses(self, requirement_id: str) -> dict[str, Status]:
         """operation id -> status of one requirement."""
         return {r.operation_id: r.status for r in self.results if r.requirement.id == requirement_id}
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A baseline entry, on one of its operation patterns, that this run judged and saw pass: the deviation is gone."""
+
+    requirement: str
+    operation: str
+    why: str
+    finding: str | None = None
+
+
+@dataclass
+class BaselineOutcome:
+    """A run against a baseline: where it is, how many failures it knew, and which of its entries no longer fail."""
+
+    path: str
+    strict: bool = False
+    """--strict-baseline: a fixed entry still in the file fails the run (the baseline only shrinks)."""
+    fixed: list[Fixed] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,21 @@ Installed with pixelpact (a `pytest11` entry point), so a team can put a gateway
 
 The suite runs once, at collection, through `conformance.api.check`; each (requirement, operation) it judged becomes
 a test item named `pixelpact::<requirement-id>[<operationId>]` that passes, fails with the evidence (the redacted
-curl line, the status and a body excerpt) or is skipped with the reason. Without --pixelpact-url the plugin only
-adds its options: it collects nothing and changes nothing in a test run.
+curl line, the status and a body excerpt) or is skipped with the reason. Without --pixelpact-url (or --pixelpact,
+--pixelpact-target, --pixelpact-config) the plugin only adds its options: it collects nothing and changes nothing.
+
+It reads the config file `pixelpact check` reads (pixelpact.toml or [tool.pixelpact], from the rootdir up): each
+--pixelpact-NAME option stands for check's --NAME and wins over the file, so `pytest --pixelpact-target staging` runs
+what `pixelpact check --target staging` runs.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -26,12 +33,25 @@ if TYPE_CHECKING:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pixelpact", "pixelpact: check an image gateway against the contract (spec/openapi.yaml)")
     group.addoption("--pixelpact-url", metavar="URL", help="the gateway to check; without it the plugin does nothing")
+    group.addoption(
+        "--pixelpact",
+        action="store_true",
+        help="check the gateway the config file (pixelpact.toml or [tool.pixelpact] in pyproject.toml) names",
+    )
+    group.addoption("--pixelpact-target", metavar="NAME", help="check the config file's [targets.NAME]")
+    group.addoption("--pixelpact-config", metavar="PATH", help="the config file (default: found from the rootdir up)")
     group.addoption("--pixelpact-api-key", metavar="KEY", help="the gateway key (never shown in any output)")
-    group.addoption("--pixelpact-auth", choices=AUTH_SCHEMES, default="bearer", help="how the key is sent")
+    group.addoption("--pixelpact-auth", choices=AUTH_SCHEMES, help="how the key is sent (default: bearer)")
     group.addoption(
         "--pixelpact-operation", metavar="OPID", action="append", default=[], help="check only this operationId"
     )
     group.addoption("--pixelpact-group", metavar="NAME", action="append", default=[], help="run only this group")
+    group.addoption(
+        "--pixelpact-requirement", metavar="ID", action="append", default=[], help="judge only these ids (globs)"
+    )
+    group.addoption(
+        "--pixelpact-exclude-requirement", metavar="ID", action="append", default=[], help="do not judge these (globs)"
+    )
     group.addoption("--pixelpact-model", help="model to request (default: the spec's example)")
     group.addoption("--pixelpact-deployment", help="Azure deployment id (default: the model name)")
     group.addoption("--pixelpact-api-version", help="Azure api-version (default: the spec's example)")
@@ -43,10 +63,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="map a spec route prefix onto the gateway's, e.g. /openai/openai/deployments=/openai/deployments",
     )
     group.addoption("--pixelpact-seed", type=int, help="seed of the run (default: random, shown in the header)")
-    group.addoption("--pixelpact-max-examples", type=int, default=10, help="examples per operation (default: 10)")
-    group.addoption("--pixelpact-timeout", type=float, default=30.0, help="seconds per request (default: 30)")
-    group.addoption("--pixelpact-concurrency", type=int, default=4, help="requests in flight (default: 4)")
+    group.addoption("--pixelpact-max-examples", type=int, help="examples per operation (default: 10)")
+    group.addoption("--pixelpact-timeout", type=float, help="seconds per request (default: 30)")
+    group.addoption("--pixelpact-concurrency", type=int, help="requests in flight (default: 4)")
     group.addoption("--pixelpact-max-requests", type=int, help="a budget of requests (default: none)")
+    group.addoption(
+        "--pixelpact-baseline", metavar="FILE", help="known deviations: xfail, not fail (conformance.baseline)"
+    )
+    group.addoption("--pixelpact-strict-baseline", action="store_true", help="fail on a fixed entry still listed")
     group.addoption(
         "--pixelpact-header",
         metavar="NAME: VALUE",
@@ -61,7 +85,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "pixelpact: a requirement of the image API contract, judged by pixelpact")
-    if config.getoption("pixelpact_url"):
+    if any(config.getoption(name) for name in ("pixelpact_url", "pixelpact", "pixelpact_target", "pixelpact_config")):
         config.pluginmanager.register(PixelpactRun(config), "pixelpact-run")
 
 
@@ -71,20 +95,62 @@ class PixelpactRun:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.report: Report | None = None
+        self.shared: str | None = None
+        """Under pytest-xdist, the controller's JSON report the workers read."""
 
     def pytest_report_header(self) -> str:
-        return f"pixelpact: checking {self.config.getoption('pixelpact_url')} against the contract"
+        where = self.config.getoption("pixelpact_url") or "the gateway of the config file"
+        return f"pixelpact: checking {where} against the contract"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Under pytest-xdist the controller runs the suite, once, before the workers start: the workers read its
+        report instead of checking the gateway again, so no request is sent twice."""
+        if getattr(self.config.option, "dist", "no") == "no" or hasattr(self.config, "workerinput"):
+            return
+        from conformance.reporting import to_json
+
+        self.report = self._check()
+        shared = self.config._tmp_path_factory.mktemp("pixelpact") / "report.json"  # type: ignore[attr-defined]
+        shared.write_text(to_json(self.report), encoding="utf-8")
+        self.shared = str(shared)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist: tell each worker where the controller's report is."""
+        if self.shared is not None:
+            node.workerinput["pixelpact_report"] = self.shared
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
-        from conformance.api import CheckError, check
+        shared = getattr(self.config, "workerinput", {}).get("pixelpact_report")
+        if shared is not None:
+            from conformance.merge import read
 
-        try:
-            self.report = check(options(self.config))
-        except CheckError as exc:
-            raise pytest.UsageError(f"pixelpact: {exc}") from None
+            self.report = read(Path(shared))  # an xdist worker: the controller ran the suite
+        elif self.report is None:
+            self.report = self._check()
         collector = PixelpactCollector.from_parent(session, name="pixelpact", nodeid="pixelpact")
         items.extend(collector.items(self.report))
+
+    def _check(self) -> Report:
+        """Run the suite and write the reports the options or the config file ask for."""
+        from conformance.api import CheckError, check
+        from conformance.reporting import write_reports
+
+        args = check_arguments(self.config)
+        try:
+            report = check(options(self.config, args))
+        except CheckError as exc:
+            raise pytest.UsageError(f"pixelpact: {exc}") from None
+        write_reports(
+            report,
+            junit=args.junit,
+            json_report=args.json_report,
+            html=args.html_report,
+            markdown=args.markdown_report,
+        )
+        return report
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is not None:
@@ -97,40 +163,45 @@ class PixelpactRun:
                 terminalreporter.write_line(f"pixelpact: {finding.id}  {finding.title} ({len(finding.pairs)} items)")
 
 
-def options(config: pytest.Config) -> Any:
-    """The CheckOptions the command-line options describe."""
-    from conformance.api import CheckOptions
+def check_arguments(config: pytest.Config) -> argparse.Namespace:
+    """`pixelpact check`'s arguments: the --pixelpact-* options given, then the config file, then the defaults.
 
-    prefixes = []
-    for text in config.getoption("pixelpact_prefix"):
-        spec, sep, gateway = text.partition("=")
-        if not sep:
-            raise pytest.UsageError(f"--pixelpact-prefix expects SPEC=GATEWAY, got {text!r}")
-        prefixes.append((spec.rstrip("/"), gateway.rstrip("/")))
-    from conformance.headers import HeaderError, parse_header
+    Each --pixelpact-NAME option stands for check's --NAME (--pixelpact-url for --base-url), so the plugin and the
+    command read one config file the same way and check's parser validates both.
+    """
+    from conformance import config as config_file
+    from conformance.run import configure
 
+    parser = _UsageErrorParser(prog="pytest --pixelpact-...")
+    configure(parser)
+    tokens: list[str] = []
+    for action in parser._actions:
+        longs = [option for option in action.option_strings if option.startswith("--")]
+        if not longs or longs[0] in ("--help", "--show-config"):
+            continue
+        name = longs[0][2:]
+        value = config.getoption("pixelpact_url" if name == "base-url" else "pixelpact_" + name.replace("-", "_"), None)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and item is not False:
+                tokens += [longs[0]] if item is True else [longs[0], str(item)]
+    args = parser.parse_args(tokens)
     try:
-        headers = tuple(parse_header(text) for text in config.getoption("pixelpact_header"))
-    except HeaderError as exc:
-        raise pytest.UsageError(f"--pixelpact-header: {exc}") from None
-    return CheckOptions(
-        base_url=config.getoption("pixelpact_url"),
-        operations=tuple(config.getoption("pixelpact_operation")),
-        groups=tuple(config.getoption("pixelpact_group")),
-        api_key=config.getoption("pixelpact_api_key") or None,
-        auth=config.getoption("pixelpact_auth"),
-        model=config.getoption("pixelpact_model"),
-        deployment=config.getoption("pixelpact_deployment"),
-        api_version=config.getoption("pixelpact_api_version"),
-        prefixes=tuple(prefixes),
-        seed=config.getoption("pixelpact_seed"),
-        max_examples=config.getoption("pixelpact_max_examples"),
-        timeout=config.getoption("pixelpact_timeout"),
-        concurrency=config.getoption("pixelpact_concurrency"),
-        max_requests=config.getoption("pixelpact_max_requests"),
-        headers=headers,
-        secret_headers=tuple(config.getoption("pixelpact_secret_header")),
-    )
+        config_file.resolve(args, cwd=config.rootpath)
+    except config_file.ConfigError as exc:
+        raise pytest.UsageError(f"pixelpact: {exc}") from None
+    return args
+
+
+def options(config: pytest.Config, args: argparse.Namespace | None = None) -> Any:
+    """The CheckOptions the command-line options and the config file describe."""
+    from conformance.run import options_from_args
+
+    return replace(options_from_args(args or check_arguments(config)), listeners=())
+
+
+class _UsageErrorParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise pytest.UsageError(f"pixelpact: {message}")
 
 
 class PixelpactCollector(pytest.Collector):
@@ -169,6 +240,8 @@ class RequirementItem(pytest.Item):
         if result.status is Status.NOT_JUDGED:
             reason = result.reason.value if result.reason is not None else "not judged"
             pytest.skip(f"not judged ({reason}): {result.message or 'nothing exercised it in this run'}")
+        if result.known is not None and result.status in (Status.FAILED, Status.BLOCKED):
+            pytest.xfail(f"known deviation ({result.status.value}), in the baseline: {result.known}")
         if result.status is Status.BLOCKED:
             raise RequirementFailed(f"blocked by finding {result.blocked_by}: {result.message}")
         if result.status is Status.FAILED:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conformance import config
 from conformance.headers import HeaderError, parse_header
 from conformance.limits import MAX_BODY
 from conformance.profiles import PROFILES
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from conformance.api import CheckOptions
     from conformance.model import Report
     from conformance.plan import Plan
+    from conformance.sharding import Shard
 
 API_KEY_ENV = "PIXELPACT_API_KEY"
 
@@ -53,6 +55,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="run only this requirement group (repeatable; default: all)",
+    )
+    target.add_argument(
+        "--requirement",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="judge only requirements matching this id or glob, e.g. 'stream-*' (repeatable; default: all; "
+        "`pixelpact requirements` lists them)",
+    )
+    target.add_argument(
+        "--exclude-requirement",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="do not judge requirements matching this id or glob (repeatable)",
     )
     target.add_argument(
         "--api-key",
@@ -154,6 +171,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a budget: send at most N requests (a paid provider charges per image)",
     )
     run.add_argument(
+        "--shard",
+        metavar="K/N",
+        type=_shard,
+        help="run shard K of N (a CI matrix spreads one run over N machines; `pixelpact merge-reports` joins them)",
+    )
+    run.add_argument(
         "--max-images",
         type=_positive,
         metavar="N",
@@ -179,15 +202,40 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="run the stub as a recording upstream on HOST:PORT and check the forwarding side",
     )
     upstream.add_argument("--upstream-port", metavar="PORT", type=_positive, help="the same on 127.0.0.1:PORT")
+    known = parser.add_argument_group("baseline")
+    known.add_argument(
+        "--baseline",
+        metavar="FILE",
+        type=Path,
+        help="a TOML file of known deviations, each with why: they are reported, but only new failures fail the run",
+    )
+    known.add_argument(
+        "--strict-baseline", action="store_true", help="fail while the baseline lists a deviation that is fixed"
+    )
+    known.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="rewrite the baseline: drop what is fixed, add new failures (edit their why); the verdict is judged "
+        "against the file as it was",
+    )
     reports = parser.add_argument_group("reports")
     reports.add_argument(
         "--junit", metavar="PATH", type=Path, help="write JUnit XML (a testcase per requirement per operation)"
     )
     reports.add_argument("--json-report", metavar="PATH", type=Path, help="write the JSON report")
     reports.add_argument("--html-report", metavar="PATH", type=Path, help="write a self-contained HTML report")
+    reports.add_argument(
+        "--markdown-report",
+        metavar="PATH",
+        type=Path,
+        help="write a Markdown summary for a CI job summary or a pull-request comment (links to --html-report)",
+    )
+    # last: the config file may set every option added above
+    config.install(parser)
 
 
 def options_from_args(args: argparse.Namespace) -> CheckOptions:
+    config.ensure_resolved(args)
     from conformance.api import CheckOptions
     from conformance.reporting import ProgressLine
 
@@ -213,6 +261,12 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         upstream=args.upstream,
         upstream_port=args.upstream_port,
         listeners=(ProgressLine(sys.stderr),),
+        requirements=tuple(args.requirement),
+        exclude_requirements=tuple(args.exclude_requirement),
+        shard=args.shard,
+        baseline=args.baseline,
+        strict_baseline=args.strict_baseline,
+        update_baseline=args.update_baseline,
         headers=tuple(args.header),
         secret_headers=tuple(args.secret_header),
         max_time=args.max_time,
@@ -221,6 +275,14 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        resolved = config.resolve(args)
+    except config.ConfigError as exc:
+        print(f"pixelpact check: {exc}", file=sys.stderr)
+        return 2
+    if args.show_config:
+        print(config.show(resolved))
+        return 0
     try:
         # The suite is imported here, not for --help: a Ctrl-C while it loads is an interrupted run like any other.
         from conformance.api import CheckError, check, upstream_of
@@ -262,6 +324,7 @@ def interrupted(args: argparse.Namespace) -> int:
     from conformance.model import Report, Verdict
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    config.ensure_resolved(args, defaults_if_unusable=True)  # the report paths may come from the config file
     target = public_url(args.base_url) if args.base_url else ""
     return _finish(Report(Verdict.INTERRUPTED, [], 0, 0.0, target=target, interrupted=True), args)
 
@@ -280,7 +343,15 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
             "pixelpact check: interrupted: what was judged so far is reported, the rest is not judged", file=sys.stderr
         )
     try:
-        for path in write_reports(report, junit=args.junit, json_report=args.json_report, html=args.html_report):
+        if args.update_baseline and not report.interrupted:
+            from conformance import baseline
+
+            written = baseline.updated(baseline.load(args.baseline), report)
+            baseline.write(written)
+            print(f"wrote {args.baseline} ({len(written.entries)} deviations)", file=sys.stderr)
+        for path in write_reports(
+            report, junit=args.junit, json_report=args.json_report, html=args.html_report, markdown=args.markdown_report
+        ):
             print(f"wrote {path}", file=sys.stderr)
     except OSError as exc:
         print(f"pixelpact check: cannot write a report: {exc.filename}: {exc.strerror}", file=sys.stderr)
@@ -342,6 +413,15 @@ def _prefix(text: str) -> tuple[str, str]:
     if not sep or not spec.startswith("/") or (gateway and not gateway.startswith("/")):
         raise argparse.ArgumentTypeError(f"expected SPEC=GATEWAY with both starting with /, got {text!r}")
     return spec.rstrip("/"), gateway.rstrip("/")
+
+
+def _shard(text: str) -> Shard:
+    from conformance.sharding import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _rate(text: str) -> float:

@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from typing import TextIO
 
+from conformance.baseline import summary_lines
 from conformance.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
 from conformance.model import Finding, Report, Status, Verdict
 
@@ -100,8 +101,11 @@ def render(report: Report, *, color: bool = False) -> str:
     )
     lines += [head, "-" * len(head)]
     causes = _finding_ids(report)
+    known = {result.requirement.id for result in report.results if result.known is not None}
     for rid, severity, ops, passed, failing, blocked, unjudged in rows:
-        if failing:
+        if (failing or blocked) and rid in known and not _new_failure(report, rid):
+            mark = _paint("known", "33", color) + f" {', '.join(causes.get(rid, []))}"
+        elif failing:
             mark = _paint("FAIL", "31", color) + f" {', '.join(causes.get(rid, []))}"
         elif blocked:
             mark = _paint("blocked", "33", color) + f" {', '.join(causes.get(rid, []))}"
@@ -113,15 +117,30 @@ def render(report: Report, *, color: bool = False) -> str:
             f"{rid:<{width}}  {severity:<8}  {origins[rid]:<10}  {ops:>3}  {passed:>4}  {failing:>4}  {blocked:>4}"
             f"  {unjudged:>4}  {mark}"
         )
+    known_failures = [result for result in report.results if result.known is not None]
+    if known_failures:
+        lines += ["", "Known deviations (baseline):"]
+        lines += [f"- {r.requirement.id} on {r.operation_id}: {r.known}" for r in known_failures]
+    lines += summary_lines(report)
     for error in report.errors:
         lines.append(f"error: {error}")
     lines += ["", verdict_line(report, color=color)]
     return "\n".join(lines)
 
 
+def _new_failure(report: Report, requirement_id: str) -> bool:
+    return any(
+        r.requirement.id == requirement_id and r.status in (Status.FAILED, Status.BLOCKED) and r.known is None
+        for r in report.results
+    )
+
+
 def verdict_line(report: Report, *, color: bool = False) -> str:
     """E.g. "PASS: 312 of 330 pairs judged: 312 passed, 0 failed; not judged: 18 not-applicable ... (exit 0)"."""
     verdict = _paint(report.verdict.value.upper(), "32" if report.verdict is Verdict.PASS else "31", color)
+    known = sum(result.known is not None for result in report.results)
+    if report.baseline is not None:
+        verdict += f" ({known} known deviation{'s' if known != 1 else ''} in the baseline)"
     return (
         f"{verdict}: {report.coverage().line()} (requirement x operation); {report.duration:.1f}s, "
         f"{report.requests_sent} requests{_images(report)}, seed {report.seed}; exit {report.exit_status}"

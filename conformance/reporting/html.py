@@ -74,11 +74,17 @@ def _matrix(report: Report) -> str:
                 label = f'<a href="#{finding.id}">{cell.status.value}</a>' if finding else cell.status.value
                 tds.append(f'<td class="cell {cell.status.value}" title="{title}">{label}</td>')
         rows.append(
-            f"<tr><td><b>{escape(requirement.id)}</b><br><span class='muted'>{escape(requirement.title)}</span></td>"
+            f"<tr id='{anchor(requirement.id)}'><td><b>{escape(requirement.id)}</b><br>"
+            f"<span class='muted'>{escape(requirement.title)}</span></td>"
             f"<td>{requirement.severity.value}</td><td>{requirement.origin.value}</td>{''.join(tds)}</tr>"
         )
     columns = f"<th>requirement</th><th>severity</th><th>origin</th>{head}"
     return f"<h2>Requirements</h2><table><tr>{columns}</tr>{''.join(rows)}</table>"
+
+
+def anchor(requirement_id: str) -> str:
+    """The id of a requirement's row in the matrix (the Markdown report links to it; a finding's id is its own)."""
+    return f"req-{requirement_id}"
 
 
 def _findings(report: Report) -> str:
@@ -101,6 +107,9 @@ def _findings(report: Report) -> str:
             f"blocked: <span class='muted'>{pairs}</span></p><p><b>{escape(finding.evidence)}</b></p>"
             f"<p>Reproduce:</p><pre>{escape(finding.reproduction)}</pre>"
         )
+        known = next((by_pair[pair].known for pair in finding.pairs if by_pair[pair].known), None)
+        if known is not None:
+            blocks.append(f"<p class='muted'>Known deviation, in the baseline: {escape(known)}</p>")
         first = next((f for pair in finding.pairs for f in by_pair[pair].failures if f.exchange is not None), None)
         if first is not None and first.exchange is not None:
             blocks.append(f"<details><summary>Evidence</summary>{_exchange(first.exchange)}</details>")

@@ -193,7 +193,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def pinned_groups() -> list[str]:
-    """The requirement groups whose findings on LiteLLM expected-deviations.json pins."""
+    """The requirement groups whose findings on LiteLLM the tier pins (expected-deviations.json, baseline.toml)."""
     groups: list[str] = json.loads((HERE / "expected-deviations.json").read_text())["groups"]
     return groups
 
