@@ -66,8 +66,11 @@ def run_check(
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=environment, cwd=python_path)
         interrupted = False
         armed_at = None if sigint_when is not None else started
+        peak_kb = 0
         while True:
-            # wait4, not wait: the resource usage of this child alone (its peak RSS)
+            # The child's own high-water mark, read while it runs: wait4's ru_maxrss would also count the pages it
+            # shared with this (large, long-lived) pytest process between fork and exec.
+            peak_kb = max(peak_kb, _high_water_kb(process.pid))
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
@@ -89,11 +92,23 @@ def run_check(
     return Run(
         code=process.returncode,
         seconds=seconds,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        peak_rss_mb=(peak_kb or usage.ru_maxrss) / 1024,
         stdout=(out / "stdout").read_text(),
         stderr=(out / "stderr").read_text(),
         reports=reports,
     )
+
+
+def _high_water_kb(pid: int) -> int:
+    """VmHWM of a running process in KiB (0 where /proc cannot tell: then wait4's figure is used)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 if __name__ == "__main__":  # measure by hand: python -m tests.conformance.hostile.harness BEHAVIOUR [check args...]
