@@ -26,8 +26,8 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
@@ -170,7 +170,7 @@ def main() -> int:
         [
             "# Benchmark: the conformance suite vs schemathesis",
             "",
-            "Both tools against the same local stub gateway (`generator.runtime.serve.stub_server`, "
+            "Both tools against the same local stub gateway (`pixelpact.generator.runtime.serve.stub_server`, "
             f"one uvicorn worker on 127.0.0.1), {args.runs} runs each, medians. Requests are counted by a "
             "middleware in front of the stub; *distinct* ignores multipart boundaries. Machine: "
             f"{cpu}, Python {platform.python_version()}.",

@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.runtime.config import StubConfig  # noqa: E402
-from generator.runtime.serve import default_app, stub_server  # noqa: E402
+from pixelpact.generator.runtime.config import StubConfig  # noqa: E402
+from pixelpact.generator.runtime.serve import default_app, stub_server  # noqa: E402
 from tests.conformance.metering import Meter  # noqa: E402
 
 PRICE_PER_PIXEL = {"low": 1.0490417e-08, "medium": 4.0054321e-08, "high": 1.59263611e-07}
@@ -58,7 +58,7 @@ def run_one(profile: str, latency: float, seed: int) -> Row:
     meter = Meter(default_app(StubConfig(latency_per_image_ms=latency * 1000)))
     with stub_server(app=meter) as url, tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        command = [sys.executable, "-m", "conformance.cli", "check", "--base-url", url, "--profile", profile]
+        command = [sys.executable, "-m", "pixelpact.conformance.cli", "check", "--base-url", url, "--profile", profile]
         command += ["--seed", str(seed), "--json-report", str(report)]
         started = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})

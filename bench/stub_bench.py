@@ -187,11 +187,20 @@ def main() -> int:
     targets: dict[str, tuple[list[str], str]] = {}
     for workers in (int(w) for w in args.workers.split(",")):
         port = free_port()
-        cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), "--workers", str(workers)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pixelpact.conformance.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
         targets[f"stub-{workers}w"] = ([*cmd, *args.stub_arg], f"http://127.0.0.1:{port}")
     if args.baseline is not None:
         port = free_port()
-        cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), *args.stub_arg]
+        cmd = [sys.executable, "-m", "pixelpact.conformance.cli", "serve", "--port", str(port), *args.stub_arg]
         targets["baseline"] = (cmd, f"http://127.0.0.1:{port}")
     if not args.no_prism:
         prism_port = free_port()
@@ -234,7 +243,15 @@ def main() -> int:
             # Memory: one worker (a process whose RSS is the server's), fresh.
             stub_port = free_port()
             stub_base = f"http://127.0.0.1:{stub_port}"
-            stub_cmd = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(stub_port), *args.stub_arg]
+            stub_cmd = [
+                sys.executable,
+                "-m",
+                "pixelpact.conformance.cli",
+                "serve",
+                "--port",
+                str(stub_port),
+                *args.stub_arg,
+            ]
             procs["stub"] = start(stub_cmd, "stub", stub_base)
             pid = procs["stub"].pid
             # wrk cannot stop after a request count here (wrk.thread:stop() does not end the run), so it runs in slices

@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import Image
 
-from generated.server import create_app
+from pixelpact.generated.server import create_app
 
 BOUNDARY = "pixelpactbench"
 

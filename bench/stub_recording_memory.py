@@ -35,7 +35,10 @@ def main() -> int:
     parser.add_argument("--part-kib", type=int, default=64)
     args = parser.parse_args()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "serve", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "pixelpact.conformance.cli", "serve", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

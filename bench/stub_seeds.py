@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conformance.api import CheckOptions, check  # noqa: E402
+from pixelpact.conformance.api import CheckOptions, check  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 SEED_GROUPS = ("schemathesis", "properties", "valid")

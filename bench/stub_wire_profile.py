@@ -30,7 +30,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: E40
 from uvicorn.server import ServerState  # noqa: E402
 
 from bench.stub_profile import KINDS  # noqa: E402
-from generated.server import create_app  # noqa: E402
+from pixelpact.generated.server import create_app  # noqa: E402
 
 
 class NullTransport(asyncio.Transport):
@@ -70,8 +70,8 @@ def raw_request(kind: str) -> bytes:
 def protocol(kind_of_protocol: str) -> Any:
     app = create_app()
     if kind_of_protocol == "stub":
-        from generator.runtime.config import StubConfig
-        from generator.runtime.protocol import StubUvicornConfig
+        from pixelpact.generator.runtime.config import StubConfig
+        from pixelpact.generator.runtime.protocol import StubUvicornConfig
 
         config: uvicorn.Config = StubUvicornConfig(app, stub=StubConfig(), lifespan="off", log_level="error")
         config.load()

@@ -3,11 +3,12 @@
 Run: .venv/bin/python bench/validator_bench.py [--runs 5] [--responses 2000]
 
 1. The spec: openapi-spec-validator (import, then `OpenAPIV31SpecValidator(doc).iter_errors()`, what `validate-spec`
-   and `check` run) against `generator.quick_check` (what `generate` runs first: jsonschema-rs with the OpenAPI 3.1
-   schema, the 2020-12 meta-schema on component schemas, unique operationIds, declared path parameters). Each import
-   and first validation in a fresh process (median of --runs), as a cold command pays them. The quick pass checks
-   less: openapi-spec-validator also walks every Schema Object, default and parameter.
-2. The suite's response validation (`conformance.groups._judge.schema_problem`): jsonschema's Draft202012Validator
+   and `check` run) against `pixelpact.generator.quick_check` (what `generate` runs first: jsonschema-rs with the
+   OpenAPI 3.1 schema, the 2020-12 meta-schema on component schemas, unique operationIds, declared path parameters).
+   Each import and first validation in a fresh process (median of --runs), as a cold command pays them. The quick pass
+   checks less: openapi-spec-validator also walks every Schema Object, default and parameter.
+2. The suite's response validation (`pixelpact.conformance.groups._judge.schema_problem`): jsonschema's
+Draft202012Validator
    against jsonschema-rs on the same schemas and bodies, in-process, per response (a valid ImagesResponse body).
 """
 
@@ -38,7 +39,7 @@ import jsonschema_rs
 t1 = time.perf_counter()
 import yaml; doc = yaml.load(open({spec!r}), Loader=yaml.CSafeLoader)
 t2 = time.perf_counter()
-from generator.quick_check import looks_valid
+from pixelpact.generator.quick_check import looks_valid
 ok = looks_valid(doc); t3 = time.perf_counter()
 print(t1 - t0, t3 - t2, 0 if ok else 1)
 """
@@ -57,7 +58,7 @@ def responses(count: int) -> None:
     import jsonschema_rs
     from jsonschema import Draft202012Validator
 
-    from conformance.contract import load_contract
+    from pixelpact.conformance.contract import load_contract
 
     contract = load_contract()
     operation = next(op for op in contract.operations if op.operation_id == "createImage")
@@ -87,7 +88,7 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for label, code in (
         ("openapi-spec-validator 0.9 (OpenAPIV31SpecValidator)", SPEC_OSPV),
-        ("generator.quick_check (jsonschema-rs: 3.1 schema, meta-schema, ids, path parameters)", SPEC_RS),
+        ("pixelpact.generator.quick_check (jsonschema-rs: 3.1 schema, meta-schema, ids, path parameters)", SPEC_RS),
         ("jsonschema-rs alone (import)", IMPORT_RS),
     ):
         imported, validated, errors = fresh(code.format(spec=spec), args.runs)

@@ -2,7 +2,7 @@
 
 The `pixelpact check` command, the pytest plugin and the tests all go through here:
 
-    from conformance.api import CheckOptions, check
+    from pixelpact.conformance.api import CheckOptions, check
     report = check(CheckOptions(base_url="http://127.0.0.1:8080", seed=1))
     assert report.verdict == "pass", [r.requirement.id for r in report.failed]
 
@@ -23,25 +23,25 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from conformance import baseline
-from conformance.breadth import breadth_first
-from conformance.catalogue import catalogue
-from conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
-from conformance.contract import Contract, OperationContract, load_contract
-from conformance.engine import Engine, Listener
-from conformance.groups import ALL_GROUPS, Group, by_name
-from conformance.headers import HeaderError, parse_header, secret_values
-from conformance.http import MAX_BODY, Redactor, Sender
-from conformance.hypothesis_state import hypothesis_state_in_cache
-from conformance.interrupts import on_interrupt
-from conformance.model import Report
-from conformance.profiles import PROFILES, Profile, default_profile
-from conformance.ratelimit import Pacer
-from conformance.requirement_filter import RequirementFilter
-from conformance.selection import restrict
-from conformance.sharding import Shard
-from conformance.spend import Budget
-from generator.loader import DEFAULT_SPEC, SpecError
+from pixelpact.conformance import baseline
+from pixelpact.conformance.breadth import breadth_first
+from pixelpact.conformance.catalogue import catalogue
+from pixelpact.conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
+from pixelpact.conformance.contract import Contract, OperationContract, load_contract
+from pixelpact.conformance.engine import Engine, Listener
+from pixelpact.conformance.groups import ALL_GROUPS, Group, by_name
+from pixelpact.conformance.headers import HeaderError, parse_header, secret_values
+from pixelpact.conformance.http import MAX_BODY, Redactor, Sender
+from pixelpact.conformance.hypothesis_state import hypothesis_state_in_cache
+from pixelpact.conformance.interrupts import on_interrupt
+from pixelpact.conformance.model import Report
+from pixelpact.conformance.profiles import PROFILES, Profile, default_profile
+from pixelpact.conformance.ratelimit import Pacer
+from pixelpact.conformance.requirement_filter import RequirementFilter
+from pixelpact.conformance.selection import restrict
+from pixelpact.conformance.sharding import Shard
+from pixelpact.conformance.spend import Budget
+from pixelpact.generator.loader import DEFAULT_SPEC, SpecError
 
 
 class CheckError(Exception):
@@ -57,7 +57,7 @@ class CheckOptions:
     operations: tuple[str, ...] = ()
     """operationIds to check; empty: every operation of the spec."""
     groups: tuple[str, ...] = ()
-    """Requirement groups to run (see conformance.groups.ALL_GROUPS); empty: all of them."""
+    """Requirement groups to run (see pixelpact.conformance.groups.ALL_GROUPS); empty: all of them."""
     api_key: str | None = None
     auth: str = "bearer"
     """How the key is sent: bearer, basic, x-bf-vk, x-api-key or api-key."""
@@ -78,36 +78,38 @@ class CheckOptions:
     max_images: int | None = None
     """A budget of images asked of the provider (n per request on the image routes); None: no limit."""
     profile: str | None = None
-    """quick, standard or deep (conformance.profiles); None: deep on the built-in stub and loopback, else quick."""
+    """quick, standard or deep (pixelpact.conformance.profiles); None: deep on the built-in stub and loopback, else
+    quick."""
     rate_limit: float | None = None
     """Requests per second at most (--rate-limit 2/s, 30/min); None: as fast as --concurrency allows."""
     plan_images: int | None = None
-    """The images the run's plan asked for: the run never asks for more (set by conformance.plan)."""
+    """The images the run's plan asked for: the run never asks for more (set by pixelpact.conformance.plan)."""
     spec: Path = DEFAULT_SPEC
     upstream: str | None = None
     """HOST:PORT of the recording upstream for the two-sided checks (issue 6)."""
     upstream_port: int | None = None
     """Port on 127.0.0.1 for the recording upstream (shorthand for upstream="127.0.0.1:PORT")."""
     stub_config: Any = None
-    """A generator.runtime.config.StubConfig for the built-in stub (only without base_url)."""
+    """A pixelpact.generator.runtime.config.StubConfig for the built-in stub (only without base_url)."""
     listeners: tuple[Listener, ...] = field(default=())
-    """Event consumers (progress line, pytest plugin); see conformance.engine."""
+    """Event consumers (progress line, pytest plugin); see pixelpact.conformance.engine."""
     transport: httpx.BaseTransport | None = None
     """An httpx transport to send through instead of the network (tests); skips the reachability check."""
     requirements: tuple[str, ...] = ()
-    """Requirement ids to judge, shell-style globs ("stream-*"); empty: all (see conformance.requirement_filter)."""
+    """Requirement ids to judge, shell-style globs ("stream-*"); empty: all (see
+    pixelpact.conformance.requirement_filter)."""
     exclude_requirements: tuple[str, ...] = ()
     """Requirement ids (globs) not to judge."""
     shard: Shard | None = None
-    """Run only this shard of the run's units (--shard K/N, see conformance.sharding); None: the whole run."""
+    """Run only this shard of the run's units (--shard K/N, see pixelpact.conformance.sharding); None: the whole run."""
     baseline: Path | None = None
-    """A baseline of known deviations (see conformance.baseline): known failures do not fail the run."""
+    """A baseline of known deviations (see pixelpact.conformance.baseline): known failures do not fail the run."""
     strict_baseline: bool = False
     """A baseline entry that no longer fails fails the run until it is removed."""
     update_baseline: bool = False
     """The caller rewrites the baseline after the run, so a missing file is an empty baseline, not an error."""
     headers: tuple[tuple[str, str], ...] = ()
-    """(name, value) headers sent on every request to the gateway (--header); see conformance.headers."""
+    """(name, value) headers sent on every request to the gateway (--header); see pixelpact.conformance.headers."""
     secret_headers: tuple[str, ...] = ()
     """Names of further headers whose values are secrets (--secret-header), redacted like the key."""
     max_time: float | None = None
@@ -115,7 +117,8 @@ class CheckOptions:
     max_body: int = MAX_BODY
     """Bytes of a response body read at most; a larger body is recorded as a failure, never held in memory."""
     pairs: frozenset[tuple[str, str]] | None = None
-    """Only these (requirement id, operationId) pairs (see conformance.selection); None: every pair selected above."""
+    """Only these (requirement id, operationId) pairs (see pixelpact.conformance.selection); None: every pair selected
+    above."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -214,7 +217,8 @@ def _baseline(options: CheckOptions) -> baseline.Baseline | None:
 
 
 def profile_of(options: CheckOptions) -> Profile:
-    """The run's profile: --profile, else the safe default for the target (conformance.profiles.default_profile)."""
+    """The run's profile: --profile, else the safe default for the target
+    (pixelpact.conformance.profiles.default_profile)."""
     if options.profile is None:
         return default_profile(options.base_url)
     try:
@@ -349,7 +353,7 @@ def _reachable(base_url: str, timeout: float) -> None:
 def _start_stub(stack: ExitStack, config: Any) -> str:
     """Start the built-in stub gateway for the duration of the run; its base URL."""
     try:
-        from generator.runtime.serve import stub_server
+        from pixelpact.generator.runtime.serve import stub_server
     except ImportError as exc:  # the stub is part of pixelpact; this only happens in a broken checkout
         raise CheckError(f"the built-in stub gateway is not available ({exc}); pass --base-url") from None
     try:
@@ -360,7 +364,7 @@ def _start_stub(stack: ExitStack, config: Any) -> str:
 
 def _start_upstream(stack: ExitStack, upstream: Upstream) -> None:
     """Run the stub as the recording provider behind the gateway for the duration of the run (issue 6)."""
-    from conformance.groups.forwarding import recording_upstream
+    from pixelpact.conformance.groups.forwarding import recording_upstream
 
     try:
         stack.enter_context(recording_upstream(upstream))

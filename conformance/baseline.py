@@ -30,8 +30,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from conformance.config import read_toml
-from conformance.model import BaselineOutcome, Fixed, Report, RequirementResult, Status, Verdict
+from pixelpact.conformance.config import read_toml
+from pixelpact.conformance.model import BaselineOutcome, Fixed, Report, RequirementResult, Status, Verdict
 
 _KEYS = frozenset({"requirement", "operations", "finding", "why"})
 _FAILING = (Status.FAILED, Status.BLOCKED)

@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import Any
 
-from conformance.model import Requirement
+from pixelpact.conformance.model import Requirement
 
 #: The committed page, relative to the repository root.
 PAGE = "conformance/REQUIREMENTS.md"
@@ -19,7 +19,7 @@ PAGE = "conformance/REQUIREMENTS.md"
 
 def catalogue() -> tuple[Requirement, ...]:
     """Every requirement of every registered group, in run order, each once (a group may report on another's)."""
-    from conformance.groups import ALL_GROUPS
+    from pixelpact.conformance.groups import ALL_GROUPS
 
     seen: dict[str, Requirement] = {}
     for group in ALL_GROUPS:

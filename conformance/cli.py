@@ -14,13 +14,22 @@ from collections.abc import Sequence
 
 #: name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("conformance.run", "check a gateway against the contract and give a verdict per requirement"),
-    "merge-reports": ("conformance.merge", "merge the JSON reports of a run's shards (--shard K/N) into one verdict"),
-    "requirements": ("conformance.catalogue", "list the requirements check judges (--json, --markdown)"),
-    "serve": ("generator.runtime.serve", "run the stub gateway generated from the spec"),
-    "generate": ("generator.cli", "regenerate generated/ from the spec (--check: report drift, write nothing)"),
-    "validate-spec": ("generator.validate", "validate an OpenAPI 3.1 document"),
-    "diff": ("conformance.specdiff.cli", "what changed between two specs, and whether it breaks clients or gateways"),
+    "check": ("pixelpact.conformance.run", "check a gateway against the contract and give a verdict per requirement"),
+    "merge-reports": (
+        "pixelpact.conformance.merge",
+        "merge the JSON reports of a run's shards (--shard K/N) into one verdict",
+    ),
+    "requirements": ("pixelpact.conformance.catalogue", "list the requirements check judges (--json, --markdown)"),
+    "serve": ("pixelpact.generator.runtime.serve", "run the stub gateway generated from the spec"),
+    "generate": (
+        "pixelpact.generator.cli",
+        "regenerate generated/ from the spec (--check: report drift, write nothing)",
+    ),
+    "validate-spec": ("pixelpact.generator.validate", "validate an OpenAPI 3.1 document"),
+    "diff": (
+        "pixelpact.conformance.specdiff.cli",
+        "what changed between two specs, and whether it breaks clients or gateways",
+    ),
 }
 
 

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from conformance.contract import Contract, OperationContract
-from conformance.http import Part, Reply, Sender, WireRequest
-from conformance.images import distinct_pngs, mask_png
-from conformance.profiles import DEEP, Profile
-from conformance.schemes import AUTH_SCHEMES as AUTH_SCHEMES  # re-exported: moved to a light module for the CLI
-from conformance.schemes import AuthScheme as AuthScheme
+from pixelpact.conformance.contract import Contract, OperationContract
+from pixelpact.conformance.http import Part, Reply, Sender, WireRequest
+from pixelpact.conformance.images import distinct_pngs, mask_png
+from pixelpact.conformance.profiles import DEEP, Profile
+from pixelpact.conformance.schemes import (
+    AUTH_SCHEMES as AUTH_SCHEMES,  # re-exported: moved to a light module for the CLI
+)
+from pixelpact.conformance.schemes import AuthScheme as AuthScheme
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -105,7 +107,8 @@ class RunContext:
     upstream: Upstream | None = None
     executor: Executor | None = field(default=None, repr=False)
     profile: Profile = DEEP
-    """How deep the groups go (--profile): quick sends the cheapest request per pair (conformance.profiles)."""
+    """How deep the groups go (--profile): quick sends the cheapest request per pair
+    (pixelpact.conformance.profiles)."""
 
     # --- randomness ---------------------------------------------------------------------------------------------
     def random(self, *scope: object) -> random.Random:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from generator.loader import DEFAULT_SPEC, load_spec
+from pixelpact.generator.loader import DEFAULT_SPEC, load_spec
 
 Schema = Mapping[str, Any]
 MediaType = Literal["application/json", "multipart/form-data"]
@@ -138,7 +138,7 @@ class Contract:
 
 
 def load_contract(path: Path = DEFAULT_SPEC) -> Contract:
-    """Load and validate the spec at `path` (raises generator.loader.SpecError) and extract its operations.
+    """Load and validate the spec at `path` (raises pixelpact.generator.loader.SpecError) and extract its operations.
 
     Cached by content: validating an OpenAPI document takes about a second, and tests, the pytest plugin and the
     broken-gateway catalogue run the suite many times in one process. An edited file is a new key.

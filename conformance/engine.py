@@ -11,11 +11,11 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from conformance.context import RunContext
-from conformance.findings import diagnose
-from conformance.groups import ALL_GROUPS, Group
-from conformance.http import BudgetExhausted, TargetSilent
-from conformance.model import (
+from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.findings import diagnose
+from pixelpact.conformance.groups import ALL_GROUPS, Group
+from pixelpact.conformance.http import BudgetExhausted, TargetSilent
+from pixelpact.conformance.model import (
     CUT_SHORT,
     Observation,
     Report,
@@ -26,8 +26,8 @@ from conformance.model import (
     Verdict,
     verdict_of,
 )
-from conformance.preconditions import Preconditions
-from conformance.spend import Spent
+from pixelpact.conformance.preconditions import Preconditions
+from pixelpact.conformance.spend import Spent
 
 #: How many failing observations a result keeps as evidence.
 MAX_FAILURES_KEPT = 3

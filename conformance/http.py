@@ -21,14 +21,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.deadline import Deadlines, install
-from conformance.headers import merged
-from conformance.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
-from conformance.model import Exchange, Observation, Unjudged
-from conformance.ratelimit import Pacer
-from conformance.spend import Ask, Budget, BudgetExhausted, Spent, ask_of, body_fields
+from pixelpact.conformance.deadline import Deadlines, install
+from pixelpact.conformance.headers import merged
+from pixelpact.conformance.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
+from pixelpact.conformance.model import Exchange, Observation, Unjudged
+from pixelpact.conformance.ratelimit import Pacer
+from pixelpact.conformance.spend import Ask, Budget, BudgetExhausted, Spent, ask_of, body_fields
 
-__all__ = ["Budget", "BudgetExhausted", "Spent"]  # re-exported: their home is conformance.spend
+__all__ = ["Budget", "BudgetExhausted", "Spent"]  # re-exported: their home is pixelpact.conformance.spend
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
 EXCERPT_CHARS = 1200
@@ -267,7 +267,7 @@ class Sender:
             if isinstance(self.stopped, TargetSilent):
                 raise TargetSilent(str(self.stopped))
         try:
-            self.budget.spend(ask)  # --max-requests, --max-images (conformance.spend)
+            self.budget.spend(ask)  # --max-requests, --max-images (pixelpact.conformance.spend)
         except BudgetExhausted as exc:
             raise self._stop(exc) from None
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from generator.state import cache_dir
+from pixelpact.generator.state import cache_dir
 
 #: hypothesis's own switch for its storage directory; when set, the user chose, and pixelpact leaves it alone.
 STORAGE_ENV = "HYPOTHESIS_STORAGE_DIRECTORY"

@@ -18,10 +18,10 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from conformance import baseline
-from conformance.catalogue import catalogue
-from conformance.engine import MAX_FAILURES_KEPT
-from conformance.model import (
+from pixelpact.conformance import baseline
+from pixelpact.conformance.catalogue import catalogue
+from pixelpact.conformance.engine import MAX_FAILURES_KEPT
+from pixelpact.conformance.model import (
     CUT_SHORT,
     BaselineOutcome,
     Exchange,
@@ -269,7 +269,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from conformance.reporting import render, write_reports
+    from pixelpact.conformance.reporting import render, write_reports
 
     try:
         merged = merge([(path, read(path)) for path in args.reports])

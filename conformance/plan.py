@@ -18,10 +18,10 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conformance.api import CheckOptions, _reachable, _validate, check, profile_of
-from conformance.engine import Event, ObservationMade
-from conformance.model import Report
-from conformance.profiles import is_loopback
+from pixelpact.conformance.api import CheckOptions, _reachable, _validate, check, profile_of
+from pixelpact.conformance.engine import Event, ObservationMade
+from pixelpact.conformance.model import Report
+from pixelpact.conformance.profiles import is_loopback
 
 #: Groups whose requests are drawn (bounded by --max-examples), not fixed by the seed alone.
 DRAWN_GROUPS = ("schemathesis", "properties")
@@ -95,8 +95,8 @@ class _Recorder:
 
 def make_plan(options: CheckOptions, *, plan_only: bool = True) -> Plan:
     """Dry-run the options against a private stub on loopback; nothing reaches options.base_url."""
-    from generator.runtime.config import StubConfig
-    from generator.runtime.serve import stub_server
+    from pixelpact.generator.runtime.config import StubConfig
+    from pixelpact.generator.runtime.serve import stub_server
 
     _validate(options)  # the target's options, before the dry run replaces them
     if options.base_url is not None and options.transport is None and not plan_only:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conformance.model import Observation, Precondition, RequirementResult, Status
+from pixelpact.conformance.model import Observation, Precondition, RequirementResult, Status
 
 ROUTE, VALID, STREAM = Precondition.ROUTE_SERVED, Precondition.VALID_ACCEPTED, Precondition.STREAM_STARTED
 #: The pair whose failure shows that a precondition never held on an operation (the route has no such pair: its

@@ -4,9 +4,10 @@ Installed with pixelpact (a `pytest11` entry point), so a team can put a gateway
 
     pytest --pixelpact-url http://127.0.0.1:8080 --pixelpact-api-key "$KEY" --junitxml=gateway.xml
 
-The suite runs once, at collection, through `conformance.api.check`; each (requirement, operation) it judged becomes
-a test item named `pixelpact::<requirement-id>[<operationId>]` that passes, fails with the evidence (the redacted
-curl line, the status and a body excerpt) or is skipped with the reason. Without --pixelpact-url (or --pixelpact,
+The suite runs once, at collection, through `pixelpact.conformance.api.check`; each (requirement, operation) it judged
+becomes a test item named `pixelpact::<requirement-id>[<operationId>]` that passes, fails with the evidence (the
+redacted curl line, the status and a body excerpt) or is skipped with the reason. Without --pixelpact-url (or
+--pixelpact,
 --pixelpact-target, --pixelpact-config) the plugin only adds its options: it collects nothing and changes nothing.
 
 It reads the config file `pixelpact check` reads (pixelpact.toml or [tool.pixelpact], from the rootdir up): each
@@ -24,10 +25,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from conformance.schemes import AUTH_SCHEMES
+from pixelpact.conformance.schemes import AUTH_SCHEMES
 
 if TYPE_CHECKING:
-    from conformance.model import Report, RequirementResult
+    from pixelpact.conformance.model import Report, RequirementResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,7 +69,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--pixelpact-concurrency", type=int, help="requests in flight (default: 4)")
     group.addoption("--pixelpact-max-requests", type=int, help="a budget of requests (default: none)")
     group.addoption(
-        "--pixelpact-baseline", metavar="FILE", help="known deviations: xfail, not fail (conformance.baseline)"
+        "--pixelpact-baseline",
+        metavar="FILE",
+        help="known deviations: xfail, not fail (pixelpact.conformance.baseline)",
     )
     group.addoption("--pixelpact-strict-baseline", action="store_true", help="fail on a fixed entry still listed")
     group.addoption(
@@ -108,7 +111,7 @@ class PixelpactRun:
         report instead of checking the gateway again, so no request is sent twice."""
         if getattr(self.config.option, "dist", "no") == "no" or hasattr(self.config, "workerinput"):
             return
-        from conformance.reporting import to_json
+        from pixelpact.conformance.reporting import to_json
 
         self.report = self._check()
         shared = self.config._tmp_path_factory.mktemp("pixelpact") / "report.json"  # type: ignore[attr-defined]
@@ -125,7 +128,7 @@ class PixelpactRun:
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
         shared = getattr(self.config, "workerinput", {}).get("pixelpact_report")
         if shared is not None:
-            from conformance.merge import read
+            from pixelpact.conformance.merge import read
 
             self.report = read(Path(shared))  # an xdist worker: the controller ran the suite
         elif self.report is None:
@@ -135,8 +138,8 @@ class PixelpactRun:
 
     def _check(self) -> Report:
         """Run the suite and write the reports the options or the config file ask for."""
-        from conformance.api import CheckError, check
-        from conformance.reporting import write_reports
+        from pixelpact.conformance.api import CheckError, check
+        from pixelpact.conformance.reporting import write_reports
 
         args = check_arguments(self.config)
         try:
@@ -169,8 +172,8 @@ def check_arguments(config: pytest.Config) -> argparse.Namespace:
     Each --pixelpact-NAME option stands for check's --NAME (--pixelpact-url for --base-url), so the plugin and the
     command read one config file the same way and check's parser validates both.
     """
-    from conformance import config as config_file
-    from conformance.run import configure
+    from pixelpact.conformance import config as config_file
+    from pixelpact.conformance.run import configure
 
     parser = _UsageErrorParser(prog="pytest --pixelpact-...")
     configure(parser)
@@ -194,7 +197,7 @@ def check_arguments(config: pytest.Config) -> argparse.Namespace:
 
 def options(config: pytest.Config, args: argparse.Namespace | None = None) -> Any:
     """The CheckOptions the command-line options and the config file describe."""
-    from conformance.run import options_from_args
+    from pixelpact.conformance.run import options_from_args
 
     return replace(options_from_args(args or check_arguments(config)), listeners=())
 
@@ -230,11 +233,11 @@ class RequirementItem(pytest.Item):
         super().__init__(**kwargs)
         self.result = result
         self.finding = finding
-        """The id of the finding that explains a failure (conformance.findings)."""
+        """The id of the finding that explains a failure (pixelpact.conformance.findings)."""
         self.add_marker(pytest.mark.pixelpact)
 
     def runtest(self) -> None:
-        from conformance.model import Status
+        from pixelpact.conformance.model import Status
 
         result = self.result
         if result.status is Status.NOT_JUDGED:

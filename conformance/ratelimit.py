@@ -14,8 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from conformance.model import Unjudged
-from conformance.spend import BudgetExhausted
+from pixelpact.conformance.model import Unjudged
+from pixelpact.conformance.spend import BudgetExhausted
 
 #: Retries of one request after a 429.
 MAX_RETRIES = 3

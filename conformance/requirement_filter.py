@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
-from conformance.model import Observation, Requirement
+from pixelpact.conformance.model import Observation, Requirement
 
 if TYPE_CHECKING:
-    from conformance.context import RunContext
-    from conformance.groups import Group
+    from pixelpact.conformance.context import RunContext
+    from pixelpact.conformance.groups import Group
 
 
 @dataclass(frozen=True)

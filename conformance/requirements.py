@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conformance.model import Origin, Precondition, Requirement, Severity
+from pixelpact.conformance.model import Origin, Precondition, Requirement, Severity
 
 _CRITICAL, _MAJOR, _MINOR = Severity.CRITICAL, Severity.MAJOR, Severity.MINOR
 _ROUTE = (Precondition.ROUTE_SERVED,)
 _VALID = (Precondition.ROUTE_SERVED, Precondition.VALID_ACCEPTED)
 _STREAM = (*_VALID, Precondition.STREAM_STARTED)
 #: What each requirement needs on an operation before it can be judged there (default: the route is served); a
-#: pair whose precondition never held is blocked by the finding that explains it (conformance.preconditions).
+#: pair whose precondition never held is blocked by the finding that explains it (pixelpact.conformance.preconditions).
 NEEDS: dict[str, tuple[Precondition, ...]] = {
     # an error body's shape is judged on any error answer, a 404 of a route not served included
     "error-body-shape": (),

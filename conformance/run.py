@@ -1,7 +1,7 @@
 """`pixelpact check`: drive a gateway with the contract's requirements and give a verdict per requirement.
 
-Exit status (the verdict, see conformance.model.Verdict): 0 pass, 1 fail (a requirement failed or is blocked by a
-finding), 2 the suite could not judge (bad arguments, an unusable spec, an unreachable target, nothing judged),
+Exit status (the verdict, see pixelpact.conformance.model.Verdict): 0 pass, 1 fail (a requirement failed or is blocked
+by a finding), 2 the suite could not judge (bad arguments, an unusable spec, an unreachable target, nothing judged),
 3 incomplete (nothing failed, but the budget, the time or an error cut the run short), 130 interrupted.
 """
 
@@ -15,21 +15,21 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conformance import config
-from conformance.headers import HeaderError, parse_header
-from conformance.limits import MAX_BODY
-from conformance.profiles import PROFILES
-from conformance.ratelimit import parse_rate
-from conformance.schemes import AUTH_SCHEMES
-from generator.loader import DEFAULT_SPEC
+from pixelpact.conformance import config
+from pixelpact.conformance.headers import HeaderError, parse_header
+from pixelpact.conformance.limits import MAX_BODY
+from pixelpact.conformance.profiles import PROFILES
+from pixelpact.conformance.ratelimit import parse_rate
+from pixelpact.conformance.schemes import AUTH_SCHEMES
+from pixelpact.generator.loader import DEFAULT_SPEC
 
 # The suite is imported when a check runs, not for `--help` or a bad argument (start-up under 0.3 s): only light
 # modules at the top here (tests/packaging/test_startup.py names the heavy ones).
 if TYPE_CHECKING:
-    from conformance.api import CheckOptions
-    from conformance.model import Report
-    from conformance.plan import Plan
-    from conformance.sharding import Shard
+    from pixelpact.conformance.api import CheckOptions
+    from pixelpact.conformance.model import Report
+    from pixelpact.conformance.plan import Plan
+    from pixelpact.conformance.sharding import Shard
 
 API_KEY_ENV = "PIXELPACT_API_KEY"
 
@@ -236,8 +236,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> CheckOptions:
     config.ensure_resolved(args)
-    from conformance.api import CheckOptions
-    from conformance.reporting import ProgressLine
+    from pixelpact.conformance.api import CheckOptions
+    from pixelpact.conformance.reporting import ProgressLine
 
     return CheckOptions(
         base_url=args.base_url,
@@ -285,9 +285,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         # The suite is imported here, not for --help: a Ctrl-C while it loads is an interrupted run like any other.
-        from conformance.api import CheckError, check, upstream_of
-        from conformance.groups.forwarding import provider_settings
-        from conformance.plan import needs_plan, planned_check
+        from pixelpact.conformance.api import CheckError, check, upstream_of
+        from pixelpact.conformance.groups.forwarding import provider_settings
+        from pixelpact.conformance.plan import needs_plan, planned_check
 
         options = options_from_args(args)
     except KeyboardInterrupt:
@@ -320,8 +320,8 @@ def run(args: argparse.Namespace) -> int:
 
 def interrupted(args: argparse.Namespace) -> int:
     """Ctrl-C before anything was judged: the reports are still written, saying so (exit 130)."""
-    from conformance.api import public_url
-    from conformance.model import Report, Verdict
+    from pixelpact.conformance.api import public_url
+    from pixelpact.conformance.model import Report, Verdict
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config.ensure_resolved(args, defaults_if_unusable=True)  # the report paths may come from the config file
@@ -330,8 +330,8 @@ def interrupted(args: argparse.Namespace) -> int:
 
 
 def _finish(report: Report, args: argparse.Namespace) -> int:
-    from conformance.model import Verdict
-    from conformance.reporting import render, write_reports
+    from pixelpact.conformance.model import Verdict
+    from pixelpact.conformance.reporting import render, write_reports
 
     print(render(report, color=sys.stdout.isatty()))
     for line in report.notes:
@@ -344,7 +344,7 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
         )
     try:
         if args.update_baseline and not report.interrupted:
-            from conformance import baseline
+            from pixelpact.conformance import baseline
 
             written = baseline.updated(baseline.load(args.baseline), report)
             baseline.write(written)
@@ -361,7 +361,7 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
 
 def print_plan(options: CheckOptions, json_report: Path | None) -> int:
     """--plan: print what the run would send (and write it as JSON with --json-report); nothing is sent."""
-    from conformance.plan import make_plan, render_plan
+    from pixelpact.conformance.plan import make_plan, render_plan
 
     plan = make_plan(options)
     print(render_plan(plan, options.base_url))
@@ -373,7 +373,7 @@ def print_plan(options: CheckOptions, json_report: Path | None) -> int:
 
 def announce(options: CheckOptions) -> Plan:
     """Plan a run against a gateway off this machine and say what it will spend before the first request."""
-    from conformance.plan import make_plan
+    from pixelpact.conformance.plan import make_plan
 
     plan = make_plan(options, plan_only=False)
     total = plan.total
@@ -387,9 +387,9 @@ def announce(options: CheckOptions) -> Plan:
 
 def changed_pairs(old: str, spec: Path) -> frozenset[tuple[str, str]]:
     """The (requirement, operation) pairs the spec's change since `old` touches, announced on stderr."""
-    from conformance.api import CheckError
-    from conformance.specdiff.affects import changed_since
-    from conformance.specdiff.source import SourceError
+    from pixelpact.conformance.api import CheckError
+    from pixelpact.conformance.specdiff.affects import changed_since
+    from pixelpact.conformance.specdiff.source import SourceError
 
     try:
         pairs, changes = changed_since(old, spec)
@@ -416,7 +416,7 @@ def _prefix(text: str) -> tuple[str, str]:
 
 
 def _shard(text: str) -> Shard:
-    from conformance.sharding import Shard
+    from pixelpact.conformance.sharding import Shard
 
     try:
         return Shard.parse(text)

@@ -1,7 +1,7 @@
 """Run only chosen (requirement, operation) pairs: the hook `CheckOptions.pairs` feeds.
 
-`pixelpact check --changed-since OLD` computes the pairs a spec change touches (conformance.specdiff.affects); any
-other selection (by requirement id, by a baseline) can hand the engine pairs the same way. A group runs only if one
+`pixelpact check --changed-since OLD` computes the pairs a spec change touches (pixelpact.conformance.specdiff.affects);
+any other selection (by requirement id, by a baseline) can hand the engine pairs the same way. A group runs only if one
 of its requirements is selected, only on the operations where one is, and only the selected pairs reach the report.
 A group still does all its work on those operations (the valid group sends all its valid cases): the saving is in
 the groups and operations left out, not inside a group.
@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import replace
 
-from conformance.context import RunContext
-from conformance.contract import OperationContract
-from conformance.groups import Group
-from conformance.http import BudgetExhausted
-from conformance.model import Observation, Requirement
+from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.groups import Group
+from pixelpact.conformance.http import BudgetExhausted
+from pixelpact.conformance.model import Observation, Requirement
 
 Pair = tuple[str, str]
 """(requirement id, operationId)."""

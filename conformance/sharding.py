@@ -20,13 +20,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from conformance.contract import OperationContract
-from conformance.http import BudgetExhausted
-from conformance.model import Observation, Requirement, Unjudged
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.http import BudgetExhausted
+from pixelpact.conformance.model import Observation, Requirement, Unjudged
 
 if TYPE_CHECKING:
-    from conformance.context import RunContext
-    from conformance.groups import Group
+    from pixelpact.conformance.context import RunContext
+    from pixelpact.conformance.groups import Group
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.model import Unjudged
+from pixelpact.conformance.model import Unjudged
 
 #: The largest n any image API of the spec accepts; beyond it a request asks for nothing a gateway may grant.
 MAX_N = 10

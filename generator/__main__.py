@@ -1,5 +1,5 @@
 """`python -m generator [--check]`: the same as `pixelpact generate`."""
 
-from generator.cli import main
+from pixelpact.generator.cli import main
 
 raise SystemExit(main())

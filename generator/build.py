@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.errors import GenerationFailed
-from generator.formatting import format_files
-from generator.loader import load_spec
-from generator.parser import parse
-from generator.render import render
+from pixelpact.generator.errors import GenerationFailed
+from pixelpact.generator.formatting import format_files
+from pixelpact.generator.loader import load_spec
+from pixelpact.generator.parser import parse
+from pixelpact.generator.render import render
 
 
 def generate(spec: Path) -> dict[str, str]:

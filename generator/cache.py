@@ -2,8 +2,8 @@
 
 The key covers everything the output is a function of: the spec's bytes, the generator's own code, templates and ruff
 settings, and the versions of the libraries in the pipeline. The cache lives in the user's cache directory
-(`generator.state`), shared by every checkout on the machine, never in the folder the command runs in. Only successful
-runs are stored; a spec with problems always goes through the whole pipeline and reports them.
+(`pixelpact.generator.state`), shared by every checkout on the machine, never in the folder the command runs in. Only
+successful runs are stored; a spec with problems always goes through the whole pipeline and reports them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from generator.state import cache_dir
+from pixelpact.generator.state import cache_dir
 
 GENERATOR = Path(__file__).resolve().parent
 PACKAGES = ("datamodel-code-generator", "jinja2", "jsonschema", "openapi-spec-validator", "pydantic", "pyyaml", "ruff")

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
 
-from generator import api_changes, cache, drift
-from generator.loader import DEFAULT_SPEC, SpecError
+from pixelpact.generator import api_changes, cache, drift
+from pixelpact.generator.loader import DEFAULT_SPEC, SpecError
 
 DEFAULT_OUT = DEFAULT_SPEC.parent.parent / "generated"
 
@@ -75,9 +75,9 @@ def _generate(spec: Path, use_cache: bool) -> dict[str, str] | None:
         )
         return None
     # Imported here: the pipeline's imports (dcg, jinja2, validators) are what a cache hit saves.
-    from generator.build import generate
-    from generator.errors import GenerationFailed
-    from generator.formatting import FormattingError
+    from pixelpact.generator.build import generate
+    from pixelpact.generator.errors import GenerationFailed
+    from pixelpact.generator.formatting import FormattingError
 
     try:
         files = generate(spec)

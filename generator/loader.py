@@ -147,12 +147,12 @@ def _malformed_schemas(document: dict[str, Any]) -> Iterator[SpecProblem]:
 def load_spec(path: Path = DEFAULT_SPEC, *, quick: bool = False) -> dict[str, Any]:
     """Load and validate a spec; raise SpecError listing every problem at once.
 
-    quick (what `generate` uses): accept the document when `generator.quick_check` finds nothing, in milliseconds;
-    otherwise, and always without `quick`, openapi-spec-validator decides and words the problems.
+    quick (what `generate` uses): accept the document when `pixelpact.generator.quick_check` finds nothing, in
+    milliseconds; otherwise, and always without `quick`, openapi-spec-validator decides and words the problems.
     """
     document = read_document(path)
     if quick:
-        from generator.quick_check import looks_valid
+        from pixelpact.generator.quick_check import looks_valid
 
         if looks_valid(document):
             return document

@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from generator.ir import Api, Model
+from pixelpact.generator.ir import Api, Model
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "dcg"
 

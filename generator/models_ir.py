@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from generator import schemas
-from generator.ir import Field, Model, ModelRole
-from generator.naming import python_name
+from pixelpact.generator import schemas
+from pixelpact.generator.ir import Field, Model, ModelRole
+from pixelpact.generator.naming import python_name
 
 
 def build_model(name: str, raw: Mapping[str, Any], components: Mapping[str, Any], role: ModelRole) -> Model:

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal, cast
 
-from generator import schemas
-from generator.errors import GeneratorError, pointer
-from generator.ir import (
+from pixelpact.generator import schemas
+from pixelpact.generator.errors import GeneratorError, pointer
+from pixelpact.generator.ir import (
     Api,
     Body,
     ErrorResponse,
@@ -20,8 +20,8 @@ from generator.ir import (
     SchemeKind,
     SecurityScheme,
 )
-from generator.models_ir import build_model, component_roles, parameter_schema
-from generator.naming import pascal_case, python_name, snake_case
+from pixelpact.generator.models_ir import build_model, component_roles, parameter_schema
+from pixelpact.generator.naming import pascal_case, python_name, snake_case
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 KINDS: dict[str, OperationKind] = {"generations": "generation", "edits": "edit", "variations": "variation"}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator.ir import Api
-from generator.modelgen import model_source
+from pixelpact.generator.ir import Api
+from pixelpact.generator.modelgen import model_source
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

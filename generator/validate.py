@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from generator.loader import DEFAULT_SPEC, SpecError, load_spec
+from pixelpact.generator.loader import DEFAULT_SPEC, SpecError, load_spec
 
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 

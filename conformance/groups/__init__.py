@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from conformance.model import Requirement
+from pixelpact.conformance.model import Requirement
 
 if TYPE_CHECKING:
-    from conformance.context import RunContext
-    from conformance.model import Observation
+    from pixelpact.conformance.context import RunContext
+    from pixelpact.conformance.model import Observation
 
 
 class Group(Protocol):
@@ -63,11 +63,11 @@ def by_name(names: Iterable[str]) -> list[Group]:
 
 
 # The groups register themselves on import, in run order; a new group is one more import line here.
-from conformance.groups import valid as valid  # noqa: E402, I001  (import order is run order)
-from conformance.groups import invalid as invalid  # noqa: E402
-from conformance.groups import robustness as robustness  # noqa: E402
-from conformance.groups import streaming as streaming  # noqa: E402
-from conformance.groups import auth as auth  # noqa: E402
-from conformance.groups import forwarding as forwarding  # noqa: E402
-from conformance.groups import schemathesis_group as schemathesis_group  # noqa: E402
-from conformance.groups import properties as properties  # noqa: E402
+from pixelpact.conformance.groups import valid as valid  # noqa: E402, I001  (import order is run order)
+from pixelpact.conformance.groups import invalid as invalid  # noqa: E402
+from pixelpact.conformance.groups import robustness as robustness  # noqa: E402
+from pixelpact.conformance.groups import streaming as streaming  # noqa: E402
+from pixelpact.conformance.groups import auth as auth  # noqa: E402
+from pixelpact.conformance.groups import forwarding as forwarding  # noqa: E402
+from pixelpact.conformance.groups import schemathesis_group as schemathesis_group  # noqa: E402
+from pixelpact.conformance.groups import properties as properties  # noqa: E402

@@ -9,12 +9,12 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from conformance.context import RunContext
-from conformance.contract import OperationContract
-from conformance.evidence import accepted, rejected, unattributable
-from conformance.http import BudgetExhausted, Reply
-from conformance.images import thumbnail
-from conformance.model import Exchange, Observation, Unjudged
+from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.evidence import accepted, rejected, unattributable
+from pixelpact.conformance.http import BudgetExhausted, Reply
+from pixelpact.conformance.images import thumbnail
+from pixelpact.conformance.model import Exchange, Observation, Unjudged
 
 #: Thumbnails kept per exchange, for the HTML report.
 MAX_THUMBNAILS = 2
@@ -112,9 +112,9 @@ def controls(ctx: RunContext) -> dict[str, Control]:
 def expect_rejection(
     requirement_id: str, operation: OperationContract, reply: Reply, sent: str, valid: Control
 ) -> Observation:
-    """Passed when the invalid request `sent` got a 4xx attributable to it (conformance.evidence) while the valid
-    request was accepted; failed on a 2xx, 5xx or no answer; not judged when the answer says nothing about what was
-    sent (401, 403, 404, 405, 429, a redirect) or the valid request was refused too."""
+    """Passed when the invalid request `sent` got a 4xx attributable to it (pixelpact.conformance.evidence) while the
+    valid request was accepted; failed on a 2xx, 5xx or no answer; not judged when the answer says nothing about what
+    was sent (401, 403, 404, 405, 429, a redirect) or the valid request was refused too."""
     problem = transport_problem(reply)
     if problem is not None:
         return observe(requirement_id, operation, f"{sent}: expected a 4xx, got {problem}", reply)

@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from conformance.context import AUTH_SCHEMES, Credentials, RunContext
-from conformance.contract import OperationContract
-from conformance.evidence import unattributable
-from conformance.groups import register
-from conformance.groups._judge import error_body_problem, guarded, observe, skip, transport_problem
-from conformance.model import Observation, Unjudged
-from conformance.requirements import AUTH
+from pixelpact.conformance.context import AUTH_SCHEMES, Credentials, RunContext
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.evidence import unattributable
+from pixelpact.conformance.groups import register
+from pixelpact.conformance.groups._judge import error_body_problem, guarded, observe, skip, transport_problem
+from pixelpact.conformance.model import Observation, Unjudged
+from pixelpact.conformance.requirements import AUTH
 
 MISSING = "auth-missing-rejected"
 WRONG = "auth-wrong-key-rejected"

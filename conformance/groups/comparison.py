@@ -6,7 +6,7 @@ arriving bare (`openai/dall-e-3` -> `dall-e-3`), and on an Azure route, where th
 added, dropped or changed. `placeholder_credential` tells a credential that stands in for none (`Bearer undefined`,
 `null`, `None`, a bare scheme) from the gateway's own key, through the recording's redaction.
 
-A difference's `cause` ("dropped", "changed:n" ...) is what the findings cluster on (conformance.findings).
+A difference's `cause` ("dropped", "changed:n" ...) is what the findings cluster on (pixelpact.conformance.findings).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def placeholder_credential(headers: Mapping[str, str], names: tuple[str, ...]) -
     `headers` are as the stub's recording keeps them (secrets reduced to length and hash), so each placeholder is
     redacted the same way and compared.
     """
-    from generator.runtime.recording import redact_header
+    from pixelpact.generator.runtime.recording import redact_header
 
     for name in names:
         value = headers.get(name)

@@ -1,9 +1,9 @@
 """Two-sided checks: what a gateway forwards to the provider behind it, seen by a recording upstream.
 
 `pixelpact check --base-url GATEWAY --upstream-port PORT` runs the stub gateway as the provider behind the gateway
-(`recording_upstream`, which `conformance.api.check` keeps running for the whole run, so every group's requests reach
-it). The gateway must be pointed at it beforehand: its OpenAI provider at http://127.0.0.1:PORT/v1, its Azure
-provider at the endpoint http://127.0.0.1:PORT (`provider_settings`, which the command prints). The stub records
+(`recording_upstream`, which `pixelpact.conformance.api.check` keeps running for the whole run, so every group's
+requests reach it). The gateway must be pointed at it beforehand: its OpenAI provider at http://127.0.0.1:PORT/v1, its
+Azure provider at the endpoint http://127.0.0.1:PORT (`provider_settings`, which the command prints). The stub records
 every request it serves; this group sends requests through the gateway and reads the recording to judge what
 arrived:
 
@@ -12,7 +12,7 @@ arrived:
 - invalid input gets a 4xx, and the report says whether the gateway or the provider rejected it;
 - with the provider failing the primary model (the upstream fails FAILING_MODEL on purpose), a request with
   fallbacks is answered by the fallback after the provider saw the primary attempt(s);
-- a request with every optional field arrives with each field as sent (conformance.groups.comparison);
+- a request with every optional field arrives with each field as sent (pixelpact.conformance.groups.comparison);
 - the provider sees the gateway's own credentials, never the client's key, nothing or a placeholder, whether the
   client sent a key or not.
 
@@ -37,17 +37,17 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conformance.context import RunContext, Upstream, auth_headers, secret_forms
-from conformance.contract import OperationContract
-from conformance.evidence import rejected, unattributable
-from conformance.findings import GATEWAY_FAULT, PASSED_ON
-from conformance.groups import register
-from conformance.groups._judge import guarded, observe, skip
-from conformance.groups.comparison import compare, placeholder_credential, same
-from conformance.http import Reply
-from conformance.images import mask_png, png
-from conformance.model import Observation, Unjudged
-from conformance.requirements import FORWARDING
+from pixelpact.conformance.context import RunContext, Upstream, auth_headers, secret_forms
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.evidence import rejected, unattributable
+from pixelpact.conformance.findings import GATEWAY_FAULT, PASSED_ON
+from pixelpact.conformance.groups import register
+from pixelpact.conformance.groups._judge import guarded, observe, skip
+from pixelpact.conformance.groups.comparison import compare, placeholder_credential, same
+from pixelpact.conformance.http import Reply
+from pixelpact.conformance.images import mask_png, png
+from pixelpact.conformance.model import Observation, Unjudged
+from pixelpact.conformance.requirements import FORWARDING
 
 #: The model the recording upstream always fails (with a 503 provider error), so fallbacks can be exercised. A
 #: gateway must route it to the upstream like any other model of the provider (e.g. a LiteLLM model_list entry).
@@ -119,8 +119,8 @@ def recording_upstream(upstream: Upstream) -> Iterator[str]:
 
     Raises OSError when the address cannot be used (port taken), RuntimeError when the server does not start.
     """
-    from generator.runtime.config import StubConfig
-    from generator.runtime.serve import default_app, stub_server
+    from pixelpact.generator.runtime.config import StubConfig
+    from pixelpact.generator.runtime.serve import default_app, stub_server
 
     config = StubConfig(fail_models=frozenset({FAILING_MODEL}), provider=True)
     app = ProviderLayouts(default_app(config))
@@ -421,8 +421,8 @@ def _credentials(ctx: RunContext, operation: OperationContract, outcome: Outcome
 
 
 def _redacted(secret: str) -> str:
-    """How the stub's recording shows a secret: its length and sha256 prefix (generator.runtime.recording)."""
-    from generator.runtime.recording import redact_secret
+    """How the stub's recording shows a secret: its length and sha256 prefix (pixelpact.generator.runtime.recording)."""
+    from pixelpact.generator.runtime.recording import redact_secret
 
     return redact_secret(secret)
 
@@ -599,7 +599,8 @@ def _has_range_or_enum(operation: OperationContract) -> bool:
 
 def _judge_rejection(label: str, outcome: Outcome) -> tuple[bool | None, str, Outcome]:
     """(passed, what happened, outcome) for one invalid value: who rejected it, or how it got through; passed is None
-    when the answer says nothing about the value (401, 403, 404, 405, 429, a redirect: conformance.evidence)."""
+    when the answer says nothing about the value (401, 403, 404, 405, 429, a redirect:
+    pixelpact.conformance.evidence)."""
     status = outcome.reply.status
     upstream = [record.get("status") for record in outcome.records]
     rejected_upstream = [code for code in upstream if isinstance(code, int) and rejected(code)]

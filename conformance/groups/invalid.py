@@ -15,13 +15,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.context import OMIT, RunContext
-from conformance.contract import OperationContract
-from conformance.groups import register
-from conformance.groups._judge import Control, controls, error_body_problem, expect_rejection, guarded, observe
-from conformance.model import Observation
-from conformance.profiles import one_per_pair
-from conformance.requirements import INVALID
+from pixelpact.conformance.context import OMIT, RunContext
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.groups import register
+from pixelpact.conformance.groups._judge import (
+    Control,
+    controls,
+    error_body_problem,
+    expect_rejection,
+    guarded,
+    observe,
+)
+from pixelpact.conformance.model import Observation
+from pixelpact.conformance.profiles import one_per_pair
+from pixelpact.conformance.requirements import INVALID
 
 UNKNOWN_VALUE = "pixelpact-unknown-value"
 #: The enum fields seed 003 (Azure create image) lists. On the Azure routes a gateway hands the others (background,

@@ -4,7 +4,7 @@
   decoding to the requested pixel size (unless auto);
 - for every invalid value of n or of an enum field (below or above the range, not an integer, not in the enum),
   the client gets a 4xx (`ApiError`), never a 2xx or a 5xx. A 401, 403, 404, 405 or 429 is no evidence either
-  way, and a 4xx counts only once a valid request to the operation was accepted (conformance.evidence).
+  way, and a 4xx counts only once a valid request to the operation was accepted (pixelpact.conformance.evidence).
 
 Examples are bounded by --max-examples and seeded by --seed (so a run repeats), and not shrunk: a shrink would
 spend requests, and the failing example is reported as drawn. Requests go through the run's Sender (budget,
@@ -24,15 +24,15 @@ import httpx
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from conformance.context import RunContext
-from conformance.contract import OperationContract
-from conformance.evidence import rejected, unattributable
-from conformance.groups import register
-from conformance.groups.invalid import checked_enums
-from conformance.http import BudgetExhausted, WireRequest
-from conformance.images import NotAnImage, decode_b64, decode_image
-from conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
-from conformance.st_transport import map_prefix
+from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.evidence import rejected, unattributable
+from pixelpact.conformance.groups import register
+from pixelpact.conformance.groups.invalid import checked_enums
+from pixelpact.conformance.http import BudgetExhausted, WireRequest
+from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image
+from pixelpact.conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
+from pixelpact.conformance.st_transport import map_prefix
 
 VALID_ID = "prop-valid-images-match"
 INVALID_ID = "prop-invalid-rejected"
@@ -93,7 +93,7 @@ class PropertiesGroup:
     requirements = REQUIREMENTS
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
-        from generated.client import Client
+        from pixelpact.generated.client import Client
 
         transport = SenderTransport(ctx)
         with Client(ctx.target.base_url, headers=ctx.credentials(), timeout=60.0, transport=transport) as client:
@@ -165,7 +165,7 @@ class Prober:
     def _control(self) -> None:
         """Send the operation's smallest valid request, to know whether the operation accepts valid input at all
         (no observation of its own: it only decides whether a 4xx to an invalid value is attributable)."""
-        from generated.client import ApiError
+        from pixelpact.generated.client import ApiError
 
         try:
             self._call(self.ctx.valid_body(self.operation))
@@ -180,7 +180,7 @@ class Prober:
             self.valid_refused = f"no usable response ({type(exc).__name__})"
 
     def _valid_problem(self, body: dict[str, Any], n: int, size: str) -> str | None:
-        from generated.client import ApiError
+        from pixelpact.generated.client import ApiError
 
         sent = f"n={n}, size={size}"
         try:
@@ -209,7 +209,7 @@ class Prober:
         return None
 
     def _invalid_problem(self, body: dict[str, Any], name: str, value: Any) -> str | None:
-        from generated.client import ApiError
+        from pixelpact.generated.client import ApiError
 
         sent = f"{name}={value!r}"
         try:

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.context import RunContext
-from conformance.contract import OperationContract
-from conformance.evidence import rejected, unattributable
-from conformance.groups import register
-from conformance.groups._judge import (
+from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.evidence import rejected, unattributable
+from pixelpact.conformance.groups import register
+from pixelpact.conformance.groups._judge import (
     Control,
     controls,
     error_body_problem,
@@ -22,11 +22,11 @@ from conformance.groups._judge import (
     skip,
     transport_problem,
 )
-from conformance.http import BOUNDARY, Part
-from conformance.images import png
-from conformance.model import Observation
-from conformance.profiles import one_per_pair
-from conformance.requirements import ROBUSTNESS
+from pixelpact.conformance.http import BOUNDARY, Part
+from pixelpact.conformance.images import png
+from pixelpact.conformance.model import Observation
+from pixelpact.conformance.profiles import one_per_pair
+from pixelpact.conformance.requirements import ROBUSTNESS
 
 #: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
 HOSTILE_NAMES = ("a;b", "", '"quoted"', 'x"; filename="evil.png', "ctl\x01\x1f\x7f", "nul\x00byte", "tab\tname")

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.context import RunContext
-from conformance.contract import OperationContract
-from conformance.evidence import unattributable
-from conformance.groups import register
-from conformance.groups._judge import (
+from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.evidence import unattributable
+from pixelpact.conformance.groups import register
+from pixelpact.conformance.groups._judge import (
     error_body_problem,
     guarded,
     observe,
@@ -25,10 +25,10 @@ from conformance.groups._judge import (
     transport_problem,
     with_images,
 )
-from conformance.http import Reply
-from conformance.images import NotAnImage, decode_b64, decode_image
-from conformance.model import Observation
-from conformance.requirements import STREAMING
+from pixelpact.conformance.http import Reply
+from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image
+from pixelpact.conformance.model import Observation
+from pixelpact.conformance.requirements import STREAMING
 
 #: Images asked for in the stream: more than one, so "one completed event per image" is tested, not assumed.
 STREAM_N = 2

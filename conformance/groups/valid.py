@@ -15,16 +15,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.context import RunContext
-from conformance.contract import OperationContract
-from conformance.groups import register
-from conformance.groups._judge import guarded, observe, schema_problem, skip, transport_problem, with_images
-from conformance.http import Reply
-from conformance.images import NotAnImage, decode_b64, decode_image, distinct_pngs
-from conformance.model import Observation
-from conformance.profiles import cheapest_cover
-from conformance.requirements import VALID
-from conformance.spend import body_cost
+from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.groups import register
+from pixelpact.conformance.groups._judge import guarded, observe, schema_problem, skip, transport_problem, with_images
+from pixelpact.conformance.http import Reply
+from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image, distinct_pngs
+from pixelpact.conformance.model import Observation
+from pixelpact.conformance.profiles import cheapest_cover
+from pixelpact.conformance.requirements import VALID
+from pixelpact.conformance.spend import body_cost
 
 #: The enums whose every value is sent (the seed: "each size, each response_format, quality, style").
 COVERED_ENUMS = ("size", "response_format", "quality", "style")

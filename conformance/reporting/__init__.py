@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conformance.model import Report
-from conformance.reporting.console import ProgressLine, render
-from conformance.reporting.html import to_html
-from conformance.reporting.machine import to_json, to_junit
-from conformance.reporting.markdown import to_markdown
+from pixelpact.conformance.model import Report
+from pixelpact.conformance.reporting.console import ProgressLine, render
+from pixelpact.conformance.reporting.html import to_html
+from pixelpact.conformance.reporting.machine import to_json, to_junit
+from pixelpact.conformance.reporting.markdown import to_markdown
 
 __all__ = ["ProgressLine", "render", "to_html", "to_json", "to_junit", "to_markdown", "write_reports"]
 

@@ -7,9 +7,9 @@ import time
 from collections import defaultdict
 from typing import TextIO
 
-from conformance.baseline import summary_lines
-from conformance.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
-from conformance.model import Finding, Report, Status, Verdict
+from pixelpact.conformance.baseline import summary_lines
+from pixelpact.conformance.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
+from pixelpact.conformance.model import Finding, Report, Status, Verdict
 
 #: Seconds between two redraws of the progress line (redrawing on every observation would cost more than it shows).
 REDRAW_EVERY = 0.1
@@ -148,7 +148,7 @@ def verdict_line(report: Report, *, color: bool = False) -> str:
 
 
 def _images(report: Report) -> str:
-    """ ", 59 images asked (22.7 MP)": what the run asked providers to generate (conformance.spend)."""
+    """ ", 59 images asked (22.7 MP)": what the run asked providers to generate (pixelpact.conformance.spend)."""
     images = report.spent.get("images")
     if images is None:
         return ""

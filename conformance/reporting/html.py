@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from conformance.model import Exchange, Report, RequirementResult, Status
+from pixelpact.conformance.model import Exchange, Report, RequirementResult, Status
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}

@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from conformance.model import Exchange, Finding, Report, RequirementResult, Status
+from pixelpact.conformance.model import Exchange, Finding, Report, RequirementResult, Status
 
 JSON_FORMAT_VERSION = 1
 
@@ -92,7 +92,8 @@ def to_json(report: Report) -> str:
 
 
 def baseline_dict(report: Report) -> dict[str, Any] | None:
-    """The baseline the run was judged against, and its entries that no longer fail (see conformance.baseline)."""
+    """The baseline the run was judged against, and its entries that no longer fail (see
+    pixelpact.conformance.baseline)."""
     outcome = report.baseline
     if outcome is None:
         return None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from conformance.model import Report, RequirementResult, Status, Verdict
-from conformance.reporting.html import anchor
+from pixelpact.conformance.model import Report, RequirementResult, Status, Verdict
+from pixelpact.conformance.reporting.html import anchor
 
 #: A cell of the failure tables keeps this much of a message (the HTML and JSON reports have all of it).
 MESSAGE_CHARS = 240

@@ -1,9 +1,9 @@
 """Which requirements a change of the spec touches: what `pixelpact check --changed-since OLD` re-runs.
 
 After a spec change, a gateway that passed before needs re-checking only where the change reaches. Each change
-(conformance.specdiff.compare.Change) is mapped to requirement ids by what it touches, and paired with the operation
-it is on; the union of those (requirement, operation) pairs is the run. The mapping, from the most general to the
-most particular:
+(pixelpact.conformance.specdiff.compare.Change) is mapped to requirement ids by what it touches, and paired with the
+operation it is on; the union of those (requirement, operation) pairs is the run. The mapping, from the most general to
+the most particular:
 
 - **an operation added or moved** (route changed): every requirement of that operation.
 - **the request's media types** (`MEDIA`), **a multipart encoding** (`FILES`), **the body's required flag**
@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from conformance.specdiff import facts
-from conformance.specdiff.compare import MAX_LIKE, MIN_LIKE, Change, compare
-from conformance.specdiff.facts import ANY_OF_REQUIRED, EXISTS, REQUIRED, Key
-from conformance.specdiff.source import load_since
+from pixelpact.conformance.specdiff import facts
+from pixelpact.conformance.specdiff.compare import MAX_LIKE, MIN_LIKE, Change, compare
+from pixelpact.conformance.specdiff.facts import ANY_OF_REQUIRED, EXISTS, REQUIRED, Key
+from pixelpact.conformance.specdiff.source import load_since
 
 Pair = tuple[str, str]
 
@@ -191,7 +191,7 @@ def affected_pairs(changes: Iterable[Change], operations: Iterable[str], every: 
 def changed_since(old: str, spec: Path) -> tuple[frozenset[Pair], list[Change]]:
     """The pairs to re-check after `spec` changed from `old` (a file, git:REF:PATH, or a git ref of `spec`), and the
     changes that select them. Raises SourceError."""
-    from conformance.groups import ALL_GROUPS  # the catalogue of every registered group (imports them)
+    from pixelpact.conformance.groups import ALL_GROUPS  # the catalogue of every registered group (imports them)
 
     before, after = load_since(old, spec), load_since(str(spec), spec)
     old_ops, new_ops = facts.operations(before.document), facts.operations(after.document)

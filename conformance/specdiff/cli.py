@@ -16,9 +16,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from conformance.specdiff import facts, report
-from conformance.specdiff.compare import Change, compare
-from conformance.specdiff.source import GIT_PREFIX, SourceError, Spec, load
+from pixelpact.conformance.specdiff import facts, report
+from pixelpact.conformance.specdiff.compare import Change, compare
+from pixelpact.conformance.specdiff.source import GIT_PREFIX, SourceError, Spec, load
 
 FORMATS = ("text", "markdown", "json")
 FAIL_ON = ("clients", "gateways", "any")

@@ -28,7 +28,16 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
-from conformance.specdiff.facts import ANY_OF_REQUIRED, EXISTS, REQUIRED, SECURITY, Fact, Key, Operation, Origin
+from pixelpact.conformance.specdiff.facts import (
+    ANY_OF_REQUIRED,
+    EXISTS,
+    REQUIRED,
+    SECURITY,
+    Fact,
+    Key,
+    Operation,
+    Origin,
+)
 
 Side = Literal["request", "response"]
 MIN_LIKE = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")

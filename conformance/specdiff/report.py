@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.specdiff.compare import Change, Side
-from conformance.specdiff.facts import Key, Origin
+from pixelpact.conformance.specdiff.compare import Change, Side
+from pixelpact.conformance.specdiff.facts import Key, Origin
 
 WHY = {
     ("request", "clients"): "a request that was valid may now be refused or mean something else",

@@ -1,7 +1,7 @@
 """OLD and NEW of a diff: a file path, or `git:REF:PATH` read from this repository's history.
 
-Both go through the project's loader (generator.loader), so a diff reads YAML exactly as generate and check do, and an
-invalid spec is refused in one line rather than compared.
+Both go through the project's loader (pixelpact.generator.loader), so a diff reads YAML exactly as generate and check
+do, and an invalid spec is refused in one line rather than compared.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.loader import SpecError, iter_problems, read_document
+from pixelpact.generator.loader import SpecError, iter_problems, read_document
 
 GIT_PREFIX = "git:"
 #: Characters of the first problem shown in the one-line error.

@@ -7,7 +7,7 @@ import binascii
 import hmac
 from collections.abc import Mapping
 
-from generator.runtime.errors import GatewayError
+from pixelpact.generator.runtime.errors import GatewayError
 
 
 def _candidates(headers: Mapping[str, str], family: str) -> list[str]:

@@ -19,7 +19,7 @@ import orjson
 from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect
 
-from generator.runtime.errors import GatewayError
+from pixelpact.generator.runtime.errors import GatewayError
 
 #: Beyond the limit a body is still read (and thrown away, never stored) up to this many bytes, so the client, which
 #: usually sends the whole body before reading the answer, gets the 413 instead of a reset connection.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.runtime.errors import GatewayError
+from pixelpact.generator.runtime.errors import GatewayError
 
 _PROVIDER_ERROR_TYPES = {429: "rate_limit_error", 401: "authentication_error", 403: "permission_error"}
 

@@ -19,15 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from generator.runtime import bodies, images, pacing, responses, sse
-from generator.runtime.auth import check_credentials
-from generator.runtime.config import StubConfig
-from generator.runtime.errors import WIRE_ERROR, GatewayError, from_validation_error
-from generator.runtime.fallbacks import choose
-from generator.runtime.operation import Operation
-from generator.runtime.pacing import RateLimiter
-from generator.runtime.recording import Recorder, header_dict, record_json, record_parts
-from generator.runtime.redaction import Redactor
+from pixelpact.generator.runtime import bodies, images, pacing, responses, sse
+from pixelpact.generator.runtime.auth import check_credentials
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.errors import WIRE_ERROR, GatewayError, from_validation_error
+from pixelpact.generator.runtime.fallbacks import choose
+from pixelpact.generator.runtime.operation import Operation
+from pixelpact.generator.runtime.pacing import RateLimiter
+from pixelpact.generator.runtime.recording import Recorder, header_dict, record_json, record_parts
+from pixelpact.generator.runtime.redaction import Redactor
 
 __all__ = ["RESERVED_PREFIX", "ExceptionHandler", "GatewayError", "StubGateway"]
 

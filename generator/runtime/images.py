@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
-from generator.runtime.errors import GatewayError
+from pixelpact.generator.runtime.errors import GatewayError
 
 #: Every size the spec's size enums name; URLs and rendering accept only these, so no request can make us draw a
 #: gigapixel image.

@@ -16,7 +16,7 @@ import math
 import re
 import time
 
-from generator.runtime.errors import GatewayError
+from pixelpact.generator.runtime.errors import GatewayError
 
 _LATENCY = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(?:ms)?\s*(?:/\s*(request|req|image|img))?\s*", re.IGNORECASE)
 _RATE = re.compile(r"\s*([0-9]+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*", re.IGNORECASE)

@@ -25,8 +25,8 @@ import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from generator.runtime.config import StubConfig
-from generator.runtime.errors import WIRE_ERROR, GatewayError
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.errors import WIRE_ERROR, GatewayError
 
 logger = logging.getLogger("uvicorn.error")
 

@@ -31,7 +31,7 @@ import time
 from collections import deque
 from typing import Any
 
-from generator.runtime.bodies import Part, sha256_hex
+from pixelpact.generator.runtime.bodies import Part, sha256_hex
 
 #: Headers that carry credentials; the recording keeps only their length and a hash prefix.
 SECRET_HEADERS = frozenset(

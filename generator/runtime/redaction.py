@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from generator.runtime.recording import record_headers, redact_secret
+from pixelpact.generator.runtime.recording import record_headers, redact_secret
 
 #: Query parameters that carry credentials in the wild (Azure's api-key, Google's key, OAuth's access_token ...).
 SECRET_QUERY = frozenset(

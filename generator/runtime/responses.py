@@ -8,8 +8,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from generator.runtime.fallbacks import Choice
-from generator.runtime.images import ImageSpec, parse_size, render_b64
+from pixelpact.generator.runtime.fallbacks import Choice
+from pixelpact.generator.runtime.images import ImageSpec, parse_size, render_b64
 
 REQUEST_TYPES = {"generation": "image_generation", "edit": "image_edit", "variation": "image_variation"}
 #: The openai SDK discriminates stream events by this prefix of `type`.

@@ -20,18 +20,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from generator.runtime.config import MIB, StubConfig
+from pixelpact.generator.runtime.config import MIB, StubConfig
 
 # uvicorn (and the protocol built on it) is imported where a server starts, not for `pixelpact serve --help`
 # (start-up under 0.3 s; tests/packaging/test_startup.py names a heavy import that comes back).
 if TYPE_CHECKING:
-    from generator.runtime.protocol import StubUvicornConfig
+    from pixelpact.generator.runtime.protocol import StubUvicornConfig
 
 
 def default_app(config: StubConfig) -> Any:
     """The generated server for `config` (imported late: generated/ is produced from the spec)."""
     # importlib rather than an import statement: generated/ may not exist yet while the generator is being written.
-    module = importlib.import_module("generated.server")
+    module = importlib.import_module("pixelpact.generated.server")
     return module.create_app(config)
 
 
@@ -86,7 +86,7 @@ def _log_config(level: str, access_log: bool) -> dict[str, Any]:
 def _uvicorn_config(
     app: Any, config: StubConfig, log_level: str, access_log: bool, workers: int = 1
 ) -> StubUvicornConfig:
-    from generator.runtime.protocol import StubUvicornConfig
+    from pixelpact.generator.runtime.protocol import StubUvicornConfig
 
     return StubUvicornConfig(
         app,
@@ -233,7 +233,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> StubConfig:
     """The StubConfig of `pixelpact serve`'s options; ValueError for a malformed --latency or --rate-limit."""
-    from generator.runtime import pacing  # its GatewayError brings starlette and pydantic: not for --help
+    from pixelpact.generator.runtime import pacing  # its GatewayError brings starlette and pydantic: not for --help
 
     latencies = [pacing.parse_latency(text) for text in args.latency]
     rate = pacing.parse_rate(args.rate_limit) if args.rate_limit else (0, 1.0)

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.api import CheckOptions, check
-from conformance.model import Report
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import stub_server
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.model import Report
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import stub_server
 
 #: A realistic-looking key; tests assert that no report ever contains it, in any form.
 API_KEY = "sk-bf-pixelpact-test-4f1c9a77e2d04b6c"

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.api import CheckOptions, check
-from conformance.groups import by_name
-from conformance.model import Status
-from conformance.run import exit_status
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.groups import by_name
+from pixelpact.conformance.model import Status
+from pixelpact.conformance.run import exit_status
 from tests.conformance.conftest import API_KEY
 
 BUILTIN_GROUPS = ("valid", "invalid", "robustness", "streaming", "auth")
@@ -39,7 +39,7 @@ def test_builtin_stub_passes_every_requirement(seed: int) -> None:
 def served_stub() -> Iterator[str]:
     """`pixelpact serve` in its own process, needing API_KEY."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "serve", "--port", "0", "--api-key", API_KEY],
+        [sys.executable, "-m", "pixelpact.conformance.cli", "serve", "--port", "0", "--api-key", API_KEY],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -59,7 +59,7 @@ def test_served_stub_passes_over_a_socket_with_auth(served_stub: str) -> None:
         [
             sys.executable,
             "-m",
-            "conformance.cli",
+            "pixelpact.conformance.cli",
             "check",
             "--base-url",
             served_stub,

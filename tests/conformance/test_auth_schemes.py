@@ -8,13 +8,13 @@ import base64
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conformance.api import CheckOptions, check
-from conformance.context import auth_headers
-from conformance.contract import load_contract
-from conformance.model import Report, Status
-from generator.runtime.auth import check_credentials
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.context import auth_headers
+from pixelpact.conformance.contract import load_contract
+from pixelpact.conformance.model import Report, Status
+from pixelpact.generator.runtime.auth import check_credentials
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.conftest import API_KEY
 
 ACCEPTED = "auth-scheme-accepted"

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conformance.api import CheckOptions, check
-from conformance.groups.streaming import _partial_problem, parse_sse
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.groups.streaming import _partial_problem, parse_sse
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.toolkit import read_body, replaying
 from tests.conformance.conftest import API_KEY, failing
 

@@ -3,8 +3,8 @@ contract allows let through."""
 
 from __future__ import annotations
 
-from conformance.groups.comparison import compare, placeholder_credential
-from generator.runtime.recording import redact_header
+from pixelpact.conformance.groups.comparison import compare, placeholder_credential
+from pixelpact.generator.runtime.recording import redact_header
 
 
 def test_dropped_added_renamed_and_changed_fields_are_named_with_both_values() -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.api import CheckOptions, check
-from conformance.context import RunContext, Target
-from conformance.contract import Contract, load_contract
-from conformance.groups import invalid, valid
-from conformance.groups._judge import schema_problem
-from conformance.http import Redactor, Sender
-from conformance.model import Status
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.context import RunContext, Target
+from pixelpact.conformance.contract import Contract, load_contract
+from pixelpact.conformance.groups import invalid, valid
+from pixelpact.conformance.groups._judge import schema_problem
+from pixelpact.conformance.http import Redactor, Sender
+from pixelpact.conformance.model import Status
 from tests.conformance.conftest import failing
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from conformance.api import CheckOptions, profile_of
-from conformance.cli import main
-from conformance.http import Part, Redactor, Sender, WireRequest
-from conformance.model import Status, Unjudged, Verdict
-from conformance.plan import DRAWN_GROUPS, make_plan, needs_plan, planned_check
-from conformance.profiles import DEEP, QUICK, cheapest_cover
-from conformance.ratelimit import Pacer, RateLimited, parse_rate, retry_after
-from conformance.reporting.console import verdict_line
-from conformance.spend import Ask, Budget, BudgetExhausted, ask_of, body_fields
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.api import CheckOptions, profile_of
+from pixelpact.conformance.cli import main
+from pixelpact.conformance.http import Part, Redactor, Sender, WireRequest
+from pixelpact.conformance.model import Status, Unjudged, Verdict
+from pixelpact.conformance.plan import DRAWN_GROUPS, make_plan, needs_plan, planned_check
+from pixelpact.conformance.profiles import DEEP, QUICK, cheapest_cover
+from pixelpact.conformance.ratelimit import Pacer, RateLimited, parse_rate, retry_after
+from pixelpact.conformance.reporting.console import verdict_line
+from pixelpact.conformance.spend import Ask, Budget, BudgetExhausted, ask_of, body_fields
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.conftest import failing, run
 from tests.conformance.metering import Meter
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conformance.api import CheckOptions, check
-from conformance.findings import Cause, operations_phrase
-from conformance.model import Report, Status
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.findings import Cause, operations_phrase
+from pixelpact.conformance.model import Report, Status
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.real_failures import not_serving
 
 OPERATIONS = ("createImage", "createImageEdit", "createImageVariation")

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conformance.api import CheckError, CheckOptions, check
-from conformance.headers import is_secret, parse_header, secret_values
-from conformance.http import Redactor, Sender, WireRequest
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.api import CheckError, CheckOptions, check
+from pixelpact.conformance.headers import is_secret, parse_header, secret_values
+from pixelpact.conformance.http import Redactor, Sender, WireRequest
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 
 ROUTE = ("X-Route", "images-provider-a")
 TOKEN = ("X-Tenant-Token", "tt-5f0c2b9e-not-shown-anywhere")
@@ -70,7 +70,7 @@ def test_headers_reach_the_gateway_on_every_request_and_secrets_no_output(tmp_pa
     with recording_gateway() as (url, seen):  # one run of the whole catalogue on two operations: ~10 s
         done = subprocess.run(
             [
-                sys.executable, "-m", "conformance.cli", "check", "--base-url", url, "--seed", "3",
+                sys.executable, "-m", "pixelpact.conformance.cli", "check", "--base-url", url, "--seed", "3",
                 "--operation", "createImage", "--operation", "createImageVariation", "--max-examples", "2",
                 "--header", ": ".join(ROUTE), "--header", ": ".join(TOKEN), "--header", ": ".join(PRIVATE),
                 "--secret-header", PRIVATE[0],

@@ -14,10 +14,10 @@ import pytest
 from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conformance.groups.properties import INVALID_ID, VALID_ID
-from conformance.model import Report, Status
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.groups.properties import INVALID_ID, VALID_ID
+from pixelpact.conformance.model import Report, Status
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.conftest import API_KEY, failing, run
 
 OPERATIONS = ("createImage", "openaiCreateImageEdit", "azureCreateImageVariation")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import stub_server
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import stub_server
 
 BODY = {"model": "openai/broken", "prompt": "p", "fallbacks": ["openai/dall-e-3"]}
 

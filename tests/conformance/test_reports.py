@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conformance.api import CheckOptions, check
-from conformance.model import Report, Status
-from conformance.reporting import render, to_html, to_json, to_junit
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.model import Report, Status
+from pixelpact.conformance.reporting import render, to_html, to_json, to_junit
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.conftest import API_KEY
 
 OPERATIONS = ("createImage", "createImageVariation", "azureCreateImageEdit")

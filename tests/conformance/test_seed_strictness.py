@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from conformance.model import Status
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.model import Status
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.toolkit import Request, on_json_ok, on_request
 from tests.conformance.conftest import failing, run
 

@@ -8,7 +8,17 @@ import sys
 from pathlib import Path
 
 #: The quickest run that drives hypothesis (the properties group writes `.hypothesis/constants` when unguarded).
-CHECK = ["-m", "conformance.cli", "check", "--group", "properties", "--operation", "createImage", "--max-examples", "2"]
+CHECK = [
+    "-m",
+    "pixelpact.conformance.cli",
+    "check",
+    "--group",
+    "properties",
+    "--operation",
+    "createImage",
+    "--max-examples",
+    "2",
+]
 
 
 def _check(cwd: Path, **env: str) -> None:

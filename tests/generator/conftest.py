@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import drift
-from generator.build import generate
+from pixelpact.generator import drift
+from pixelpact.generator.build import generate
 
 _counter = itertools.count()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import api_changes, cli
+from pixelpact.generator import api_changes, cli
 from tests.conftest import ROOT, SPEC
 
 GENERATED = ROOT / "generated"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main as pixelpact
-from generator import build, cache, cli
+from pixelpact.conformance.cli import main as pixelpact
+from pixelpact.generator import build, cache, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = Path(__file__).parent / "golden" / "cases" / "multipart_files" / "openapi.yaml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import cli
+from pixelpact.generator import cli
 
 ERRORS = Path(__file__).parent / "golden" / "errors"
 
@@ -34,7 +34,7 @@ def test_internal_failure_is_one_line_not_a_traceback(
     def broken(api: object) -> dict[str, str]:
         raise KeyError("boom")
 
-    monkeypatch.setattr("generator.build.render", broken)
+    monkeypatch.setattr("pixelpact.generator.build.render", broken)
     spec = Path(__file__).parent / "golden" / "cases" / "json_body" / "openapi.yaml"
     assert cli.main(["--spec", str(spec), "--out", str(tmp_path), "--check", "--no-cache"]) == 2
     err = capsys.readouterr().err

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import formatting
+from pixelpact.generator import formatting
 
 #: A line longer than 88 columns that ruff's default settings would wrap and the generator's (120) keep.
 SOURCE = (

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-import generated
-from generator import drift
-from generator.build import generate
-from generator.loader import DEFAULT_SPEC
+from pixelpact import generated
+from pixelpact.generator import drift
+from pixelpact.generator.build import generate
+from pixelpact.generator.loader import DEFAULT_SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "generated"
@@ -60,7 +60,7 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_generated_passes_mypy_strict() -> None:
-    result = _run(sys.executable, "-m", "mypy", "--strict", "--no-incremental", "generated")
+    result = _run(sys.executable, "-m", "mypy", "--strict", "--no-incremental", ".typing/pixelpact/generated")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

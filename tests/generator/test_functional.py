@@ -251,9 +251,9 @@ def test_error_body_is_parsed(pkg: dict[str, ModuleType]) -> None:
 
 def test_every_operation_of_the_real_spec_round_trips() -> None:
     """The committed generated/ package: each operation answers 200 through the generated client."""
-    from generated import models
-    from generated.client import AsyncClient
-    from generated.server import create_app
+    from pixelpact.generated import models
+    from pixelpact.generated.client import AsyncClient
+    from pixelpact.generated.server import create_app
 
     png = _png()
     calls: list[tuple[str, Any, dict[str, Any]]] = [

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import drift
-from generator.build import generate
+from pixelpact.generator import drift
+from pixelpact.generator.build import generate
 
 CASES = Path(__file__).parent / "golden" / "cases"
 

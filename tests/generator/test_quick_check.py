@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import cli, quick_check
-from generator.loader import DEFAULT_SPEC, read_document
+from pixelpact.generator import cli, quick_check
+from pixelpact.generator.loader import DEFAULT_SPEC, read_document
 
 CASES = Path(__file__).parent / "golden" / "cases"
 
@@ -30,8 +30,8 @@ def test_the_golden_specs_pass(case: str) -> None:
 def test_a_cold_generate_of_the_real_spec_never_imports_the_slow_validator(tmp_path: Path) -> None:
     probe = (
         "import sys\n"
-        "from generator.build import generate\n"
-        "from generator.loader import DEFAULT_SPEC\n"
+        "from pixelpact.generator.build import generate\n"
+        "from pixelpact.generator.loader import DEFAULT_SPEC\n"
         "generate(DEFAULT_SPEC)\n"
         "print('openapi_spec_validator' in sys.modules)\n"
     )

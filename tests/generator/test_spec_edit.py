@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from generator.loader import DEFAULT_SPEC
+from pixelpact.generator.loader import DEFAULT_SPEC
 from tests.generator.conftest import generated_package
 
 
@@ -57,7 +57,7 @@ def test_new_size_reaches_the_server(edited: dict[str, ModuleType]) -> None:
 
 
 def test_edits_reach_the_client_models(edited: dict[str, ModuleType]) -> None:
-    from generated import models as committed
+    from pixelpact.generated import models as committed
 
     assert "2048x2048" not in _sizes(committed.ImageGenerationRequest)
     for name in ("ImageGenerationRequest", "OpenAIImageGenerationRequest", "AzureImageGenerationRequest"):

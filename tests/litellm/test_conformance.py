@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from conformance import baseline
-from conformance.contract import load_contract
-from conformance.groups import ALL_GROUPS
-from conformance.groups.forwarding import FAILING_MODEL, applicable
+from pixelpact.conformance import baseline
+from pixelpact.conformance.contract import load_contract
+from pixelpact.conformance.groups import ALL_GROUPS
+from pixelpact.conformance.groups.forwarding import FAILING_MODEL, applicable
 from tests.litellm.conftest import Tier
 from tests.litellm.proxy import ROOT
 
@@ -53,7 +53,7 @@ def baseline_pairs() -> dict[Pair, str]:
 def run(tier: Tier, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One `pixelpact check` run through the proxy, as a user would type it; its JSON report, stderr and status."""
     report = tmp_path_factory.mktemp("check") / "report.json"
-    command = [sys.executable, "-m", "conformance.cli", "check", "--base-url", tier.proxy.url]
+    command = [sys.executable, "-m", "pixelpact.conformance.cli", "check", "--base-url", tier.proxy.url]
     command += ["--upstream-port", str(tier.upstream_port), "--deployment", "az-dalle3", "--seed", str(SEED)]
     for operation in OPERATIONS:
         command += ["--operation", operation]

@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from conformance.api import CheckError, CheckOptions, check
-from conformance.model import Report, Status
-from conformance.requirements import FORWARDING
-from generator.runtime.serve import stub_server
+from pixelpact.conformance.api import CheckError, CheckOptions, check
+from pixelpact.conformance.model import Report, Status
+from pixelpact.conformance.requirements import FORWARDING
+from pixelpact.generator.runtime.serve import stub_server
 from tests.litellm.proxy import free_port
 
 RELAY_KEY = "sk-relay-own-provider-key"

@@ -21,9 +21,9 @@ from openai import AzureOpenAI, OpenAI
 from openai.types import ImagesResponse
 from PIL import Image
 
-from conformance.context import Upstream
-from conformance.groups.forwarding import recording_upstream
-from generator.runtime.recording import redact_header
+from pixelpact.conformance.context import Upstream
+from pixelpact.conformance.groups.forwarding import recording_upstream
+from pixelpact.generator.runtime.recording import redact_header
 from tests.litellm.conftest import Tier
 
 pytestmark = pytest.mark.litellm

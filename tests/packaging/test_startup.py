@@ -29,7 +29,7 @@ HEAVY = (
 
 PROBE = """
 import contextlib, io, sys
-from conformance.cli import main
+from pixelpact.conformance.cli import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     main([{command!r}, "--help"])
 print(" ".join(sorted({{name.partition(".")[0] for name in sys.modules}} & set({heavy!r}))))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.loader import DEFAULT_SPEC, dangling_refs, read_document
+from pixelpact.generator.loader import DEFAULT_SPEC, dangling_refs, read_document
 
 
 def broken_copy(tmp_path: Path) -> Path:
@@ -23,7 +23,9 @@ def broken_copy(tmp_path: Path) -> Path:
 
 
 def pixelpact(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "pixelpact.conformance.cli", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_the_shipped_spec_has_no_dangling_ref() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.loader import SpecError, load_spec
+from pixelpact.generator.loader import SpecError, load_spec
 from tests.conftest import SPEC
 from tests.spec.conventions import CONVENTIONS
 from tests.spec.seeded_facts import FACTS
@@ -108,7 +108,7 @@ def test_a_changed_fact_fails_the_test_that_names_it(spec: dict[str, Any], edit:
 
 def run_validate(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "validate-spec", str(path)],
+        [sys.executable, "-m", "pixelpact.conformance.cli", "validate-spec", str(path)],
         capture_output=True,
         text=True,
         timeout=60,

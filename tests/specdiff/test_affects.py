@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.api import CheckOptions, check
-from conformance.context import RunContext
-from conformance.contract import load_contract
-from conformance.groups import ALL_GROUPS
-from conformance.http import BudgetExhausted
-from conformance.model import Observation, Origin, Requirement, Severity, Unjudged
-from conformance.selection import restrict
-from conformance.specdiff import affects, facts
-from conformance.specdiff.compare import compare
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.contract import load_contract
+from pixelpact.conformance.groups import ALL_GROUPS
+from pixelpact.conformance.http import BudgetExhausted
+from pixelpact.conformance.model import Observation, Origin, Requirement, Severity, Unjudged
+from pixelpact.conformance.selection import restrict
+from pixelpact.conformance.specdiff import affects, facts
+from pixelpact.conformance.specdiff.compare import compare
 from tests.conftest import ROOT, SPEC
 from tests.specdiff.edits import EDITS, apply, original
 
@@ -143,7 +143,7 @@ def test_check_judges_exactly_the_selected_pairs() -> None:
 
 
 def test_changed_since_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from conformance.cli import main
+    from pixelpact.conformance.cli import main
 
     edited = apply(original(), next(edit for edit in EDITS if edit.name == "a description reworded"))
     spec = tmp_path / "openapi.yaml"
@@ -155,7 +155,7 @@ def test_changed_since_on_the_command_line(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_a_bare_git_ref_names_the_spec_at_that_ref_from_any_directory(monkeypatch: pytest.MonkeyPatch) -> None:
-    from conformance.specdiff.source import load_since
+    from pixelpact.conformance.specdiff.source import load_since
 
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from conformance.specdiff import facts, report
-from conformance.specdiff.compare import compare
+from pixelpact.conformance.specdiff import facts, report
+from pixelpact.conformance.specdiff.compare import compare
 from tests.spec.conventions import CONVENTIONS
 from tests.spec.seeded_facts import FACTS
 from tests.specdiff.edits import EDITS, Edit, apply, original

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.cli import main
+from pixelpact.conformance.cli import main
 from tests.conftest import ROOT, SPEC
 from tests.specdiff.edits import EDITS, apply, original
 

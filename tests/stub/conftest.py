@@ -10,9 +10,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from generated.server import create_app
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import stub_server
+from pixelpact.generated.server import create_app
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import stub_server
 
 AppFactory = Callable[[StubConfig | None], Any]
 

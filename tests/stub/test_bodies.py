@@ -7,8 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from generator.runtime.bodies import multipart_fields, parse_json, parse_multipart, read_limited, typed_form_fields
-from generator.runtime.errors import GatewayError
+from pixelpact.generator.runtime.bodies import (
+    multipart_fields,
+    parse_json,
+    parse_multipart,
+    read_limited,
+    typed_form_fields,
+)
+from pixelpact.generator.runtime.errors import GatewayError
 
 CT = "multipart/form-data; boundary=XyZ"
 

@@ -17,8 +17,8 @@ from PIL import Image
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from generator.runtime.config import MIB, StubConfig
-from generator.runtime.recording import redact_header
+from pixelpact.generator.runtime.config import MIB, StubConfig
+from pixelpact.generator.runtime.recording import redact_header
 from tests.conftest import SPEC
 from tests.stub.conftest import png
 

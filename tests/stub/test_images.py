@@ -8,8 +8,8 @@ import time
 import pytest
 from PIL import Image
 
-from generator.runtime.errors import GatewayError
-from generator.runtime.images import ImageSpec, check_upload, parse_size, render, render_b64
+from pixelpact.generator.runtime.errors import GatewayError
+from pixelpact.generator.runtime.images import ImageSpec, check_upload, parse_size, render, render_b64
 from tests.stub.conftest import png
 
 

@@ -16,7 +16,7 @@ from openai.types.image_gen_completed_event import ImageGenCompletedEvent
 from openai.types.image_gen_partial_image_event import ImageGenPartialImageEvent
 from PIL import Image
 
-from generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.config import StubConfig
 from tests.stub.conftest import png
 
 API_VERSION = "2024-02-01"

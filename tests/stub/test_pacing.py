@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from generator.runtime.config import StubConfig
-from generator.runtime.pacing import parse_latency, parse_rate
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.pacing import parse_latency, parse_rate
 from tests.stub.test_gateway import error_of
 
 GEN = "/v1/images/generations"

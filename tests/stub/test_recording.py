@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from generator.runtime.config import MIB, StubConfig
-from generator.runtime.recording import MAX_KEPT_TEXT, redact_secret
+from pixelpact.generator.runtime.config import MIB, StubConfig
+from pixelpact.generator.runtime.recording import MAX_KEPT_TEXT, redact_secret
 from tests.stub.conftest import png
 from tests.stub.test_gateway import error_of
 

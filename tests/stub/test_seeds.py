@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.api import CheckOptions, check
+from pixelpact.conformance.api import CheckOptions, check
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from generator.runtime import serve
-from generator.runtime.config import MIB, StubConfig
+from pixelpact.generator.runtime import serve
+from pixelpact.generator.runtime.config import MIB, StubConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,7 +81,7 @@ def test_stub_server_serves_then_frees_its_port() -> None:
 def test_pixelpact_serve_prints_its_url_and_stops_on_ctrl_c() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "serve", "--port", "0", "--fail-model", "dall-e-3"],
+        [sys.executable, "-m", "pixelpact.conformance.cli", "serve", "--port", "0", "--fail-model", "dall-e-3"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -133,7 +133,7 @@ def test_worker_processes_get_the_same_config(monkeypatch: pytest.MonkeyPatch) -
 def start_serve(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
     """`pixelpact serve --port 0 ARGS`; returns the process and its banner, once it answers."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "serve", "--port", "0", *args],
+        [sys.executable, "-m", "pixelpact.conformance.cli", "serve", "--port", "0", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

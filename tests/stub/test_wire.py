@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.config import StubConfig
 from tests.stub.test_gateway import conforms
 
 FAST = StubConfig(header_timeout=1.0, body_timeout=1.0, idle_timeout=1.0, max_header_bytes=8 * 1024)
@@ -25,7 +25,7 @@ GEN = "/v1/images/generations"
 
 @pytest.fixture(scope="module")
 def port(app_factory: Callable[[StubConfig], Any]) -> Iterator[int]:
-    from generator.runtime.serve import stub_server
+    from pixelpact.generator.runtime.serve import stub_server
 
     with stub_server(FAST, app=app_factory(FAST)) as url:
         yield int(url.rsplit(":", 1)[1])
@@ -198,7 +198,7 @@ def test_a_slow_client_does_not_slow_down_others(port: int) -> None:
 
 def test_a_short_header_timeout_holds_after_a_long_body_timeout(app_factory: Callable[[StubConfig], Any]) -> None:
     """One timer per connection follows the phases: a head after a request gets the head's (shorter) timeout."""
-    from generator.runtime.serve import stub_server
+    from pixelpact.generator.runtime.serve import stub_server
 
     config = StubConfig(header_timeout=1.0, body_timeout=30.0)
     with stub_server(config, app=app_factory(config)) as url:
@@ -222,7 +222,7 @@ def test_a_short_header_timeout_holds_after_a_long_body_timeout(app_factory: Cal
 
 def test_a_pipelined_request_waiting_its_turn_is_not_timed_out(app_factory: Callable[[StubConfig], Any]) -> None:
     """While the stub works on the first request, the second's unread body is not the client's delay."""
-    from generator.runtime.serve import stub_server
+    from pixelpact.generator.runtime.serve import stub_server
 
     config = StubConfig(body_timeout=0.5, latency_per_request_ms=1500)
     body = b'{"model":"dall-e-2","prompt":"p"}'

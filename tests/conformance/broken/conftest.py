@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import pytest
 from starlette.types import ASGIApp
 
-from conformance.api import CheckOptions, check
-from conformance.groups import ALL_GROUPS
-from conformance.model import Report
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.groups import ALL_GROUPS
+from pixelpact.conformance.model import Report
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.mutants import API_KEY, Mutant
 from tests.conformance.broken.relay import Relay, RelayGateway
 

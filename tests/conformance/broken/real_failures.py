@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conformance.groups.forwarding import FAILING_MODEL
+from pixelpact.conformance.groups.forwarding import FAILING_MODEL
 from tests.conformance.broken.relay import Relay, RelayGateway
 from tests.conformance.broken.toolkit import Request, Response, send_response
 

@@ -12,10 +12,10 @@ from collections.abc import Callable
 import pytest
 from starlette.types import ASGIApp
 
-from conformance import cli
-from conformance.api import CheckOptions
-from conformance.model import Report
-from generator.runtime.serve import stub_server
+from pixelpact.conformance import cli
+from pixelpact.conformance.api import CheckOptions
+from pixelpact.conformance.model import Report
+from pixelpact.generator.runtime.serve import stub_server
 from tests.conformance.broken.conftest import GROUP_OF, Ledger, gateway, groups_for, options_for
 from tests.conformance.broken.mutants import GAPS, MUTANTS, Mutant
 

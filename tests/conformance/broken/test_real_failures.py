@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.api import CheckOptions, check
-from conformance.model import Status
-from generator.runtime.serve import stub_server
+from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.model import Status
+from pixelpact.generator.runtime.serve import stub_server
 from tests.conformance.broken.conftest import SEED, free_port
 from tests.conformance.broken.real_failures import REAL_FAILURES, RealFailure, relay_gateway
 

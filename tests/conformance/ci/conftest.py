@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken import toolkit
 from tests.conformance.broken.mutants import clamp_n, drop_bad_n
 

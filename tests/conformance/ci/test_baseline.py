@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from conformance import baseline
-from conformance.cli import main
-from conformance.model import Origin, Report, Requirement, RequirementResult, Severity, Status, Verdict
+from pixelpact.conformance import baseline
+from pixelpact.conformance.cli import main
+from pixelpact.conformance.model import Origin, Report, Requirement, RequirementResult, Severity, Status, Verdict
 from tests.conformance.test_pytest_plugin import pytest_in
 
 #: The invalid group on one operation: where both deviations of the broken stubs show, in about a second.

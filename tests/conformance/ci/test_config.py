@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance import config
-from conformance.cli import main
+from pixelpact.conformance import config
+from pixelpact.conformance.cli import main
 from tests.conformance.test_pytest_plugin import junit_outcomes, pytest_in
 
 SECRET = "sk-config-test-9d1e0c4b"
@@ -58,7 +58,7 @@ def test_the_file_drives_a_whole_run_with_no_flags(stub_url: str, tmp_path: Path
     )
     (tmp_path / "deeper" / "still").mkdir(parents=True)
 
-    command = [sys.executable, "-m", "conformance.cli", "check"]
+    command = [sys.executable, "-m", "pixelpact.conformance.cli", "check"]
     env = {k: v for k, v in os.environ.items() if k != "PIXELPACT_API_KEY"}
     # a real process, as CI runs it; the file is found in a folder above the cwd
     done = subprocess.run(command, cwd=tmp_path / "deeper" / "still", env=env, capture_output=True, text=True)
@@ -167,7 +167,7 @@ def test_an_option_added_later_works_in_the_file_without_changes(tmp_path: Path)
 
 def test_a_namespace_parsed_by_hand_still_gets_real_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A caller that parses check's options itself and calls options_from_args never sees a placeholder default."""
-    from conformance import run
+    from pixelpact.conformance import run
 
     monkeypatch.chdir(tmp_path)
     parser = argparse.ArgumentParser()

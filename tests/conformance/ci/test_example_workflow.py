@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import stub_server
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import stub_server
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "ci"
 KEY = "sk-example-workflow-5be1d0"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
+from pixelpact.conformance.cli import main
 
 QUICK = ["--group", "invalid", "--operation", "createImage", "--operation", "createImageEdit", "--seed", "3"]
 
@@ -73,8 +73,8 @@ def test_findings_lead_new_then_known() -> None:
     """When the report carries findings (one per root cause), the summary lists them before the failure tables."""
     from types import SimpleNamespace
 
-    from conformance.model import Origin, Report, Requirement, RequirementResult, Severity, Status, Verdict
-    from conformance.reporting.markdown import to_markdown
+    from pixelpact.conformance.model import Origin, Report, Requirement, RequirementResult, Severity, Status, Verdict
+    from pixelpact.conformance.reporting.markdown import to_markdown
 
     def result(rid: str, known: str | None = None) -> RequirementResult:
         requirement = Requirement(rid, "t", "s", Severity.MAJOR, "valid", Origin.CONVENTION)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.api import CheckError
-from conformance.catalogue import PAGE, catalogue, to_markdown
-from conformance.cli import main
+from pixelpact.conformance.api import CheckError
+from pixelpact.conformance.catalogue import PAGE, catalogue, to_markdown
+from pixelpact.conformance.cli import main
 from tests.conformance.conftest import run
 
 ROOT = Path(__file__).resolve().parents[3]

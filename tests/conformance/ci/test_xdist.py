@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.test_pytest_plugin import junit_outcomes, pytest_in
 
 pytest.importorskip("xdist")

@@ -46,7 +46,7 @@ def run_check(
     command = [
         sys.executable,
         "-m",
-        "conformance.cli",
+        "pixelpact.conformance.cli",
         "check",
         *(["--base-url", base_url] if base_url is not None else []),
         "--json-report",

@@ -11,10 +11,10 @@ from types import FrameType
 
 import pytest
 
-from conformance.http import Redactor, Sender, TimeUp, WireRequest, body_excerpt
-from conformance.interrupts import in_finalizer
-from conformance.model import Exchange, Observation, Status, Unjudged, Verdict
-from conformance.reporting import render, to_html, to_json, to_junit
+from pixelpact.conformance.http import Redactor, Sender, TimeUp, WireRequest, body_excerpt
+from pixelpact.conformance.interrupts import in_finalizer
+from pixelpact.conformance.model import Exchange, Observation, Status, Unjudged, Verdict
+from pixelpact.conformance.reporting import render, to_html, to_json, to_junit
 from tests.conformance.conftest import API_KEY, run
 from tests.conformance.hostile import servers
 

@@ -1,8 +1,8 @@
 """Gateways that misbehave the same way on every request: each tells the suite nothing about the image API, so a
 run against it must pass (almost) nothing.
 
-Each is a small ASGI app served on loopback (generator.runtime.serve.stub_server(app=...)), or for the half body a
-raw socket; every one reads the whole request first, as a real gateway would, then answers the same way whatever
+Each is a small ASGI app served on loopback (pixelpact.generator.runtime.serve.stub_server(app=...)), or for the half
+body a raw socket; every one reads the whole request first, as a real gateway would, then answers the same way whatever
 was asked. `serving(name)` serves any of them.
 """
 
@@ -18,7 +18,7 @@ from contextlib import contextmanager, suppress
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from generator.runtime.serve import stub_server
+from pixelpact.generator.runtime.serve import stub_server
 from tests.conformance.broken.toolkit import read_body
 
 

@@ -1,5 +1,6 @@
 """Gateways that misbehave the same way on every request, checked by the real suite over loopback: a requirement
-passes only where the gateway's answers exercised it (conformance.evidence, conformance.st_evidence).
+passes only where the gateway's answers exercised it (pixelpact.conformance.evidence,
+pixelpact.conformance.st_evidence).
 
 Each test names the exact set of requirements that may pass, and why they are honest passes: an error answer with
 the spec's envelope is evidence for the error-shape requirements; a 200 with a valid-looking body is evidence for
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.model import Report, Status
-from generator.runtime.config import StubConfig
-from generator.runtime.serve import default_app, stub_server
+from pixelpact.conformance.model import Report, Status
+from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.toolkit import on_json_ok
 from tests.conformance.conftest import API_KEY, run
 from tests.conformance.misbehaving.gateways import GATEWAYS, serving
@@ -84,7 +85,7 @@ def test_only_what_the_gateway_exercised_passes(name: str) -> None:
 
 
 def test_the_sets_above_are_requirements() -> None:
-    from conformance.groups import ALL_GROUPS
+    from pixelpact.conformance.groups import ALL_GROUPS
 
     known = {requirement.id for group in ALL_GROUPS for requirement in group.requirements}
     assert set().union(*MAY_PASS.values(), NEVER) <= known

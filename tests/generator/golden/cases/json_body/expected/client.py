@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeAlias, TypeVar, overload
 import httpx
 from pydantic import BaseModel
 
-from generator.runtime import client as _runtime
+from pixelpact.generator.runtime import client as _runtime
 
 from . import models
 

@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeAlias, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from generator.runtime import client as _runtime
+from pixelpact.generator.runtime import client as _runtime
 
 from . import models
 
