@@ -136,3 +136,16 @@ def test_max_requests_is_a_hard_budget(stub_url: str, capsys: pytest.CaptureFixt
     assert document["not_judged"]["budget"] == len(unjudged) > 0
     assert status == 3
     assert "INCOMPLETE: " in capsys.readouterr().out
+
+
+def test_a_reader_that_closes_the_pipe_gets_no_traceback() -> None:
+    """`pixelpact requirements | head -0`: the reader is gone before pixelpact writes; it stops quietly (exit 141)."""
+    pixelpact = Path(sys.executable).with_name("pixelpact")
+    process = subprocess.Popen(
+        [str(pixelpact), "requirements", "--markdown"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the command has even loaded: every write it makes finds no reader
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
