@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 import typing
@@ -179,7 +178,7 @@ class StubGateway:
         if self._paced:
             config = self.config
             delay = pacing.delay_seconds(config.latency_per_request_ms, config.latency_per_image_ms, plan.n)
-            await asyncio.sleep(delay)
+            await pacing.wait(delay)
         entry["model_served"] = choice.model
         headers = {"x-bifrost-fallback-index": str(choice.index)} if choice.index else {}
         self.recorder.add(entry, 200)

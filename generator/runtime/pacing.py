@@ -12,6 +12,7 @@ bucket.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import time
@@ -43,6 +44,14 @@ def parse_rate(text: str) -> tuple[int, float]:
 def delay_seconds(per_request_ms: float, per_image_ms: float, images: int) -> float:
     """How long an answer generating `images` images waits."""
     return (per_request_ms + per_image_ms * images) / 1000
+
+
+async def wait(seconds: float) -> None:
+    """Sleep at least `seconds`: the event loop's timers may fire a little early (uvloop keeps them in whole
+    milliseconds), and a provider said to take 550 ms must not answer in 549."""
+    deadline = time.perf_counter() + seconds
+    while (left := deadline - time.perf_counter()) > 0:
+        await asyncio.sleep(left)
 
 
 class RateLimiter:
