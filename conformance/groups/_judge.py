@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -15,6 +15,7 @@ from pixelpact.conformance.evidence import accepted, rejected, unattributable
 from pixelpact.conformance.http import BudgetExhausted, Reply
 from pixelpact.conformance.images import thumbnail
 from pixelpact.conformance.model import Exchange, Observation, Unjudged
+from pixelpact.conformance.profiles import P, one_per_pair
 
 #: Thumbnails kept per exchange, for the HTML report.
 MAX_THUMBNAILS = 2
@@ -107,6 +108,29 @@ def controls(ctx: RunContext) -> dict[str, Control]:
         operation.operation_id: answer
         for operation, answer in zip(ctx.operations, ctx.map(lambda op: control(ctx, op), ctx.operations), strict=True)
     }
+
+
+def judge_probes(
+    ctx: RunContext,
+    probes_for: Callable[[RunContext, OperationContract], Sequence[P]],
+    judge: Callable[[RunContext, OperationContract, P, Control], list[Observation]],
+) -> tuple[dict[str, Control], Iterator[Observation]]:
+    """A deterministic group's run: its probes for every operation (quick: the cheapest per pair), then each
+    operation's valid control request, sent before any probe, then the probes' observations as they come.
+
+    Returns the controls too: a group may judge more against them once every probe is done (still-answering)."""
+    probes = [
+        (operation, probe)
+        for operation in ctx.operations
+        for probe in one_per_pair(ctx.profile, probes_for(ctx, operation))
+    ]
+    valid = controls(ctx)
+
+    def observations() -> Iterator[Observation]:
+        for observed in ctx.map(lambda item: judge(ctx, *item, valid[item[0].operation_id]), probes):
+            yield from observed
+
+    return valid, observations()
 
 
 def expect_rejection(

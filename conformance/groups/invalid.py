@@ -20,14 +20,13 @@ from pixelpact.conformance.contract import OperationContract
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     Control,
-    controls,
     error_body_problem,
     expect_rejection,
     guarded,
+    judge_probes,
     observe,
 )
 from pixelpact.conformance.model import Observation
-from pixelpact.conformance.profiles import one_per_pair
 from pixelpact.conformance.requirements import INVALID
 
 UNKNOWN_VALUE = "pixelpact-unknown-value"
@@ -55,14 +54,8 @@ class InvalidGroup:
     requirements = INVALID
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
-        probes = [
-            (operation, probe)
-            for operation in ctx.operations
-            for probe in one_per_pair(ctx.profile, probes_for(ctx, operation))
-        ]
-        valid = controls(ctx)
-        for observations in ctx.map(lambda item: judge(ctx, *item, valid[item[0].operation_id]), probes):
-            yield from observations
+        _, observations = judge_probes(ctx, probes_for, judge)
+        yield from observations
 
 
 def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:

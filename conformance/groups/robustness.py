@@ -14,10 +14,10 @@ from pixelpact.conformance.evidence import rejected, unattributable
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     Control,
-    controls,
     error_body_problem,
     expect_rejection,
     guarded,
+    judge_probes,
     observe,
     skip,
     transport_problem,
@@ -25,7 +25,6 @@ from pixelpact.conformance.groups._judge import (
 from pixelpact.conformance.http import BOUNDARY, Part
 from pixelpact.conformance.images import png
 from pixelpact.conformance.model import Observation
-from pixelpact.conformance.profiles import one_per_pair
 from pixelpact.conformance.requirements import ROBUSTNESS
 
 #: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
@@ -55,16 +54,10 @@ class RobustnessGroup:
     requirements = ROBUSTNESS
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
-        probes = [
-            (operation, probe)
-            for operation in ctx.operations
-            for probe in one_per_pair(ctx.profile, probes_for(ctx, operation))
-        ]
-        # sent before any hostile request: it is also the baseline of still-answering (only an operation that
-        # answered a valid request before the hostile ones can be said to have stopped answering after them)
-        valid = controls(ctx)
-        for observations in ctx.map(lambda item: judge(ctx, *item, valid[item[0].operation_id]), probes):
-            yield from observations
+        # The controls are sent before any hostile request: they are also the baseline of still-answering (only an
+        # operation that answered a valid request before the hostile ones can be said to have stopped answering).
+        valid, observations = judge_probes(ctx, probes_for, judge)
+        yield from observations
         # Only after every hostile request: a gateway that survives each one but is left broken fails here.
         yield from ctx.map(
             lambda operation: still_answering(ctx, operation, valid[operation.operation_id]), ctx.operations
