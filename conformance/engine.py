@@ -207,7 +207,8 @@ class Engine:
             errors.append(str(silent))
         results = folder.results()
         # pairs whose precondition never held become blocked; failures are clustered into one finding per cause
-        findings = diagnose(results, preconditions)
+        methods = {operation.operation_id: operation.method for operation in self.ctx.operations}
+        findings = diagnose(results, preconditions, methods)
         verdict = verdict_of(results, errors=errors, interrupted=interrupted)
         report = Report(
             # a target that answered nothing is not judged failing: the suite could not judge it (exit 2)

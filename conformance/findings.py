@@ -22,6 +22,8 @@ Finding ids are stable and short: "F-" + a slug of the cause's kind and detail, 
 the operations it touches, so the same cause keeps its id from run to run (baselines key on it):
 
     F-no-response                   no complete answer (dropped, timed out)
+    F-undeclared-method             a method the route does not declare (PUT, PATCH ...) gets a 5xx or no answer, not
+                                    a 405 (the title names the methods)
     F-route-not-served              every answer of an operation is a 404/405
     F-server-error-<status>[-<what>]   a 5xx; <what> is "stream" for stream requests, else the first words of the
                                     error message that say more than the status ("number-infinity-when")
@@ -31,6 +33,8 @@ the operations it touches, so the same cause keeps its id from run to run (basel
                                     title names them; the id does not, so one more dropped field keeps the id)
     F-changed-<field>               two-sided: a field's value changed on the way (n clamped, a model substituted)
     F-placeholder-credential        two-sided: the provider got "Bearer undefined" (or null, None, a bare scheme)
+    F-scheme-refused                the right key refused in some of the spec's schemes (Basic, x-bf-vk ...) while
+                                    another scheme lets it through (the title names them)
     F-error-shape-<status>          an error answer without the spec's error body
     F-content-<field>[-null]        a 2xx whose content is wrong in a named field (b64_json: null)
     F-<requirement-id>              a 2xx whose content breaks that requirement, no field named
@@ -40,7 +44,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -80,6 +84,10 @@ _CONTENT_FIELD = re.compile(r"\['([a-z0-9_]+)'\]:|/properties/([a-z0-9_]+)\b|dat
 _NULL = re.compile(r"\b(?:None|null|NoneType)\b")
 #: Kinds of cause that are about the request's way to the provider.
 _ON_THE_WAY = ("dropped", "changed", "renamed", "added")
+#: How a key is sent in each auth scheme, for a title ("as Authorization: Basic"); apiKey schemes name a header.
+_SENT_AS = {"bearer": "as Authorization: Bearer", "basic": "as Authorization: Basic"}
+#: Kinds of told cause whose detail lists names (fields, schemes), which the title names and the id leaves out.
+_LISTING = ("dropped", "added", "renamed", "scheme-refused")
 
 
 @dataclass(frozen=True)
@@ -110,8 +118,13 @@ def slug(text: str) -> str:
     return _SLUG.sub("-", text.lower()).strip("-")[:48].rstrip("-")
 
 
-def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> list[Finding]:
-    """Mark the pairs whose precondition never held as blocked, and return one finding per cause, in report order."""
+def diagnose(
+    results: list[RequirementResult], preconditions: Preconditions, methods: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """Mark the pairs whose precondition never held as blocked, and return one finding per cause, in report order.
+
+    `methods` maps each operation to its declared HTTP method, so a failure to a method the spec does not declare for
+    the route (schemathesis sends PUT, PATCH, DELETE) is told apart from the route's own failures."""
     preconditions.settle(results)
     blocked: list[tuple[RequirementResult, Precondition]] = []
     for result in results:
@@ -126,7 +139,7 @@ def diagnose(results: list[RequirementResult], preconditions: Preconditions) -> 
     clusters: dict[str, _Cluster] = {}
     for result in results:
         if result.status is Status.FAILED and id(result) not in blocked_pairs:
-            cause = cause_of(result)
+            cause = cause_of(result, (methods or {}).get(result.operation_id))
             cluster = clusters.setdefault(cause.id, _Cluster(cause))
             cluster.names.update(dict.fromkeys(cause.names))
             cluster.where = cluster.where or cause.where
@@ -179,11 +192,17 @@ def _explain_by_the_way(clusters: dict[str, _Cluster]) -> None:
             del clusters[key]
 
 
-def cause_of(result: RequirementResult) -> Cause:
-    """What the pair's failures show, reduced to a cause (see the module docstring for the kinds)."""
+def cause_of(result: RequirementResult, method: str | None = None) -> Cause:
+    """What the pair's failures show, reduced to a cause (see the module docstring for the kinds); `method` is the
+    operation's declared method, if known."""
+    undeclared = _undeclared_methods(result, method)
+    if undeclared:
+        # the route's answer to a method it does not serve: a 5xx or a dropped connection where a 405 belongs is its
+        # own fault, whatever else the pair shows (and a POST reset right after it is its symptom)
+        return Cause("undeclared-method", names=undeclared)
     told = next((f.cause for f in result.failures if f.cause), None)
     if told is not None and told != GATEWAY_FAULT:
-        return told_cause(told)
+        return told_cause(_joined(told, [f.cause for f in result.failures if f.cause]))
     where = "gateway" if told == GATEWAY_FAULT else None
     failure = next((f for f in result.failures if f.exchange is not None), None)
     message = result.message or (result.failures[0].message if result.failures else "")
@@ -216,6 +235,14 @@ def cause_of(result: RequirementResult) -> Cause:
     return _content_cause(result, failure.message)
 
 
+def _undeclared_methods(result: RequirementResult, method: str | None) -> tuple[str, ...]:
+    """The methods other than the declared one that the pair's failures sent, in order (empty when none did)."""
+    if method is None:
+        return ()
+    sent = [f.exchange.method.upper() for f in result.failures if f.exchange is not None]
+    return tuple(dict.fromkeys(m for m in sent if m != method.upper()))
+
+
 def _content_cause(result: RequirementResult, message: str) -> Cause:
     """A 2xx whose content is wrong: the field at fault and what it held, when the message names them (the same
     null b64_json fails response-schema, st-response-schema and st-b64-json-is-image: one cause)."""
@@ -227,11 +254,24 @@ def _content_cause(result: RequirementResult, message: str) -> Cause:
     return Cause("content", f"{name}-{held}" if held else name, names=(name,))
 
 
+def _joined(first: str, told: list[str]) -> str:
+    """One pair's told causes of the first one's kind as one, when that kind lists names (Basic and x-bf-vk refused
+    on one operation are one cause naming both schemes)."""
+    kind = first.partition(":")[0]
+    if kind not in _LISTING:
+        return first
+    names = [name for cause in told if cause.partition(":")[0] == kind for name in cause.partition(":")[2].split(",")]
+    return f"{kind}:{','.join(dict.fromkeys(name for name in names if name))}"
+
+
 def told_cause(told: str) -> Cause:
     """The cause a group named on its observation ("dropped:seed,background", "changed:n", ...)."""
     kind, _, detail = told.partition(":")
+    names = tuple(detail.split(",")) if detail else ()
     if kind in ("dropped", "added", "renamed"):
-        return Cause(kind, "fields", where="on-the-way", names=tuple(detail.split(",")) if detail else ())
+        return Cause(kind, "fields", where="on-the-way", names=names)
+    if kind == "scheme-refused":
+        return Cause(kind, names=names)  # the id leaves the schemes out: one more refused scheme keeps the id
     if kind == "changed":
         return Cause(kind, detail, where="on-the-way")
     return Cause(kind, detail, where="gateway" if kind == "placeholder-credential" else None)
@@ -294,6 +334,12 @@ def _fingerprint(exchange: Exchange) -> str:
 def _finding(cluster: _Cluster) -> Finding:
     pairs = [*cluster.failed, *cluster.blocked]
     failures = [f for r in pairs for f in r.failures]
+    first = cluster.failed[0].failures if cluster.failed else failures
+    evidence = _evidence(cluster, failures)
+    if cluster.cause.kind == "undeclared-method":
+        # show the request with the undeclared method, not a POST the same pair also lost
+        failures = [f for f in failures if f.exchange is not None and f.exchange.method.upper() in cluster.names]
+        first, evidence = failures, failures[0].message if failures else evidence
     cause = replace(cluster.cause, names=tuple(cluster.names), where=cluster.where)
     if cause.kind not in TITLES and pairs:
         # the requirement is the cause: its own sentence says what the gateway breaks
@@ -302,9 +348,9 @@ def _finding(cluster: _Cluster) -> Finding:
         id=cluster.cause.id,
         title=title(cause, [r.operation_id for r in pairs]),
         pairs=tuple((r.requirement.id, r.operation_id) for r in pairs),
-        evidence=_evidence(cluster, failures),
+        evidence=evidence,
         # from the first failed pair in catalogue order (the valid request before the no-key one ...), else any
-        reproduction=_smallest(cluster.failed[0].failures if cluster.failed else failures) or _smallest(failures),
+        reproduction=_smallest(first) or _smallest(failures),
         where=cluster.where or _where(failures),
         blocked=len(cluster.blocked),
     )
@@ -330,6 +376,8 @@ def operations_phrase(operations: Iterable[str]) -> str:
 TITLES = {
     "server-error": "",  # _what() writes it: the status, the error's words, who is at fault
     "no-response": "requests end without a complete answer (connection dropped or timed out)",
+    "undeclared-method": "{names} requests, a method the spec does not declare here, end in a server error or a "
+    "dropped connection instead of a 405",
     "route-not-served": "the route is not served (every answer is a 404 or 405)",
     "rejected": "requests get {detail} instead of the answer the contract expects",
     "accepted-invalid": "invalid input{names} is answered with a 2xx instead of a 4xx",
@@ -339,6 +387,7 @@ TITLES = {
     "changed": "{detail} reaches the provider changed",
     "fallbacks-ignored": "with the primary model failing at the provider, the fallbacks are never tried",
     "placeholder-credential": "the provider receives a placeholder credential (Bearer undefined ...), not a key",
+    "scheme-refused": "the right key is refused when sent {names}, which the spec lists (other ways get through)",
     "error-shape": "{detail} answers lack the spec's error body",
     "content": "answers carry {detail}",
 }
@@ -367,6 +416,8 @@ def _what(cause: Cause) -> str:
         detail = f"{name}: {held}" if held else f"a {detail} the spec does not allow"
     elif cause.kind == "accepted-invalid":
         names = f" in {names}" if names else ""
+    elif cause.kind == "scheme-refused":
+        names = " or ".join(_SENT_AS.get(name, f"in the {name} header") for name in cause.names) or "some ways"
     if cause.kind not in TITLES:
         return f'breaks "{names}"' if names else f"{cause.kind} fails"
     return TITLES[cause.kind].format(detail=detail, names=names)

@@ -29,6 +29,10 @@ from pixelpact.conformance.requirements import AUTH
 MISSING = "auth-missing-rejected"
 WRONG = "auth-wrong-key-rejected"
 ACCEPTED = "auth-scheme-accepted"
+#: The cause told on a key refused in one listed scheme but accepted in another (pixelpact.conformance.findings).
+SCHEME_REFUSED = "scheme-refused"
+#: 4xx answers that say nothing of the key: the route is not served, or the client is rate limited.
+NOT_ABOUT_THE_KEY = frozenset({404, 405, 429})
 
 #: The http schemes the suite can send a key in; apiKey schemes are sent in the header the spec names.
 HTTP_SCHEMES = ("bearer", "basic")
@@ -61,11 +65,10 @@ class AuthGroup:
         acceptances: list[tuple[OperationContract, str, Credentials, str | None]] = [
             (operation, ACCEPTED, "default", scheme) for operation in ctx.operations for scheme in listed(operation)
         ]
-        accepting: set[str] = set()
-        for observation in ctx.map(lambda job: judge(ctx, *job), acceptances):
-            if observation.passed and not observation.skipped:
-                accepting.add(observation.operation_id)
-            yield observation
+        accepted = list(ctx.map(lambda job: judge(ctx, *job), acceptances))
+        accepting = {o.operation_id for o in accepted if o.passed and not o.skipped}
+        for (_, _, _, scheme), observation in zip(acceptances, accepted, strict=True):
+            yield refused_scheme(observation, scheme, accepting)
         # A 401 to a request without the key proves the key is needed only where the same request with it got a 2xx:
         # a gateway refusing everything refuses the keyless request too.
         for observation in ctx.map(lambda job: judge(ctx, *job), refusals):
@@ -82,6 +85,20 @@ class AuthGroup:
             for scheme in operation.auth_schemes:
                 if not sendable(operation, scheme):
                     yield skip(ACCEPTED, operation, f"the spec's http scheme {scheme!r} is not one the suite can send")
+
+
+def refused_scheme(observation: Observation, scheme: str | None, accepting: set[str]) -> Observation:
+    """A key refused in one of the spec's schemes while the same key got through in another is its own cause (the
+    gateway does not read that scheme, e.g. a Basic token looked up as if it were the key): the findings cluster such
+    refusals into one finding naming the schemes, apart from whatever the refusal's status says elsewhere. Refusals
+    where no scheme got through are not told apart: the valid request's own failure explains them."""
+    exchange = observation.exchange
+    status = exchange.status if exchange is not None else None
+    # a refusal: a 4xx that is about the request (401/403 or a lookup's 400), not a missing route or a rate limit
+    refused = status is not None and 400 <= status < 500 and status not in NOT_ABOUT_THE_KEY
+    if observation.passed or observation.skipped or not refused or observation.operation_id not in accepting:
+        return observation
+    return replace(observation, cause=f"{SCHEME_REFUSED}:{scheme}")
 
 
 def sendable(operation: OperationContract, scheme: str) -> bool:

@@ -111,3 +111,32 @@ def test_finding_ids_are_short_and_derived_from_the_cause_alone() -> None:
     assert operations_phrase(["azureCreateImage", "azureCreateImageVariation"]) == (
         "generations and variations (azure routes)"
     )
+
+
+def errs_on_undeclared_methods(app: ASGIApp) -> ASGIApp:
+    """A 500 where a 405 belongs: any method but POST on an image route (LiteLLM's Azure routes fall through to a
+    pass-through route that fails this way)."""
+
+    async def gateway(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "/images/" in scope["path"] and scope["method"] != "POST":
+            await send({"type": "http.response.start", "status": 500, "headers": JSON})
+            await send({"type": "http.response.body", "body": b'{"error": {"message": "Internal server error"}}'})
+            return
+        await app(scope, receive, send)
+
+    return gateway
+
+
+def test_a_server_error_to_an_undeclared_method_is_its_own_finding() -> None:
+    with stub_server(app=errs_on_undeclared_methods(default_app(StubConfig()))) as url:
+        report = check(
+            CheckOptions(base_url=url, operations=("createImage",), groups=("schemathesis",), seed=11, timeout=15.0)
+        )
+
+    assert [finding.id for finding in report.findings] == ["F-undeclared-method"], report.findings
+    [finding] = report.findings
+    assert finding.pairs == (("st-no-server-error", "createImage"),)
+    assert "a method the spec does not declare here, end in a server error" in finding.title
+    assert any(method in finding.title for method in ("PUT", "PATCH", "DELETE", "GET"))
+    assert finding.reproduction.startswith("curl ") and "-X POST" not in finding.reproduction
+    assert unexplained(report) == []

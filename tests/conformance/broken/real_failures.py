@@ -20,6 +20,8 @@ from tests.conformance.broken.toolkit import Request, Response, send_response
 #: The fields a careless gateway knows and forwards; everything else it drops (seed, background, moderation ...).
 KNOWN_FIELDS = frozenset({"model", "prompt", "n", "size", "response_format", "user", "image", "image[]", "mask"})
 DEFAULT_MODEL = "openai/dall-e-2"
+#: The key a gateway that wants one takes from its clients.
+GATEWAY_KEY = "sk-gateway-pixelpact-0b7e41"
 EDITS_AND_VARIATIONS = ("createImageEdit", "createImageVariation")
 
 
@@ -71,6 +73,22 @@ def not_serving(kind: str, app: ASGIApp) -> ASGIApp:
     return gateway
 
 
+def bearer_only(key: str, app: ASGIApp) -> ASGIApp:
+    """A gateway that reads its key from Authorization: Bearer and x-api-key only (as one did): a Basic token is
+    looked up as if it were the key, x-bf-vk is never looked at, so the right key sent either way gets a 401."""
+
+    async def gateway(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {name.decode(): value.decode() for name, value in scope.get("headers", [])}
+            scheme, _, token = headers.get("authorization", "").partition(" ")
+            if not (scheme.lower() == "bearer" and token == key) and headers.get("x-api-key") != key:
+                await send_response(send, Response.error(401, "Authentication Error, No api key passed in."))
+                return
+        await app(scope, receive, send)
+
+    return gateway
+
+
 @dataclass(frozen=True)
 class RealFailure:
     name: str
@@ -83,6 +101,8 @@ class RealFailure:
     groups: tuple[str, ...]
     wrap: Callable[[ASGIApp], ASGIApp] | None = None
     where: str | None = None
+    api_key: str | None = None
+    """The key the gateway wants from clients (`check --api-key`), if any."""
 
 
 GENERATE = ("createImage",)
@@ -163,6 +183,16 @@ REAL_FAILURES = (
         ("createImage", "createImageVariation"),
         ("valid", "invalid", "forwarding"),
         wrap=lambda app: not_serving("variations", app),
+    ),
+    RealFailure(
+        "key-read-from-bearer-only",
+        "F-scheme-refused",
+        "generations: the right key is refused when sent as Authorization: Basic or in the x-bf-vk header",
+        Relay(),
+        GENERATE,
+        ("valid", "auth", "forwarding"),
+        wrap=lambda app: bearer_only(GATEWAY_KEY, app),
+        api_key=GATEWAY_KEY,
     ),
 )
 

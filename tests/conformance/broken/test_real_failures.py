@@ -25,6 +25,7 @@ def test_one_finding_names_the_cause(failure: RealFailure) -> None:
                 max_examples=2,
                 timeout=15.0,
                 upstream_port=port,
+                api_key=failure.api_key,
             )
         )
 
