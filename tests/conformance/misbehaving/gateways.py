@@ -14,12 +14,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixelpact.generator.runtime.serve import stub_server
 from tests.conformance.broken.toolkit import read_body
+from tests.conformance.hostile.servers import serve
 
 
 def envelope(message: str) -> bytes:
@@ -71,59 +72,15 @@ def only_200() -> ASGIApp:
 def half_a_body() -> Iterator[str]:
     """A raw-socket gateway on loopback: every request gets 200, a Content-Length, half the valid-looking body it
     declares, and a closed connection. Yields its base URL."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stopped = threading.Event()
-
-    def answer(conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(5)
-            try:
-                head = _read_request(conn)
-            except OSError:
-                return
-            host = re.search(rb"(?im)^host:\s*(\S+)", head)
-            full = valid_looking_body({"headers": [(b"host", host.group(1) if host else b"127.0.0.1")]})
-            status = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(full)
-            with suppress(OSError):
-                conn.sendall(status + full[: len(full) // 2])
-
-    def serve() -> None:
-        while not stopped.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=answer, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stopped.set()
-        thread.join(timeout=5)
-        listener.close()
+    with serve(_half_a_body) as url:
+        yield url
 
 
-def _read_request(conn: socket.socket) -> bytes:
-    """The head of one request, after reading its Content-Length body (a gateway reads what it is sent)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            raise OSError("closed before the end of the head")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    declared = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-    while declared and len(body) < int(declared.group(1)):
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return head
+def _half_a_body(conn: socket.socket, head: bytes, stop: threading.Event) -> None:
+    host = re.search(rb"(?im)^host:\s*(\S+)", head)
+    full = valid_looking_body({"headers": [(b"host", host.group(1) if host else b"127.0.0.1")]})
+    status = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(full)
+    conn.sendall(status + full[: len(full) // 2])
 
 
 @contextmanager
