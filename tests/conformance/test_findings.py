@@ -3,11 +3,14 @@ being judged are blocked by it (not failed), and nothing else fails."""
 
 from __future__ import annotations
 
+import json
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pixelpact.conformance.api import CheckOptions, check
-from pixelpact.conformance.findings import Cause, operations_phrase
-from pixelpact.conformance.model import Report, Status
+from pixelpact.conformance.findings import Cause, cause_of, operations_phrase
+from pixelpact.conformance.model import Exchange, Observation, Report, RequirementResult, Status
+from pixelpact.conformance.requirements import CATALOGUE, by_id
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.real_failures import not_serving
@@ -140,3 +143,23 @@ def test_a_server_error_to_an_undeclared_method_is_its_own_finding() -> None:
     assert any(method in finding.title for method in ("PUT", "PATCH", "DELETE", "GET"))
     assert finding.reproduction.startswith("curl ") and "-X POST" not in finding.reproduction
     assert unexplained(report) == []
+
+
+def _failed_with_500(message: str) -> RequirementResult:
+    body = json.dumps({"error": {"message": message, "type": "internal_server_error"}})
+    exchange = Exchange("POST", "http://127.0.0.1/v1/images/generations", "curl ...", 500, body_excerpt=body)
+    observation = Observation("huge-number-rejected", "createImage", False, "expected a 4xx, got 500", exchange)
+    return RequirementResult(
+        by_id(CATALOGUE)["huge-number-rejected"], "createImage", Status.FAILED, failures=[observation]
+    )
+
+
+def test_a_server_error_keeps_its_id_when_the_message_varies_only_in_ids_numbers_and_quoted_values() -> None:
+    """The id takes the error's words, not what changes from request to request (ids, counts, quoted values)."""
+    first = _failed_with_500("number is infinity when parsed as double: line 1 column 78 (request req_8f3a1)")
+    again = _failed_with_500("Number is infinity when parsed as double: line 2 column 9 (request req_0b77c)")
+    other = _failed_with_500("Input is a zero-length, empty document: line 1 column 1 'model-x'")
+
+    assert cause_of(first).id == cause_of(again).id == "F-server-error-500-number-infinity-when"
+    assert cause_of(other).id != cause_of(first).id
+    assert cause_of(_failed_with_500("Internal Server Error")).id == "F-server-error-500"
