@@ -165,13 +165,12 @@ def findings_lines(report: Report, *, color: bool = False) -> list[str]:
         lines.append(f"{_paint(finding.id, '31', color)}  {finding.title}")
         failed = len(finding.pairs) - finding.blocked
         where = f"; broke {_WHERE[finding.where]}" if finding.where in _WHERE else ""
-        lines.append(f"    {failed} failed, {finding.blocked} blocked{where}: {_cut(_pairs(finding), 200)}")
-        lines.append(f"    seen: {_cut(finding.evidence, 200)}")
+        lines.append(f"    {failed} failed, {finding.blocked} blocked{where}: {_cut(_pairs(finding), 160)}")
+        lines.append(f"    seen: {_cut(finding.evidence, 160)}")
         if finding.reproduction:
-            lines.append(f"    reproduce: {_cut(finding.reproduction, 300)}")
+            # the answer's status only: what it said is the "seen" line, and the reports keep the body
             got = _answer(report, finding)
-            if got:
-                lines.append(f"    got: {_cut(got, 120)}")
+            lines.append(f"    reproduce: {_cut(finding.reproduction, 240)}" + (f"  -> {got}" if got else ""))
     return [*lines, ""]
 
 
@@ -190,13 +189,14 @@ def _pairs(finding: Finding) -> str:
 
 
 def _answer(report: Report, finding: Finding) -> str:
-    """The status and body excerpt that answered the finding's reproduction."""
+    """The status that answered the finding's reproduction ("500", "no response (ReadError)")."""
     for result in report.results:
         for failure in result.failures:
             exchange = failure.exchange
             if exchange is not None and exchange.curl == finding.reproduction:
-                status = exchange.status if exchange.status is not None else f"no response ({exchange.error})"
-                return f"{status} {exchange.body_excerpt[:160]!r}"
+                if exchange.status is not None:
+                    return str(exchange.status)
+                return f"no response ({(exchange.error or '').split(':')[0]})"
     return ""
 
 
