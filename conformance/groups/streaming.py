@@ -413,7 +413,7 @@ def stream_broke(outcome: Outcome) -> tuple[str, str | None]:
     elif status >= 300:
         failure = f"the gateway answered {status}"
     elif outcome.reply.error is not None:
-        failure = f"the gateway's stream broke off ({outcome.reply.error})"
+        failure = "the gateway's stream broke off"  # the failure's own message names the error
     else:
         failure = f"the gateway's {status} did not carry the provider's stream through"
     return where_it_broke(outcome, "stream request", failure)

@@ -36,7 +36,7 @@ def test_provider_streamed_gateway_failed() -> None:
 
 def test_provider_streamed_gateway_broke_the_stream_off() -> None:
     note, cause = stream_broke(Outcome(PROBE, reply(200, "peer closed"), [record(200, stream=True)]))
-    assert note == "the provider answered 200 but the gateway's stream broke off (peer closed)"
+    assert note == "the provider answered 200 but the gateway's stream broke off"
     assert cause == GATEWAY_FAULT
 
 

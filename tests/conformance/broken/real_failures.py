@@ -14,8 +14,9 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixelpact.conformance.groups.forwarding import FAILING_MODEL
+from tests.conformance.broken.mutants import truncate_stream
 from tests.conformance.broken.relay import Relay, RelayGateway
-from tests.conformance.broken.toolkit import Request, Response, on_request, send_response
+from tests.conformance.broken.toolkit import Request, Response, on_request, on_response, send_response
 
 #: The fields a careless gateway knows and forwards; everything else it drops (seed, background, moderation ...).
 KNOWN_FIELDS = frozenset({"model", "prompt", "n", "size", "response_format", "user", "image", "image[]", "mask"})
@@ -201,6 +202,18 @@ REAL_FAILURES = (
             app, lambda req: Response.error(500, "Internal Server Error") if _streams(req) else None
         ),
         evidence="the gateway never forwarded the stream request",
+    ),
+    RealFailure(
+        # the provider streamed whole; the gateway sends the first event on, then drops the connection
+        "stream-broken-off-after-upstream-success",
+        "F-no-response",
+        "generations and edits: requests end without a complete answer",
+        Relay(),
+        ("createImage", "createImageEdit"),
+        ("valid", "streaming", "forwarding"),
+        wrap=lambda app: on_response(app, truncate_stream),
+        where="gateway",
+        evidence="the provider answered 200 but the gateway's stream broke off",
     ),
     RealFailure(
         "variations-not-served",
