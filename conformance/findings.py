@@ -440,6 +440,6 @@ def _where(failures: list[Observation]) -> str | None:
     for failure in failures:
         if "the upstream answered 2" in failure.message or "the provider answered 2" in failure.message:
             return "gateway"
-        if "passed on" in failure.message:
+        if "passed on" in failure.message or PASSED_ON in failure.message:
             return "provider"
     return None

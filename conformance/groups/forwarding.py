@@ -21,20 +21,16 @@ no key, so it never does the gateway's job for it.
 
 Requests are matched to upstream records by a fresh marker in the prompt and user and by the sha256 of image
 files made for one probe only, so custom headers (which gateways drop) are not needed and concurrent probes do
-not mix up.
+not mix up (pixelpact.conformance.groups._upstream, which the streaming group shares).
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixelpact.conformance.context import RunContext, Upstream, auth_headers, secret_forms
@@ -43,9 +39,21 @@ from pixelpact.conformance.evidence import rejected, unattributable
 from pixelpact.conformance.findings import GATEWAY_FAULT, PASSED_ON
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import guarded, observe, skip
+from pixelpact.conformance.groups._upstream import (
+    UPSTREAM_UNREACHED,
+    Outcome,
+    Probe,
+    Recording,
+    UpstreamError,
+    file_sha256,
+    new_probe,
+    record_files,
+    record_values,
+    upstream_url,
+)
 from pixelpact.conformance.groups.comparison import compare, placeholder_credential, same
 from pixelpact.conformance.http import Reply
-from pixelpact.conformance.images import mask_png, png
+from pixelpact.conformance.images import mask_png
 from pixelpact.conformance.model import Observation, Unjudged
 from pixelpact.conformance.requirements import FORWARDING
 
@@ -62,18 +70,9 @@ FORWARDED_FIELDS: tuple[tuple[str, str], ...] = (
 )
 #: Headers that carry credentials to a provider (the stub's recording redacts exactly these).
 CREDENTIAL_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key", "x-bf-vk", "proxy-authorization")
-#: How long to wait for a record that has not arrived yet when the gateway has already answered.
-RECORD_GRACE_SECONDS = 1.0
-UPSTREAM_UNREACHED = "nothing reached the recording upstream"
 
 
 # --- the upstream -------------------------------------------------------------------------------------------------
-
-
-def upstream_url(upstream: Upstream) -> str:
-    """The URL this process reaches the upstream at (a wildcard bind address is reached on loopback)."""
-    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(upstream.host, upstream.host)
-    return f"http://[{host}]:{upstream.port}" if ":" in host else f"http://{host}:{upstream.port}"
 
 
 def provider_settings(upstream: Upstream) -> str:
@@ -126,114 +125,6 @@ def recording_upstream(upstream: Upstream) -> Iterator[str]:
     app = ProviderLayouts(default_app(config))
     with stub_server(config, host=upstream.host, port=upstream.port, app=app):
         yield upstream_url(upstream)
-
-
-class Recording:
-    """Reads the upstream's recording (GET /_pixelpact/requests) and finds the records of one probe."""
-
-    def __init__(self, upstream: Upstream, timeout: float = 10.0) -> None:
-        self.url = upstream_url(upstream) + "/_pixelpact/requests"
-        self.timeout = timeout
-
-    def records(self) -> list[dict[str, Any]]:
-        """Every request the upstream still holds, oldest first; raises UpstreamError when it cannot be read."""
-        try:
-            response = httpx.get(self.url, timeout=self.timeout)
-            response.raise_for_status()
-            entries = response.json()["requests"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise UpstreamError(f"cannot read the upstream's recording at {self.url}: {exc}") from None
-        return sorted((entry for entry in entries if isinstance(entry, dict)), key=lambda e: int(e.get("seq") or 0))
-
-    def matching(self, probe: Probe, *, expect: bool) -> list[dict[str, Any]]:
-        """The records of `probe`; when `expect`, waits briefly for a record the gateway may still be sending."""
-        deadline = time.monotonic() + (RECORD_GRACE_SECONDS if expect else 0.0)
-        while True:
-            found = [record for record in self.records() if probe.matches(record)]
-            if found or time.monotonic() >= deadline:
-                return found
-            time.sleep(0.1)
-
-
-class UpstreamError(Exception):
-    """The recording upstream could not be read; the probe's requirements fail with this message."""
-
-
-# --- probes -------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One request sent through the gateway, with the marks that identify its records at the upstream."""
-
-    label: str
-    body: dict[str, Any]
-    marker: str
-    file_hashes: frozenset[str]
-
-    def matches(self, record: Mapping[str, Any]) -> bool:
-        values = _record_values(record)
-        for name in ("prompt", "user"):
-            value = values.get(name)
-            if isinstance(value, str) and self.marker in value:
-                return True
-        return any(file.get("sha256") in self.file_hashes for file in _record_files(record))
-
-
-def new_probe(
-    ctx: RunContext,
-    operation: OperationContract,
-    label: str,
-    *,
-    files: int = 1,
-    mask: bytes | None = None,
-    **fields: Any,
-) -> Probe:
-    """A valid body with `fields`, a fresh marker in prompt and user, and `files` images made for this probe only.
-
-    One file goes in `image` where the operation has it, several in `image[]`.
-    """
-    marker = f"ppx-{uuid.uuid4().hex[:16]}"
-    images = [_unique_png(marker, index) for index in range(files)]
-    body = ctx.valid_body(operation, **fields)
-    if operation.files:
-        for name in operation.files:
-            body.pop(name, None)
-        if "image[]" in operation.file_list_fields and (files > 1 or "image" not in operation.file_fields):
-            body["image[]"] = images
-        elif "image" in operation.file_fields:
-            body["image"] = images[0]
-        if mask is not None and "mask" in operation.file_fields:
-            body["mask"] = mask
-    if "prompt" in operation.properties:
-        body["prompt"] = f"a red square on a white table [{marker}]"
-    if "user" in operation.properties:
-        body["user"] = marker
-    return Probe(label, body, marker, frozenset(_sha256(image) for image in images))
-
-
-def _unique_png(marker: str, index: int) -> bytes:
-    digest = hashlib.sha256(f"{marker}:{index}".encode()).digest()
-    return png(8 + index, 8, (digest[0], digest[1], digest[2]))
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@dataclass
-class Outcome:
-    """A probe's reply and the upstream records that belong to it."""
-
-    probe: Probe
-    reply: Reply
-    records: list[dict[str, Any]]
-
-    @property
-    def client_status(self) -> str:
-        if self.reply.status is None:
-            return f"no response ({self.reply.error})"
-        return str(self.reply.status)
 
 
 # --- the group ----------------------------------------------------------------------------------------------------
@@ -383,7 +274,7 @@ def _unreached(outcome: Outcome) -> str | None:
 
 def _field_problem(name: str, sent: Any, records: Sequence[Mapping[str, Any]]) -> str | None:
     for record in records:
-        values = _record_values(record)
+        values = record_values(record)
         if name not in values:
             return f"{name} did not reach the upstream (the client sent {sent!r}; the gateway dropped it)"
         received = values[name]
@@ -447,7 +338,7 @@ def check_intact(ctx: RunContext, recording: Recording, operation: OperationCont
         sent = {name: value for name, value in probe_.body.items() if name not in operation.files}
         azure = any(parameter.location == "path" for parameter in operation.parameters)
         for record in outcome.records[:1]:  # the first attempt (later ones may be the gateway's fallbacks)
-            found = compare(sent, _record_values(record), multipart=record.get("parts") is not None, azure=azure)
+            found = compare(sent, record_values(record), multipart=record.get("parts") is not None, azure=azure)
             if found:
                 problem, cause = (
                     f"sent every optional field; on the way to the provider: {found.describe()}",
@@ -498,10 +389,10 @@ def check_variation_files(ctx: RunContext, recording: Recording, operation: Oper
     def probe() -> list[Observation]:
         outcome = send(ctx, recording, operation, new_probe(ctx, operation, "image[] x3", files=3))
         images = outcome.probe.body["image[]"]
-        first = _sha256(images[0])
+        first = file_sha256(images[0])
         problem = _unreached(outcome)
         for record in outcome.records if problem is None else []:
-            files = [f for f in _record_files(record) if f.get("name") in {"image", "image[]"}]
+            files = [f for f in record_files(record) if f.get("name") in {"image", "image[]"}]
             hashes = [f.get("sha256") for f in files]
             if hashes != [first]:
                 problem = (
@@ -525,14 +416,15 @@ def check_edit_files(ctx: RunContext, recording: Recording, operation: Operation
         images = outcome.probe.body.get("image[]") or [outcome.probe.body["image"]]
         problem = _unreached(outcome)
         for record in outcome.records if problem is None else []:
-            received = _record_files(record)
+            received = record_files(record)
             got_images = [f.get("sha256") for f in received if f.get("name") in {"image", "image[]"}]
-            if got_images != [_sha256(image) for image in images]:
+            got_mask = [f.get("sha256") for f in received if f.get("name") == "mask"]
+            if got_images != [file_sha256(image) for image in images]:
                 problem = (
                     f"sent {len(images)} image file(s); the upstream received "
                     f"{_describe_files([f for f in received if f.get('name') != 'mask'], images)}"
                 )
-            elif mask is not None and [f.get("sha256") for f in received if f.get("name") == "mask"] != [_sha256(mask)]:
+            elif mask is not None and got_mask != [file_sha256(mask)]:
                 problem = "the mask did not reach the upstream unchanged"
             if problem:
                 break
@@ -544,7 +436,7 @@ def check_edit_files(ctx: RunContext, recording: Recording, operation: Operation
 def _describe_files(files: Sequence[Mapping[str, Any]], sent: Sequence[bytes]) -> str:
     if not files:
         return "no image file"
-    order = {_sha256(image): index + 1 for index, image in enumerate(sent)}
+    order = {file_sha256(image): index + 1 for index, image in enumerate(sent)}
     names = [
         f"{f.get('name')}=" + (f"file {order[f['sha256']]}" if f.get("sha256") in order else "an unknown file")
         for f in files
@@ -617,7 +509,7 @@ def _judge_rejection(label: str, outcome: Outcome) -> tuple[bool | None, str, Ou
             f"{outcome.client_status} instead of passing the 4xx on"
         )
     elif outcome.records:
-        received = _record_values(outcome.records[-1])
+        received = record_values(outcome.records[-1])
         name = label.split("=", 1)[0]
         problem = (
             f"{label}: expected a 4xx, got {outcome.client_status}; the provider received {name}="
@@ -679,7 +571,7 @@ def _fallback_problem(outcome: Outcome, primary: str, fallback: str) -> str | No
         sent = f"model {primary!r} failing at the provider, fallbacks [{fallback!r}]"
         return f"{sent}: the gateway answered {outcome.client_status}; {seen}"
     if _bare(primary) not in models:
-        forwarded = any("fallbacks" in _record_values(record) for record in outcome.records)
+        forwarded = any("fallbacks" in record_values(record) for record in outcome.records)
         hint = " (it passed `fallbacks` on to the provider instead of trying them)" if forwarded else ""
         return f"the primary model {primary!r} was never tried at the provider{hint}; {seen}"
     if _bare(fallback) not in models:
@@ -697,7 +589,7 @@ def _attempts(outcome: Outcome) -> str:
 
 
 def _record_model(record: Mapping[str, Any]) -> str:
-    model = record.get("model_requested") or _record_values(record).get("model")
+    model = record.get("model_requested") or record_values(record).get("model")
     return str(model) if model is not None else ""
 
 
@@ -707,22 +599,6 @@ def _bare(model: str) -> str:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
-
-
-def _record_values(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A record's body fields: the JSON object, or the multipart text parts (first value of each name)."""
-    body = record.get("json")
-    if isinstance(body, dict):
-        return dict(body)
-    values: dict[str, Any] = {}
-    for part in record.get("parts") or ():
-        if isinstance(part, dict) and "value" in part:
-            values.setdefault(str(part.get("name")), part["value"])
-    return values
-
-
-def _record_files(record: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [part for part in record.get("parts") or () if isinstance(part, dict) and "sha256" in part]
 
 
 def _guard(

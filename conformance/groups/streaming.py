@@ -2,6 +2,12 @@
 text/event-stream, every `data:` line JSON with a `type` from the spec (an optional `data: [DONE]` and `:` comment
 lines allowed), partial images indexed, at least one completed event per image carrying a decodable image, and no
 server error on the way. response_format with stream may be ignored or rejected: both pass.
+
+In two-sided runs (--upstream-port) each stream request carries a fresh marker (prompt, user), and a failed one
+reads its record at the recording upstream to say where it broke: the provider answered 2xx and the gateway failed
+it (GATEWAY_FAULT: the finding's where is "gateway"), the provider failed it and the gateway passed that on (where:
+"provider"), the gateway dropped `stream` on the way, or nothing reached the provider. No extra request goes to the
+gateway for it.
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pixelpact.conformance.context import RunContext
@@ -24,6 +30,15 @@ from pixelpact.conformance.groups._judge import (
     skip,
     transport_problem,
     with_images,
+)
+from pixelpact.conformance.groups._upstream import (
+    Outcome,
+    Probe,
+    Recording,
+    UpstreamError,
+    marked,
+    record_values,
+    where_it_broke,
 )
 from pixelpact.conformance.http import Reply
 from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image
@@ -40,6 +55,8 @@ STREAM_REQUIREMENTS = (
     "stream-completed-per-image",
     "stream-no-server-error",
 )
+#: The requirements whose failures say where the stream broke, in two-sided runs.
+LOCATED = frozenset({*STREAM_REQUIREMENTS, "stream-response-format-tolerated"})
 
 
 @dataclass(frozen=True)
@@ -142,8 +159,13 @@ def stream_body(ctx: RunContext, operation: OperationContract, **fields: Any) ->
 
 def judge_stream(ctx: RunContext, operation: OperationContract, started: list[bool] | None = None) -> list[Observation]:
     """Judge one stream request; appends True to `started` when a 200 text/event-stream came back."""
-    body = stream_body(ctx, operation)
-    reply = ctx.send(operation, body)
+    body, reply, probe = send_stream(ctx, operation, stream_body(ctx, operation))
+    return located(ctx, probe, reply, _judged_stream(operation, body, reply, started))
+
+
+def _judged_stream(
+    operation: OperationContract, body: dict[str, Any], reply: Reply, started: list[bool] | None
+) -> list[Observation]:
     n = int(body.get("n", 1))
     sent = f"stream: true with n={n}" + (
         f", partial_images={body['partial_images']}" if "partial_images" in body else ""
@@ -302,10 +324,16 @@ def _server_error_problem(reply: Reply, stream: Stream, sent: str) -> str | None
 def judge_response_format(ctx: RunContext, operation: OperationContract, stream_started: bool) -> list[Observation]:
     """stream with response_format: ignored (a stream) or rejected (a 4xx with the error body) both pass; a
     rejection counts only when the same stream without response_format started (`stream_started`)."""
-    requirement_id = "stream-response-format-tolerated"
     values = operation.enum("response_format") or ("url",)
     value = "url" if "url" in values else values[0]
-    reply = ctx.send(operation, stream_body(ctx, operation, response_format=value))
+    _, reply, probe = send_stream(ctx, operation, stream_body(ctx, operation, response_format=value))
+    return located(ctx, probe, reply, _judged_response_format(operation, reply, value, stream_started))
+
+
+def _judged_response_format(
+    operation: OperationContract, reply: Reply, value: str, stream_started: bool
+) -> list[Observation]:
+    requirement_id = "stream-response-format-tolerated"
     sent = f"stream: true with response_format={value}"
     problem = transport_problem(reply)
     if problem is None:
@@ -330,6 +358,65 @@ def judge_response_format(ctx: RunContext, operation: OperationContract, stream_
         else:
             problem = f"expected a stream (ignored) or a 4xx (rejected), got {reply.status}"
     return [observe(requirement_id, operation, f"{sent}: {problem}" if problem else None, reply)]
+
+
+# --- two-sided: where a stream broke ---------------------------------------------------------------------------------
+
+
+def send_stream(
+    ctx: RunContext, operation: OperationContract, body: dict[str, Any]
+) -> tuple[dict[str, Any], Reply, Probe | None]:
+    """Send a stream request; in two-sided runs marked (prompt, user) so its record at the upstream can be found."""
+    probe = marked(operation, "stream", body, files=None) if ctx.upstream is not None else None
+    if probe is not None:
+        body = probe.body
+    return body, ctx.send(operation, body), probe
+
+
+def located(ctx: RunContext, probe: Probe | None, reply: Reply, observations: list[Observation]) -> list[Observation]:
+    """The observations, with each failed stream requirement saying where the stream broke (two-sided runs only):
+    the upstream's recording is read once, for failed requests only."""
+    failing = {id(o) for o in observations if not o.passed and not o.skipped and o.requirement_id in LOCATED}
+    if probe is None or ctx.upstream is None or not failing:
+        return observations
+    try:
+        accepted = reply.status is not None and reply.status < 300
+        outcome = Outcome(probe, reply, Recording(ctx.upstream).matching(probe, expect=accepted))
+    except UpstreamError as exc:
+        note, cause = f"where it broke is unknown: {exc}", None
+    else:
+        note, cause = stream_broke(outcome)
+    return [
+        replace(o, message=f"{o.message}; {note}", cause=o.cause or cause) if id(o) in failing else o
+        for o in observations
+    ]
+
+
+def stream_broke(outcome: Outcome) -> tuple[str, str | None]:
+    """Where a failed stream request broke, as a sentence, and the cause the findings cluster on (GATEWAY_FAULT when
+    the provider answered 2xx; "dropped:stream" or "changed:stream" when the provider was never asked for a stream)."""
+    status = outcome.reply.status
+    # the last record: a gateway that retried is judged by the provider's final answer
+    answered = outcome.records[-1].get("status") if outcome.records else None
+    if isinstance(answered, int) and answered < 300:
+        values = record_values(outcome.records[-1])
+        if not values.get("_truncated"):  # a summarised body says nothing of its fields
+            if "stream" not in values:
+                why = f"the provider was asked for no stream (the gateway dropped stream) and answered {answered}"
+                return why, "dropped:stream"
+            if str(values["stream"]).lower() != "true":
+                received = values["stream"]
+                why = f"stream: the client sent true, the provider received {received!r} and answered {answered}"
+                return why, "changed:stream"
+    if status is None:
+        failure = f"the gateway gave {outcome.client_status}"
+    elif status >= 300:
+        failure = f"the gateway answered {status}"
+    elif outcome.reply.error is not None:
+        failure = "the gateway's stream broke off"  # the failure's own message names the error
+    else:
+        failure = f"the gateway's {status} did not carry the provider's stream through"
+    return where_it_broke(outcome, "stream request", failure)
 
 
 GROUP = register(StreamingGroup())

@@ -14,8 +14,9 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixelpact.conformance.groups.forwarding import FAILING_MODEL
+from tests.conformance.broken.mutants import truncate_stream
 from tests.conformance.broken.relay import Relay, RelayGateway
-from tests.conformance.broken.toolkit import Request, Response, send_response
+from tests.conformance.broken.toolkit import Request, Response, on_request, on_response, send_response
 
 #: The fields a careless gateway knows and forwards; everything else it drops (seed, background, moderation ...).
 KNOWN_FIELDS = frozenset({"model", "prompt", "n", "size", "response_format", "user", "image", "image[]", "mask"})
@@ -28,6 +29,17 @@ EDITS_AND_VARIATIONS = ("createImageEdit", "createImageVariation")
 def _ends_in_500(req: Request, resp: Response) -> Response | None:
     """The provider answered; the gateway fails reading the answer of a multipart route (as one gateway did)."""
     if req.kind in ("edits", "variations") and resp.status < 300:
+        return Response.error(500, "Internal Server Error")
+    return None
+
+
+def _streams(req: Request) -> bool:
+    return str(req.field("stream")).lower() == "true"  # JSON true, or the multipart text "true"
+
+
+def _stream_ends_in_500(req: Request, resp: Response) -> Response | None:
+    """The provider streamed; the gateway fails relaying a stream (as LiteLLM does) while plain requests work."""
+    if _streams(req) and resp.status < 300:
         return Response.error(500, "Internal Server Error")
     return None
 
@@ -103,6 +115,8 @@ class RealFailure:
     where: str | None = None
     api_key: str | None = None
     """The key the gateway wants from clients (`check --api-key`), if any."""
+    evidence: str | None = None
+    """A phrase the finding's evidence must contain."""
 
 
 GENERATE = ("createImage",)
@@ -115,6 +129,16 @@ REAL_FAILURES = (
         ("createImage", *EDITS_AND_VARIATIONS),
         ("valid", "robustness", "streaming", "forwarding"),
         where="gateway",
+    ),
+    RealFailure(
+        "stream-500-after-upstream-success",
+        "F-server-error-500-stream",
+        "generations and edits: stream requests end in a 500 server error although the provider answered 2xx",
+        Relay(incoming=_stream_ends_in_500),
+        ("createImage", "createImageEdit"),
+        ("valid", "streaming", "forwarding"),
+        where="gateway",
+        evidence="the provider answered 200 but the gateway answered 500",
     ),
     RealFailure(
         "n-clamped-into-range",
@@ -138,7 +162,7 @@ REAL_FAILURES = (
         "seed",
         Relay(outgoing=_known_fields_only),
         ("createImage", "createImageEdit"),
-        ("valid", "forwarding"),
+        ("valid", "streaming", "forwarding"),  # stream is dropped too: the stream never starts, for the same cause
         where="on-the-way",
     ),
     RealFailure(
@@ -174,6 +198,42 @@ REAL_FAILURES = (
         GENERATE,
         ("valid", "forwarding"),
         where="provider",
+    ),
+    RealFailure(
+        # the provider fails only the stream requests (they reach it for the failing model), the gateway passes it on
+        "provider-fails-the-stream",
+        "F-server-error-503-stream",
+        "generations and edits: stream requests end in a 503 server error",
+        Relay(outgoing=lambda req: req.with_field("model", FAILING_MODEL) if _streams(req) else None),
+        ("createImage", "createImageEdit"),
+        ("valid", "streaming", "forwarding"),
+        where="provider",
+        evidence="the provider answered 503 to the stream request; the gateway passed it on",
+    ),
+    RealFailure(
+        # the gateway fails stream requests itself, before calling the provider: the finding says it never forwarded
+        "stream-500-never-forwarded",
+        "F-server-error-500-stream",
+        "generations and edits: stream requests end in a 500 server error",
+        Relay(),
+        ("createImage", "createImageEdit"),
+        ("valid", "streaming", "forwarding"),
+        wrap=lambda app: on_request(
+            app, lambda req: Response.error(500, "Internal Server Error") if _streams(req) else None
+        ),
+        evidence="the gateway never forwarded the stream request",
+    ),
+    RealFailure(
+        # the provider streamed whole; the gateway sends the first event on, then drops the connection
+        "stream-broken-off-after-upstream-success",
+        "F-no-response",
+        "generations and edits: requests end without a complete answer",
+        Relay(),
+        ("createImage", "createImageEdit"),
+        ("valid", "streaming", "forwarding"),
+        wrap=lambda app: on_response(app, truncate_stream),
+        where="gateway",
+        evidence="the provider answered 200 but the gateway's stream broke off",
     ),
     RealFailure(
         "variations-not-served",

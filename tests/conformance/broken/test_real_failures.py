@@ -41,3 +41,5 @@ def test_one_finding_names_the_cause(failure: RealFailure) -> None:
     assert finding.reproduction.startswith("curl ")
     if failure.where is not None:
         assert finding.where == failure.where
+    if failure.evidence is not None:
+        assert failure.evidence in finding.evidence

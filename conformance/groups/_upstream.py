@@ -1,0 +1,194 @@
+"""The recording upstream, as the groups read it in two-sided runs (--upstream-port): marked requests and their records.
+
+A request sent through the gateway is matched to what reached the provider by a fresh marker in its prompt and user,
+or by the sha256 of image files made for it alone, so no custom header (which gateways drop) is needed and concurrent
+requests do not mix up. The forwarding group judges what arrived; other groups (streaming) read the records of their
+own failed requests to say where a failure broke: at the gateway although the provider answered 2xx, at the provider
+(its failure passed on), or before the provider (never forwarded). Reading the recording sends nothing to the gateway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from pixelpact.conformance.context import RunContext, Upstream
+from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.findings import GATEWAY_FAULT, PASSED_ON
+from pixelpact.conformance.http import Reply
+from pixelpact.conformance.images import png
+
+#: How long to wait for a record that has not arrived yet when the gateway has already answered.
+RECORD_GRACE_SECONDS = 1.0
+UPSTREAM_UNREACHED = "nothing reached the recording upstream"
+
+
+def upstream_url(upstream: Upstream) -> str:
+    """The URL this process reaches the upstream at (a wildcard bind address is reached on loopback)."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(upstream.host, upstream.host)
+    return f"http://[{host}]:{upstream.port}" if ":" in host else f"http://{host}:{upstream.port}"
+
+
+class Recording:
+    """Reads the upstream's recording (GET /_pixelpact/requests) and finds the records of one probe."""
+
+    def __init__(self, upstream: Upstream, timeout: float = 10.0) -> None:
+        self.url = upstream_url(upstream) + "/_pixelpact/requests"
+        self.timeout = timeout
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every request the upstream still holds, oldest first; raises UpstreamError when it cannot be read."""
+        try:
+            response = httpx.get(self.url, timeout=self.timeout)
+            response.raise_for_status()
+            entries = response.json()["requests"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise UpstreamError(f"cannot read the upstream's recording at {self.url}: {exc}") from None
+        return sorted((entry for entry in entries if isinstance(entry, dict)), key=lambda e: int(e.get("seq") or 0))
+
+    def matching(self, probe: Probe, *, expect: bool) -> list[dict[str, Any]]:
+        """The records of `probe`; when `expect`, waits briefly for a record the gateway may still be sending."""
+        deadline = time.monotonic() + (RECORD_GRACE_SECONDS if expect else 0.0)
+        while True:
+            found = [record for record in self.records() if probe.matches(record)]
+            if found or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.1)
+
+
+class UpstreamError(Exception):
+    """The recording upstream could not be read; the probe's requirements fail with this message."""
+
+
+# --- probes -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request sent through the gateway, with the marks that identify its records at the upstream."""
+
+    label: str
+    body: dict[str, Any]
+    marker: str
+    file_hashes: frozenset[str]
+
+    def matches(self, record: Mapping[str, Any]) -> bool:
+        values = record_values(record)
+        for name in ("prompt", "user"):
+            value = values.get(name)
+            if isinstance(value, str) and self.marker in value:
+                return True
+        return any(file.get("sha256") in self.file_hashes for file in record_files(record))
+
+
+def new_probe(
+    ctx: RunContext,
+    operation: OperationContract,
+    label: str,
+    *,
+    files: int = 1,
+    mask: bytes | None = None,
+    **fields: Any,
+) -> Probe:
+    """A valid body with `fields`, a fresh marker in prompt and user, and `files` images made for this probe only.
+
+    One file goes in `image` where the operation has it, several in `image[]`.
+    """
+    return marked(operation, label, ctx.valid_body(operation, **fields), files=files, mask=mask)
+
+
+def marked(
+    operation: OperationContract,
+    label: str,
+    body: Mapping[str, Any],
+    *,
+    files: int | None = 1,
+    mask: bytes | None = None,
+) -> Probe:
+    """`body` with a fresh marker in prompt and user, and `files` images made for this probe only in place of its
+    files (None: its own files are kept, unless the operation has neither prompt nor user to carry the marker)."""
+    marker = f"ppx-{uuid.uuid4().hex[:16]}"
+    body = dict(body)
+    if files is None and not ({"prompt", "user"} & operation.properties.keys()):
+        files = 1  # the files are the only mark left
+    hashes: frozenset[str] = frozenset()
+    if files is not None and operation.files:
+        images = [_unique_png(marker, index) for index in range(files)]
+        hashes = frozenset(file_sha256(image) for image in images)
+        for name in operation.files:
+            body.pop(name, None)
+        if "image[]" in operation.file_list_fields and (files > 1 or "image" not in operation.file_fields):
+            body["image[]"] = images
+        elif "image" in operation.file_fields:
+            body["image"] = images[0]
+        if mask is not None and "mask" in operation.file_fields:
+            body["mask"] = mask
+    if "prompt" in operation.properties:
+        body["prompt"] = f"a red square on a white table [{marker}]"
+    if "user" in operation.properties:
+        body["user"] = marker
+    return Probe(label, body, marker, hashes)
+
+
+def _unique_png(marker: str, index: int) -> bytes:
+    digest = hashlib.sha256(f"{marker}:{index}".encode()).digest()
+    return png(8 + index, 8, (digest[0], digest[1], digest[2]))
+
+
+def file_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Outcome:
+    """A probe's reply and the upstream records that belong to it."""
+
+    probe: Probe
+    reply: Reply
+    records: list[dict[str, Any]]
+
+    @property
+    def client_status(self) -> str:
+        if self.reply.status is None:
+            return f"no response ({self.reply.error})"
+        return str(self.reply.status)
+
+
+def where_it_broke(outcome: Outcome, what: str, failure: str) -> tuple[str, str | None]:
+    """What the provider did with a request whose answer failed (`failure`: how the gateway's answer failed, e.g.
+    "the gateway answered 500"), as a sentence, and GATEWAY_FAULT when the provider answered it with a 2xx.
+
+    The last record counts: a gateway that retried is judged by the provider's final answer. The sentences are what
+    pixelpact.conformance.findings reads for where a failure broke ("the provider answered 2..." for the gateway,
+    PASSED_ON for the provider); nothing reaching the provider names neither.
+    """
+    if not outcome.records:
+        return f"nothing reached the provider: the gateway never forwarded the {what}", None
+    answered = outcome.records[-1].get("status")
+    if isinstance(answered, int) and answered < 300:
+        return f"the provider answered {answered} but {failure}", GATEWAY_FAULT
+    if isinstance(answered, int) and answered >= 400 and str(answered) == outcome.client_status:
+        return f"the provider answered {answered} to the {what}; {PASSED_ON}", None
+    return f"the provider answered {answered}, the gateway answered {outcome.client_status}", None
+
+
+def record_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's body fields: the JSON object, or the multipart text parts (first value of each name)."""
+    body = record.get("json")
+    if isinstance(body, dict):
+        return dict(body)
+    values: dict[str, Any] = {}
+    for part in record.get("parts") or ():
+        if isinstance(part, dict) and "value" in part:
+            values.setdefault(str(part.get("name")), part["value"])
+    return values
+
+
+def record_files(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [part for part in record.get("parts") or () if isinstance(part, dict) and "sha256" in part]
