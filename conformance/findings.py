@@ -21,7 +21,7 @@ valid request rejected, the stream never started). They are listed in that findi
 Finding ids are stable and short: "F-" + a slug of the cause's kind and detail, never of the requirement ids or
 the operations it touches, so the same cause keeps its id from run to run (baselines key on it):
 
-    F-no-response                   no complete answer (dropped, timed out)
+    F-no-response[-stream]          no complete answer (dropped, timed out); "stream" for stream requests
     F-undeclared-method             a method the route does not declare (PUT, PATCH ...) gets a 5xx or no answer, not
                                     a 405 (the title names the methods)
     F-route-not-served              every answer of an operation is a 404/405
@@ -213,7 +213,7 @@ def cause_of(result: RequirementResult, method: str | None = None) -> Cause:
     if forwarding is not None and forwarding.kind in ("dropped", "changed"):
         return forwarding
     if exchange.status is None or exchange.error is not None:
-        return Cause("no-response")
+        return Cause("no-response", "stream" if _STREAMED.search(exchange.curl) else "", where=where)
     if exchange.status in NOT_SERVED:
         return Cause("route-not-served")
     if exchange.status >= 500:
@@ -340,7 +340,8 @@ def _finding(cluster: _Cluster) -> Finding:
         # show the request with the undeclared method, not a POST the same pair also lost
         failures = [f for f in failures if f.exchange is not None and f.exchange.method.upper() in cluster.names]
         first, evidence = failures, failures[0].message if failures else evidence
-    cause = replace(cluster.cause, names=tuple(cluster.names), where=cluster.where)
+    where = cluster.where or _where(failures)
+    cause = replace(cluster.cause, names=tuple(cluster.names), where=where)
     if cause.kind not in TITLES and pairs:
         # the requirement is the cause: its own sentence says what the gateway breaks
         cause = replace(cause, names=(pairs[0].requirement.title,))
@@ -351,7 +352,7 @@ def _finding(cluster: _Cluster) -> Finding:
         evidence=evidence,
         # from the first failed pair in catalogue order (the valid request before the no-key one ...), else any
         reproduction=_smallest(first) or _smallest(failures),
-        where=cluster.where or _where(failures),
+        where=where,
         blocked=len(cluster.blocked),
     )
 
@@ -400,10 +401,12 @@ def title(cause: Cause, operations: list[str]) -> str:
 
 def _what(cause: Cause) -> str:
     detail, names = cause.detail, ", ".join(cause.names)
-    if cause.kind == "server-error":
-        status, _, what = detail.partition("-")
+    if cause.kind in ("server-error", "no-response"):
+        status, _, what = detail.partition("-") if cause.kind == "server-error" else ("", "", detail)
         said = f' ("{cause.names[0]}")' if cause.names else ""  # one message of the cluster's, not all
-        text = ("stream " if what == "stream" else "") + f"requests end in a {status} server error{said}"
+        text = ("stream " if what == "stream" else "") + (
+            f"requests end in a {status} server error{said}" if status else TITLES["no-response"]
+        )
         if cause.where == "provider":
             return text + " (the provider's own answer, passed on faithfully)"
         return text + (" although the provider answered 2xx" if cause.where == "gateway" else "")

@@ -203,7 +203,7 @@ REAL_FAILURES = (
         # the provider fails only the stream requests (they reach it for the failing model), the gateway passes it on
         "provider-fails-the-stream",
         "F-server-error-503-stream",
-        "generations and edits: stream requests end in a 503 server error",
+        "generations and edits: stream requests end in a 503 server error (the provider's own answer, passed on",
         Relay(outgoing=lambda req: req.with_field("model", FAILING_MODEL) if _streams(req) else None),
         ("createImage", "createImageEdit"),
         ("valid", "streaming", "forwarding"),
@@ -226,8 +226,9 @@ REAL_FAILURES = (
     RealFailure(
         # the provider streamed whole; the gateway sends the first event on, then drops the connection
         "stream-broken-off-after-upstream-success",
-        "F-no-response",
-        "generations and edits: requests end without a complete answer",
+        "F-no-response-stream",
+        "generations and edits: stream requests end without a complete answer (connection dropped or timed out)"
+        " although the provider answered 2xx",
         Relay(),
         ("createImage", "createImageEdit"),
         ("valid", "streaming", "forwarding"),
