@@ -274,7 +274,9 @@ def told_cause(told: str) -> Cause:
         return Cause(kind, names=names)  # the id leaves the schemes out: one more refused scheme keeps the id
     if kind == "changed":
         return Cause(kind, detail, where="on-the-way")
-    return Cause(kind, detail, where="gateway" if kind == "placeholder-credential" else None)
+    # both are the gateway's own doing: the provider was asked with a placeholder key, or failed on purpose and the
+    # gateway never asked it for the fallback
+    return Cause(kind, detail, where="gateway" if kind in ("placeholder-credential", "fallbacks-ignored") else None)
 
 
 def _message_cause(result: RequirementResult, message: str) -> Cause:

@@ -189,6 +189,7 @@ REAL_FAILURES = (
         Relay(fallbacks=False),
         ("createImage", "createImageEdit"),
         ("valid", "forwarding"),
+        where="gateway",
     ),
     RealFailure(
         "provider-fails-gateway-passes-it-on",
