@@ -52,10 +52,24 @@ class Profile:
     schemathesis_phases: tuple[str, ...]
     cheapest_draws: bool = False
     """The hypothesis properties draw n and size from their cheapest values only (quick)."""
+    schemathesis_spec_examples: bool = True
+    """The examples phase sends the spec's examples beside the cheapest b64_json one (quick: that one alone)."""
+    schemathesis_negative_fuzzing: bool = False
+    """schemathesis's fuzzing phase generates invalid requests only (quick: the cheapest example judges the valid
+    side; its few fuzzed examples go where no image is made and the invalid-side pairs get their evidence)."""
 
 
-QUICK = Profile("quick", 2, True, True, ("fuzzing",), cheapest_draws=True)
-STANDARD = Profile("standard", 3, False, True, ("examples", "fuzzing"))
+QUICK = Profile(
+    "quick",
+    2,
+    True,
+    True,
+    ("examples", "fuzzing"),
+    cheapest_draws=True,
+    schemathesis_spec_examples=False,
+    schemathesis_negative_fuzzing=True,
+)
+STANDARD = Profile("standard", 3, False, True, ("examples", "fuzzing"), schemathesis_negative_fuzzing=True)
 DEEP = Profile("deep", 10, False, False, ("examples", "coverage", "fuzzing"))
 PROFILES = {profile.name: profile for profile in (QUICK, STANDARD, DEEP)}
 
