@@ -2,11 +2,13 @@
 
 - quick: every requirement x operation pair judged by its cheapest exchange: in the deterministic groups the fewest
   requests that judge every pair (a greedy set cover by megapixels: n at its minimum, the smallest size, one exchange
-  judging every requirement it can, an unknown field beside `image[]`), streams of one image, schemathesis's fuzzing
-  phase alone and the hypothesis properties at their cheapest n and size, 2 examples each. What you run against
-  staging on every deploy.
+  judging every requirement it can, an unknown field beside `image[]`), streams of one image; schemathesis sends one
+  cheapest valid request per operation (its examples phase with that example alone: smallest size, b64_json, judged
+  by every check) and fuzzes invalid requests only (they make no image); the hypothesis properties at their cheapest
+  n and size; 2 examples each. What you run against staging on every deploy.
 - standard: every value the deterministic groups know (each size, format, hostile name, invalid value), n at its
-  minimum where n is not the point; schemathesis's examples and fuzzing phases (no coverage phase), 3 examples.
+  minimum where n is not the point; schemathesis's examples phase (the spec's examples and the cheapest one) and
+  fuzzing of invalid requests (no coverage phase), 3 examples.
 - deep: the full depth (the default run before profiles existed): schemathesis's coverage phase, 10 examples, a
   small random n in the enum cases. For the built-in stub and gateways on this machine.
 
