@@ -116,6 +116,8 @@ def test_the_valid_control_is_sent_once_per_run_and_asks_for_the_smallest_image(
     judged = {(r.requirement.id, r.status) for report in alone.values() for r in report.results}
     assert {(r.requirement.id, r.status) for r in together.results} == judged
     assert not failing(together)
+    plan = make_plan(CheckOptions(base_url=stub_url, groups=("invalid", "robustness"), seed=together.seed, **selection))
+    assert plan.total["requests"] == together.requests_sent  # the plan counts the shared control once too
     with metered() as (url, meter):
         run(url, groups=("invalid",), **selection)
     # the control is the only request the stub makes an image for: one, at createImage's smallest size (256x256)
