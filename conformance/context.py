@@ -56,11 +56,6 @@ class Once:
             value: R = box[0]
             return value
 
-    def __contains__(self, key: object) -> bool:
-        with self._lock:
-            slot = self._slots.get(key)
-        return slot is not None and bool(slot[1])
-
 
 class Omit:
     """Marks a body field to leave out: `valid_body(op, prompt=OMIT)`."""
