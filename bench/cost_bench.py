@@ -1,6 +1,7 @@
 """Benchmark: what each profile costs a provider, against the stub with no latency and with 2 s per generated image.
 
-    nice -n 10 .venv/bin/python bench/cost_bench.py [--latency 0 --latency 2] [--profile quick ...] [--write PATH]
+    nice -n 10 .venv/bin/python bench/cost_bench.py [--latency 0 --latency 2] [--profile quick ...] [--skip deep@2]
+        [--write PATH]
 
 Each run starts a fresh stub gateway on 127.0.0.1 behind a provider meter (tests/conformance/metering.py: counts the
 requests that reach it, the images it actually generated and their megapixels) with the stub's own latency per
@@ -101,14 +102,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency", type=float, action="append", help="seconds per generated image (repeatable)")
     parser.add_argument("--profile", action="append", help="quick, standard, deep (repeatable; default: all)")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="PROFILE@SECONDS",
+        help="leave one row out, e.g. deep@2 (deep at 2 s per image takes about 48 minutes); repeatable",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--write", type=Path, help="write the results as Markdown here")
     args = parser.parse_args()
     latencies = args.latency or [0.0, 2.0]
     profiles = args.profile or ["quick", "standard", "deep"]
     rows: list[Row] = []
+    skipped = {(profile, float(seconds)) for profile, _, seconds in (item.partition("@") for item in args.skip)}
     for latency in latencies:
         for profile in profiles:
+            if (profile, latency) in skipped:
+                print(f"{profile} at {latency:g} s/image: skipped (--skip)", file=sys.stderr, flush=True)
+                continue
             row = run_one(profile, latency, args.seed)
             print(f"{profile} at {latency:g} s/image: {row}", file=sys.stderr, flush=True)
             rows.append(row)
@@ -121,7 +133,14 @@ def main() -> None:
             "default run is the deep profile. Estimated cost: the generated megapixels at "
             f"{PRICES_SOURCE}.",
             table(rows, baseline),
-            "Reproduce:\n\n```sh\nnice -n 10 .venv/bin/python bench/cost_bench.py --write bench/RESULTS-cost.md\n```",
+            *(
+                [f"Not measured in this run (--skip): {', '.join(f'{p} at {s:g} s' for p, s in sorted(skipped))}."]
+                if skipped
+                else []
+            ),
+            "Reproduce:\n\n```sh\nnice -n 10 .venv/bin/python bench/cost_bench.py "
+            + "".join(f"--skip {item} " for item in args.skip)
+            + "--write bench/RESULTS-cost.md\n```",
         ]
     )
     print(text)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import random
+import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -29,8 +31,30 @@ R = TypeVar("R")
 
 Credentials = Literal["default", "none", "wrong"]
 
+_SIZE = re.compile(r"^(\d+)x(\d+)$")
+
 #: A key no gateway issues, for the wrong-key requirement; unrelated to the real key so it reveals nothing about it.
 WRONG_KEY = "sk-bf-pixelpact-not-a-real-key-0000"
+
+
+class Once:
+    """Values computed once per run and shared by every group that needs them (each operation's valid control):
+    the first caller computes, concurrent callers for the same key wait for it, later ones get it as it was.
+
+    A computation that raises (the budget refused the request) stores nothing: the next caller tries again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[object, tuple[threading.Lock, list[Any]]] = {}
+
+    def get(self, key: object, compute: Callable[[], R]) -> R:
+        with self._lock:
+            lock, box = self._slots.setdefault(key, (threading.Lock(), []))
+        with lock:
+            if not box:
+                box.append(compute())
+            value: R = box[0]
+            return value
 
 
 class Omit:
@@ -109,6 +133,9 @@ class RunContext:
     profile: Profile = DEEP
     """How deep the groups go (--profile): quick sends the cheapest request per pair
     (pixelpact.conformance.profiles)."""
+    shared: Once = field(default_factory=Once, repr=False)
+    """Exchanges made once per run for every group (pixelpact.conformance.groups._judge.control); `replace(ctx, ...)`
+    keeps the same one, so a breadth-first run's two passes share it too."""
 
     # --- randomness ---------------------------------------------------------------------------------------------
     def random(self, *scope: object) -> random.Random:
@@ -192,6 +219,19 @@ class RunContext:
         body.update(fields)
         return {name: value for name, value in body.items() if value is not OMIT}
 
+    def cheapest_body(self, operation: OperationContract, **fields: Any) -> dict[str, Any]:
+        """`valid_body` asking a provider for the least it can make: the smallest WxH size the operation's enum
+        allows (unless `fields` names a size: when size is the point), n at its minimum (absent: n's default)."""
+        cheap: dict[str, Any] = {}
+        size = smallest_size(operation)
+        if size is not None:
+            cheap["size"] = size
+        bounds = operation.integer_range("n")
+        default = operation.default("n")
+        if bounds is not None and bounds[0] is not None and default is not None and default != bounds[0]:
+            cheap["n"] = bounds[0]
+        return self.valid_body(operation, **{**cheap, **fields})
+
     def mask(self) -> bytes:
         return mask_png()
 
@@ -227,6 +267,17 @@ class RunContext:
         """GET an absolute URL (a returned image); credentials go only to the target's own host."""
         same_host = urlsplit(url).netloc == urlsplit(self.target.base_url).netloc
         return self.sender.send(WireRequest("GET", url, self.credentials() if same_host else {}))
+
+
+def smallest_size(operation: OperationContract) -> str | None:
+    """The operation's smallest WxH size by area (None when its size is no enum of WxH values)."""
+    sizes = [size for size in operation.enum("size") or () if isinstance(size, str) and _SIZE.match(size)]
+    return min(sizes, key=_area) if sizes else None
+
+
+def _area(size: str) -> int:
+    match = _SIZE.match(size)
+    return int(match.group(1)) * int(match.group(2)) if match else 0
 
 
 def to_parts(operation: OperationContract, body: Mapping[str, Any]) -> list[Part]:

@@ -2,11 +2,13 @@
 
 - quick: every requirement x operation pair judged by its cheapest exchange: in the deterministic groups the fewest
   requests that judge every pair (a greedy set cover by megapixels: n at its minimum, the smallest size, one exchange
-  judging every requirement it can, an unknown field beside `image[]`), streams of one image, schemathesis's fuzzing
-  phase alone and the hypothesis properties at their cheapest n and size, 2 examples each. What you run against
-  staging on every deploy.
+  judging every requirement it can, an unknown field beside `image[]`), streams of one image; schemathesis sends one
+  cheapest valid request per operation (its examples phase with that example alone: smallest size, b64_json, judged
+  by every check) and fuzzes invalid requests only (they make no image); the hypothesis properties at their cheapest
+  n and size; 2 examples each. What you run against staging on every deploy.
 - standard: every value the deterministic groups know (each size, format, hostile name, invalid value), n at its
-  minimum where n is not the point; schemathesis's examples and fuzzing phases (no coverage phase), 3 examples.
+  minimum where n is not the point; schemathesis's examples phase (the spec's examples and the cheapest one) and
+  fuzzing of invalid requests (no coverage phase), 3 examples.
 - deep: the full depth (the default run before profiles existed): schemathesis's coverage phase, 10 examples, a
   small random n in the enum cases. For the built-in stub and gateways on this machine.
 
@@ -52,10 +54,24 @@ class Profile:
     schemathesis_phases: tuple[str, ...]
     cheapest_draws: bool = False
     """The hypothesis properties draw n and size from their cheapest values only (quick)."""
+    schemathesis_spec_examples: bool = True
+    """The examples phase sends the spec's examples beside the cheapest b64_json one (quick: that one alone)."""
+    schemathesis_negative_fuzzing: bool = False
+    """schemathesis's fuzzing phase generates invalid requests only (quick: the cheapest example judges the valid
+    side; its few fuzzed examples go where no image is made and the invalid-side pairs get their evidence)."""
 
 
-QUICK = Profile("quick", 2, True, True, ("fuzzing",), cheapest_draws=True)
-STANDARD = Profile("standard", 3, False, True, ("examples", "fuzzing"))
+QUICK = Profile(
+    "quick",
+    2,
+    True,
+    True,
+    ("examples", "fuzzing"),
+    cheapest_draws=True,
+    schemathesis_spec_examples=False,
+    schemathesis_negative_fuzzing=True,
+)
+STANDARD = Profile("standard", 3, False, True, ("examples", "fuzzing"), schemathesis_negative_fuzzing=True)
 DEEP = Profile("deep", 10, False, False, ("examples", "coverage", "fuzzing"))
 PROFILES = {profile.name: profile for profile in (QUICK, STANDARD, DEEP)}
 

@@ -81,8 +81,9 @@ def transport_problem(reply: Reply) -> str | None:
 
 @dataclass(frozen=True)
 class Control:
-    """The answer to an operation's valid request, sent once per group: a 4xx to an invalid variant of that request
-    is a rejection of what was made invalid only when the valid request itself was accepted."""
+    """The answer to an operation's valid request, sent once per run and shared by the groups (invalid, robustness):
+    a 4xx to an invalid variant of that request is a rejection of what was made invalid only when the valid request
+    itself was accepted."""
 
     problem: str | None
     """None when the valid request got a 2xx; else what it got instead."""
@@ -90,12 +91,25 @@ class Control:
     """How the pairs that depend on it count when it was not accepted (budget: the budget ran out before it)."""
 
 
+def control_body(ctx: RunContext, operation: OperationContract, **fields: Any) -> dict[str, Any]:
+    """The valid request the control sends, and the base every invalid or hostile variant changes one thing of:
+    the cheapest one (`RunContext.cheapest_body`), so that the control costs one small image and the variants that a
+    gateway wrongly accepts cost no more."""
+    return ctx.cheapest_body(operation, **fields)
+
+
 def control(ctx: RunContext, operation: OperationContract) -> Control:
-    """Send the operation's smallest valid request and keep whether it was accepted (see `Control`)."""
+    """The operation's control (see `Control`): sent by the first group that needs it, before any of its probes, and
+    reused by every later group of the run instead of sending it again. A control the budget refused is not kept:
+    a later group tries again."""
     try:
-        reply = ctx.send(operation, ctx.valid_body(operation))
+        return ctx.shared.get(("control", operation.operation_id), lambda: _send_control(ctx, operation))
     except BudgetExhausted as exc:
         return Control(str(exc), exc.reason)
+
+
+def _send_control(ctx: RunContext, operation: OperationContract) -> Control:
+    reply = ctx.send(operation, control_body(ctx, operation))
     problem = transport_problem(reply)
     if problem is None and not accepted(reply.status):
         problem = f"got {reply.status}"
@@ -116,7 +130,8 @@ def judge_probes(
     judge: Callable[[RunContext, OperationContract, P, Control], list[Observation]],
 ) -> tuple[dict[str, Control], Iterator[Observation]]:
     """A deterministic group's run: its probes for every operation (quick: the cheapest per pair), then each
-    operation's valid control request, sent before any probe, then the probes' observations as they come.
+    operation's valid control request (sent before any probe, unless an earlier group of the run sent it: see
+    `control`), then the probes' observations as they come.
 
     Returns the controls too: a group may judge more against them once every probe is done (still-answering)."""
     probes = [

@@ -20,6 +20,7 @@ from pixelpact.conformance.contract import OperationContract
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     Control,
+    control_body,
     error_body_problem,
     expect_rejection,
     guarded,
@@ -70,30 +71,34 @@ def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
         )
         for value in out_of_range:
             probes.append(
-                Probe("n-out-of-range-rejected", f"{name}={value}", ctx.valid_body(operation, **{name: value}))
+                Probe("n-out-of-range-rejected", f"{name}={value}", control_body(ctx, operation, **{name: value}))
             )
         # in JSON a numeric string is not an integer either; in multipart every value is text, so "2" is valid there
         not_integers: tuple[object, ...] = ("abc", 1.5) if operation.is_multipart else ("abc", 1.5, str(low or 1))
         for bad in not_integers:
-            probes.append(Probe("n-not-integer-rejected", f"{name}={bad!r}", ctx.valid_body(operation, **{name: bad})))
+            probes.append(
+                Probe("n-not-integer-rejected", f"{name}={bad!r}", control_body(ctx, operation, **{name: bad}))
+            )
     for name, values in checked_enums(operation).items():
         unknown = _unknown_value(values)
         probes.append(
-            Probe("unknown-enum-rejected", f"{name}={unknown!r}", ctx.valid_body(operation, **{name: unknown}))
+            Probe("unknown-enum-rejected", f"{name}={unknown!r}", control_body(ctx, operation, **{name: unknown}))
         )
     for name in sorted(operation.required):
-        probes.append(Probe("missing-required-rejected", f"without {name}", ctx.valid_body(operation, **{name: OMIT})))
+        probes.append(
+            Probe("missing-required-rejected", f"without {name}", control_body(ctx, operation, **{name: OMIT}))
+        )
         schema = operation.properties.get(name) or {}
         if schema.get("type") == "string" and int(schema.get("minLength", 0)) >= 1:
-            probes.append(Probe("missing-required-rejected", f"{name}=''", ctx.valid_body(operation, **{name: ""})))
+            probes.append(Probe("missing-required-rejected", f"{name}=''", control_body(ctx, operation, **{name: ""})))
     if operation.one_of_required:
         alternatives = sorted(set().union(*operation.one_of_required))
-        body = ctx.valid_body(operation, **dict.fromkeys(alternatives, OMIT))
+        body = control_body(ctx, operation, **dict.fromkeys(alternatives, OMIT))
         probes.append(Probe("missing-required-rejected", f"without any of {', '.join(alternatives)}", body))
     if operation.is_multipart:
-        probes.append(Probe("non-multipart-rejected", "a JSON body", ctx.valid_body(operation), encoding="json"))
+        probes.append(Probe("non-multipart-rejected", "a JSON body", control_body(ctx, operation), encoding="json"))
     else:
-        text = json.dumps(ctx.valid_body(operation))
+        text = json.dumps(control_body(ctx, operation))
         probes.append(
             Probe(
                 "bad-json-rejected",

@@ -14,6 +14,7 @@ from pixelpact.conformance.evidence import rejected, unattributable
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     Control,
+    control_body,
     error_body_problem,
     expect_rejection,
     guarded,
@@ -72,7 +73,7 @@ def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
                 Probe(
                     "hostile-part-names-survive",
                     f"an extra part named {name!r}",
-                    ctx.valid_body(operation),
+                    control_body(ctx, operation),
                     extra_parts=(Part(name, "pixelpact"),),
                     error_body=False,
                 )
@@ -81,14 +82,14 @@ def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
             Probe(
                 "hostile-part-names-survive",
                 "an extra file part with a hostile name",
-                ctx.valid_body(operation),
+                control_body(ctx, operation),
                 extra_parts=(Part('image"\r\nX-Injected: 1', b"GIF89a", filename="a;b.gif"),),
                 error_body=False,
             )
         )
         image_part = "image" if "image" in operation.file_fields else sorted(operation.files - {"mask"})[0]
         for filename in HOSTILE_FILENAMES:
-            body = ctx.valid_body(operation)
+            body = control_body(ctx, operation)
             body.pop(image_part, None)
             part = Part(image_part, png(), filename=filename, content_type="image/png")
             probes.append(
@@ -103,14 +104,16 @@ def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
         for name in sorted(operation.files - {"mask"}):
             for label, content in (("a text file", NOT_AN_IMAGE), ("a truncated PNG", TRUNCATED_PNG)):
                 value: Any = [content] if name in operation.file_list_fields else content
-                body = ctx.valid_body(operation, **{name: value})
+                body = control_body(ctx, operation, **{name: value})
                 for other in operation.files - {name, "mask"}:
                     body.pop(other, None)  # the bad file must be the only image, or the gateway may use another one
                 probes.append(Probe("non-image-file-rejected", f"{label} as {name}", body))
     if operation.integer_range("n") is not None:
         huge = "9" * HUGE_DIGITS
         value = huge if operation.is_multipart else int(huge)
-        probes.append(Probe("huge-number-rejected", f"n with {HUGE_DIGITS} digits", ctx.valid_body(operation, n=value)))
+        probes.append(
+            Probe("huge-number-rejected", f"n with {HUGE_DIGITS} digits", control_body(ctx, operation, n=value))
+        )
     empty_type = f"multipart/form-data; boundary={BOUNDARY}" if operation.is_multipart else operation.media_type
     probes.append(Probe("empty-body-rejected", "an empty body", raw=b"", content_type=empty_type))
     return probes
@@ -155,7 +158,7 @@ def still_answering(ctx: RunContext, operation: OperationContract, before: Contr
         return skip("still-answering", operation, why, before.reason)
 
     def probe() -> list[Observation]:
-        reply = ctx.send(operation, ctx.valid_body(operation))
+        reply = ctx.send(operation, control_body(ctx, operation))
         problem = transport_problem(reply)
         if problem is None and reply.status != 200:
             problem = f"got {reply.status}"

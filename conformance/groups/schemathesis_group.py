@@ -256,6 +256,7 @@ def load_schema(ctx: RunContext) -> Any:
     """The spec as schemathesis sees it, configured from the run: seed, examples, operations, fixed parameters."""
     import schemathesis
     from schemathesis.config import SchemathesisConfig
+    from schemathesis.generation.modes import GenerationMode
 
     # Registers the image checks and the real-image `binary` format with schemathesis.
     from pixelpact.conformance import st_evidence, st_hooks
@@ -302,9 +303,58 @@ def load_schema(ctx: RunContext) -> Any:
         # Credentials are the run's (--api-key), never generated ones.
         with_security_parameters=False,
     )
+    if ctx.profile.schemathesis_negative_fuzzing:
+        # quick: the valid side is judged by the cheapest example below; fuzzing spends its few examples on invalid
+        # requests, which make no image and are what st-invalid-request-rejected and st-error-envelope need
+        project.phases.fuzzing.generation.update(modes=[GenerationMode.NEGATIVE])
     assert set(st_hooks.IMAGE_CHECKS) <= set(CHECKS), "every image check maps to a requirement"
     schema = schemathesis.openapi.from_dict(read_document(ctx.contract.path), config=config)
-    return schema.include(operation_id=[operation.operation_id for operation in ctx.operations])
+    included = schema.include(operation_id=[operation.operation_id for operation in ctx.operations])
+    if "examples" in ctx.profile.schemathesis_phases:
+        included.hooks.register_hook_with_name(cheapest_example_hook(ctx), "before_add_examples")
+    return included
+
+
+def cheapest_example_hook(ctx: RunContext) -> Callable[[Any, list[Any]], None]:
+    """A `before_add_examples` hook adding, to each operation's examples phase, one valid request asking for the
+    cheapest image as b64_json at a WxH size (`RunContext.cheapest_body`): what st-b64-json-is-image and
+    st-image-dimensions-match-size need, and which a few random examples rarely draw. schemathesis sends it and judges
+    its answer with every check, like any example; a profile without the spec's own examples (quick) sends it alone.
+    """
+    from schemathesis.generation.hypothesis.examples import generate_one
+    from schemathesis.generation.meta import TestPhase
+    from schemathesis.specs.openapi._hypothesis import openapi_cases
+
+    by_label = {f"{operation.method} {operation.path}": operation for operation in ctx.operations}
+
+    def before_add_examples(context: Any, examples: list[Any]) -> None:
+        operation = by_label.get(context.operation.label)
+        if operation is None:
+            return
+        fields: dict[str, Any] = {}
+        if "b64_json" in (operation.enum("response_format") or ()):
+            fields["response_format"] = "b64_json"
+        body = ctx.cheapest_body(operation, **fields)
+        if "model" in operation.properties:
+            body["model"] = ctx.model
+        # the run's deployment and api-version, as every generated request has them (see load_schema's parameters)
+        path = {p.name: ctx.deployment for p in operation.parameters if p.location == "path"}
+        version = next(
+            (ctx.target.api_version or p.example for p in operation.parameters if p.name == "api-version"), None
+        )
+        strategy = openapi_cases(
+            operation=context.operation,
+            phase=TestPhase.EXAMPLES,
+            body=body,
+            media_type=operation.media_type,
+            path_parameters=path or None,
+            query={"api-version": str(version)} if version is not None else None,
+        )
+        if not ctx.profile.schemathesis_spec_examples:
+            examples.clear()
+        examples.append(generate_one(strategy))
+
+    return before_add_examples
 
 
 def observe_scenario(

@@ -105,6 +105,25 @@ def test_a_budget_gives_every_pair_its_cheapest_exchange_before_any_depth(stub_u
     assert not failing(report)
 
 
+def test_the_valid_control_is_sent_once_per_run_and_asks_for_the_smallest_image(stub_url: str) -> None:
+    selection = {"operations": ("createImage",), "profile": "quick"}
+    alone = {group: run(stub_url, groups=(group,), **selection) for group in ("invalid", "robustness")}
+    together = run(stub_url, groups=("invalid", "robustness"), **selection)
+    # each group alone sends the operation's control; run together, robustness reuses the one invalid sent
+    assert together.requests_sent == sum(report.requests_sent for report in alone.values()) - 1
+    assert together.spent["groups"]["robustness"]["requests"] == alone["robustness"].requests_sent - 1
+    assert together.spent["groups"]["invalid"] == alone["invalid"].spent["groups"]["invalid"]
+    judged = {(r.requirement.id, r.status) for report in alone.values() for r in report.results}
+    assert {(r.requirement.id, r.status) for r in together.results} == judged
+    assert not failing(together)
+    plan = make_plan(CheckOptions(base_url=stub_url, groups=("invalid", "robustness"), seed=together.seed, **selection))
+    assert plan.total["requests"] == together.requests_sent  # the plan counts the shared control once too
+    with metered() as (url, meter):
+        run(url, groups=("invalid",), **selection)
+    # the control is the only request the stub makes an image for: one, at createImage's smallest size (256x256)
+    assert (meter.images, meter.megapixels) == (1, 256 * 256 / 1e6)
+
+
 # --- rate limits --------------------------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ the request budget, through a --prefix mapping, and without leaking the key."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterator
@@ -14,6 +15,7 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pixelpact.conformance.groups.schemathesis_group import CHECKS
+from pixelpact.conformance.images import png
 from pixelpact.conformance.model import Report, Status, Unjudged
 from pixelpact.conformance.st_transport import MAX_NO_RESPONSE
 from pixelpact.generator.runtime.config import StubConfig
@@ -163,10 +165,44 @@ def test_one_image_too_few_is_caught() -> None:
     assert ("st-data-count-matches-n", JSON_OP) in failing(report)
 
 
-def test_the_budget_stops_the_group_and_skips_what_it_could_not_judge(stub_url: str) -> None:
-    report = st_run(stub_url, (JSON_OP, MULTIPART_OP), max_requests=25)
+QUICK_OPS = (JSON_OP, MULTIPART_OP, "azureCreateImageEdit")
+ON_THE_CHEAPEST_EXAMPLE = ("st-b64-json-is-image", "st-image-dimensions-match-size")
 
-    assert report.requests_sent == 25
+
+def test_quick_judges_the_image_checks_on_its_cheapest_example_and_invalid_ones_on_fuzzing(stub_url: str) -> None:
+    report = st_run(stub_url, QUICK_OPS, profile="quick")
+
+    assert report.errors == [] and failing(report) == set()
+    assert {(r.requirement.id, r.operation_id) for r in report.results if r.status is Status.PASSED} == {
+        (requirement_id, operation_id) for requirement_id in ST_IDS for operation_id in QUICK_OPS
+    }
+    for result in report.results:
+        if result.requirement.id in ON_THE_CHEAPEST_EXAMPLE:
+            # passed on the exchange that exercised it: the smallest size, asked as b64_json, answered 200
+            assert result.sample is not None and result.sample.status == 200
+            assert "256x256" in result.sample.curl and "b64_json" in result.sample.curl
+
+
+def test_quick_fails_an_image_of_the_wrong_size_on_its_cheapest_example() -> None:
+    async def tiny_images(scope: Scope, body: bytes) -> tuple[int, bytes, str] | None:
+        if b"b64_json" not in body:
+            return None
+        document = {"created": 1, "data": [{"b64_json": base64.b64encode(png(1, 1)).decode()}]}
+        return 200, json.dumps(document).encode(), "application/json"
+
+    with serving(broken(tiny_images)) as url:
+        report = st_run(url, (JSON_OP,), profile="quick")
+
+    assert ("st-image-dimensions-match-size", JSON_OP) in failing(report)
+    assert report.statuses("st-b64-json-is-image")[JSON_OP] is Status.PASSED
+
+
+def test_the_budget_stops_the_group_and_skips_what_it_could_not_judge(stub_url: str) -> None:
+    # breadth first: quick's pass (the cheapest example and 2 fuzzed requests per operation) judges every pair with 6
+    # requests, so the budget has to cut into that pass to leave pairs unjudged
+    report = st_run(stub_url, (JSON_OP, MULTIPART_OP), max_requests=4)
+
+    assert report.requests_sent == 4
     assert report.errors == []
     assert report.verdict == "incomplete"  # cut short: never a bare pass
     skipped = [r for r in report.results if r.status is Status.NOT_JUDGED]
