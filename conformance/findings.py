@@ -36,7 +36,8 @@ the operations it touches, so the same cause keeps its id from run to run (basel
     F-scheme-refused                the right key refused in some of the spec's schemes (Basic, x-bf-vk ...) while
                                     another scheme lets it through (the title names them)
     F-error-shape-<status>          an error answer without the spec's error body
-    F-content-<field>[-null]        a 2xx whose content is wrong in a named field (b64_json: null)
+    F-content-<field>               a 2xx whose content is wrong in a named field
+    F-content-null                  a 2xx whose fields hold null (b64_json, url, revised_prompt: the title names them)
     F-<requirement-id>              a 2xx whose content breaks that requirement, no field named
 """
 
@@ -250,8 +251,10 @@ def _content_cause(result: RequirementResult, message: str) -> Cause:
     if found is None:
         return Cause(result.requirement.id)
     name = next(group for group in found.groups() if group)
-    held = "null" if _NULL.search(message) else ""
-    return Cause("content", f"{name}-{held}" if held else name, names=(name,))
+    if _NULL.search(message):
+        # one serializer writing every unset key as null: b64_json, url and revised_prompt null are one cause
+        return Cause("content", "null", names=(name,))
+    return Cause("content", name, names=(name,))
 
 
 def _joined(first: str, told: list[str]) -> str:
@@ -417,8 +420,10 @@ def _what(cause: Cause) -> str:
         said = f' "{cause.names[0]}"' if cause.names else ""  # one message of the cluster's
         detail = status + (f" {code.replace('-', '_')}" if code else "") + said
     elif cause.kind == "content":
-        name, _, held = detail.rpartition("-") if detail.endswith("-null") else (detail, "", "")
-        detail = f"{name}: {held}" if held else f"a {detail} the spec does not allow"
+        if detail == "null":
+            detail = f"null in {names} (the spec's fields hold their type or are left out, never null)"
+        else:
+            detail = f"a {detail} the spec does not allow"
     elif cause.kind == "accepted-invalid":
         names = f" in {names}" if names else ""
     elif cause.kind == "scheme-refused":

@@ -163,3 +163,20 @@ def test_a_server_error_keeps_its_id_when_the_message_varies_only_in_ids_numbers
     assert cause_of(first).id == cause_of(again).id == "F-server-error-500-number-infinity-when"
     assert cause_of(other).id != cause_of(first).id
     assert cause_of(_failed_with_500("Internal Server Error")).id == "F-server-error-500"
+
+
+def test_null_in_several_answer_fields_is_one_cause() -> None:
+    """A serializer that writes every unset key as null fails b64_json in url answers and url in b64 answers: one
+    finding naming both fields, not one per field."""
+    requirements = by_id(CATALOGUE)
+    results = []
+    for field in ("b64_json", "url"):
+        exchange = Exchange("POST", "http://127.0.0.1/v1/images/generations", "curl ...", 200)
+        message = f"valid request: at body['data'][0]['{field}']: None is not of type 'string'"
+        observation = Observation("response-schema", "createImage", False, message, exchange)
+        results.append(
+            RequirementResult(requirements["response-schema"], "createImage", Status.FAILED, failures=[observation])
+        )
+
+    assert {cause_of(result).id for result in results} == {"F-content-null"}
+    assert cause_of(results[1]).names == ("url",)
