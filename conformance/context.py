@@ -259,9 +259,17 @@ class RunContext:
             return WireRequest(operation.method, url, headers, parts=parts)
         return WireRequest(operation.method, url, headers, json_body=to_json(body or {}))
 
-    def send(self, operation: OperationContract, body: Mapping[str, Any] | None = None, **kwargs: Any) -> Reply:
-        """Build and send a request (see `request`); raises BudgetExhausted when the budget is spent."""
-        return self.sender.send(self.request(operation, body, **kwargs))
+    def send(
+        self,
+        operation: OperationContract,
+        body: Mapping[str, Any] | None = None,
+        *,
+        remember: bool = False,
+        **kwargs: Any,
+    ) -> Reply:
+        """Build and send a request (see `request`); raises BudgetExhausted when the budget is spent. `remember`: its
+        2xx answer also answers later requests of the same meaning that allow it (`Sender.send`)."""
+        return self.sender.send(self.request(operation, body, **kwargs), remember=remember)
 
     def fetch(self, url: str) -> Reply:
         """GET an absolute URL (a returned image); credentials go only to the target's own host."""

@@ -24,6 +24,7 @@ import httpx
 from pixelpact.conformance.deadline import Deadlines, install
 from pixelpact.conformance.headers import merged
 from pixelpact.conformance.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
+from pixelpact.conformance.meaning import meaning
 from pixelpact.conformance.model import Exchange, Observation, Unjudged
 from pixelpact.conformance.ratelimit import Pacer
 from pixelpact.conformance.spend import Ask, Budget, BudgetExhausted, Spent, ask_of, body_fields
@@ -213,6 +214,8 @@ class Sender:
         self._interrupted = False
         self._answered = False
         self._unanswered: list[str] = []
+        self._remembered: dict[str, Reply] = {}
+        """meaning -> the 2xx answer of a request sent with `remember` (the shared control)."""
         self.stopped: BudgetExhausted | None = None
         """Why the sender refuses to send (budget, time, a silent target), once it does."""
         self.statuses: Counter[int] = Counter()
@@ -333,8 +336,26 @@ class Sender:
         """httpx's own timeouts for a request of `timeout` seconds (connecting is not per image)."""
         return httpx.Timeout(timeout, connect=min(timeout, self._timeout))
 
-    def send(self, request: WireRequest) -> Reply:
-        """Send one request within the budget and the pace; a 429 is waited out and retried (see ratelimit)."""
+    def send(self, request: WireRequest, *, remember: bool = False, reuse: bool = False) -> Reply:
+        """Send one request within the budget and the pace; a 429 is waited out and retried (see ratelimit).
+
+        `remember`: a 2xx answer stands for any later request of the same meaning (pixelpact.conformance.meaning) sent
+        with `reuse`, which gets it without a request, so the provider does not make the same image twice (the valid
+        control answers schemathesis's cheapest example and the properties' cheapest draw). A request whose point is
+        to be sent again (still answering after hostile input) is never sent with `reuse`."""
+        key = meaning(request) if remember or reuse else None
+        if reuse and key is not None:
+            with self._lock:
+                answered = self._remembered.get(key)
+            if answered is not None:
+                return answered
+        reply = self._send(request)
+        if remember and key is not None and reply.status is not None and 200 <= reply.status < 300:
+            with self._lock:
+                self._remembered.setdefault(key, reply)
+        return reply
+
+    def _send(self, request: WireRequest) -> Reply:
         fields = body_fields(request.json_body, request.parts, request.raw, request.content_type)
         ask = ask_of(request.method, request.url, fields)
         # a provider takes seconds per image: --timeout is per image for a request asking for several

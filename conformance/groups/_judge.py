@@ -94,8 +94,10 @@ class Control:
 def control_body(ctx: RunContext, operation: OperationContract, **fields: Any) -> dict[str, Any]:
     """The valid request the control sends, and the base every invalid or hostile variant changes one thing of:
     the cheapest one (`RunContext.cheapest_body`), so that the control costs one small image and the variants that a
-    gateway wrongly accepts cost no more."""
-    return ctx.cheapest_body(operation, **fields)
+    gateway wrongly accepts cost no more; as b64_json where the operation offers it, so that its answer carries the
+    image itself, which schemathesis's image checks and the properties then judge without another request."""
+    b64 = {"response_format": "b64_json"} if "b64_json" in (operation.enum("response_format") or ()) else {}
+    return ctx.cheapest_body(operation, **{**b64, **fields})
 
 
 def control(ctx: RunContext, operation: OperationContract) -> Control:
@@ -109,7 +111,9 @@ def control(ctx: RunContext, operation: OperationContract) -> Control:
 
 
 def _send_control(ctx: RunContext, operation: OperationContract) -> Control:
-    reply = ctx.send(operation, control_body(ctx, operation))
+    # remembered: schemathesis's cheapest example and the properties' cheapest draw ask exactly this, and are
+    # answered with this answer rather than making the provider draw the same image again
+    reply = ctx.send(operation, control_body(ctx, operation), remember=True)
     problem = transport_problem(reply)
     if problem is None and not accepted(reply.status):
         problem = f"got {reply.status}"

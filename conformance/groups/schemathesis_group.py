@@ -334,9 +334,9 @@ def cheapest_example_hook(ctx: RunContext) -> Callable[[Any, list[Any]], None]:
         fields: dict[str, Any] = {}
         if "b64_json" in (operation.enum("response_format") or ()):
             fields["response_format"] = "b64_json"
+        # the control's own body (groups/_judge.control_body): when the run sent the control, the Sender answers this
+        # example with the control's answer (the model is in it where the spec requires one)
         body = ctx.cheapest_body(operation, **fields)
-        if "model" in operation.properties:
-            body["model"] = ctx.model
         # the run's deployment and api-version, as every generated request has them (see load_schema's parameters)
         path = {p.name: ctx.deployment for p in operation.parameters if p.location == "path"}
         version = next(
