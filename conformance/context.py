@@ -279,8 +279,19 @@ class RunContext:
 
 def smallest_size(operation: OperationContract) -> str | None:
     """The operation's smallest WxH size by area (None when its size is no enum of WxH values)."""
-    sizes = [size for size in operation.enum("size") or () if isinstance(size, str) and _SIZE.match(size)]
-    return min(sizes, key=_area) if sizes else None
+    sizes = [size for size in operation.enum("size") or () if isinstance(size, str)]
+    smallest = smallest_of(sizes)
+    return smallest if smallest is not None and _SIZE.match(smallest) else None
+
+
+def smallest_of(sizes: Iterable[str]) -> str | None:
+    """The smallest WxH size by area among `sizes`; a size that is not WxH (auto, the provider's choice) only when
+    there is no other (None for none at all)."""
+    listed = list(sizes)
+    dimensioned = [size for size in listed if _SIZE.match(size)]
+    if dimensioned:
+        return min(dimensioned, key=_area)
+    return listed[0] if listed else None
 
 
 def _area(size: str) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.context import RunContext, smallest_of
 from pixelpact.conformance.contract import OperationContract
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import guarded, observe, schema_problem, skip, transport_problem, with_images
@@ -206,15 +206,9 @@ def _n_range(operation: OperationContract) -> tuple[int | None, int | None]:
 
 
 def _smallest_size(sizes: list[str]) -> str:
-    dimensioned = [size for size in sizes if _SIZE.match(size)]
-    if not dimensioned:
-        return sizes[0]
-    return min(dimensioned, key=lambda size: _area(size))
-
-
-def _area(size: str) -> int:
-    match = _SIZE.match(size)
-    return int(match.group(1)) * int(match.group(2)) if match else 0
+    smallest = smallest_of(sizes)
+    assert smallest is not None, "called with the operation's size enum, never empty"
+    return smallest
 
 
 def judge_case(ctx: RunContext, operation: OperationContract, case: Case) -> list[Observation]:
