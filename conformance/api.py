@@ -154,7 +154,7 @@ def check(options: CheckOptions) -> Report:
             timeout=options.timeout,
             concurrency=options.concurrency,
             max_requests=options.max_requests,
-            redactor=Redactor(secrets),
+            redactor=Redactor(secrets, marked=options.secret_headers),
             transport=options.transport,
             headers=options.headers,
             gateway=base_url,

@@ -3,9 +3,10 @@
 Some gateways route by request headers (a provider, a virtual key, a tenant); `pixelpact check` sends the headers
 the user gives on every request to the gateway's own host (not to third-party hosts of returned image urls), and
 every curl reproduction carries them. Values of credential-bearing headers are secrets: the Redactor removes them
-from every output. A header is credential-bearing when its name is a known one (authorization, cookie, x-bf-vk,
-api-key ...), contains key, token, secret, auth, session, password or cookie, or the user marks it
-(`--secret-header NAME`).
+from every output. A header is credential-bearing when one of its name's whole words is a credential word
+(authorization, api-key, x-tenant-token, x-session-id ...; the rule is pixelpact.generator.runtime.credentials, the
+stub's recording uses it too), or when the user marks it (`--secret-header NAME`). `X-Turnkey-Provider` is not: its
+value (`openai`) stays readable, and so do the model names that contain it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-#: Header names whose value is a credential, whatever the user says.
-CREDENTIAL_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-bf-vk", "api-key"})
-_CREDENTIAL_WORDS = re.compile(r"key|token|secret|auth|session|passw|cookie|credential|signature", re.IGNORECASE)
+from pixelpact.generator.runtime.credentials import is_credential_name
+
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
@@ -36,10 +36,7 @@ def parse_header(text: str) -> tuple[str, str]:
 
 def is_secret(name: str, marked: Iterable[str] = ()) -> bool:
     """Whether a header's value is a credential (see the module docstring)."""
-    lowered = name.lower()
-    return (
-        lowered in CREDENTIAL_NAMES or bool(_CREDENTIAL_WORDS.search(lowered)) or lowered in {m.lower() for m in marked}
-    )
+    return is_credential_name(name) or name.lower() in {m.lower() for m in marked}
 
 
 def secret_values(headers: Iterable[tuple[str, str]], marked: Iterable[str] = ()) -> list[str]:

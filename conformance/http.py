@@ -22,18 +22,21 @@ from urllib.parse import urlsplit
 import httpx
 
 from pixelpact.conformance.deadline import Deadlines, install
-from pixelpact.conformance.headers import merged
+from pixelpact.conformance.headers import is_secret, merged
 from pixelpact.conformance.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
 from pixelpact.conformance.meaning import meaning
 from pixelpact.conformance.model import Exchange, Observation, Unjudged
 from pixelpact.conformance.ratelimit import Pacer
 from pixelpact.conformance.spend import Ask, Budget, BudgetExhausted, Spent, ask_of, body_fields
+from pixelpact.generator.runtime.credentials import long_enough
 
 __all__ = ["Budget", "BudgetExhausted", "Spent"]  # re-exported: their home is pixelpact.conformance.spend
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
 EXCERPT_CHARS = 1200
 _LONG_STRING = re.compile(rb'"([A-Za-z0-9+/=_\-]{160,})"')
+#: The password of a URL with credentials: "scheme://user:" before it, "@" after.
+_USERINFO = re.compile(r"(://[^/?#@\s:]*:)[^/?#@\s]+@")
 #: A target that answered none of the run's first this many requests (timeouts, refusals, resets) is not a gateway
 #: the suite can judge; the run stops instead of spending a --timeout on each of its remaining requests.
 SILENT_AFTER = 6
@@ -134,24 +137,46 @@ class Reply:
 
 
 class Redactor:
-    """Removes every form a credential can take (raw, base64 of Basic auth, password part) from evidence text."""
+    """Removes every form a credential can take (raw, base64 of Basic auth, password part) from evidence text.
+
+    A secret long enough to be one (pixelpact.generator.runtime.credentials) is masked wherever it appears; a shorter
+    one only in the value of a credential header, or of a header the user marked (`marked`): masked everywhere, a
+    three-letter value would take every word containing it with it. A URL's password is masked wherever a URL shows
+    one (`http://user:***@host`).
+    """
 
     MASK = "***"
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), marked: Iterable[str] = ()) -> None:
         self._secrets: list[str] = []
+        self._short: list[str] = []
+        self._marked = tuple(marked)
         self.add(*secrets)
 
     def add(self, *secrets: str) -> None:
-        """Secrets to remove from now on (the key's forms, secret header values); shorter than 3 characters ignored."""
-        known = set(self._secrets) | {secret for secret in secrets if len(secret) >= 3}
-        self._secrets = sorted(known, key=len, reverse=True)
+        """Secrets to remove from now on (the key's forms, secret header values)."""
+        known = {*self._secrets, *self._short, *(secret for secret in secrets if secret)}
+        # longest first, so a secret that contains another is masked whole
+        self._secrets = sorted((secret for secret in known if long_enough(secret)), key=len, reverse=True)
+        self._short = sorted((secret for secret in known if not long_enough(secret)), key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, self.MASK)
-        return text
+        return _USERINFO.sub(rf"\1{self.MASK}@", text) if "@" in text else text
+
+    def header(self, name: str, value: str) -> tuple[str, str]:
+        """A header as evidence shows it: name and value redacted, a credential header's short secrets too."""
+        value = self(value)
+        if self._short and is_secret(name, self._marked):
+            for secret in self._short:
+                value = value.replace(secret, self.MASK)
+        return self(name), value
+
+    def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+        """Every header as evidence shows it (see `header`)."""
+        return dict(self.header(name, value) for name, value in headers)
 
     def data(self, data: bytes) -> bytes:
         """`data` with every secret (UTF-8) masked; the same object when none is in it."""
@@ -167,7 +192,7 @@ class Redactor:
             exchange,
             url=self(exchange.url),
             curl=self(exchange.curl),
-            response_headers=tuple((self(name), self(value)) for name, value in exchange.response_headers),
+            response_headers=tuple(self.header(name, value) for name, value in exchange.response_headers),
             body_excerpt=self(exchange.body_excerpt),
             error=None if exchange.error is None else self(exchange.error),
         )
@@ -383,7 +408,7 @@ class Sender:
             headers = merged(self._custom_headers, headers)
         if content_type is not None:
             headers["Content-Type"] = content_type
-        curl = self.redact(curl_line(request, headers))
+        curl = self.redact(curl_line(request, self.redact.headers(headers.items())))
         status, response_headers, content, error = self._read(request, headers, body, timeout)
         if self._interrupted:
             raise KeyboardInterrupt  # a request cut by Ctrl-C is no evidence about the gateway
@@ -398,7 +423,7 @@ class Sender:
             curl=curl,
             status=status,
             # names too: a gateway may echo the key in a header's name
-            response_headers=tuple((self.redact(k), self.redact(v)) for k, v in response_headers.items()),
+            response_headers=tuple(self.redact.header(k, v) for k, v in response_headers.items()),
             body_excerpt=body_excerpt(content, self.redact),
             error=self.redact(error) if error else None,
         )

@@ -68,7 +68,7 @@ FORWARDED_FIELDS: tuple[tuple[str, str], ...] = (
     ("response_format", "forwarded-response-format"),
     ("user", "forwarded-user"),
 )
-#: Headers that carry credentials to a provider (the stub's recording redacts exactly these).
+#: Headers that carry credentials to a provider (the stub's recording redacts these, and any other credential header).
 CREDENTIAL_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key", "x-bf-vk", "proxy-authorization")
 
 

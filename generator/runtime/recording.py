@@ -19,7 +19,8 @@ an entry, text values are kept whole while they total at most MAX_KEPT_TEXT; a v
 characters, `"truncated": true`, its `size` in bytes and `value_sha256`; a JSON body above MAX_KEPT_TEXT as
 `{"_truncated": true, "size": N, "sha256": "..."}`. Headers are bounded by the stub's head limit.
 
-Secrets are never stored: `redact_header(name, value)` gives what the recording holds, so a test compares
+Secrets are never stored: a credential header's value (pixelpact.generator.runtime.credentials decides which are) is
+kept as its length and a hash prefix; `redact_header(name, value)` gives what the recording holds, so a test compares
 `entry["headers"]["authorization"] == redact_header("authorization", "Bearer " + expected_key)`.
 """
 
@@ -32,20 +33,8 @@ from collections import deque
 from typing import Any
 
 from pixelpact.generator.runtime.bodies import Part, sha256_hex
+from pixelpact.generator.runtime.credentials import is_credential_name
 
-#: Headers that carry credentials; the recording keeps only their length and a hash prefix.
-SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "api-key",
-        "x-api-key",
-        "x-bf-vk",
-        "x-bf-api-key",
-        "x-goog-api-key",
-        "cookie",
-    }
-)
 #: The text an entry keeps whole (the sum of its multipart text values, or its JSON body); the rest is summarised.
 MAX_KEPT_TEXT = 64 * 1024
 #: How much of a summarised text value is kept, for a human reading the recording.
@@ -63,7 +52,7 @@ def redact_secret(secret: str) -> str:
 
 def redact_header(name: str, value: str) -> str:
     """The value the recording keeps for header `name`; Authorization keeps its scheme (Bearer, Basic)."""
-    if name.lower() not in SECRET_HEADERS:
+    if not is_credential_name(name):
         return value
     if name.lower() in {"authorization", "proxy-authorization"}:
         scheme, sep, rest = value.strip().partition(" ")
@@ -84,8 +73,6 @@ def header_dict(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 def record_headers(headers: dict[str, str]) -> dict[str, str]:
     """`headers` (lower-case names) with secrets redacted."""
-    if SECRET_HEADERS.isdisjoint(headers):
-        return dict(headers)
     return {name: redact_header(name, value) for name, value in headers.items()}
 
 

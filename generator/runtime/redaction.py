@@ -2,8 +2,10 @@
 
 A key may arrive where no client should put it: in the query (`?api-key=...`), in the path, in a header that is not a
 credential header. The recording and error messages are read by tests, logs and reports, so the stub redacts there:
-query parameters named like credentials always, and every occurrence of a key the stub was given (`--api-key`)
-anywhere. A 404 message names the path it could not route, with every segment that looks like a secret masked too.
+query parameters named like credentials always (pixelpact.generator.runtime.credentials), and every occurrence of a
+key the stub was given (`--api-key`) anywhere, when it is long enough to be told from a word (a shorter key is masked
+in credential headers and parameters only). A 404 message names the path it could not route, with every segment that
+looks like a secret masked too.
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from pixelpact.generator.runtime.credentials import is_credential_name, long_enough
 from pixelpact.generator.runtime.recording import record_headers, redact_secret
 
-#: Query parameters that carry credentials in the wild (Azure's api-key, Google's key, OAuth's access_token ...).
-SECRET_QUERY = frozenset(
-    {"api-key", "api_key", "apikey", "key", "x-api-key", "x-bf-vk", "token", "access_token", "auth", "authorization"}
-)
 #: A path segment that looks like a token rather than a name: long, with letters and digits (sk-..., JWTs, hex).
 _TOKEN_LIKE = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_\-.~+/=]{24,}$")
 MASK = "<redacted>"
@@ -27,7 +26,7 @@ class Redactor:
 
     def __init__(self, api_keys: tuple[str, ...]) -> None:
         # Longest first, so a key that contains another is masked whole.
-        self.keys = tuple(sorted({key for key in api_keys if key}, key=len, reverse=True))
+        self.keys = tuple(sorted({key for key in api_keys if long_enough(key)}, key=len, reverse=True))
 
     def text(self, value: str) -> str:
         """`value` with every configured key replaced by its redacted stand-in."""
@@ -39,7 +38,7 @@ class Redactor:
     def query(self, query: Mapping[str, str]) -> dict[str, str]:
         """Query parameters as the recording keeps them."""
         return {
-            name: redact_secret(value) if name.lower() in SECRET_QUERY else self.text(value)
+            name: redact_secret(value) if is_credential_name(name) else self.text(value)
             for name, value in query.items()
         }
 

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from pixelpact.generator.runtime.config import MIB, StubConfig
-from pixelpact.generator.runtime.recording import MAX_KEPT_TEXT, redact_secret
+from pixelpact.generator.runtime.recording import MAX_KEPT_TEXT, record_headers, redact_secret
+from pixelpact.generator.runtime.redaction import Redactor
 from tests.stub.conftest import png
 from tests.stub.test_gateway import error_of
 
@@ -86,3 +87,17 @@ def test_a_404_never_echoes_a_token_or_the_query(client: httpx.Client) -> None:
     message = error_of(client.get(f"/v1/{token}/images", params={"api-key": "q-secret"}), 404)["error"]["message"]
     assert token not in message and "q-secret" not in message
     assert message == "no route for GET /v1/<redacted>/images"
+
+
+def test_credential_headers_are_told_by_whole_words_and_short_keys_only_masked_there() -> None:
+    """The rule the conformance suite redacts by (pixelpact.generator.runtime.credentials): whole words of the name."""
+    kept = record_headers({"x-turnkey-provider": "openai", "x-session-token": "st-1", "x-tenant_secret": "ts-2"})
+    assert kept == {
+        "x-turnkey-provider": "openai",
+        "x-session-token": redact_secret("st-1"),
+        "x-tenant_secret": redact_secret("ts-2"),
+    }
+    short = Redactor(("dall",))  # a key too short to tell from a word: masked in credential parameters only
+    assert short.text("model dall-e-3") == "model dall-e-3"
+    assert short.query({"key": "dall", "model": "dall-e-3"}) == {"key": redact_secret("dall"), "model": "dall-e-3"}
+    assert Redactor((KEY,)).text(f"k={KEY}") == f"k={redact_secret(KEY)}"
