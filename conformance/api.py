@@ -115,7 +115,8 @@ class CheckOptions:
     max_time: float | None = None
     """Seconds for the whole run; the pairs left when it runs out are not judged (time). None: no limit."""
     max_body: int = MAX_BODY
-    """Bytes of a response body read at most; a larger body is recorded as a failure, never held in memory."""
+    """Bytes of a response body read at most; a larger body is a failure, never held (unread when its Content-Length
+    says so)."""
     pairs: frozenset[tuple[str, str]] | None = None
     """Only these (requirement id, operationId) pairs (see pixelpact.conformance.selection); None: every pair selected
     above."""

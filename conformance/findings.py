@@ -22,6 +22,8 @@ Finding ids are stable and short: "F-" + a slug of the cause's kind and detail, 
 the operations it touches, so the same cause keeps its id from run to run (baselines key on it):
 
     F-no-response[-stream]          no complete answer (dropped, timed out); "stream" for stream requests
+    F-too-large                     an answer larger than the body cap (--max-body-mb): refused unread when its
+                                    Content-Length says so, else cut at the cap (the title names the cap)
     F-undeclared-method             a method the route does not declare (PUT, PATCH ...) gets a 5xx or no answer, not
                                     a 405 (the title names the methods)
     F-route-not-served              every answer of an operation is a 404/405
@@ -49,6 +51,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pixelpact.conformance.limits import TOO_LARGE
 from pixelpact.conformance.model import (
     Exchange,
     Finding,
@@ -83,6 +86,8 @@ _GENERATED_FIELD = re.compile(r"\((?:examples|coverage|fuzzing): ([a-z_]+(?:\[\]
 #: data[0].b64_json.
 _CONTENT_FIELD = re.compile(r"\['([a-z0-9_]+)'\]:|/properties/([a-z0-9_]+)\b|data\[\d+\]\.([a-z0-9_]+)\b")
 _NULL = re.compile(r"\b(?:None|null|NoneType)\b")
+#: The cap a too-large answer's error names ("... more than the 32 MB cap").
+_CAP = re.compile(r"the (\S+ MB) cap")
 #: Kinds of cause that are about the request's way to the provider.
 _ON_THE_WAY = ("dropped", "changed", "renamed", "added")
 #: How a key is sent in each auth scheme, for a title ("as Authorization: Basic"); apiKey schemes name a header.
@@ -213,6 +218,9 @@ def cause_of(result: RequirementResult, method: str | None = None) -> Cause:
     forwarding = _message_cause(result, failure.message) if result.requirement.group == "forwarding" else None
     if forwarding is not None and forwarding.kind in ("dropped", "changed"):
         return forwarding
+    if exchange.error is not None and exchange.error.startswith(TOO_LARGE):
+        cap = _CAP.search(exchange.error)  # an answer, complete or not, that the suite would not hold: not a drop
+        return Cause("too-large", where=where, names=(cap.group(1),) if cap else ())
     if exchange.status is None or exchange.error is not None:
         return Cause("no-response", "stream" if _STREAMED.search(exchange.curl) else "", where=where)
     if exchange.status in NOT_SERVED:
@@ -382,6 +390,7 @@ def operations_phrase(operations: Iterable[str]) -> str:
 TITLES = {
     "server-error": "",  # _what() writes it: the status, the error's words, who is at fault
     "no-response": "requests end without a complete answer (connection dropped or timed out)",
+    "too-large": "answers larger than {names} (the cap, --max-body-mb) are refused, not read whole",
     "undeclared-method": "{names} requests, a method the spec does not declare here, end in a server error or a "
     "dropped connection instead of a 405",
     "route-not-served": "the route is not served (every answer is a 404 or 405)",

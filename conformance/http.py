@@ -24,6 +24,7 @@ import httpx
 from pixelpact.conformance.deadline import Deadlines, install
 from pixelpact.conformance.headers import is_secret, merged
 from pixelpact.conformance.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
+from pixelpact.conformance.limits import TOO_LARGE, cap_text
 from pixelpact.conformance.meaning import meaning
 from pixelpact.conformance.model import Exchange, Observation, Unjudged
 from pixelpact.conformance.ratelimit import Pacer
@@ -207,7 +208,8 @@ class Sender:
     """Sends wire requests over one pooled client, within a request budget and the run's time; thread-safe.
 
     Each request has `timeout` seconds in total (connect, first byte, the whole body or stream) and its body is read up
-    to `max_body` bytes, held once, so memory stays within about max_body x concurrency whatever the gateway sends.
+    to `max_body` bytes, held once, so memory stays within about max_body x concurrency whatever the gateway sends; a
+    body whose Content-Length is beyond the cap is not read at all.
     """
 
     def __init__(
@@ -341,11 +343,15 @@ class Sender:
                 ) as resp,
             ):
                 status, response_headers = resp.status_code, resp.headers
-                for chunk in resp.iter_bytes():
+                error = self._declared_too_large(resp.headers.get("content-length"))
+                # an answer that says it is larger than the cap is not read at all (leaving the block closes the
+                # connection unread); one that does not say is read up to the cap
+                for chunk in resp.iter_bytes() if error is None else ():
                     size += len(chunk)
                     if size > self._max_body:
                         received.write(chunk[: len(chunk) - (size - self._max_body)])
-                        error = f"BodyTooLarge: the response body is larger than {self._max_body} bytes (the cap)"
+                        error = f"{TOO_LARGE}: the answer is larger than the {cap_text(self._max_body)} cap"
+                        error += " (--max-body-mb): read up to it"
                         break
                     received.write(chunk)
                     if time.monotonic() >= deadline:  # transports without the deadline backend (tests)
@@ -356,6 +362,15 @@ class Sender:
                 per_image = "" if timeout == self._timeout else f" {self._timeout:g} s per image"
                 error = f"Timeout: no complete response within {timeout:g} s (--timeout{per_image})"
         return status, response_headers, received.getvalue(), error
+
+    def _declared_too_large(self, content_length: str | None) -> str | None:
+        """The error for an answer whose Content-Length exceeds the cap, else None."""
+        if content_length is None or not content_length.strip().isdigit() or int(content_length) <= self._max_body:
+            return None
+        return (
+            f"{TOO_LARGE}: the answer declares {int(content_length)} bytes (Content-Length), more than the "
+            f"{cap_text(self._max_body)} cap (--max-body-mb): not read"
+        )
 
     def _httpx_timeout(self, timeout: float) -> httpx.Timeout:
         """httpx's own timeouts for a request of `timeout` seconds (connecting is not per image)."""

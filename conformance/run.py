@@ -162,7 +162,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=MAX_BODY // 2**20,
         metavar="MB",
-        help="read at most MB MiB of a response; a larger one is recorded as a failure (default: %(default)s)",
+        help="read at most MB MiB of a response; a larger one is a failure, and is not read at all when its "
+        "Content-Length says so (default: %(default)s)",
     )
     run.add_argument(
         "--max-requests",

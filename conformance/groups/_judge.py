@@ -14,6 +14,7 @@ from pixelpact.conformance.contract import OperationContract
 from pixelpact.conformance.evidence import accepted, rejected, unattributable
 from pixelpact.conformance.http import BudgetExhausted, Reply
 from pixelpact.conformance.images import thumbnail
+from pixelpact.conformance.limits import TOO_LARGE
 from pixelpact.conformance.model import Exchange, Observation, Unjudged
 from pixelpact.conformance.profiles import P, one_per_pair
 
@@ -75,6 +76,8 @@ def transport_problem(reply: Reply) -> str | None:
     """The reason there is no usable response (dropped connection, timeout), or None."""
     if reply.error is not None:
         got = f"status {reply.status} then " if reply.status is not None else ""
+        if reply.error.startswith(TOO_LARGE):
+            return f"{got}an answer too large to hold: {reply.error}"
         return f"{got}no complete response: {reply.error}"
     return None
 

@@ -120,6 +120,19 @@ def huge_body(conn: socket.socket, head: bytes, stop: threading.Event) -> None:
     conn.sendall(b"A" * (HUGE - 2 - sent) + b'"}')
 
 
+def huge_chunked(conn: socket.socket, head: bytes, stop: threading.Event) -> None:
+    """A 200 JSON answer of 50 MB in chunks, without a Content-Length: only reading tells how large it is."""
+    conn.sendall(response("200 OK", {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}))
+    block = b"A" * 65536
+    frame = f"{len(block):x}\r\n".encode() + block + b"\r\n"
+    conn.sendall(b'a\r\n{"data": "\r\n')
+    sent = 10
+    while sent + len(block) < HUGE - 2 and not stop.is_set():
+        conn.sendall(frame)
+        sent += len(block)
+    conn.sendall(b'2\r\n"}\r\n0\r\n\r\n')
+
+
 def redirect_loop(conn: socket.socket, head: bytes, stop: threading.Event) -> None:
     """302 to the very same URL, forever."""
     path = head.split(b" ", 2)[1].decode("latin-1") if head.count(b" ") >= 2 else "/"

@@ -11,7 +11,7 @@ from types import FrameType
 
 import pytest
 
-from pixelpact.conformance.http import Redactor, Sender, TimeUp, WireRequest, body_excerpt
+from pixelpact.conformance.http import Redactor, Reply, Sender, TimeUp, WireRequest, body_excerpt
 from pixelpact.conformance.interrupts import in_finalizer
 from pixelpact.conformance.model import Exchange, Observation, Status, Unjudged, Verdict
 from pixelpact.conformance.reporting import render, to_html, to_json, to_junit
@@ -43,19 +43,39 @@ def test_a_request_ends_at_its_total_deadline(behaviour: servers.Behaviour) -> N
     assert reply.error is not None and reply.error.startswith("Timeout: no complete response within 0.6 s")
 
 
-def test_a_body_beyond_the_cap_is_not_held_and_is_an_error() -> None:
-    cap = 2 * 2**20
-    with servers.serve(servers.huge_body) as url:
+def received_within(behaviour: servers.Behaviour, cap: int) -> tuple[Reply, int, float]:
+    """The reply to one request, the peak of memory Python allocated meanwhile, and the seconds it took."""
+    with servers.serve(behaviour) as url:
         client = sender(max_body=cap)
         tracemalloc.start()
+        started = time.monotonic()
         try:
             reply = client.send(get(url))
+            took = time.monotonic() - started
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
             client.close()
+    return reply, peak, took
+
+
+def test_a_body_declared_beyond_the_cap_is_refused_unread() -> None:
+    cap = 2 * 2**20
+    reply, peak, took = received_within(servers.huge_body, cap)  # Content-Length: 50 MB
+    assert reply.status == 200 and reply.content == b""
+    assert reply.error == (
+        f"BodyTooLarge: the answer declares {servers.HUGE} bytes (Content-Length), more than the 2 MB cap "
+        "(--max-body-mb): not read"
+    )
+    assert peak < cap / 4, peak  # not a byte of the body held
+    assert took < 0.5, took
+
+
+def test_a_chunked_body_beyond_the_cap_stops_at_the_cap_and_is_not_held_twice() -> None:
+    cap = 2 * 2**20
+    reply, peak, _ = received_within(servers.huge_chunked, cap)  # no Content-Length: only reading tells
     assert reply.status == 200 and len(reply.content) == cap
-    assert reply.error == f"BodyTooLarge: the response body is larger than {cap} bytes (the cap)"
+    assert reply.error == "BodyTooLarge: the answer is larger than the 2 MB cap (--max-body-mb): read up to it"
     # the body once (a growing buffer handed over, not chunks joined), plus the excerpt: never the 50 MB sent
     assert peak < 1.6 * cap, peak
     assert "bytes in all" in reply.exchange.body_excerpt and len(reply.exchange.body_excerpt) < 1400
