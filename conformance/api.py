@@ -35,6 +35,7 @@ from pixelpact.conformance.http import MAX_BODY, Redactor, Sender
 from pixelpact.conformance.hypothesis_state import hypothesis_state_in_cache
 from pixelpact.conformance.interrupts import on_interrupt
 from pixelpact.conformance.model import Report
+from pixelpact.conformance.model_limits import ModelLimits
 from pixelpact.conformance.profiles import PROFILES, Profile, default_profile
 from pixelpact.conformance.ratelimit import Pacer
 from pixelpact.conformance.requirement_filter import RequirementFilter
@@ -89,6 +90,9 @@ class CheckOptions:
     """HOST:PORT of the recording upstream for the two-sided checks (issue 6)."""
     upstream_port: int | None = None
     """Port on 127.0.0.1 for the recording upstream (shorthand for upstream="127.0.0.1:PORT")."""
+    upstream_model_rules: str | None = None
+    """The recording upstream plays this provider model: it refuses what the model does not take
+    (pixelpact.generator.runtime.provider_api); None: it serves everything the spec allows."""
     stub_config: Any = None
     """A pixelpact.generator.runtime.config.StubConfig for the built-in stub (only without base_url)."""
     listeners: tuple[Listener, ...] = field(default=())
@@ -142,7 +146,7 @@ def check(options: CheckOptions) -> Report:
     with ExitStack() as stack:
         stack.enter_context(hypothesis_state_in_cache())
         if upstream is not None:
-            _start_upstream(stack, upstream)
+            _start_upstream(stack, upstream, options.upstream_model_rules)
         base_url = options.base_url or _start_stub(stack, options.stub_config)
         if options.transport is None:
             _reachable(base_url, options.timeout)
@@ -169,9 +173,16 @@ def check(options: CheckOptions) -> Report:
         executor = ThreadPoolExecutor(options.concurrency, thread_name_prefix="pixelpact-check")
         # cancel what has not started: after Ctrl-C (or a group's bug) nobody waits for the queued requests
         stack.callback(executor.shutdown, wait=True, cancel_futures=True)
+        limits = ModelLimits(options.model, options.deployment)
         ctx = RunContext(
             contract=contract,
-            operations=operations,
+            operations=tuple(operation for operation in operations if limits.serves(operation)),
+            unserved=tuple(
+                (operation.operation_id, limits.why_not(operation, "this operation"))
+                for operation in operations
+                if not limits.serves(operation)
+            ),
+            limits=limits,
             target=Target(
                 base_url=base_url.rstrip("/"),
                 prefixes=options.prefixes,
@@ -195,6 +206,7 @@ def check(options: CheckOptions) -> Report:
         report = Engine(ctx, groups, options.listeners).execute()
         report.shard = str(options.shard) if options.shard is not None else ""
         report.notes.extend(route_hints(sender.statuses, contract))
+        report.notes.extend(limits.notes())
         if known is not None:
             baseline.apply(report, known, strict=options.strict_baseline)
         # a Ctrl-C while the run winds down (the stack below) reaches run.py, which reports an interrupted run
@@ -279,6 +291,14 @@ def _validate(options: CheckOptions) -> None:
     if (options.upstream or options.upstream_port is not None) and options.base_url is None:
         # The built-in stub answers requests itself; a recording upstream behind it would never see one.
         raise CheckError("--upstream/--upstream-port check what a gateway forwards: give the gateway with --base-url")
+    if options.upstream_model_rules is not None:
+        from pixelpact.generator.runtime.provider_api import MODELS, rules_for
+
+        if not (options.upstream or options.upstream_port is not None):
+            raise CheckError("--upstream-model-rules is for the recording upstream: give --upstream-port too")
+        if rules_for(options.upstream_model_rules) is None:
+            raise CheckError(f"upstream-model-rules: no rules for {options.upstream_model_rules!r} (known: "
+                             f"{', '.join(MODELS)})")  # fmt: skip
     if options.max_requests is not None and options.max_requests < 1:
         raise CheckError("max-requests must be at least 1")
     if options.max_images is not None and options.max_images < 0:
@@ -363,12 +383,12 @@ def _start_stub(stack: ExitStack, config: Any) -> str:
         raise CheckError(f"the built-in stub gateway did not start: {exc}") from None
 
 
-def _start_upstream(stack: ExitStack, upstream: Upstream) -> None:
+def _start_upstream(stack: ExitStack, upstream: Upstream, model_rules: str | None = None) -> None:
     """Run the stub as the recording provider behind the gateway for the duration of the run (issue 6)."""
     from pixelpact.conformance.groups.forwarding import recording_upstream
 
     try:
-        stack.enter_context(recording_upstream(upstream))
+        stack.enter_context(recording_upstream(upstream, model_rules))
     except (RuntimeError, OSError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise CheckError(f"cannot run the recording upstream on {upstream.host}:{upstream.port}: {reason}") from None

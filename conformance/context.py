@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from pixelpact.conformance.contract import Contract, OperationContract
 from pixelpact.conformance.http import Part, Reply, Sender, WireRequest
 from pixelpact.conformance.images import distinct_pngs, mask_png
+from pixelpact.conformance.model_limits import ModelLimits
 from pixelpact.conformance.profiles import DEEP, Profile
 from pixelpact.conformance.schemes import (
     AUTH_SCHEMES as AUTH_SCHEMES,  # re-exported: moved to a light module for the CLI
@@ -133,6 +134,10 @@ class RunContext:
     profile: Profile = DEEP
     """How deep the groups go (--profile): quick sends the cheapest request per pair
     (pixelpact.conformance.profiles)."""
+    limits: ModelLimits = field(default_factory=ModelLimits)
+    """The provider model the valid requests keep to (--model, --deployment; pixelpact.conformance.model_limits)."""
+    unserved: tuple[tuple[str, str], ...] = ()
+    """(operationId, why) of the selected operations the model does not do: not run, their pairs not judged."""
     shared: Once = field(default_factory=Once, repr=False)
     """Exchanges made once per run for every group (pixelpact.conformance.groups._judge.control); `replace(ctx, ...)`
     keeps the same one, so a breadth-first run's two passes share it too."""
@@ -221,16 +226,30 @@ class RunContext:
 
     def cheapest_body(self, operation: OperationContract, **fields: Any) -> dict[str, Any]:
         """`valid_body` asking a provider for the least it can make: the smallest WxH size the operation's enum
-        allows (unless `fields` names a size: when size is the point), n at its minimum (absent: n's default)."""
+        allows and the model takes (unless `fields` names a size: when size is the point), n at its minimum (absent:
+        n's default), and with a model's rules known, its cheapest quality (low, or standard)."""
         cheap: dict[str, Any] = {}
-        size = smallest_size(operation)
+        size = self.smallest_size(operation)
         if size is not None:
             cheap["size"] = size
         bounds = operation.integer_range("n")
         default = operation.default("n")
-        if bounds is not None and bounds[0] is not None and default is not None and default != bounds[0]:
-            cheap["n"] = bounds[0]
+        if bounds is not None and bounds[0] is not None and default is not None:
+            low, _ = self.limits.n_range(operation, bounds[0], bounds[1])
+            if default != low:
+                cheap["n"] = low
+        if self.limits.rules(operation) is not None:
+            qualities = self.limits.allowed(operation, "quality", operation.enum("quality") or ())
+            cheapest = next((quality for quality in ("low", "standard") if quality in qualities), None)
+            if cheapest is not None:
+                cheap["quality"] = cheapest
         return self.valid_body(operation, **{**cheap, **fields})
+
+    def smallest_size(self, operation: OperationContract) -> str | None:
+        """The operation's smallest WxH size by area that the model takes (None when its size is no enum of WxH
+        values, or the model takes none of them)."""
+        sizes = [size for size in operation.enum("size") or () if isinstance(size, str) and _SIZE.match(size)]
+        return smallest_of(self.limits.allowed(operation, "size", sizes))
 
     def mask(self) -> bytes:
         return mask_png()
@@ -275,13 +294,6 @@ class RunContext:
         """GET an absolute URL (a returned image); credentials go only to the target's own host."""
         same_host = urlsplit(url).netloc == urlsplit(self.target.base_url).netloc
         return self.sender.send(WireRequest("GET", url, self.credentials() if same_host else {}))
-
-
-def smallest_size(operation: OperationContract) -> str | None:
-    """The operation's smallest WxH size by area (None when its size is no enum of WxH values)."""
-    sizes = [size for size in operation.enum("size") or () if isinstance(size, str)]
-    smallest = smallest_of(sizes)
-    return smallest if smallest is not None and _SIZE.match(smallest) else None
 
 
 def smallest_of(sizes: Iterable[str]) -> str | None:

@@ -143,6 +143,7 @@ class Engine:
     def execute(self) -> Report:
         started = time.perf_counter()
         operations = tuple(operation.operation_id for operation in self.ctx.operations)
+        operations += tuple(operation_id for operation_id, _ in self.ctx.unserved)
         # Every known requirement, not just the selected groups': a group may report on another's requirement
         # (robustness judges error bodies too), and the report order stays the catalogue's.
         known = {
@@ -202,6 +203,10 @@ class Engine:
                 for rest in self.groups[index + 1 :]:
                     folder.cut_short(rest.requirements, operations, stopped.reason, str(stopped))
                 break
+        for operation_id, why in self.ctx.unserved:
+            # the model behind the gateway does not do this operation: nothing was sent, nothing judged
+            for group in self.groups:
+                folder.cut_short(group.requirements, (operation_id,), Unjudged.NOT_APPLICABLE, why)
         silent = self.ctx.sender.stopped if isinstance(self.ctx.sender.stopped, TargetSilent) else None
         if silent is not None:
             errors.append(str(silent))

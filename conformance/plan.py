@@ -21,7 +21,9 @@ from typing import Any
 from pixelpact.conformance.api import CheckOptions, _reachable, _validate, check, profile_of
 from pixelpact.conformance.engine import Event, ObservationMade
 from pixelpact.conformance.model import Report
+from pixelpact.conformance.model_limits import ModelLimits
 from pixelpact.conformance.profiles import is_loopback
+from pixelpact.generator.runtime.provider_api import rules_for
 
 #: Groups whose requests are drawn (bounded by --max-examples), not fixed by the seed alone.
 DRAWN_GROUPS = ("schemathesis", "properties")
@@ -48,6 +50,8 @@ class Plan:
     requests: list[PlannedRequest]
     pairs: int
     """Distinct pairs the whole plan judges (groups may judge the same pair: invalid and robustness, error bodies)."""
+    limits: list[str] = field(default_factory=list)
+    """What the valid requests keep to: the model's rules, or the spec's ranges (pixelpact.conformance.model_limits)."""
 
     @property
     def total(self) -> dict[str, Any]:
@@ -63,6 +67,7 @@ class Plan:
             "seed": self.seed,
             "groups": self.groups,
             "total": self.total,
+            "limits": self.limits,
             "bounded": {
                 name: f"at most --max-examples {self.max_examples} per operation, as drawn in the dry run"
                 for name in DRAWN_GROUPS
@@ -104,7 +109,10 @@ def make_plan(options: CheckOptions, *, plan_only: bool = True) -> Plan:
     profile = profile_of(options)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     recorder = _Recorder()
-    config = StubConfig(api_keys=(options.api_key,) if options.api_key else ())
+    limits = ModelLimits(options.model, options.deployment)
+    # the private stub plays the model the run keeps to, as the deployment behind the gateway would
+    played = next((name for name in limits.chosen if rules_for(name) is not None), None)
+    config = StubConfig(api_keys=(options.api_key,) if options.api_key else (), model_rules=played)
     with stub_server(config) as url:
         dry = replace(
             options,
@@ -127,7 +135,8 @@ def make_plan(options: CheckOptions, *, plan_only: bool = True) -> Plan:
     }
     examples = options.max_examples if options.max_examples is not None else profile.max_examples
     pairs = set().union(*recorder.pairs.values()) if recorder.pairs else set()
-    return Plan(profile.name, seed, examples, groups, list(recorder.by_request.values()), len(pairs))
+    requests = list(recorder.by_request.values())
+    return Plan(profile.name, seed, examples, groups, requests, len(pairs), limits.describe())
 
 
 def planned_check(options: CheckOptions, plan: Plan | None = None) -> Report:
@@ -149,6 +158,7 @@ def render_plan(plan: Plan, target: str | None) -> str:
         f"plan: profile {plan.profile}, seed {plan.seed}; a dry run against a private stub, nothing sent to {target}"
         if target
         else f"plan: profile {plan.profile}, seed {plan.seed}; a dry run against a private stub",
+        *[f"  {line}" for line in plan.limits],
         f"  {'group':<14}{'requests':>10}{'images':>8}{'megapixels':>12}{'pairs':>7}",
     ]
     for name, figures in [*plan.groups.items(), ("total", plan.total)]:

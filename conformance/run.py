@@ -203,6 +203,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="run the stub as a recording upstream on HOST:PORT and check the forwarding side",
     )
     upstream.add_argument("--upstream-port", metavar="PORT", type=_positive, help="the same on 127.0.0.1:PORT")
+    run.add_argument(
+        "--upstream-model-rules",
+        metavar="MODEL",
+        help="the recording upstream plays this provider model (dall-e-2, dall-e-3, gpt-image-1 ...): it refuses what "
+        "the model does not take with OpenAI's 400 invalid_request_error, so the report shows where a refusal came "
+        "from (default: it serves everything the spec allows)",
+    )
     known = parser.add_argument_group("baseline")
     known.add_argument(
         "--baseline",
@@ -261,6 +268,7 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         spec=args.spec,
         upstream=args.upstream,
         upstream_port=args.upstream_port,
+        upstream_model_rules=args.upstream_model_rules,
         listeners=(ProgressLine(sys.stderr),),
         requirements=tuple(args.requirement),
         exclude_requirements=tuple(args.exclude_requirement),

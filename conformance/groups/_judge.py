@@ -9,13 +9,14 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.context import RunContext, smallest_of
 from pixelpact.conformance.contract import OperationContract
 from pixelpact.conformance.evidence import accepted, rejected, unattributable
 from pixelpact.conformance.http import BudgetExhausted, Reply
 from pixelpact.conformance.images import thumbnail
 from pixelpact.conformance.limits import TOO_LARGE
 from pixelpact.conformance.model import Exchange, Observation, Unjudged
+from pixelpact.conformance.model_limits import Refused, refused_field
 from pixelpact.conformance.profiles import P, one_per_pair
 
 #: Thumbnails kept per exchange, for the HTML report.
@@ -99,8 +100,14 @@ def control_body(ctx: RunContext, operation: OperationContract, **fields: Any) -
     the cheapest one (`RunContext.cheapest_body`), so that the control costs one small image and the variants that a
     gateway wrongly accepts cost no more; as b64_json where the operation offers it, so that its answer carries the
     image itself, which schemathesis's image checks and the properties then judge without another request."""
-    b64 = {"response_format": "b64_json"} if "b64_json" in (operation.enum("response_format") or ()) else {}
-    return ctx.cheapest_body(operation, **{**b64, **fields})
+    return ctx.cheapest_body(operation, **{**cheapest_format(ctx, operation), **fields})
+
+
+def cheapest_format(ctx: RunContext, operation: OperationContract) -> dict[str, Any]:
+    """response_format b64_json where the operation offers it and the model takes it (a GPT image model answers
+    base64 without being asked, and refuses the field)."""
+    formats = ctx.limits.allowed(operation, "response_format", operation.enum("response_format") or ())
+    return {"response_format": "b64_json"} if "b64_json" in formats else {}
 
 
 def control(ctx: RunContext, operation: OperationContract) -> Control:
@@ -116,11 +123,76 @@ def control(ctx: RunContext, operation: OperationContract) -> Control:
 def _send_control(ctx: RunContext, operation: OperationContract) -> Control:
     # remembered: schemathesis's cheapest example and the properties' cheapest draw ask exactly this, and are
     # answered with this answer rather than making the provider draw the same image again
-    reply = ctx.send(operation, control_body(ctx, operation), remember=True)
+    body = control_body(ctx, operation)
+    reply = ctx.send(operation, body, remember=True)
+    tried: set[str] = set()
+    # a model the table does not know: each field the provider names as refused is replaced once, by the next
+    # cheapest value the spec allows (at most one retry per field, and MAX_LEARNED in all)
+    while not accepted(reply.status) and len(tried) < MAX_LEARNED:
+        name = _learned(ctx, operation, body, reply, tried)
+        if name is None:
+            break
+        tried.add(name)
+        body = control_body(ctx, operation)
+        reply = ctx.send(operation, body, remember=True)
     problem = transport_problem(reply)
     if problem is None and not accepted(reply.status):
         problem = f"got {reply.status}"
     return Control(problem)
+
+
+#: Retries of a refused control at most, each for another field the provider named.
+MAX_LEARNED = 3
+
+
+def _learned(
+    ctx: RunContext, operation: OperationContract, body: dict[str, Any], reply: Reply, tried: set[str]
+) -> str | None:
+    """For a model the table does not know: the field of the control its provider refused, when the refusal names
+    one the spec lets vary (the error's `param`, or the field quoted in the provider's error as the recording upstream
+    kept it); the refused value is then learned (pixelpact.conformance.model_limits). None: nothing to learn."""
+    if ctx.limits.rules(operation) is not None or not rejected(reply.status) or unattributable(reply.status):
+        return None
+    document = reply.json()
+    error = document.get("error") if isinstance(document, dict) else None
+    param = error.get("param") if isinstance(error, dict) else None
+    upstream = _provider_errors(ctx, body) if ctx.upstream is not None else []
+    if param is None and not upstream:
+        return None  # neither the error nor a recorded provider answer says what was refused
+    messages = [*upstream, *([str(error.get("message"))] if isinstance(error, dict) else [])]
+    varying = {name: value for name, value in body.items() if name not in operation.required | operation.files}
+    name = refused_field(varying, param, messages)
+    if name is None or name in tried:
+        return None
+    value = body[name]
+    spec_values = [v for v in operation.enum(name) or () if isinstance(v, str)]
+    # the provider's message may list what it takes ("Supported values are: '1024x1024', ..."): keep to those
+    supported = tuple(v for v in spec_values if v != value and any(f"'{v}'" in message for message in messages))
+    instead = smallest_of(supported or [v for v in spec_values if v != value]) if name == "size" else None
+    if name != "size" and supported:
+        instead = supported[0]
+    ctx.limits.learn(Refused(operation.operation_id, name, value, instead, messages[0][:200], supported))
+    return name
+
+
+def _provider_errors(ctx: RunContext, body: dict[str, Any]) -> list[str]:
+    """The errors the recording upstream answered to requests carrying the control's prompt, newest first."""
+    from pixelpact.conformance.groups._upstream import Recording, UpstreamError, record_values
+
+    assert ctx.upstream is not None
+    try:
+        records = Recording(ctx.upstream).records()
+    except UpstreamError:
+        return []
+    prompt = body.get("prompt")
+    return [
+        str(record.get("error"))
+        for record in reversed(records)
+        if isinstance(record.get("status"), int)
+        and record["status"] >= 400
+        and record.get("error")
+        and (prompt is None or record_values(record).get("prompt") == prompt)
+    ][:1]
 
 
 def controls(ctx: RunContext) -> dict[str, Control]:

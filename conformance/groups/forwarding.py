@@ -55,7 +55,9 @@ from pixelpact.conformance.groups.comparison import compare, placeholder_credent
 from pixelpact.conformance.http import Reply
 from pixelpact.conformance.images import mask_png
 from pixelpact.conformance.model import Observation, Unjudged
+from pixelpact.conformance.model_limits import KIND
 from pixelpact.conformance.requirements import FORWARDING
+from pixelpact.generator.runtime.provider_api import PARAMS, SDK, provider_fields
 
 #: The model the recording upstream always fails (with a 503 provider error), so fallbacks can be exercised. A
 #: gateway must route it to the upstream like any other model of the provider (e.g. a LiteLLM model_list entry).
@@ -113,15 +115,16 @@ class ProviderLayouts:
 
 
 @contextmanager
-def recording_upstream(upstream: Upstream) -> Iterator[str]:
-    """Run the stub gateway as the recording provider on upstream.host:port for the block; yields its URL.
+def recording_upstream(upstream: Upstream, model_rules: str | None = None) -> Iterator[str]:
+    """Run the stub gateway as the recording provider on upstream.host:port for the block; yields its URL. With
+    `model_rules` it plays that model: it refuses what the model does not take, as OpenAI does.
 
     Raises OSError when the address cannot be used (port taken), RuntimeError when the server does not start.
     """
     from pixelpact.generator.runtime.config import StubConfig
     from pixelpact.generator.runtime.serve import default_app, stub_server
 
-    config = StubConfig(fail_models=frozenset({FAILING_MODEL}), provider=True)
+    config = StubConfig(fail_models=frozenset({FAILING_MODEL}), provider=True, model_rules=model_rules)
     app = ProviderLayouts(default_app(config))
     with stub_server(config, host=upstream.host, port=upstream.port, app=app):
         yield upstream_url(upstream)
@@ -223,6 +226,10 @@ def check_fields(
         sent = {name: outcome.probe.body[name] for name in fields if name in outcome.probe.body}
         observations = []
         for name, requirement_id in fields.items():
+            if not ctx.limits.takes(operation, name):
+                why = ctx.limits.why_not(operation, name)
+                observations.append(skip(requirement_id, operation, why, Unjudged.NOT_APPLICABLE))
+                continue
             problem = _unreached(outcome) or _field_problem(name, sent.get(name), outcome.records)
             observations.append(observe(requirement_id, operation, problem, outcome.reply))
         observations.append(_credentials(ctx, operation, outcome))
@@ -256,11 +263,14 @@ def _distinctive_values(ctx: RunContext, operation: OperationContract) -> dict[s
     values: dict[str, Any] = {}
     bounds = operation.integer_range("n")
     if bounds is not None:
-        low, high = bounds[0] or 1, bounds[1] or 10
+        low, high = ctx.limits.n_range(operation, bounds[0] or 1, bounds[1] or 10)
+        high = high if high is not None else 10
         default = operation.default("n")
-        values["n"] = next(value for value in (2, low, high) if low <= value <= high and value != default)
+        # the model's only n may be the default (dall-e-3: 1): sent all the same, a dropped n is still seen
+        values["n"] = next((value for value in (2, low, high) if low <= value <= high and value != default), low)
     for name in ("size", "response_format"):
-        choices = [value for value in operation.enum(name) or () if value not in {"auto", operation.default(name)}]
+        allowed = ctx.limits.allowed(operation, name, operation.enum(name) or ())
+        choices = [value for value in allowed if value not in {"auto", operation.default(name)}]
         if choices:
             values[name] = rng.choice(sorted(map(str, choices)))
     return values
@@ -334,20 +344,49 @@ def check_intact(ctx: RunContext, recording: Recording, operation: OperationCont
                 f"the gateway answered {status} to the request with every optional field: nothing forwarded to compare"
             )
             return [skip(requirement_id, operation, why), _credentials(ctx, operation, outcome)]
-        problem, cause = _unreached(outcome), None
+        problem, cause, filtered = _unreached(outcome), None, ""
         sent = {name: value for name, value in probe_.body.items() if name not in operation.files}
         azure = any(parameter.location == "path" for parameter in operation.parameters)
         for record in outcome.records[:1]:  # the first attempt (later ones may be the gateway's fallbacks)
             found = compare(sent, record_values(record), multipart=record.get("parts") is not None, azure=azure)
+            filtered = _filtered(ctx, operation, found.dropped)
             if found:
                 problem, cause = (
                     f"sent every optional field; on the way to the provider: {found.describe()}",
                     found.cause,
                 )
         observation = replace(observe(requirement_id, operation, problem, outcome.reply), cause=cause)
+        if problem is None and filtered:
+            observation = replace(
+                observation, message=f"every field the provider's API takes arrived as sent; {filtered}"
+            )
         return [observation, _credentials(ctx, operation, outcome)]
 
     return _guard(ids, operation, probe)
+
+
+def provider_of(ctx: RunContext, operation: OperationContract) -> str:
+    """The provider API behind an operation: Azure OpenAI on the Azure deployment routes, else the provider of the
+    run's model (`openai/dall-e-3` -> openai; a bare name is OpenAI's, as the OpenAI-compatible route assumes)."""
+    if operation.family == "azure":
+        return "azure"
+    provider, sep, _ = ctx.model.partition("/")
+    return provider if sep and provider else "openai"
+
+
+def _filtered(ctx: RunContext, operation: OperationContract, dropped: dict[str, Any]) -> str:
+    """Takes out of `dropped` the fields the provider's API does not take (the gateway may filter them, as Bifrost
+    does per provider); says which, with the values sent. A provider the table does not know filters nothing."""
+    provider = provider_of(ctx, operation)
+    taken = provider_fields(provider, KIND[operation.kind])
+    if taken is None:
+        return ""
+    filtered = {name: dropped.pop(name) for name in list(dropped) if name not in taken}
+    if not filtered:
+        return ""
+    shown = ", ".join(f"{name} (sent {value!r})" for name, value in filtered.items())
+    source = f"{SDK} {PARAMS[KIND[operation.kind]]}"
+    return f"filtered by the gateway, which {provider}'s image API does not take ({source}): {shown}"
 
 
 #: Fields the every-field probe leaves out: files, the stream switch (and partial_images, which needs it), fallbacks
@@ -363,8 +402,11 @@ def optional_values(ctx: RunContext, operation: OperationContract) -> dict[str, 
     for name, schema in operation.properties.items():
         if name in values or name in _NOT_FILLED or name in operation.files or not isinstance(schema, Mapping):
             continue
+        if not ctx.limits.takes(operation, name):
+            continue  # the model refuses it: a valid request keeps to the model's rules
         default = operation.default(name)
-        choices = [value for value in operation.enum(name) or () if value not in {"auto", default}]
+        allowed = ctx.limits.allowed(operation, name, operation.enum(name) or ())
+        choices = [value for value in allowed if value not in {"auto", default}]
         bounds = operation.integer_range(name)
         if choices:
             values[name] = rng.choice(sorted(choices, key=str))
@@ -410,7 +452,7 @@ def check_edit_files(ctx: RunContext, recording: Recording, operation: Operation
 
     def probe() -> list[Observation]:
         mask = mask_png() if "mask" in operation.file_fields else None
-        files = 3 if "image[]" in operation.file_list_fields else 1
+        files = ctx.limits.max_images(operation, 3) if "image[]" in operation.file_list_fields else 1
         probe_ = new_probe(ctx, operation, f"{files} images + mask", files=files, mask=mask)
         outcome = send(ctx, recording, operation, probe_)
         images = outcome.probe.body.get("image[]") or [outcome.probe.body["image"]]

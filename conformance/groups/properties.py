@@ -28,6 +28,7 @@ from pixelpact.conformance.context import RunContext, smallest_of
 from pixelpact.conformance.contract import OperationContract
 from pixelpact.conformance.evidence import rejected, unattributable
 from pixelpact.conformance.groups import register
+from pixelpact.conformance.groups._judge import cheapest_format
 from pixelpact.conformance.groups.invalid import checked_enums
 from pixelpact.conformance.http import BudgetExhausted, WireRequest
 from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image
@@ -132,9 +133,16 @@ class Prober:
         if n_range is None or not sizes:
             return []
         low, high = n_range[0] if n_range[0] is not None else 1, n_range[1] if n_range[1] is not None else 10
-        formats = self.operation.enum("response_format") or ()
-        # b64_json makes every image's pixel size checkable without fetching urls.
-        extra = {"response_format": "b64_json"} if "b64_json" in formats else {}
+        low, model_high = self.ctx.limits.n_range(self.operation, low, high)
+        high = model_high if model_high is not None else high
+        sizes = tuple(self.ctx.limits.allowed(self.operation, "size", sizes))
+        if not sizes or low > high:
+            why = self.ctx.limits.why_not(self.operation, "any of the spec's sizes and n values")
+            return [Observation(VALID_ID, self.operation.operation_id, False, why, skipped=True,
+                                reason=Unjudged.NOT_APPLICABLE)]  # fmt: skip
+        # b64_json makes every image's pixel size checkable without fetching urls (a model that takes no
+        # response_format answers base64 anyway).
+        extra = cheapest_format(self.ctx, self.operation)
 
         cheapest = self.ctx.cheapest_body(self.operation, **extra)
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pixelpact.conformance.context import RunContext
 from pixelpact.conformance.contract import OperationContract
 from pixelpact.conformance.groups import register
+from pixelpact.conformance.groups._judge import control_body
 from pixelpact.conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
 
 if TYPE_CHECKING:
@@ -331,12 +332,9 @@ def cheapest_example_hook(ctx: RunContext) -> Callable[[Any, list[Any]], None]:
         operation = by_label.get(context.operation.label)
         if operation is None:
             return
-        fields: dict[str, Any] = {}
-        if "b64_json" in (operation.enum("response_format") or ()):
-            fields["response_format"] = "b64_json"
-        # the control's own body (groups/_judge.control_body): when the run sent the control, the Sender answers this
-        # example with the control's answer (the model is in it where the spec requires one)
-        body = ctx.cheapest_body(operation, **fields)
+        # the control's own body: when the run sent the control, the Sender answers this example with the control's
+        # answer (the model is in it where the spec requires one)
+        body = control_body(ctx, operation)
         # the run's deployment and api-version, as every generated request has them (see load_schema's parameters)
         path = {p.name: ctx.deployment for p in operation.parameters if p.location == "path"}
         version = next(

@@ -42,7 +42,7 @@ from pixelpact.conformance.groups._upstream import (
 )
 from pixelpact.conformance.http import Reply
 from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image
-from pixelpact.conformance.model import Observation
+from pixelpact.conformance.model import Observation, Unjudged
 from pixelpact.conformance.requirements import STREAMING
 
 #: Images asked for in the stream: more than one, so "one completed event per image" is tested, not assumed.
@@ -120,6 +120,12 @@ class StreamingGroup:
         streaming = [
             operation for operation in ctx.operations if operation.streams and "stream" in operation.properties
         ]
+        for operation in streaming:
+            if not ctx.limits.takes(operation, "stream"):
+                why = ctx.limits.why_not(operation, "stream")
+                for requirement_id in (*STREAM_REQUIREMENTS, "stream-response-format-tolerated"):
+                    yield skip(requirement_id, operation, why, Unjudged.NOT_APPLICABLE)
+        streaming = [operation for operation in streaming if ctx.limits.takes(operation, "stream")]
         for observations in ctx.map(lambda operation: _run(ctx, operation), streaming):
             yield from observations
 
@@ -130,6 +136,9 @@ def _run(ctx: RunContext, operation: OperationContract) -> list[Observation]:
     observations = guarded(STREAM_REQUIREMENTS, operation, lambda: judge_stream(ctx, operation, started))
     if "response_format" not in operation.properties:
         return observations
+    if not ctx.limits.takes(operation, "response_format"):
+        why = ctx.limits.why_not(operation, "response_format")
+        return [*observations, skip("stream-response-format-tolerated", operation, why, Unjudged.NOT_APPLICABLE)]
     tolerated = guarded(
         ("stream-response-format-tolerated",), operation, lambda: judge_response_format(ctx, operation, bool(started))
     )
@@ -140,17 +149,16 @@ def stream_body(ctx: RunContext, operation: OperationContract, **fields: Any) ->
     body: dict[str, Any] = {"stream": True}
     bounds = operation.integer_range("n")
     if bounds is not None:
-        low, high = bounds
+        n_low, n_high = ctx.limits.n_range(operation, bounds[0] or 1, bounds[1])
         wanted = 1 if ctx.profile.one_per_pair else STREAM_N  # quick: one image, still one completed event per image
-        body["n"] = max(low or 1, min(wanted, high if high is not None else wanted))
+        body["n"] = max(n_low, min(wanted, n_high if n_high is not None else wanted))
     partial = operation.integer_range("partial_images")
-    if partial is not None:
+    if partial is not None and ctx.limits.takes(operation, "partial_images"):
         low, high = partial
         body["partial_images"] = max(low or 0, min(1, high if high is not None else 1))
-    sizes = operation.enum("size") or ()
-    smallest = sorted((s for s in sizes if "x" in s), key=lambda s: int(s.split("x")[0]) * int(s.split("x")[1]))
-    if smallest:
-        body["size"] = smallest[0]
+    smallest = ctx.smallest_size(operation)
+    if smallest is not None:
+        body["size"] = smallest
     if "model" in operation.properties:
         body["model"] = ctx.model
     body.update(fields)

@@ -18,10 +18,18 @@ from urllib.parse import urlsplit
 from pixelpact.conformance.context import RunContext, smallest_of
 from pixelpact.conformance.contract import OperationContract
 from pixelpact.conformance.groups import register
-from pixelpact.conformance.groups._judge import guarded, observe, schema_problem, skip, transport_problem, with_images
+from pixelpact.conformance.groups._judge import (
+    controls,
+    guarded,
+    observe,
+    schema_problem,
+    skip,
+    transport_problem,
+    with_images,
+)
 from pixelpact.conformance.http import Reply
 from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image, distinct_pngs
-from pixelpact.conformance.model import Observation
+from pixelpact.conformance.model import Observation, Unjudged
 from pixelpact.conformance.profiles import cheapest_cover
 from pixelpact.conformance.requirements import VALID
 from pixelpact.conformance.spend import body_cost
@@ -54,6 +62,8 @@ class Case:
     requirements: tuple[str, ...] = ("valid-request-accepted",)
     output_format: str | None = None
     """The requested output_format, judged only in the cases that vary it."""
+    answered: str | None = None
+    """The format the answer comes in when no response_format is sent and the model takes none (base64)."""
 
 
 class ValidGroup:
@@ -61,9 +71,40 @@ class ValidGroup:
     requirements = VALID
 
     def run(self, ctx: RunContext) -> Iterator[Observation]:
+        if ctx.limits.unknown() is not None:
+            # a model the table does not know: its valid control first (shared with invalid and robustness), so
+            # what its provider refuses is learned before the cases are chosen
+            controls(ctx)
         cases = [(operation, case) for operation in ctx.operations for case in cases_for(ctx, operation)]
+        for operation in ctx.operations:
+            yield from beyond_the_model(ctx, operation)
         for observations in ctx.map(lambda item: judge_case(ctx, *item), cases):
             yield from observations
+
+
+#: What a requirement of this group needs that a model may not take, for the reason it is not judged.
+NEEDS = {
+    "url-is-absolute": "response_format=url",
+    "url-serves-image": "response_format=url",
+    "b64-json-is-image": "response_format=b64_json",
+    "image-format-matches-output-format": "output_format",
+    "image-array-accepted": "image[] with several files",
+    "image-dimensions-match-size": "a WxH size",
+}
+
+
+def beyond_the_model(ctx: RunContext, operation: OperationContract) -> list[Observation]:
+    """The requirements the spec's values would exercise on this operation but the model's do not: not judged, with
+    the reason (never failed, never left out of the report)."""
+    if ctx.limits.rules(operation) is None and not ctx.limits.learned:
+        return []
+    everything = replace(ctx, limits=type(ctx.limits)())
+    wanted = set().union(*(_judged_by(case) for case in cases_for(everything, operation)))
+    kept = set().union(*(_judged_by(case) for case in cases_for(ctx, operation)))
+    return [
+        skip(rid, operation, ctx.limits.why_not(operation, NEEDS.get(rid, "what it needs")), Unjudged.NOT_APPLICABLE)
+        for rid in sorted(wanted - kept)
+    ]
 
 
 def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
@@ -74,10 +115,14 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
     cases = [
         Case("required fields only", minimal, default_n, None, None),
     ]
-    enums = {name: list(operation.enum(name) or ()) for name in COVERED_ENUMS if operation.enum(name)}
+    enums = {name: ctx.limits.allowed(operation, name, operation.enum(name) or ()) for name in COVERED_ENUMS}
+    enums = {name: values for name, values in enums.items() if values}
     for values in enums.values():
         rng.shuffle(values)
     n_low, n_high = _n_range(operation)
+    if n_low is not None:
+        n_low, n_high = ctx.limits.n_range(operation, n_low, n_high)
+    expected = None if ctx.limits.takes(operation, "response_format") else "b64_json"
     extras: dict[str, Any] = {}
     if "model" in operation.properties:
         extras["model"] = ctx.model
@@ -90,7 +135,7 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
         elif n_low is not None:
             # small n keeps the run fast; the bounds get their own cases below
             body["n"] = rng.randint(n_low, min(n_high if n_high is not None else n_low + 2, n_low + 2))
-        cases.append(_case(operation, f"enum values #{i + 1}", body, default_n))
+        cases.append(_case(operation, f"enum values #{i + 1}", body, default_n, expected))
     if n_low is not None:
         for label, n in (("n at its minimum", n_low), ("n at its maximum", n_high)):
             if n is None:
@@ -100,7 +145,7 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
                 body["size"] = _smallest_size(enums["size"])  # n images of the smallest size: the cheapest answer
             if "response_format" in enums:
                 body["response_format"] = rng.choice(enums["response_format"])
-            cases.append(_case(operation, label, body, default_n))
+            cases.append(_case(operation, label, body, default_n, expected))
     optional = {
         name: value
         for name, value in (("user", "pixelpact-check"), ("fallbacks", [ctx.model]))
@@ -108,20 +153,26 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
     }
     if optional:
         cases.append(
-            _case(operation, "user and fallbacks present", ctx.valid_body(operation, **extras, **optional), default_n)
+            _case(
+                operation,
+                "user and fallbacks present",
+                ctx.valid_body(operation, **extras, **optional),
+                default_n,
+                expected,
+            )
         )
-    for output_format in operation.enum("output_format") or ():
+    for output_format in ctx.limits.allowed(operation, "output_format", operation.enum("output_format") or ()):
         # each in its own request: a provider that supports only some formats fails only those
         body = ctx.valid_body(operation, **extras, output_format=output_format)
         if "size" in enums:
             body["size"] = _smallest_size(enums["size"])
         if "b64_json" in enums.get("response_format", ()):
             body["response_format"] = "b64_json"  # the image itself, not a URL that may re-encode it
-        case = _case(operation, f"output_format={output_format}", body, default_n)
+        case = _case(operation, f"output_format={output_format}", body, default_n, expected)
         cases.append(replace(case, output_format=output_format))
     if operation.extra_fields_allowed:
         body = ctx.valid_body(operation, **{UNKNOWN_FIELD: "tolerate me"})
-        case = _case(operation, f"an unknown field {UNKNOWN_FIELD!r}", body, default_n)
+        case = _case(operation, f"an unknown field {UNKNOWN_FIELD!r}", body, default_n, expected)
         cases.append(replace(case, requirements=("valid-request-accepted", "unknown-field-tolerated")))
         if ctx.profile.one_per_pair and operation.file_list_fields:
             # quick: one exchange judges both (an unknown field beside `image[]`), one image fewer per operation
@@ -130,19 +181,20 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
             body[list_field] = distinct_pngs(1)
             label = f"an unknown field {UNKNOWN_FIELD!r} beside {list_field} with 1 file"
             requirements = ("valid-request-accepted", "unknown-field-tolerated", "image-array-accepted")
-            cases.append(replace(_case(operation, label, body, default_n), requirements=requirements))
+            cases.append(replace(_case(operation, label, body, default_n, expected), requirements=requirements))
     if "mask" in operation.file_fields:
-        cases.append(_case(operation, "with a mask", ctx.valid_body(operation, **extras, mask=ctx.mask()), default_n))
+        masked = ctx.valid_body(operation, **extras, mask=ctx.mask())
+        cases.append(_case(operation, "with a mask", masked, default_n, expected))
     for list_field in sorted(operation.file_list_fields):
-        for count in (1, 2, 3):
+        for count in sorted({ctx.limits.max_images(operation, count) for count in (1, 2, 3)}):
             files = distinct_pngs(count)
             body = ctx.valid_body(operation, **extras, **{list_field: files})
             for single in operation.file_fields - {"mask"}:
                 body.pop(single, None)  # `image[]` alone: a gateway must not need the single-file part
-            case = _case(operation, f"{list_field} with {count} file(s)", body, default_n)
+            case = _case(operation, f"{list_field} with {count} file(s)", body, default_n, expected)
             cases.append(replace(case, requirements=("valid-request-accepted", "image-array-accepted")))
     if ctx.profile.one_per_pair:
-        return _cheapest_cases(cases, _smallest_size(enums["size"]) if "size" in enums else None)
+        return _cheapest_cases(cases, ctx.smallest_size(operation) if "size" in enums else None)
     return cases
 
 
@@ -163,18 +215,21 @@ def _sized(case: Case, size: str) -> Case:
 def _judged_by(case: Case) -> set[str]:
     """Every requirement a case's 200 answer judges (see _judge and _judge_images)."""
     judged = {*case.requirements, "response-content-type", "response-schema", "data-count-matches-n"}
-    if case.response_format == "b64_json":
+    answered = case.response_format or case.answered
+    if answered == "b64_json":
         judged.add("b64-json-is-image")
-    elif case.response_format == "url":
+    elif answered == "url":
         judged |= {"url-is-absolute", "url-serves-image"}
-    if case.size is not None and _SIZE.match(case.size) and case.response_format in ("b64_json", "url"):
+    if case.size is not None and _SIZE.match(case.size) and answered in ("b64_json", "url"):
         judged.add("image-dimensions-match-size")
     if case.output_format is not None:
         judged.add("image-format-matches-output-format")
     return judged
 
 
-def _case(operation: OperationContract, label: str, body: dict[str, Any], default_n: int) -> Case:
+def _case(
+    operation: OperationContract, label: str, body: dict[str, Any], default_n: int, answered: str | None = None
+) -> Case:
     return Case(
         label=label,
         body=body,
@@ -182,6 +237,7 @@ def _case(operation: OperationContract, label: str, body: dict[str, Any], defaul
         size=_str(body.get("size")),
         # absent: the provider's default, which the seeds do not state (gpt-image-1 answers b64_json only)
         response_format=_str(body.get("response_format")),
+        answered=answered,
     )
 
 

@@ -44,3 +44,8 @@ class StubConfig:
     """Requests on image routes allowed per `rate_limit_period` (a token bucket); beyond, 429 + Retry-After. 0: none."""
     rate_limit_period: float = 1.0
     """Seconds over which `rate_limit_requests` tokens come back."""
+    model_rules: str | None = None
+    """Play this provider model (pixelpact.generator.runtime.provider_api.MODELS, e.g. "gpt-image-1"): a valid request
+    the model does not take (a size, n, response_format, an operation it does not serve ...) gets OpenAI's 400
+    invalid_request_error naming `param`, whatever model it names; answers are base64 when the model takes no
+    response_format. None: every request the spec allows is served."""

@@ -25,6 +25,7 @@ from pixelpact.generator.runtime.errors import WIRE_ERROR, GatewayError, from_va
 from pixelpact.generator.runtime.fallbacks import choose
 from pixelpact.generator.runtime.operation import Operation
 from pixelpact.generator.runtime.pacing import RateLimiter
+from pixelpact.generator.runtime.provider_api import MODELS, ModelRules, rules_for
 from pixelpact.generator.runtime.recording import Recorder, header_dict, record_json, record_parts
 from pixelpact.generator.runtime.redaction import Redactor
 
@@ -94,6 +95,9 @@ class StubGateway:
         self.limiter = (
             RateLimiter(config.rate_limit_requests, config.rate_limit_period) if config.rate_limit_requests else None
         )
+        self.model_rules: ModelRules | None = rules_for(config.model_rules)
+        if config.model_rules and self.model_rules is None:
+            raise ValueError(f"no rules for model {config.model_rules!r} (known: {', '.join(MODELS)})")
 
     # -- the request path
 
@@ -172,6 +176,11 @@ class StubGateway:
             provider=self.config.provider,
         )  # fmt: skip
         files = fields.get("image[]") or ([fields["image"]] if "image" in fields else [])
+        if self.model_rules is not None:
+            # what the client sent, not the body model's defaults (response_format's "url" is a default)
+            self._refuse(operation, body.model_dump(by_alias=True, exclude_unset=True), len(files))
+            if not self.model_rules.takes(operation.kind, "response_format"):
+                fields["response_format"] = "b64_json"  # the model always answers base64
         # Variations use the first file only; edits use them all.
         used = min(len(files), 1) if operation.kind == "variation" else len(files)
         plan = responses.make_plan(operation.kind, fields, requested, choice, used)
@@ -191,6 +200,16 @@ class StubGateway:
             )
         body_out = responses.image_response(plan, _base_url(request.scope, seen.headers), seen.started)
         return _json_response(body_out, headers=headers)
+
+    def _refuse(self, operation: Operation, sent: dict[str, Any], images: int) -> None:
+        """Raise the provider's 400 when the played model does not take the request (OpenAI's error shape)."""
+        assert self.model_rules is not None
+        values = {name: value for name, value in _plain(sent).items() if name not in operation.file_fields}
+        refusal = self.model_rules.refusal(operation.kind, values, images)
+        if refusal is not None:
+            raise GatewayError(
+                400, refusal.message, refusal.param, "invalid_request_error", code=refusal.code, is_bifrost_error=False
+            )
 
     # -- reserved routes
 

@@ -168,6 +168,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="make MODEL fail with a provider error (repeatable); requests with fallbacks move on to them",
     )
     parser.add_argument(
+        "--model-rules",
+        metavar="MODEL",
+        help="play a provider model (dall-e-2, dall-e-3, gpt-image-1 ...): refuse what it does not take with OpenAI's "
+        "400 invalid_request_error naming the param (default: serve everything the spec allows)",
+    )
+    parser.add_argument(
         "--fail-status", type=int, default=503, metavar="N", help="HTTP status of a failing model (default: 503)"
     )
     parser.add_argument(
@@ -234,7 +240,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> StubConfig:
     """The StubConfig of `pixelpact serve`'s options; ValueError for a malformed --latency or --rate-limit."""
     from pixelpact.generator.runtime import pacing  # its GatewayError brings starlette and pydantic: not for --help
+    from pixelpact.generator.runtime.provider_api import MODELS, rules_for
 
+    if args.model_rules and rules_for(args.model_rules) is None:
+        raise ValueError(f"--model-rules: no rules for {args.model_rules!r} (known: {', '.join(MODELS)})")
     latencies = [pacing.parse_latency(text) for text in args.latency]
     rate = pacing.parse_rate(args.rate_limit) if args.rate_limit else (0, 1.0)
     env_key = os.environ.get(API_KEY_ENV, "").strip()
@@ -246,6 +255,7 @@ def config_from_args(args: argparse.Namespace) -> StubConfig:
         rate_limit_period=rate[1],
         fail_models=frozenset(args.fail_model),
         fail_status=args.fail_status,
+        model_rules=args.model_rules,
         max_body_bytes=int(args.max_body_mb * MIB),
         record_limit=args.record_limit,
         record_max_bytes=int(args.record_max_mb * MIB),
@@ -266,6 +276,8 @@ def banner(url: str, config: StubConfig, workers: int, *, key_from_env: bool) ->
     if config.rate_limit_requests:
         unit = {1.0: "s", 60.0: "min", 3600.0: "h"}.get(config.rate_limit_period, f"{config.rate_limit_period:g}s")
         pace += f", rate limit {config.rate_limit_requests}/{unit}"
+    if config.model_rules:
+        pace += f", playing {config.model_rules} (refuses what it does not take)"
     several = f", {workers} workers (one recording each)" if workers > 1 else ""
     body = '{"model": "dall-e-2", "prompt": "a red fox", "size": "256x256"}'
     curl = f"curl -s {url}/v1/images/generations -H 'Content-Type: application/json' -d '{body}'"
