@@ -25,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -80,6 +81,85 @@ def run_one(profile: str, latency: float, seed: int) -> Row:
     )
 
 
+@dataclass
+class ModelRow:
+    """quick with --model M through a gateway in front of an upstream that plays M, or serves everything."""
+
+    model: str
+    gateway: str
+    upstream: str
+    requests: int
+    images_asked: int
+    judged: int
+    total: int
+    refused: int
+    """Valid requests the upstream playing the model refused (pixelpact.generator.runtime.provider_api)."""
+    exit_status: int
+
+
+def run_model(model: str, gateway: str, played: bool, seed: int) -> ModelRow:
+    """`pixelpact check --profile quick --model openai/M` against the stub playing M (gateway "stub"), or two-sided
+    through the test relay gateway (tests/conformance/broken/relay.py) in front of the recording upstream playing M
+    (`--upstream-model-rules M`); `played` False: the upstream serves everything the spec allows."""
+    from tests.conformance.broken.conftest import free_port
+    from tests.conformance.broken.relay import RelayGateway
+
+    command = [sys.executable, "-m", "pixelpact.conformance.cli", "check", "--profile", "quick", "--seed", str(seed)]
+    command += ["--model", f"openai/{model}"]
+    port = free_port()
+    if gateway == "stub":
+        app: Any = default_app(StubConfig(model_rules=model if played else None))
+    else:
+        app = RelayGateway(f"http://127.0.0.1:{port}")
+        command += ["--upstream-port", str(port)] + (["--upstream-model-rules", model] if played else [])
+    with stub_server(app=app) as url, tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        command += ["--base-url", url, "--json-report", str(report)]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+        document = json.loads(report.read_text())
+        refused = _refused(url, model) if gateway == "stub" and played else 0
+    summary = document["summary"]
+    return ModelRow(
+        model=model,
+        gateway=gateway,
+        upstream=f"plays {model}" if played else "serves all the spec allows",
+        requests=document["spent"]["requests"],
+        images_asked=document["spent"]["images"],
+        judged=summary["passed"] + summary["failed"],
+        total=sum(summary.values()),
+        refused=refused,
+        exit_status=done.returncode,
+    )
+
+
+def _refused(url: str, model: str) -> int:
+    """Requests the stub playing `model` refused for the model's rules (the spec's own checks come first)."""
+    import httpx
+
+    from tests.conformance.test_model_limits import model_refusals
+
+    records = httpx.get(f"{url}/_pixelpact/requests", params={"limit": 100000}, timeout=30).json()["requests"]
+    return len(model_refusals(records, model))
+
+
+def model_table(rows: list[ModelRow]) -> str:
+    lines = [
+        "| --model | gateway | upstream | requests | images asked | pairs judged | of the permissive run's "
+        "| valid requests refused by the model | exit |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    permissive = {(row.model, row.gateway): row for row in rows if row.upstream.startswith("serves")}
+    for row in rows:
+        base = permissive.get((row.model, row.gateway))
+        share = f"{100 * row.judged / base.judged:.1f} %" if base else ""
+        refused = str(row.refused) if row.gateway == "stub" and not row.upstream.startswith("serves") else "n/a"
+        lines.append(
+            f"| {row.model} | {row.gateway} | {row.upstream} | {row.requests} | {row.images_asked} "
+            f"| {row.judged} of {row.total} | {share} | {refused} | {row.exit_status} |"
+        )
+    return "\n".join(lines)
+
+
 def table(rows: list[Row], baseline: dict[float, Row]) -> str:
     lines = [
         "| profile | latency per image | requests | images asked (budget's count) | images generated | megapixels "
@@ -109,9 +189,25 @@ def main() -> None:
         metavar="PROFILE@SECONDS",
         help="leave one row out, e.g. deep@2 (deep at 2 s per image takes about 48 minutes); repeatable",
     )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        help="also measure quick --model M against a stub and a relay gateway whose upstream plays M (repeatable; "
+        "--model only: skip the profile rows)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--write", type=Path, help="write the results as Markdown here")
     args = parser.parse_args()
+    if args.model and not (args.latency or args.profile):
+        model_rows = [
+            run_model(model, gateway, played, args.seed)
+            for model in args.model
+            for gateway in ("stub", "relay")
+            for played in (False, True)
+        ]
+        print(model_table(model_rows))
+        return
     latencies = args.latency or [0.0, 2.0]
     profiles = args.profile or ["quick", "standard", "deep"]
     rows: list[Row] = []
