@@ -1,4 +1,9 @@
-"""Terminal output: the live progress line while a run goes, and the requirement table at the end."""
+"""Terminal output: the live progress line while a run goes, and the requirement table at the end.
+
+What a gateway wrote (error messages quoted in titles and evidence, curl lines of what it was sent back) is shown,
+never acted on by the terminal: control characters (escape sequences, bells, carriage returns) are printed as
+escapes, on one line.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import TextIO
 from pixelpact.conformance.baseline import summary_lines
 from pixelpact.conformance.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
 from pixelpact.conformance.model import Finding, Report, Status, Verdict
+from pixelpact.conformance.reporting.text import one_line
 
 #: Seconds between two redraws of the progress line (redrawing on every observation would cost more than it shows).
 REDRAW_EVERY = 0.1
@@ -120,10 +126,10 @@ def render(report: Report, *, color: bool = False) -> str:
     known_failures = [result for result in report.results if result.known is not None]
     if known_failures:
         lines += ["", "Known deviations (baseline):"]
-        lines += [f"- {r.requirement.id} on {r.operation_id}: {r.known}" for r in known_failures]
+        lines += [f"- {r.requirement.id} on {r.operation_id}: {one_line(r.known or '')}" for r in known_failures]
     lines += summary_lines(report)
     for error in report.errors:
-        lines.append(f"error: {error}")
+        lines.append(f"error: {one_line(error)}")
     lines += ["", verdict_line(report, color=color)]
     return "\n".join(lines)
 
@@ -162,7 +168,7 @@ def findings_lines(report: Report, *, color: bool = False) -> list[str]:
     pairs = sum(len(finding.pairs) for finding in report.findings)
     lines = [f"Findings: {len(report.findings)} cause(s) explain {pairs} failed or blocked pair(s)", ""]
     for finding in report.findings:
-        lines.append(f"{_paint(finding.id, '31', color)}  {finding.title}")
+        lines.append(f"{_paint(finding.id, '31', color)}  {one_line(finding.title)}")
         failed = len(finding.pairs) - finding.blocked
         where = f"; broke {_WHERE[finding.where]}" if finding.where in _WHERE else ""
         lines.append(f"    {failed} failed, {finding.blocked} blocked{where}: {_cut(_pairs(finding), 160)}")
@@ -211,7 +217,7 @@ def _finding_ids(report: Report) -> dict[str, list[str]]:
 
 
 def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
+    text = one_line(text)
     return text if len(text) <= limit else text[:limit] + " ...(cut; see the reports)"
 
 

@@ -48,7 +48,7 @@ def test_new_failures_then_known_then_fixed_with_links_into_the_html(
     assert "n-out-of-range" not in new_rows
     assert "accepted: the provider \\| clamps n" in text[known:fixed]
     assert "Known deviation, in the baseline: accepted: the provider | clamps n" in html
-    assert "- `unknown-enum-rejected` on `createImage`: was ticket 7" in text[fixed:]
+    assert "- `unknown-enum-rejected` on `createImage`: `was ticket 7`" in text[fixed:]
     assert "| failed or blocked, known | 2 |" in text
     # every link lands on an element of the HTML report
     fragments = set(re.findall(r"\(\.\./html/report\.html#([^)]+)\)", text))
@@ -90,5 +90,6 @@ def test_findings_lead_new_then_known() -> None:
 
     new, known = text.index("### New findings (1)"), text.index("### Known findings (1, in the baseline)")
     assert new < known < text.index("### New failures")
-    assert "- [**F-new**](r.html#F-new): a \\| breaks (`a` on `createImage`)." in text[new:known]
-    assert "- [**F-known**](r.html#F-known): b is off" in text[known:] and "Known: ticket 9" in text[known:]
+    # a title may quote the gateway: code, whose pipe needs no escape outside a table
+    assert "- [**F-new**](r.html#F-new): `a | breaks` (`a` on `createImage`)." in text[new:known]
+    assert "- [**F-known**](r.html#F-known): `b is off`" in text[known:] and "Known: `ticket 9`" in text[known:]

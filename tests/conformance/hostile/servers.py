@@ -7,6 +7,7 @@ runs one on a free port for the duration of a `with` block and ends every thread
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import struct
@@ -158,6 +159,32 @@ def echoes_credentials(conn: socket.socket, head: bytes, stop: threading.Event) 
     body = ('{"error": {"message": "bad key ' + " ".join(echoed).replace('"', "") + '"}}').encode()
     status = "200 OK" if echoed else "401 Unauthorized"
     conn.sendall(response(status, [*headers, ("Content-Length", str(len(body)))], body))
+
+
+#: What a gateway may write in the hope that a report renders it: HTML, a Markdown link and image, backticks, a pipe,
+#: a newline, emphasis and a terminal escape sequence (clear the screen).
+MARKUP = (
+    "\x1b[2J`tick` ``two`` </title><script>alert(3)</script> [x](http://evil) ![i](http://evil/p.png) "
+    "a|b\nc *em* <img src=x onerror=alert(4)>"
+)
+#: A header name with markup in it: the wire does not allow it (the client refuses the answer and says why).
+EVIL_HEADER = "X-Evil</title><script>alert(3)</script>"
+
+
+def markup(conn: socket.socket, head: bytes, stop: threading.Event) -> None:
+    """Generations: a 500 whose error message and header values carry MARKUP; any other route: an answer with
+    EVIL_HEADER as a header name."""
+    if b"/generations" not in head.split(b"\r\n", 1)[0]:
+        conn.sendall(response("200 OK", [(EVIL_HEADER, "1"), ("Content-Length", "0")]))
+        return
+    body = json.dumps({"error": {"message": MARKUP, "type": "server_error"}}).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("X-Evil", "</title><script>alert(3)</script>"),
+        ("X-Link", "[x](http://evil) ![i](http://evil/p.png) a|b `tick`"),
+        ("Content-Length", str(len(body))),
+    ]
+    conn.sendall(response("500 Internal Server Error", headers, body))
 
 
 # --- the server ------------------------------------------------------------------------------------------------------
