@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+#: Seconds a provider (the recording upstream) keeps an idle keep-alive connection, at least: longer than gateways keep
+#: connections to a provider pooled (Bifrost's fasthttp client: 30 s). A provider that closes first races the gateway
+#: writing its next request onto the closing connection, and a POST lost that way is not retried.
+PROVIDER_IDLE_TIMEOUT = 90.0
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class StubConfig:
     body_timeout: float = 10.0
     """Seconds a request body may pause between two reads before the request gets 408."""
     idle_timeout: float = 5.0
-    """Seconds a keep-alive connection may sit idle between requests before it is closed."""
+    """Seconds a keep-alive connection may sit idle between requests before it is closed (a provider: at least
+    PROVIDER_IDLE_TIMEOUT; see `keep_alive`)."""
     latency_per_request_ms: float = 0.0
     """Milliseconds every answered image request waits before its answer starts (a slow provider)."""
     latency_per_image_ms: float = 0.0
@@ -49,3 +54,9 @@ class StubConfig:
     the model does not take (a size, n, response_format, an operation it does not serve ...) gets OpenAI's 400
     invalid_request_error naming `param`, whatever model it names; answers are base64 when the model takes no
     response_format. None: every request the spec allows is served."""
+
+    @property
+    def keep_alive(self) -> float:
+        """Seconds an idle keep-alive connection is kept: `idle_timeout`, or PROVIDER_IDLE_TIMEOUT if longer when
+        playing a provider (gateways pool their connections to a provider longer than clients do to a gateway)."""
+        return max(self.idle_timeout, PROVIDER_IDLE_TIMEOUT) if self.provider else self.idle_timeout

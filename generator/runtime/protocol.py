@@ -9,7 +9,7 @@ reaches the gateway's exception handlers, so this protocol (the `http` class of 
 - a request line longer than `max_header_bytes` gets 414, a head (request line plus headers) longer than it 431;
 - a head not complete `header_timeout` seconds after its first byte, or a body that stops arriving for
   `body_timeout` seconds, gets 408; a connection that never sends a byte is closed after `header_timeout`, and one
-  idle between requests after `idle_timeout` (uvicorn's keep-alive timeout).
+  idle between requests after `idle_timeout` (uvicorn's keep-alive timeout; longer for a provider, `keep_alive`).
 
 Every connection is served by the event loop independently, so a slow client holds only its own connection.
 """
@@ -35,7 +35,7 @@ class StubUvicornConfig(uvicorn.Config):
     """A uvicorn.Config that also carries the StubConfig to the protocol (pickled to `--workers` processes)."""
 
     def __init__(self, app: Any, *, stub: StubConfig, **kwargs: Any) -> None:
-        super().__init__(app, http=StubHttpProtocol, timeout_keep_alive=max(1, round(stub.idle_timeout)), **kwargs)
+        super().__init__(app, http=StubHttpProtocol, timeout_keep_alive=max(1, round(stub.keep_alive)), **kwargs)
         self.stub = stub
 
 

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -165,6 +166,25 @@ def test_an_idle_keep_alive_connection_is_closed(port: int) -> None:
         started = time.monotonic()
         assert sock.recv(65536) == b""  # closed by the stub, not by our timeout
         assert time.monotonic() - started < 4
+
+
+def test_a_provider_keeps_an_idle_connection_longer_than_a_gateway_pools_it(
+    app_factory: Callable[[StubConfig], Any],
+) -> None:
+    """The recording upstream must not close an idle connection under a gateway that still pools it (Bifrost: 30 s):
+    a request written onto the closing connection is lost, and the two-sided run would fail at random."""
+    from pixelpact.generator.runtime.serve import stub_server
+
+    provider = replace(FAST, provider=True)
+    assert provider.keep_alive >= 30
+    with stub_server(provider, app=app_factory(provider)) as url:
+        sock = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5)
+        with sock:
+            sock.sendall(b"GET /_pixelpact/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+            time.sleep(FAST.idle_timeout + 1.0)  # past the gateway stub's idle timeout
+            sock.sendall(b"GET /_pixelpact/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
 
 
 def test_a_slow_client_does_not_slow_down_others(port: int) -> None:
