@@ -15,12 +15,10 @@ proxy, prints the `pixelpact check` command that checks it in two-sided mode, an
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from tests.processes import die_with_parent, free_port, interrupt, stop, wait_ready
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -41,7 +39,6 @@ VENV = Path(
     or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pixelpact" / "litellm-venv"
 )
 START_TIMEOUT = 90.0
-PR_SET_PDEATHSIG = 1
 
 #: Variables that would send LiteLLM (or the OpenAI client inside it) anywhere but the recording upstream, or make
 #: it look for a database. They are removed from the proxy's environment whatever the caller's shell holds.
@@ -85,14 +82,6 @@ def install(timeout: float = 600.0) -> Path:
         tail = " | ".join(lines[-2:])
         raise InstallError(f"tests/litellm/install.sh failed ({done.returncode}): {tail or 'no output'}")
     return VENV / "bin" / "litellm"
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -143,53 +132,14 @@ def litellm_proxy(upstream_port: int, log: Path, port: int | None = None) -> Ite
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
     proxy = Proxy(f"http://127.0.0.1:{port}", master_key, process.pid, log)
     try:
-        _wait_ready(proxy, process)
+        wait_ready("LiteLLM", f"{proxy.url}/health/liveliness", process, log, START_TIMEOUT)
         yield proxy
     finally:
-        _stop(process)
-
-
-def _die_with_parent() -> None:
-    """Linux: have the kernel SIGTERM the proxy if the test process dies first, so a crashed run leaves no proxy."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: the finally block of litellm_proxy still stops it on every normal exit
-
-
-def _wait_ready(proxy: Proxy, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"LiteLLM exited with {process.returncode} while starting; see {proxy.log}")
-        try:
-            if httpx.get(f"{proxy.url}/health/liveliness", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"LiteLLM did not answer /health/liveliness within {START_TIMEOUT:.0f} s; see {proxy.log}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the proxy by PID, SIGKILL it if it lingers."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+        stop(process)
 
 
 def pinned_groups() -> list[str]:
@@ -213,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     upstream_port = args.upstream_port or free_port()
     args.log.parent.mkdir(parents=True, exist_ok=True)
     # `kill PID` of this process must stop the proxy too: turn SIGTERM into the same unwinding as Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     with litellm_proxy(upstream_port, args.log, port=args.port or None) as proxy:
         print(f"LiteLLM {proxy.url} (pid {proxy.pid}, log {proxy.log}); check it with:", flush=True)
         print(
