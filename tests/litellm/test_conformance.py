@@ -161,7 +161,8 @@ def test_fallback_is_tried_after_the_primary_fails(run: dict[str, Any]) -> None:
 
 
 def test_cli_says_how_to_point_the_gateway_at_the_upstream(run: dict[str, Any], tier: Tier) -> None:
-    assert f"OpenAI provider: base URL http://127.0.0.1:{tier.upstream_port}/v1" in run["stderr"]
+    assert "the API base with /v1, as the openai SDK's base_url" in run["stderr"]
+    assert f": http://127.0.0.1:{tier.upstream_port}/v1\n" in run["stderr"]
     assert f"Azure OpenAI provider: endpoint http://127.0.0.1:{tier.upstream_port}" in run["stderr"]
     assert tier.proxy.master_key not in run["stderr"]
 
