@@ -20,6 +20,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "pixelpact.conformance.merge",
         "merge the JSON reports of a run's shards (--shard K/N) into one verdict",
     ),
+    "compare": (
+        "pixelpact.conformance.compare",
+        "what moving from gateway A to gateway B changes, from two JSON reports of the same selection and seed",
+    ),
     "requirements": ("pixelpact.conformance.catalogue", "list the requirements check judges (--json, --markdown)"),
     "serve": ("pixelpact.generator.runtime.serve", "run the stub gateway generated from the spec"),
     "generate": (
