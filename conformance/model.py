@@ -92,7 +92,8 @@ class Origin(StrEnum):
     SEEDS = "seeds"
     """The Bifrost API reference pages the project started from (shared/seeds)."""
     BIFROST = "bifrost"
-    """Bifrost's own spec or source (shared/reference/bifrost-image-api.md)."""
+    """Bifrost's own documentation: its OpenAPI files (tests/spec/bifrost_openapi) and reference pages; each such
+    requirement names where they state it (spec/BIFROST-RECONCILIATION.md, tested)."""
     CONVENTION = "convention"
     """A convention of this project's spec (spec/README.md), beyond what the seeds state."""
 

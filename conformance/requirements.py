@@ -89,7 +89,7 @@ VALID = (
         _CRITICAL,
         "A 200 body validates against the operation's response schema",
         "ImageResponse / OpenAIImageResponse: required [created, data]",
-        origin=Origin.BIFROST,
+        origin=Origin.CONVENTION,
     ),
     _req(
         "valid",
@@ -153,7 +153,7 @@ VALID = (
         _MAJOR,
         "A valid request with a field the spec does not name is still answered with 200",
         "spec/README.md: Requests tolerate unknown fields (no request schema says additionalProperties: false)",
-        origin=Origin.BIFROST,
+        origin=Origin.CONVENTION,
     ),
 )
 
@@ -348,7 +348,7 @@ FORWARDING = (
         _MAJOR,
         "The prompt that reaches the provider behind the gateway is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
-        origin=Origin.BIFROST,
+        origin=Origin.CONVENTION,
     ),
     _req(
         "forwarding",
@@ -356,7 +356,7 @@ FORWARDING = (
         _MAJOR,
         "The n that reaches the provider is the one the client sent (not dropped, clamped or retyped)",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
-        origin=Origin.BIFROST,
+        origin=Origin.CONVENTION,
     ),
     _req(
         "forwarding",
@@ -364,7 +364,7 @@ FORWARDING = (
         _MAJOR,
         "The size that reaches the provider is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
-        origin=Origin.BIFROST,
+        origin=Origin.CONVENTION,
     ),
     _req(
         "forwarding",
@@ -372,7 +372,7 @@ FORWARDING = (
         _MAJOR,
         "The response_format that reaches the provider is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
-        origin=Origin.BIFROST,
+        origin=Origin.CONVENTION,
     ),
     _req(
         "forwarding",
@@ -380,7 +380,7 @@ FORWARDING = (
         _MINOR,
         "The user that reaches the provider is the one the client sent",
         "seed: the prompt, n, size, response_format and user that reached the upstream are what the client sent",
-        origin=Origin.BIFROST,
+        origin=Origin.CONVENTION,
     ),
     _req(
         "forwarding",
@@ -405,7 +405,7 @@ FORWARDING = (
         "Invalid input (n out of range, an unknown size) gets a 4xx from the gateway or from the provider behind it;"
         " the report says which",
         "seed: a rejection of invalid input may come from the gateway or from the upstream, and the report says which",
-        origin=Origin.BIFROST,
+        origin=Origin.CONVENTION,
     ),
     _req(
         "forwarding",
