@@ -2,10 +2,10 @@
 
 `pixelpact check --base-url GATEWAY --upstream-port PORT` runs the stub gateway as the provider behind the gateway
 (`recording_upstream`, which `pixelpact.conformance.api.check` keeps running for the whole run, so every group's
-requests reach it). The gateway must be pointed at it beforehand: its OpenAI provider at http://127.0.0.1:PORT/v1, its
-Azure provider at the endpoint http://127.0.0.1:PORT (`provider_settings`, which the command prints). The stub records
-every request it serves; this group sends requests through the gateway and reads the recording to judge what
-arrived:
+requests reach it). The gateway must be pointed at it beforehand: its OpenAI provider at http://127.0.0.1:PORT (or
+.../v1, by what the gateway asks for), its Azure provider at the endpoint http://127.0.0.1:PORT; the command prints
+how (pixelpact.conformance.upstream_setup). The stub records every request it serves; this group sends requests
+through the gateway and reads the recording to judge what arrived:
 
 - prompt, n, size, response_format and user arrive as the client sent them;
 - a variation's image[] of several files arrives as exactly the first file; an edit's files and mask all arrive;
@@ -75,20 +75,6 @@ CREDENTIAL_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key",
 
 
 # --- the upstream -------------------------------------------------------------------------------------------------
-
-
-def provider_settings(upstream: Upstream) -> str:
-    """How to point a gateway's providers at the recording upstream: a few lines for the terminal."""
-    url = upstream_url(upstream)
-    return "\n".join(
-        (
-            f"recording upstream on {url} (for the two-sided checks); point the gateway under test at it:",
-            f"  OpenAI provider: base URL {url}/v1",
-            f"  Azure OpenAI provider: endpoint {url} (deployments under /openai/deployments/...)",
-            f"  any provider API key will do; model {FAILING_MODEL!r} always fails there (503): the fallback checks",
-            f"  what it received: GET {url}/_pixelpact/requests",
-        )
-    )
 
 
 class ProviderLayouts:
