@@ -49,8 +49,10 @@ SHARED = ROOT.parent / "shared" / "bifrost"
 SHA256 = "356bfc120dbe0721a1de0133262f1aa72103b2cd1d7bd39fd699500095fc72d3"
 BIN_ENV = "PIXELPACT_BIFROST_BIN"
 SCHEMA = "config.schema.json"
-#: Azure deployments the config lists; Bifrost refuses a deployment it does not know.
-DEPLOYMENTS = ("dall-e-3", "dall-e-2", "gpt-image-1")
+#: Azure deployments the config lists (deployment id -> the provider's deployment name); Bifrost refuses one it does
+#: not know. az-dalle3 is the LiteLLM tier's name, so that both gateways can be checked with one selection and
+#: compared (README: `pixelpact compare`).
+DEPLOYMENTS = {"dall-e-3": "dall-e-3", "dall-e-2": "dall-e-2", "gpt-image-1": "gpt-image-1", "az-dalle3": "dall-e-3"}
 START_TIMEOUT = 30.0
 
 
@@ -143,7 +145,7 @@ def config(upstream_port: int) -> dict[str, object]:
                         "azure_key_config": {
                             "endpoint": upstream,
                             "api_version": "2024-02-01",
-                            "deployments": {name: name for name in DEPLOYMENTS},
+                            "deployments": DEPLOYMENTS,
                         },
                     }
                 ],
