@@ -1,0 +1,228 @@
+"""Record and compare `pixelpact check`'s JSON reports with fixed seeds: proof that a refactoring changed no verdict.
+
+    .venv/bin/python -m bench.report_snapshot record DIR     # before the change (keep DIR outside the repository)
+    .venv/bin/python -m bench.report_snapshot compare DIR    # after it: exit 0 when every report is identical
+
+The cases: the built-in stub (`pixelpact check --seed 7`, a subprocess as a user runs it), LiteLLM in two-sided mode
+(the LiteLLM tier's own command; skipped with a note when tests/litellm/install.sh has not installed it), every relay
+of tests/conformance/broken (the broken ones and the correct relay), the misbehaving gateways of
+tests/conformance/misbehaving and a few hostile ones of tests/conformance/hostile. Only what differs from run to run
+whatever the code is normalised: durations, loopback ports and the Date header. Everything else must match byte for
+byte, messages and finding ids included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STUB_SEED = "7"
+
+Case = Callable[[Path], str | None]
+"""Writes the case's JSON report to the path; returns a note when it could not run (the case is then absent)."""
+
+
+def _check_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pixelpact.conformance.cli", "check", *args]
+
+
+def _subprocess_report(command: list[str], out: Path, env: dict[str, str] | None = None) -> str | None:
+    done = subprocess.run(
+        command, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=600, check=False
+    )
+    if not out.exists():
+        return f"no report (exit {done.returncode}): {done.stderr[-500:]}"
+    return None
+
+
+def stub(out: Path) -> str | None:
+    return _subprocess_report(_check_command("--seed", STUB_SEED, "--json-report", str(out)), out)
+
+
+def litellm(out: Path) -> str | None:
+    from tests.litellm import test_conformance as tier
+    from tests.litellm.proxy import VENV, free_port, litellm_proxy
+
+    if not (VENV / "bin" / "litellm").exists():
+        return "LiteLLM is not installed (tests/litellm/install.sh)"
+    upstream_port = free_port()
+    with tempfile.TemporaryDirectory() as scratch, litellm_proxy(upstream_port, Path(scratch) / "log") as proxy:
+        command = _check_command("--base-url", proxy.url, "--upstream-port", str(upstream_port))
+        command += ["--deployment", "az-dalle3", "--seed", str(tier.SEED)]
+        for operation in tier.OPERATIONS:
+            command += ["--operation", operation]
+        for group in tier.EXPECTED["groups"]:
+            command += ["--group", group]
+        for prefix in tier.PREFIXES:
+            command += ["--prefix", prefix]
+        command += ["--baseline", str(tier.BASELINE), "--strict-baseline", "--json-report", str(out)]
+        return _subprocess_report(command, out, {"PIXELPACT_API_KEY": proxy.master_key})
+
+
+def _write(report: Any, out: Path) -> None:
+    from pixelpact.conformance.reporting import to_json
+
+    out.write_text(to_json(report))
+
+
+def relay_cases() -> dict[str, Case]:
+    from pixelpact.conformance.api import check
+    from pixelpact.generator.runtime.serve import stub_server
+    from tests.conformance.broken.conftest import gateway, options_for
+    from tests.conformance.broken.mutants import MUTANTS
+
+    def case(mutant: Any, correct: bool) -> Case:
+        def run(out: Path) -> None:
+            options = options_for(mutant, "http://x")
+            with stub_server(app=gateway(mutant, options, correct=correct)) as base_url:
+                options.base_url = base_url
+                _write(check(options), out)
+
+        return run
+
+    relays = [mutant for mutant in MUTANTS if mutant.relay is not None]
+    cases = {f"relay-{mutant.name}": case(mutant, False) for mutant in relays}
+    # the correct relay behind each distinct selection the broken ones use
+    for mutant in {(m.operations, m.groups, m.kills): m for m in relays}.values():
+        cases[f"relay-correct-{'+'.join(mutant.operations)}-{'+'.join(mutant.kills)}"] = case(mutant, True)
+    return cases
+
+
+def misbehaving_cases() -> dict[str, Case]:
+    from tests.conformance.conftest import run as run_check
+    from tests.conformance.misbehaving.gateways import GATEWAYS, serving
+    from tests.conformance.misbehaving.test_misbehaving import OPERATIONS
+
+    def case(name: str) -> Case:
+        def run(out: Path) -> None:
+            with serving(name) as url:
+                _write(run_check(url, operations=OPERATIONS, max_examples=3, timeout=5.0, concurrency=2), out)
+
+        return run
+
+    return {f"misbehaving-{name}": case(name) for name in GATEWAYS}
+
+
+#: A few cheap hostile gateways, with the selections their tests use.
+HOSTILE = {
+    "yes_to_everything": ("--timeout", "2", "--group", "valid", "--group", "invalid"),
+    "redirect_loop": ("--timeout", "2", "--group", "valid", "--group", "invalid"),
+    "not_found": ("--timeout", "2", "--group", "valid"),
+    "half_body": ("--timeout", "2", "--group", "valid", "--operation", "createImage"),
+}
+
+
+def hostile_cases() -> dict[str, Case]:
+    from tests.conformance.conftest import API_KEY
+    from tests.conformance.hostile import servers
+
+    def case(name: str, args: tuple[str, ...]) -> Case:
+        def run(out: Path) -> str | None:
+            with servers.serve(getattr(servers, name)) as url:
+                command = _check_command("--base-url", url, "--seed", "1", *args, "--json-report", str(out))
+                return _subprocess_report(command, out, {"PIXELPACT_API_KEY": API_KEY})
+
+        return run
+
+    return {f"hostile-{name}": case(name, args) for name, args in HOSTILE.items()}
+
+
+def cases() -> dict[str, Case]:
+    return {"stub": stub, "litellm": litellm, **relay_cases(), **misbehaving_cases(), **hostile_cases()}
+
+
+PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
+
+
+def normalised(text: str) -> str:
+    """The report minus what changes from run to run whatever the code: durations, loopback ports, Date headers."""
+    document = json.loads(PORT.sub(r"\1:PORT", text))
+    document["duration"] = "DURATION"
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: "DATE" if key.lower() == "date" else scrub(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        if isinstance(value, str):
+            # "after 1.23 s", "took 0.5 s": wall-clock figures inside messages
+            return re.sub(r"\b\d+(\.\d+)? ?(s|ms)\b", "N s", value)
+        return value
+
+    return json.dumps(scrub(document), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def record(directory: Path, only: str | None = None) -> dict[str, str]:
+    """Run every case (or those whose name contains `only`), write DIR/<case>.json; the notes of cases not run."""
+    directory.mkdir(parents=True, exist_ok=True)
+    notes: dict[str, str] = {}
+    for name, case in cases().items():
+        if only and only not in name:
+            continue
+        out = directory / f"{name}.json"
+        out.unlink(missing_ok=True)
+        print(f"  {name}", file=sys.stderr, flush=True)
+        note = case(out)
+        if note:
+            notes[name] = note
+            print(f"    not recorded: {note}", file=sys.stderr)
+    return notes
+
+
+def compare(before: Path, only: str | None = None) -> int:
+    """Record into a scratch folder and compare with `before`: 0 when every normalised report is identical."""
+    with tempfile.TemporaryDirectory() as scratch:
+        after = Path(scratch)
+        record(after, only)
+        names = sorted({p.name for p in before.glob("*.json")} | {p.name for p in after.glob("*.json")})
+        names = [name for name in names if not only or only in name]
+        differing = 0
+        for name in names:
+            old, new = before / name, after / name
+            if not old.exists() or not new.exists():
+                print(f"{name}: only {'after' if new.exists() else 'before'}")
+                differing += 1
+                continue
+            a, b = normalised(old.read_text()), normalised(new.read_text())
+            if a != b:
+                differing += 1
+                print(f"{name}: DIFFERENT")
+                sys.stdout.writelines(list(difflib.unified_diff(a.splitlines(True), b.splitlines(True), n=2))[:80])
+        print(f"{len(names) - differing}/{len(names)} reports identical (timings and ports normalised)")
+        return 1 if differing else 0
+
+
+@contextmanager
+def _quiet_uvicorn() -> Iterator[None]:
+    import logging
+
+    logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+    yield
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("action", choices=("record", "compare"))
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--only", help="only the cases whose name contains this")
+    args = parser.parse_args(argv)
+    with _quiet_uvicorn():
+        if args.action == "record":
+            notes = record(args.directory, args.only)
+            return 1 if notes else 0
+        return compare(args.directory, args.only)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
