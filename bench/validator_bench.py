@@ -58,7 +58,7 @@ def responses(count: int) -> None:
     import jsonschema_rs
     from jsonschema import Draft202012Validator
 
-    from pixelpact.conformance.contract import load_contract
+    from pixelpact.conformance.engine.contract import load_contract
 
     contract = load_contract()
     operation = next(op for op in contract.operations if op.operation_id == "createImage")

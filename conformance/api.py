@@ -23,25 +23,25 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from pixelpact.conformance import baseline
-from pixelpact.conformance.breadth import breadth_first
-from pixelpact.conformance.catalogue import catalogue
-from pixelpact.conformance.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
-from pixelpact.conformance.contract import Contract, OperationContract, load_contract
-from pixelpact.conformance.engine import Engine, Listener
+from pixelpact.conformance.ci import baseline
+from pixelpact.conformance.cli.requirements import catalogue
+from pixelpact.conformance.engine.breadth import breadth_first
+from pixelpact.conformance.engine.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
+from pixelpact.conformance.engine.contract import Contract, OperationContract, load_contract
+from pixelpact.conformance.engine.engine import Engine, Listener
+from pixelpact.conformance.engine.hypothesis_state import hypothesis_state_in_cache
+from pixelpact.conformance.engine.model_limits import ModelLimits
+from pixelpact.conformance.engine.profiles import PROFILES, Profile, default_profile
 from pixelpact.conformance.groups import ALL_GROUPS, Group, by_name
-from pixelpact.conformance.headers import HeaderError, parse_header, secret_values
-from pixelpact.conformance.http import MAX_BODY, Redactor, Sender
-from pixelpact.conformance.hypothesis_state import hypothesis_state_in_cache
-from pixelpact.conformance.interrupts import on_interrupt
 from pixelpact.conformance.model import Report
-from pixelpact.conformance.model_limits import ModelLimits
-from pixelpact.conformance.profiles import PROFILES, Profile, default_profile
-from pixelpact.conformance.ratelimit import Pacer
-from pixelpact.conformance.requirement_filter import RequirementFilter
-from pixelpact.conformance.selection import restrict
-from pixelpact.conformance.sharding import Shard
-from pixelpact.conformance.spend import Budget
+from pixelpact.conformance.scope.requirement_filter import RequirementFilter
+from pixelpact.conformance.scope.selection import restrict
+from pixelpact.conformance.scope.sharding import Shard
+from pixelpact.conformance.wire.headers import HeaderError, parse_header, secret_values
+from pixelpact.conformance.wire.http import MAX_BODY, Redactor, Sender
+from pixelpact.conformance.wire.interrupts import on_interrupt
+from pixelpact.conformance.wire.ratelimit import Pacer
+from pixelpact.conformance.wire.spend import Budget
 from pixelpact.generator.loader import DEFAULT_SPEC, SpecError
 
 
@@ -79,12 +79,12 @@ class CheckOptions:
     max_images: int | None = None
     """A budget of images asked of the provider (n per request on the image routes); None: no limit."""
     profile: str | None = None
-    """quick, standard or deep (pixelpact.conformance.profiles); None: deep on the built-in stub and loopback, else
-    quick."""
+    """quick, standard or deep (pixelpact.conformance.engine.profiles); None: deep on the built-in stub and loopback,
+    else quick."""
     rate_limit: float | None = None
     """Requests per second at most (--rate-limit 2/s, 30/min); None: as fast as --concurrency allows."""
     plan_images: int | None = None
-    """The images the run's plan asked for: the run never asks for more (set by pixelpact.conformance.plan)."""
+    """The images the run's plan asked for: the run never asks for more (set by pixelpact.conformance.cli.plan)."""
     spec: Path = DEFAULT_SPEC
     upstream: str | None = None
     """HOST:PORT of the recording upstream for the two-sided checks (issue 6)."""
@@ -96,24 +96,25 @@ class CheckOptions:
     stub_config: Any = None
     """A pixelpact.generator.runtime.config.StubConfig for the built-in stub (only without base_url)."""
     listeners: tuple[Listener, ...] = field(default=())
-    """Event consumers (progress line, pytest plugin); see pixelpact.conformance.engine."""
+    """Event consumers (progress line, pytest plugin); see pixelpact.conformance.engine.engine."""
     transport: httpx.BaseTransport | None = None
     """An httpx transport to send through instead of the network (tests); skips the reachability check."""
     requirements: tuple[str, ...] = ()
     """Requirement ids to judge, shell-style globs ("stream-*"); empty: all (see
-    pixelpact.conformance.requirement_filter)."""
+    pixelpact.conformance.scope.requirement_filter)."""
     exclude_requirements: tuple[str, ...] = ()
     """Requirement ids (globs) not to judge."""
     shard: Shard | None = None
-    """Run only this shard of the run's units (--shard K/N, see pixelpact.conformance.sharding); None: the whole run."""
+    """Run only this shard of the run's units (--shard K/N, see pixelpact.conformance.scope.sharding); None: the whole
+    run."""
     baseline: Path | None = None
-    """A baseline of known deviations (see pixelpact.conformance.baseline): known failures do not fail the run."""
+    """A baseline of known deviations (see pixelpact.conformance.ci.baseline): known failures do not fail the run."""
     strict_baseline: bool = False
     """A baseline entry that no longer fails fails the run until it is removed."""
     update_baseline: bool = False
     """The caller rewrites the baseline after the run, so a missing file is an empty baseline, not an error."""
     headers: tuple[tuple[str, str], ...] = ()
-    """(name, value) headers sent on every request to the gateway (--header); see pixelpact.conformance.headers."""
+    """(name, value) headers sent on every request to the gateway (--header); see pixelpact.conformance.wire.headers."""
     secret_headers: tuple[str, ...] = ()
     """Names of further headers whose values are secrets (--secret-header), redacted like the key."""
     max_time: float | None = None
@@ -122,8 +123,8 @@ class CheckOptions:
     """Bytes of a response body read at most; a larger body is a failure, never held (unread when its Content-Length
     says so)."""
     pairs: frozenset[tuple[str, str]] | None = None
-    """Only these (requirement id, operationId) pairs (see pixelpact.conformance.selection); None: every pair selected
-    above."""
+    """Only these (requirement id, operationId) pairs (see pixelpact.conformance.scope.selection); None: every pair
+    selected above."""
 
 
 def check(options: CheckOptions) -> Report:
@@ -231,7 +232,7 @@ def _baseline(options: CheckOptions) -> baseline.Baseline | None:
 
 def profile_of(options: CheckOptions) -> Profile:
     """The run's profile: --profile, else the safe default for the target
-    (pixelpact.conformance.profiles.default_profile)."""
+    (pixelpact.conformance.engine.profiles.default_profile)."""
     if options.profile is None:
         return default_profile(options.base_url)
     try:

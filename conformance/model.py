@@ -162,7 +162,8 @@ class Observation:
     """Why it was not judged, when `skipped` (None counts as `Unjudged.NO_EVIDENCE`)."""
     cause: str | None = None
     """On failure, what the group knows of the cause ("dropped:seed,background", "changed:n",
-    "placeholder-credential"); pixelpact.conformance.findings clusters on it before falling back to the exchange."""
+    "placeholder-credential"); pixelpact.conformance.catalogue.findings clusters on it before falling back to the
+    exchange."""
 
     @property
     def unjudged(self) -> Unjudged:
@@ -189,14 +190,14 @@ class RequirementResult:
     """The first exchange that passed, kept for the reports (e.g. thumbnails of the images a gateway returned)."""
     known: str | None = None
     """When it failed or is blocked and a baseline lists it (--baseline): the baseline's *why*. A known failure keeps
-    its status; the run's verdict does not count it (pixelpact.conformance.baseline)."""
+    its status; the run's verdict does not count it (pixelpact.conformance.ci.baseline)."""
 
 
 @dataclass(frozen=True)
 class Finding:
     """One root cause: the failed and blocked pairs it explains, and the smallest request that shows it.
 
-    Built after the run by `pixelpact.conformance.findings.diagnose`, which documents the id scheme."""
+    Built after the run by `pixelpact.conformance.catalogue.findings.diagnose`, which documents the id scheme."""
 
     id: str
     """Stable and short, derived from the cause alone (e.g. "F-server-error-500"); baselines key on it."""
@@ -240,11 +241,11 @@ class Report:
     """"K/N" when the run was shard K of N (--shard), else empty; `pixelpact merge-reports` joins the N reports."""
     spent: dict[str, Any] = field(default_factory=dict)
     """What the run spent: requests, images asked for, megapixels, in total and per group
-    (pixelpact.conformance.spend)."""
+    (pixelpact.conformance.wire.spend)."""
     plan: dict[str, Any] | None = None
-    """The plan made before the first request (pixelpact.conformance.plan), when the run was planned."""
+    """The plan made before the first request (pixelpact.conformance.cli.plan), when the run was planned."""
     findings: list[Finding] = field(default_factory=list)
-    """One per root cause of the failed and blocked pairs (pixelpact.conformance.findings)."""
+    """One per root cause of the failed and blocked pairs (pixelpact.conformance.catalogue.findings)."""
     notes: list[str] = field(default_factory=list)
     """One-line advice about the run as a whole (every request got 404: try --prefix)."""
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from pixelpact.conformance.model import Requirement
 
 if TYPE_CHECKING:
-    from pixelpact.conformance.context import RunContext
+    from pixelpact.conformance.engine.context import RunContext
     from pixelpact.conformance.model import Observation
 
 
@@ -69,5 +69,5 @@ from pixelpact.conformance.groups import robustness as robustness  # noqa: E402
 from pixelpact.conformance.groups import streaming as streaming  # noqa: E402
 from pixelpact.conformance.groups import auth as auth  # noqa: E402
 from pixelpact.conformance.groups import forwarding as forwarding  # noqa: E402
-from pixelpact.conformance.groups import schemathesis_group as schemathesis_group  # noqa: E402
+from pixelpact.conformance.st import group as schemathesis_group  # noqa: E402, F401
 from pixelpact.conformance.groups import properties as properties  # noqa: E402

@@ -9,15 +9,15 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from pixelpact.conformance.context import RunContext, smallest_of
-from pixelpact.conformance.contract import OperationContract
-from pixelpact.conformance.evidence import accepted, rejected, unattributable
-from pixelpact.conformance.http import BudgetExhausted, Reply
-from pixelpact.conformance.images import thumbnail
-from pixelpact.conformance.limits import TOO_LARGE
+from pixelpact.conformance.catalogue.evidence import accepted, rejected, unattributable
+from pixelpact.conformance.engine.context import RunContext, smallest_of
+from pixelpact.conformance.engine.contract import OperationContract
+from pixelpact.conformance.engine.images import thumbnail
+from pixelpact.conformance.engine.model_limits import Refused, refused_field
+from pixelpact.conformance.engine.profiles import P, one_per_pair
 from pixelpact.conformance.model import Exchange, Observation, Unjudged
-from pixelpact.conformance.model_limits import Refused, refused_field
-from pixelpact.conformance.profiles import P, one_per_pair
+from pixelpact.conformance.wire.http import BudgetExhausted, Reply
+from pixelpact.conformance.wire.limits import TOO_LARGE
 
 #: Thumbnails kept per exchange, for the HTML report.
 MAX_THUMBNAILS = 2
@@ -150,7 +150,7 @@ def _learned(
 ) -> str | None:
     """For a model the table does not know: the field of the control its provider refused, when the refusal names
     one the spec lets vary (the error's `param`, or the field quoted in the provider's error as the recording upstream
-    kept it); the refused value is then learned (pixelpact.conformance.model_limits). None: nothing to learn."""
+    kept it); the refused value is then learned (pixelpact.conformance.engine.model_limits). None: nothing to learn."""
     if ctx.limits.rules(operation) is not None or not rejected(reply.status) or unattributable(reply.status):
         return None
     document = reply.json()
@@ -230,9 +230,9 @@ def judge_probes(
 def expect_rejection(
     requirement_id: str, operation: OperationContract, reply: Reply, sent: str, valid: Control
 ) -> Observation:
-    """Passed when the invalid request `sent` got a 4xx attributable to it (pixelpact.conformance.evidence) while the
-    valid request was accepted; failed on a 2xx, 5xx or no answer; not judged when the answer says nothing about what
-    was sent (401, 403, 404, 405, 429, a redirect) or the valid request was refused too."""
+    """Passed when the invalid request `sent` got a 4xx attributable to it (pixelpact.conformance.catalogue.evidence)
+    while the valid request was accepted; failed on a 2xx, 5xx or no answer; not judged when the answer says nothing
+    about what was sent (401, 403, 404, 405, 429, a redirect) or the valid request was refused too."""
     problem = transport_problem(reply)
     if problem is not None:
         return observe(requirement_id, operation, f"{sent}: expected a 4xx, got {problem}", reply)

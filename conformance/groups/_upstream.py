@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 
-from pixelpact.conformance.context import RunContext, Upstream
-from pixelpact.conformance.contract import OperationContract
-from pixelpact.conformance.findings import GATEWAY_FAULT, PASSED_ON
-from pixelpact.conformance.http import Reply
-from pixelpact.conformance.images import png
+from pixelpact.conformance.catalogue.findings import GATEWAY_FAULT, PASSED_ON
+from pixelpact.conformance.engine.context import RunContext, Upstream
+from pixelpact.conformance.engine.contract import OperationContract
+from pixelpact.conformance.engine.images import png
+from pixelpact.conformance.wire.http import Reply
 
 #: How long to wait for a record that has not arrived yet when the gateway has already answered.
 RECORD_GRACE_SECONDS = 1.0
@@ -165,8 +165,8 @@ def where_it_broke(outcome: Outcome, what: str, failure: str) -> tuple[str, str 
     "the gateway answered 500"), as a sentence, and GATEWAY_FAULT when the provider answered it with a 2xx.
 
     The last record counts: a gateway that retried is judged by the provider's final answer. The sentences are what
-    pixelpact.conformance.findings reads for where a failure broke ("the provider answered 2..." for the gateway,
-    PASSED_ON for the provider); nothing reaching the provider names neither.
+    pixelpact.conformance.catalogue.findings reads for where a failure broke ("the provider answered 2..." for the
+    gateway, PASSED_ON for the provider); nothing reaching the provider names neither.
     """
     if not outcome.records:
         return f"nothing reached the provider: the gateway never forwarded the {what}", None

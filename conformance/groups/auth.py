@@ -18,18 +18,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from pixelpact.conformance.context import AUTH_SCHEMES, Credentials, RunContext
-from pixelpact.conformance.contract import OperationContract
-from pixelpact.conformance.evidence import unattributable
+from pixelpact.conformance.catalogue.evidence import unattributable
+from pixelpact.conformance.catalogue.requirements import AUTH
+from pixelpact.conformance.engine.context import AUTH_SCHEMES, Credentials, RunContext
+from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import error_body_problem, guarded, observe, skip, transport_problem
 from pixelpact.conformance.model import Observation, Unjudged
-from pixelpact.conformance.requirements import AUTH
 
 MISSING = "auth-missing-rejected"
 WRONG = "auth-wrong-key-rejected"
 ACCEPTED = "auth-scheme-accepted"
-#: The cause told on a key refused in one listed scheme but accepted in another (pixelpact.conformance.findings).
+#: The cause told on a key refused in one listed scheme but accepted in another
+#: (pixelpact.conformance.catalogue.findings).
 SCHEME_REFUSED = "scheme-refused"
 #: 4xx answers that say nothing of the key: the route is not served, or the client is rate limited.
 NOT_ABOUT_THE_KEY = frozenset({404, 405, 429})

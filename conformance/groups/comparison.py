@@ -6,7 +6,8 @@ arriving bare (`openai/dall-e-3` -> `dall-e-3`), and on an Azure route, where th
 added, dropped or changed. `placeholder_credential` tells a credential that stands in for none (`Bearer undefined`,
 `null`, `None`, a bare scheme) from the gateway's own key, through the recording's redaction.
 
-A difference's `cause` ("dropped", "changed:n" ...) is what the findings cluster on (pixelpact.conformance.findings).
+A difference's `cause` ("dropped", "changed:n" ...) is what the findings cluster on
+(pixelpact.conformance.catalogue.findings).
 """
 
 from __future__ import annotations

@@ -33,10 +33,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pixelpact.conformance.context import RunContext, Upstream, auth_headers, secret_forms
-from pixelpact.conformance.contract import OperationContract
-from pixelpact.conformance.evidence import rejected, unattributable
-from pixelpact.conformance.findings import GATEWAY_FAULT, PASSED_ON
+from pixelpact.conformance.catalogue.evidence import rejected, unattributable
+from pixelpact.conformance.catalogue.findings import GATEWAY_FAULT, PASSED_ON
+from pixelpact.conformance.catalogue.requirements import FORWARDING
+from pixelpact.conformance.engine.context import RunContext, Upstream, auth_headers, secret_forms
+from pixelpact.conformance.engine.contract import OperationContract
+from pixelpact.conformance.engine.images import mask_png
+from pixelpact.conformance.engine.model_limits import KIND
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import guarded, observe, skip
 from pixelpact.conformance.groups._upstream import (
@@ -52,11 +55,8 @@ from pixelpact.conformance.groups._upstream import (
     upstream_url,
 )
 from pixelpact.conformance.groups.comparison import compare, placeholder_credential, same
-from pixelpact.conformance.http import Reply
-from pixelpact.conformance.images import mask_png
 from pixelpact.conformance.model import Observation, Unjudged
-from pixelpact.conformance.model_limits import KIND
-from pixelpact.conformance.requirements import FORWARDING
+from pixelpact.conformance.wire.http import Reply
 from pixelpact.generator.runtime.provider_api import PARAMS, SDK, provider_fields
 
 #: The model the recording upstream always fails (with a 503 provider error), so fallbacks can be exercised. A
@@ -520,7 +520,7 @@ def _has_range_or_enum(operation: OperationContract) -> bool:
 def _judge_rejection(label: str, outcome: Outcome) -> tuple[bool | None, str, Outcome]:
     """(passed, what happened, outcome) for one invalid value: who rejected it, or how it got through; passed is None
     when the answer says nothing about the value (401, 403, 404, 405, 429, a redirect:
-    pixelpact.conformance.evidence)."""
+    pixelpact.conformance.catalogue.evidence)."""
     status = outcome.reply.status
     upstream = [record.get("status") for record in outcome.records]
     rejected_upstream = [code for code in upstream if isinstance(code, int) and rejected(code)]

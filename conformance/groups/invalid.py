@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pixelpact.conformance.context import OMIT, RunContext
-from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.catalogue.requirements import INVALID
+from pixelpact.conformance.engine.context import OMIT, RunContext
+from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     Control,
@@ -28,7 +29,6 @@ from pixelpact.conformance.groups._judge import (
     observe,
 )
 from pixelpact.conformance.model import Observation
-from pixelpact.conformance.requirements import INVALID
 
 UNKNOWN_VALUE = "pixelpact-unknown-value"
 #: The enum fields seed 003 (Azure create image) lists. On the Azure routes a gateway hands the others (background,

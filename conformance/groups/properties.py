@@ -4,7 +4,8 @@
   decoding to the requested pixel size (unless auto);
 - for every invalid value of n or of an enum field (below or above the range, not an integer, not in the enum),
   the client gets a 4xx (`ApiError`), never a 2xx or a 5xx. A 401, 403, 404, 405 or 429 is no evidence either
-  way, and a 4xx counts only once a valid request to the operation was accepted (pixelpact.conformance.evidence).
+  way, and a 4xx counts only once a valid request to the operation was accepted
+  (pixelpact.conformance.catalogue.evidence).
 
 Examples are bounded by --max-examples and seeded by --seed (so a run repeats), and not shrunk: a shrink would
 spend requests, and the failing example is reported as drawn. Requests go through the run's Sender (budget,
@@ -24,16 +25,16 @@ import httpx
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from pixelpact.conformance.context import RunContext, smallest_of
-from pixelpact.conformance.contract import OperationContract
-from pixelpact.conformance.evidence import rejected, unattributable
+from pixelpact.conformance.catalogue.evidence import rejected, unattributable
+from pixelpact.conformance.engine.context import RunContext, smallest_of
+from pixelpact.conformance.engine.contract import OperationContract
+from pixelpact.conformance.engine.images import NotAnImage, decode_b64, decode_image
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import cheapest_format
 from pixelpact.conformance.groups.invalid import checked_enums
-from pixelpact.conformance.http import BudgetExhausted, WireRequest
-from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image
 from pixelpact.conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
-from pixelpact.conformance.st_transport import map_prefix
+from pixelpact.conformance.st.transport import map_prefix
+from pixelpact.conformance.wire.http import BudgetExhausted, WireRequest
 
 VALID_ID = "prop-valid-images-match"
 INVALID_ID = "prop-invalid-rejected"

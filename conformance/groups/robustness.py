@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pixelpact.conformance.context import RunContext
-from pixelpact.conformance.contract import OperationContract
-from pixelpact.conformance.evidence import rejected, unattributable
+from pixelpact.conformance.catalogue.evidence import rejected, unattributable
+from pixelpact.conformance.catalogue.requirements import ROBUSTNESS
+from pixelpact.conformance.engine.context import RunContext
+from pixelpact.conformance.engine.contract import OperationContract
+from pixelpact.conformance.engine.images import png
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     Control,
@@ -23,10 +25,8 @@ from pixelpact.conformance.groups._judge import (
     skip,
     transport_problem,
 )
-from pixelpact.conformance.http import BOUNDARY, Part
-from pixelpact.conformance.images import png
 from pixelpact.conformance.model import Observation
-from pixelpact.conformance.requirements import ROBUSTNESS
+from pixelpact.conformance.wire.http import BOUNDARY, Part
 
 #: Part names a careless multipart parser mishandles: separators, nothing, quotes, control characters.
 HOSTILE_NAMES = ("a;b", "", '"quoted"', 'x"; filename="evil.png', "ctl\x01\x1f\x7f", "nul\x00byte", "tab\tname")

@@ -18,9 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pixelpact.conformance.context import RunContext
-from pixelpact.conformance.contract import OperationContract
-from pixelpact.conformance.evidence import unattributable
+from pixelpact.conformance.catalogue.evidence import unattributable
+from pixelpact.conformance.catalogue.requirements import STREAMING
+from pixelpact.conformance.engine.context import RunContext
+from pixelpact.conformance.engine.contract import OperationContract
+from pixelpact.conformance.engine.images import NotAnImage, decode_b64, decode_image
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     error_body_problem,
@@ -40,10 +42,8 @@ from pixelpact.conformance.groups._upstream import (
     record_values,
     where_it_broke,
 )
-from pixelpact.conformance.http import Reply
-from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image
 from pixelpact.conformance.model import Observation, Unjudged
-from pixelpact.conformance.requirements import STREAMING
+from pixelpact.conformance.wire.http import Reply
 
 #: Images asked for in the stream: more than one, so "one completed event per image" is tested, not assumed.
 STREAM_N = 2

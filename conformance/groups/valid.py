@@ -15,8 +15,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from pixelpact.conformance.context import RunContext, smallest_of
-from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.catalogue.requirements import VALID
+from pixelpact.conformance.engine.context import RunContext, smallest_of
+from pixelpact.conformance.engine.contract import OperationContract
+from pixelpact.conformance.engine.images import NotAnImage, decode_b64, decode_image, distinct_pngs
+from pixelpact.conformance.engine.profiles import cheapest_cover
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     controls,
@@ -27,12 +30,9 @@ from pixelpact.conformance.groups._judge import (
     transport_problem,
     with_images,
 )
-from pixelpact.conformance.http import Reply
-from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image, distinct_pngs
 from pixelpact.conformance.model import Observation, Unjudged
-from pixelpact.conformance.profiles import cheapest_cover
-from pixelpact.conformance.requirements import VALID
-from pixelpact.conformance.spend import body_cost
+from pixelpact.conformance.wire.http import Reply
+from pixelpact.conformance.wire.spend import body_cost
 
 #: The enums whose every value is sent (the seed: "each size, each response_format, quality, style").
 COVERED_ENUMS = ("size", "response_format", "quality", "style")

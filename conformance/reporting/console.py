@@ -12,8 +12,8 @@ import time
 from collections import defaultdict
 from typing import TextIO
 
-from pixelpact.conformance.baseline import summary_lines
-from pixelpact.conformance.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
+from pixelpact.conformance.ci.baseline import summary_lines
+from pixelpact.conformance.engine.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
 from pixelpact.conformance.model import Finding, Report, Status, Verdict
 from pixelpact.conformance.reporting.text import one_line
 
@@ -154,7 +154,7 @@ def verdict_line(report: Report, *, color: bool = False) -> str:
 
 
 def _images(report: Report) -> str:
-    """ ", 59 images asked (22.7 MP)": what the run asked providers to generate (pixelpact.conformance.spend)."""
+    """ ", 59 images asked (22.7 MP)": what the run asked providers to generate (pixelpact.conformance.wire.spend)."""
     images = report.spent.get("images")
     if images is None:
         return ""

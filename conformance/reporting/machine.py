@@ -93,7 +93,7 @@ def to_json(report: Report) -> str:
 
 def baseline_dict(report: Report) -> dict[str, Any] | None:
     """The baseline the run was judged against, and its entries that no longer fail (see
-    pixelpact.conformance.baseline)."""
+    pixelpact.conformance.ci.baseline)."""
     outcome = report.baseline
     if outcome is None:
         return None

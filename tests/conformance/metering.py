@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pixelpact.conformance.spend import ask_of, body_fields
+from pixelpact.conformance.wire.spend import ask_of, body_fields
 
 
 @dataclass

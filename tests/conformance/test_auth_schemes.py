@@ -9,8 +9,8 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixelpact.conformance.api import CheckOptions, check
-from pixelpact.conformance.context import auth_headers
-from pixelpact.conformance.contract import load_contract
+from pixelpact.conformance.engine.context import auth_headers
+from pixelpact.conformance.engine.contract import load_contract
 from pixelpact.conformance.model import Report, Status
 from pixelpact.generator.runtime.auth import check_credentials
 from pixelpact.generator.runtime.config import StubConfig

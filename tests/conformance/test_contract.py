@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from pixelpact.conformance.api import CheckOptions, check
-from pixelpact.conformance.context import RunContext, Target
-from pixelpact.conformance.contract import Contract, load_contract
+from pixelpact.conformance.engine.context import RunContext, Target
+from pixelpact.conformance.engine.contract import Contract, load_contract
 from pixelpact.conformance.groups import invalid, valid
 from pixelpact.conformance.groups._judge import schema_problem
-from pixelpact.conformance.http import Redactor, Sender
 from pixelpact.conformance.model import Status
+from pixelpact.conformance.wire.http import Redactor, Sender
 from tests.conformance.conftest import failing
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"

@@ -13,13 +13,13 @@ import pytest
 
 from pixelpact.conformance.api import CheckOptions, profile_of
 from pixelpact.conformance.cli import main
-from pixelpact.conformance.http import Part, Redactor, Sender, WireRequest
+from pixelpact.conformance.cli.plan import DRAWN_GROUPS, make_plan, needs_plan, planned_check
+from pixelpact.conformance.engine.profiles import DEEP, QUICK, cheapest_cover
 from pixelpact.conformance.model import Status, Unjudged, Verdict
-from pixelpact.conformance.plan import DRAWN_GROUPS, make_plan, needs_plan, planned_check
-from pixelpact.conformance.profiles import DEEP, QUICK, cheapest_cover
-from pixelpact.conformance.ratelimit import Pacer, RateLimited, parse_rate, retry_after
 from pixelpact.conformance.reporting.console import verdict_line
-from pixelpact.conformance.spend import Ask, Budget, BudgetExhausted, ask_of, body_fields
+from pixelpact.conformance.wire.http import Part, Redactor, Sender, WireRequest
+from pixelpact.conformance.wire.ratelimit import Pacer, RateLimited, parse_rate, retry_after
+from pixelpact.conformance.wire.spend import Ask, Budget, BudgetExhausted, ask_of, body_fields
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.conftest import failing, run

@@ -10,16 +10,16 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixelpact.conformance.api import CheckOptions, check
-from pixelpact.conformance.context import RunContext, Target
-from pixelpact.conformance.contract import load_contract
-from pixelpact.conformance.engine import Event, Folder, GroupFinished, ObservationMade, RunFinished, RunStarted
+from pixelpact.conformance.catalogue.requirements import CATALOGUE
+from pixelpact.conformance.engine.context import RunContext, Target
+from pixelpact.conformance.engine.contract import load_contract
+from pixelpact.conformance.engine.engine import Event, Folder, GroupFinished, ObservationMade, RunFinished, RunStarted
 from pixelpact.conformance.groups import ALL_GROUPS
 from pixelpact.conformance.groups.streaming import parse_sse
 from pixelpact.conformance.groups.valid import cases_for
-from pixelpact.conformance.http import Part, Redactor, Sender, WireRequest, curl_line, encode_multipart
 from pixelpact.conformance.model import Observation, Origin, Requirement, Severity, Status
 from pixelpact.conformance.reporting import ProgressLine
-from pixelpact.conformance.requirements import CATALOGUE
+from pixelpact.conformance.wire.http import Part, Redactor, Sender, WireRequest, curl_line, encode_multipart
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
 
@@ -191,7 +191,7 @@ def test_same_seed_same_requests_other_seed_other_pairings() -> None:
 
 
 def test_sse_event_names_are_kept_and_must_match_the_type() -> None:
-    from pixelpact.conformance.contract import load_contract
+    from pixelpact.conformance.engine.contract import load_contract
     from pixelpact.conformance.groups.streaming import _event_type_problem
 
     operation = load_contract().operation("createImage")

@@ -8,9 +8,9 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pixelpact.conformance.api import CheckOptions, check
-from pixelpact.conformance.findings import Cause, cause_of, operations_phrase
+from pixelpact.conformance.catalogue.findings import Cause, cause_of, operations_phrase
+from pixelpact.conformance.catalogue.requirements import CATALOGUE, by_id
 from pixelpact.conformance.model import Exchange, Observation, Report, RequirementResult, Status
-from pixelpact.conformance.requirements import CATALOGUE, by_id
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.real_failures import not_serving

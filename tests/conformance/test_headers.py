@@ -17,10 +17,10 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixelpact.conformance.api import CheckError, CheckOptions, check
-from pixelpact.conformance.headers import is_secret, parse_header, secret_values
-from pixelpact.conformance.http import Redactor, Sender, WireRequest
 from pixelpact.conformance.model import Report
 from pixelpact.conformance.reporting import render, to_html, to_json, to_junit, to_markdown
+from pixelpact.conformance.wire.headers import is_secret, parse_header, secret_values
+from pixelpact.conformance.wire.http import Redactor, Sender, WireRequest
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
 

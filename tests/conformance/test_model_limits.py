@@ -1,7 +1,7 @@
-"""Runs that keep to a provider model's rules (--model, pixelpact.conformance.model_limits), against the stub playing
-that model (StubConfig.model_rules) on loopback: no valid request breaks the model's rules, what cannot be exercised
-within them is not judged with the reason, the plan shows the limits, an unknown model learns from refusals, and a
-field the provider's API does not take may be filtered on the way (issue 20)."""
+"""Runs that keep to a provider model's rules (--model, pixelpact.conformance.engine.model_limits), against the stub
+playing that model (StubConfig.model_rules) on loopback: no valid request breaks the model's rules, what cannot be
+exercised within them is not judged with the reason, the plan shows the limits, an unknown model learns from refusals,
+and a field the provider's API does not take may be filtered on the way (issue 20)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.cli.plan import make_plan, render_plan
 from pixelpact.conformance.model import Report, Status, Unjudged
-from pixelpact.conformance.plan import make_plan, render_plan
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.provider_api import rules_for
 from pixelpact.generator.runtime.serve import stub_server

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import schemathesis
 
-from pixelpact.conformance.contract import Contract, load_contract
-from pixelpact.conformance.images import png
-from pixelpact.conformance.st_filters import false_positive
+from pixelpact.conformance.engine.contract import Contract, load_contract
+from pixelpact.conformance.engine.images import png
+from pixelpact.conformance.st.filters import false_positive
 from tests.conftest import SPEC
 
 REJECTION, ACCEPTANCE, SCHEMA = "negative_data_rejection", "positive_data_acceptance", "response_schema_conformance"
@@ -122,7 +122,7 @@ def test_streams_are_judged_by_their_data_lines() -> None:
 def test_flaky_check_failures_are_observations_not_run_errors() -> None:
     from hypothesis.errors import FlakyFailure
 
-    from pixelpact.conformance.groups.schemathesis_group import _only_check_failures
+    from pixelpact.conformance.st.group import _only_check_failures
 
     assert _only_check_failures(FlakyFailure("inconsistent", [AssertionError("a 500 once, a 400 the next time")]))
     # An internal error inside stays an error of the run.

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pixelpact.conformance.groups.schemathesis_group import CHECKS
-from pixelpact.conformance.images import png
+from pixelpact.conformance.engine.images import png
 from pixelpact.conformance.model import Report, Status, Unjudged
-from pixelpact.conformance.st_transport import MAX_NO_RESPONSE
+from pixelpact.conformance.st.group import CHECKS
+from pixelpact.conformance.st.transport import MAX_NO_RESPONSE
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.toolkit import read_body, replaying
@@ -77,7 +77,7 @@ def test_stub_passes_every_schemathesis_requirement(stub_url: str, seed: int, op
     assert report.errors == []
     assert failing(report) == set(), [(r.requirement.id, r.operation_id, r.message[:400]) for r in report.failed]
     judged = {r.requirement.id for r in report.results if r.status is Status.PASSED}
-    # Every check judged something: a pass needs evidence (pixelpact.conformance.st_evidence), so b64/dimensions passed
+    # Every check judged something: a pass needs evidence (pixelpact.conformance.st.evidence), so b64/dimensions passed
     # on a b64_json answer, st-invalid-request-rejected on an attributable 4xx, st-error-envelope on an error answer.
     assert judged == ST_IDS
     samples = {r.requirement.id: r.sample for r in report.results if r.status is Status.PASSED}

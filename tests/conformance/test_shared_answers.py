@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 
 from pixelpact.conformance.api import CheckOptions, check
-from pixelpact.conformance.http import Part, Redactor, Sender, WireRequest, encode_multipart
-from pixelpact.conformance.meaning import meaning
 from pixelpact.conformance.model import Status
+from pixelpact.conformance.wire.http import Part, Redactor, Sender, WireRequest, encode_multipart
+from pixelpact.conformance.wire.meaning import meaning
 from tests.conformance.test_cost import metered
 
 EDITS = "http://gw/v1/images/edits?b=2&a=1"

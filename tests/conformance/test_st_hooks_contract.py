@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pixelpact.conformance import st_hooks
+from pixelpact.conformance.st import hooks as st_hooks
 from tests.conformance.broken.toolkit import png
 
 

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from pixelpact.conformance.contract import load_contract
-from pixelpact.conformance.findings import GATEWAY_FAULT, PASSED_ON
+from pixelpact.conformance.catalogue.findings import GATEWAY_FAULT, PASSED_ON
+from pixelpact.conformance.engine.contract import load_contract
 from pixelpact.conformance.groups._upstream import Outcome, Probe, file_sha256, marked
 from pixelpact.conformance.groups.streaming import located, stream_broke
-from pixelpact.conformance.http import Reply
 from pixelpact.conformance.model import Exchange, Observation
+from pixelpact.conformance.wire.http import Reply
 
 PROBE = Probe("stream", {"stream": True}, "ppx-0123456789abcdef", frozenset())
 

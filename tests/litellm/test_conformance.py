@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from pixelpact.conformance import baseline
-from pixelpact.conformance.contract import load_contract
+from pixelpact.conformance.ci import baseline
+from pixelpact.conformance.engine.contract import load_contract
 from pixelpact.conformance.groups import ALL_GROUPS
 from pixelpact.conformance.groups.forwarding import FAILING_MODEL, applicable
 from tests.litellm.conftest import Tier

@@ -23,8 +23,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pixelpact.conformance.api import CheckError, CheckOptions, check
+from pixelpact.conformance.catalogue.requirements import FORWARDING
 from pixelpact.conformance.model import Report, Status
-from pixelpact.conformance.requirements import FORWARDING
 from pixelpact.generator.runtime.serve import stub_server
 from tests.litellm.proxy import free_port
 

@@ -1,7 +1,7 @@
 """`pixelpact check --help` and `serve --help` answer fast because they import none of the suite's heavy libraries.
 
 Not a timed test (bench/startup_bench.py measures the time): it names the modules that made `--help` slow, so a new
-top-level import in conformance/run.py or generator/runtime/serve.py fails here with the module to make lazy.
+top-level import in conformance/cli/check.py or generator/runtime/serve.py fails here with the module to make lazy.
 """
 
 from __future__ import annotations

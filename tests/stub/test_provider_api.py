@@ -116,6 +116,6 @@ def test_serve_takes_model_rules_and_refuses_an_unknown_model() -> None:
 
 
 def _png() -> bytes:
-    from pixelpact.conformance.images import png
+    from pixelpact.conformance.engine.images import png
 
     return png(16, 16, (1, 2, 3))

@@ -23,7 +23,7 @@ SEED = 20261121
 #: only need to run.
 MAX_EXAMPLES = 3
 #: requirement id -> the group that judges it, over every registered group (the property-based ones keep their
-#: requirements beside their code, not in conformance/requirements.py).
+#: requirements beside their code, not in conformance/catalogue/requirements.py).
 GROUP_OF = {requirement.id: group.name for group in ALL_GROUPS for requirement in group.requirements}
 
 

@@ -2,8 +2,8 @@
 
 Most wrap the correct stub in a rewriting middleware (toolkit.py); the `relay-*` ones are a correct forwarding gateway
 (relay.py) in front of the suite's recording upstream that forwards one thing wrong. A mutant names the requirement
-id(s) whose failure proves the suite caught it (`kills`: ids of conformance/requirements.py or of a property-based
-group) and the operations worth checking (one or two keep the run short). Breakages no
+id(s) whose failure proves the suite caught it (`kills`: ids of conformance/catalogue/requirements.py or of a
+property-based group) and the operations worth checking (one or two keep the run short). Breakages no
 requirement noticed when they were written are listed in GAPS.md with the requirement that closed each.
 """
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pixelpact.conformance import baseline
+from pixelpact.conformance.ci import baseline
 from pixelpact.conformance.cli import main
 from pixelpact.conformance.model import Origin, Report, Requirement, RequirementResult, Severity, Status, Verdict
 from tests.conformance.test_pytest_plugin import pytest_in

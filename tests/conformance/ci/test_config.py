@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pixelpact.conformance import config
+from pixelpact.conformance.ci import config
 from pixelpact.conformance.cli import main
 from tests.conformance.test_pytest_plugin import junit_outcomes, pytest_in
 
@@ -167,7 +167,7 @@ def test_an_option_added_later_works_in_the_file_without_changes(tmp_path: Path)
 
 def test_a_namespace_parsed_by_hand_still_gets_real_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A caller that parses check's options itself and calls options_from_args never sees a placeholder default."""
-    from pixelpact.conformance import run
+    from pixelpact.conformance.cli import check as run
 
     monkeypatch.chdir(tmp_path)
     parser = argparse.ArgumentParser()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pixelpact.conformance.api import CheckError
-from pixelpact.conformance.catalogue import PAGE, catalogue, to_markdown
 from pixelpact.conformance.cli import main
+from pixelpact.conformance.cli.requirements import PAGE, catalogue, to_markdown
 from tests.conformance.conftest import run
 
 ROOT = Path(__file__).resolve().parents[3]

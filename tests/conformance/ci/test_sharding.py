@@ -11,7 +11,7 @@ import pytest
 
 from pixelpact.conformance.cli import main
 from pixelpact.conformance.groups import ALL_GROUPS
-from pixelpact.conformance.sharding import Shard
+from pixelpact.conformance.scope.sharding import Shard
 
 #: Every group on three operations (JSON generations, multipart edits and variations): one per shard.
 RUN = ["--operation", "createImage", "--operation", "createImageEdit", "--operation", "createImageVariation"]
@@ -53,7 +53,7 @@ def test_three_shards_merged_equal_one_unsharded_run(
 
 
 def test_the_plan_deals_every_unit_to_exactly_one_shard() -> None:
-    from pixelpact.conformance.contract import load_contract
+    from pixelpact.conformance.engine.contract import load_contract
 
     operations = load_contract().operations
     for chosen, total in ((operations, 4), (operations[:2], 3)):
@@ -114,7 +114,7 @@ def test_an_incomplete_set_of_shards_is_refused(
 ) -> None:
     capsys.readouterr()
     if not names:
-        from pixelpact.conformance.merge import MergeError, merge
+        from pixelpact.conformance.ci.merge import MergeError, merge
 
         with pytest.raises(MergeError, match=error):
             merge([])

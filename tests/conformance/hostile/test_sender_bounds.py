@@ -11,10 +11,10 @@ from types import FrameType
 
 import pytest
 
-from pixelpact.conformance.http import Redactor, Reply, Sender, TimeUp, WireRequest, body_excerpt
-from pixelpact.conformance.interrupts import in_finalizer
 from pixelpact.conformance.model import Exchange, Observation, Status, Unjudged, Verdict
 from pixelpact.conformance.reporting import render, to_html, to_json, to_junit
+from pixelpact.conformance.wire.http import Redactor, Reply, Sender, TimeUp, WireRequest, body_excerpt
+from pixelpact.conformance.wire.interrupts import in_finalizer
 from tests.conformance.conftest import API_KEY, run
 from tests.conformance.hostile import servers
 

@@ -1,6 +1,6 @@
 """Gateways that misbehave the same way on every request, checked by the real suite over loopback: a requirement
-passes only where the gateway's answers exercised it (pixelpact.conformance.evidence,
-pixelpact.conformance.st_evidence).
+passes only where the gateway's answers exercised it (pixelpact.conformance.catalogue.evidence,
+pixelpact.conformance.st.evidence).
 
 Each test names the exact set of requirements that may pass, and why they are honest passes: an error answer with
 the spec's envelope is evidence for the error-shape requirements; a 200 with a valid-looking body is evidence for

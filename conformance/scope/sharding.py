@@ -20,12 +20,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from pixelpact.conformance.contract import OperationContract
-from pixelpact.conformance.http import BudgetExhausted
+from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.model import Observation, Requirement, Unjudged
+from pixelpact.conformance.wire.http import BudgetExhausted
 
 if TYPE_CHECKING:
-    from pixelpact.conformance.context import RunContext
+    from pixelpact.conformance.engine.context import RunContext
     from pixelpact.conformance.groups import Group
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")

@@ -18,9 +18,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from pixelpact.conformance import baseline
-from pixelpact.conformance.catalogue import catalogue
-from pixelpact.conformance.engine import MAX_FAILURES_KEPT
+from pixelpact.conformance.ci import baseline
+from pixelpact.conformance.cli.requirements import catalogue
+from pixelpact.conformance.engine.engine import MAX_FAILURES_KEPT
 from pixelpact.conformance.model import (
     CUT_SHORT,
     BaselineOutcome,

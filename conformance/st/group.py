@@ -2,9 +2,9 @@
 
 schemathesis reads spec/ (never the gateway's own schema), generates requests for the selected operations (its
 examples, coverage and fuzzing phases, positive and negative), sends them through the run's Sender and judges each
-response with its checks plus pixelpact's image checks (pixelpact.conformance.st_hooks). Every check is a named
+response with its checks plus pixelpact's image checks (pixelpact.conformance.st.hooks). Every check is a named
 requirement; every failure becomes an Observation with the redacted curl line and the response, unless it is one of
-schemathesis's known false positives on multipart (pixelpact.conformance.st_filters), which are dropped.
+schemathesis's known false positives on multipart (pixelpact.conformance.st.filters), which are dropped.
 
 A gateway routes by model and deployment and refuses the ones it does not serve, so every request names the run's
 deployment (--deployment) and every valid one the run's model (--model) in `model` and `fallbacks`; invalid ones keep
@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pixelpact.conformance.context import RunContext
-from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.engine.context import RunContext
+from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import control_body
 from pixelpact.conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
@@ -25,8 +25,8 @@ from pixelpact.conformance.model import Exchange, Observation, Origin, Precondit
 if TYPE_CHECKING:
     from schemathesis.engine.recorder import ScenarioRecorder
 
-    from pixelpact.conformance.http import BudgetExhausted
-    from pixelpact.conformance.st_transport import SenderTransport
+    from pixelpact.conformance.st.transport import SenderTransport
+    from pixelpact.conformance.wire.http import BudgetExhausted
 
 GROUP_NAME = "schemathesis"
 
@@ -131,7 +131,7 @@ class SchemathesisGroup:
     def run(self, ctx: RunContext) -> Iterator[Observation]:
         from schemathesis.engine import events, from_schema
 
-        from pixelpact.conformance.st_transport import SenderTransport, route
+        from pixelpact.conformance.st.transport import SenderTransport, route
 
         stream: Any = None
         spent: list[bool] = []
@@ -260,7 +260,8 @@ def load_schema(ctx: RunContext) -> Any:
     from schemathesis.generation.modes import GenerationMode
 
     # Registers the image checks and the real-image `binary` format with schemathesis.
-    from pixelpact.conformance import st_evidence, st_hooks
+    from pixelpact.conformance.st import evidence as st_evidence
+    from pixelpact.conformance.st import hooks as st_hooks
     from pixelpact.generator.loader import read_document
 
     config = SchemathesisConfig()
@@ -293,7 +294,7 @@ def load_schema(ctx: RunContext) -> Any:
     )
     project.phases.update(phases=[phase for phase in PHASES if phase in ctx.profile.schemathesis_phases])
     project.checks.update(included_check_names=[*CHECKS])
-    # Neither a 401/404/429/redirect nor a 5xx says whether the data was acceptable (pixelpact.conformance.st_evidence).
+    # Neither a 401/404/429/redirect nor a 5xx says whether the data was acceptable (pixelpact.conformance.st.evidence).
     project.checks.positive_data_acceptance.expected_statuses = st_evidence.POSITIVE_EXPECTED_STATUSES
     project.checks.negative_data_rejection.expected_statuses = st_evidence.NEGATIVE_EXPECTED_STATUSES
     project.generation.update(
@@ -364,8 +365,8 @@ def observe_scenario(
     """One observation per check per generated request; failures carry the exchange and what was expected."""
     from schemathesis.engine import Status
 
-    from pixelpact.conformance.st_evidence import exercised
-    from pixelpact.conformance.st_filters import false_positive
+    from pixelpact.conformance.st.evidence import exercised
+    from pixelpact.conformance.st.filters import false_positive
 
     for case_id, nodes in recorder.checks.items():
         case_node = recorder.cases.get(case_id)
@@ -420,7 +421,7 @@ def _only_check_failures(error: BaseException) -> bool:
 
 def _is_dropped(error: BaseException | None) -> bool:
     """Whether schemathesis's error is (or was caused by) a dropped connection the transport already recorded."""
-    from pixelpact.conformance.st_transport import NoResponse
+    from pixelpact.conformance.st.transport import NoResponse
 
     seen = 0
     while error is not None and seen < 8:

@@ -1,7 +1,7 @@
 """schemathesis's requests, sent through the run's Sender: one budget, one timeout, --prefix, credentials, evidence.
 
 schemathesis builds each request exactly as it would on its own (its serialisers, requests' multipart encoding); only
-the sending changes: the prepared request goes to `pixelpact.conformance.http.Sender`, so every request of
+the sending changes: the prepared request goes to `pixelpact.conformance.wire.http.Sender`, so every request of
 the run counts against --max-requests, carries the run's credentials, is mapped onto the gateway's route prefixes,
 and leaves a redacted `Exchange` (curl line, status, headers, body excerpt) behind as evidence.
 
@@ -23,8 +23,8 @@ from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
-from pixelpact.conformance.http import BudgetExhausted, Sender, WireRequest
 from pixelpact.conformance.model import Exchange
+from pixelpact.conformance.wire.http import BudgetExhausted, Sender, WireRequest
 
 CASE_ID_HEADER = "X-Schemathesis-TestCaseId"
 #: After this many requests of one operation timed out, the rest of its requests are not sent: a gateway that hangs

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from pixelpact.conformance.model import Observation, Requirement
 
 if TYPE_CHECKING:
-    from pixelpact.conformance.context import RunContext
+    from pixelpact.conformance.engine.context import RunContext
     from pixelpact.conformance.groups import Group
 
 

@@ -3,7 +3,7 @@
 Importing this module registers both, process-wide (schemathesis keeps one registry). It is what the
 "schemathesis" requirement group runs with, and it works as a hooks module for the schemathesis CLI too:
 
-    SCHEMATHESIS_HOOKS=pixelpact.conformance.st_hooks st run spec/openapi.yaml --url URL \\
+    SCHEMATHESIS_HOOKS=pixelpact.conformance.st.hooks st run spec/openapi.yaml --url URL \\
         --checks all,image_error_envelope,image_b64_decodes,image_count_matches_n,image_dimensions_match_size
 """
 
@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.core.failures import Failure
 
-from pixelpact.conformance.images import NotAnImage, decode_b64, decode_image, png
+from pixelpact.conformance.engine.images import NotAnImage, decode_b64, decode_image, png
 
 #: Colours and sides of the generated upload images: small, so generation and upload stay cheap, yet distinct.
 _COLOURS = ((200, 60, 40), (40, 160, 90), (50, 80, 210), (230, 200, 30), (0, 0, 0), (255, 255, 255))

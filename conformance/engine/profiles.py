@@ -113,7 +113,7 @@ def cheapest_cover(items: Sequence[T], judges: Callable[[T], Iterable[str]], cos
 
 def one_per_pair(profile: Profile, probes: Sequence[P]) -> list[P]:
     """The probes a profile sends to one operation: all of them, or (quick) the cheapest per requirement."""
-    from pixelpact.conformance.spend import body_cost
+    from pixelpact.conformance.wire.spend import body_cost
 
     if not profile.one_per_pair:
         return list(probes)

@@ -15,21 +15,21 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pixelpact.conformance import config
-from pixelpact.conformance.headers import HeaderError, parse_header
-from pixelpact.conformance.limits import MAX_BODY
-from pixelpact.conformance.profiles import PROFILES
-from pixelpact.conformance.ratelimit import parse_rate
-from pixelpact.conformance.schemes import AUTH_SCHEMES
+from pixelpact.conformance.ci import config
+from pixelpact.conformance.engine.profiles import PROFILES
+from pixelpact.conformance.wire.headers import HeaderError, parse_header
+from pixelpact.conformance.wire.limits import MAX_BODY
+from pixelpact.conformance.wire.ratelimit import parse_rate
+from pixelpact.conformance.wire.schemes import AUTH_SCHEMES
 from pixelpact.generator.loader import DEFAULT_SPEC
 
 # The suite is imported when a check runs, not for `--help` or a bad argument (start-up under 0.3 s): only light
 # modules at the top here (tests/packaging/test_startup.py names the heavy ones).
 if TYPE_CHECKING:
     from pixelpact.conformance.api import CheckOptions
+    from pixelpact.conformance.cli.plan import Plan
     from pixelpact.conformance.model import Report
-    from pixelpact.conformance.plan import Plan
-    from pixelpact.conformance.sharding import Shard
+    from pixelpact.conformance.scope.sharding import Shard
 
 API_KEY_ENV = "PIXELPACT_API_KEY"
 
@@ -295,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         # The suite is imported here, not for --help: a Ctrl-C while it loads is an interrupted run like any other.
         from pixelpact.conformance.api import CheckError, check, upstream_of
-        from pixelpact.conformance.plan import needs_plan, planned_check
+        from pixelpact.conformance.cli.plan import needs_plan, planned_check
         from pixelpact.conformance.upstream_setup import provider_settings
 
         options = options_from_args(args)
@@ -353,7 +353,7 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
         )
     try:
         if args.update_baseline and not report.interrupted:
-            from pixelpact.conformance import baseline
+            from pixelpact.conformance.ci import baseline
 
             written = baseline.updated(baseline.load(args.baseline), report)
             baseline.write(written)
@@ -370,7 +370,7 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
 
 def print_plan(options: CheckOptions, json_report: Path | None) -> int:
     """--plan: print what the run would send (and write it as JSON with --json-report); nothing is sent."""
-    from pixelpact.conformance.plan import make_plan, render_plan
+    from pixelpact.conformance.cli.plan import make_plan, render_plan
 
     plan = make_plan(options)
     print(render_plan(plan, options.base_url))
@@ -382,7 +382,7 @@ def print_plan(options: CheckOptions, json_report: Path | None) -> int:
 
 def announce(options: CheckOptions) -> Plan:
     """Plan a run against a gateway off this machine and say what it will spend before the first request."""
-    from pixelpact.conformance.plan import make_plan
+    from pixelpact.conformance.cli.plan import make_plan
 
     plan = make_plan(options, plan_only=False)
     total = plan.total
@@ -425,7 +425,7 @@ def _prefix(text: str) -> tuple[str, str]:
 
 
 def _shard(text: str) -> Shard:
-    from pixelpact.conformance.sharding import Shard
+    from pixelpact.conformance.scope.sharding import Shard
 
     try:
         return Shard.parse(text)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from pixelpact.conformance.schemes import AUTH_SCHEMES
+from pixelpact.conformance.wire.schemes import AUTH_SCHEMES
 
 if TYPE_CHECKING:
     from pixelpact.conformance.model import Report, RequirementResult
@@ -71,7 +71,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--pixelpact-baseline",
         metavar="FILE",
-        help="known deviations: xfail, not fail (pixelpact.conformance.baseline)",
+        help="known deviations: xfail, not fail (pixelpact.conformance.ci.baseline)",
     )
     group.addoption("--pixelpact-strict-baseline", action="store_true", help="fail on a fixed entry still listed")
     group.addoption(
@@ -128,7 +128,7 @@ class PixelpactRun:
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
         shared = getattr(self.config, "workerinput", {}).get("pixelpact_report")
         if shared is not None:
-            from pixelpact.conformance.merge import read
+            from pixelpact.conformance.ci.merge import read
 
             self.report = read(Path(shared))  # an xdist worker: the controller ran the suite
         elif self.report is None:
@@ -172,8 +172,8 @@ def check_arguments(config: pytest.Config) -> argparse.Namespace:
     Each --pixelpact-NAME option stands for check's --NAME (--pixelpact-url for --base-url), so the plugin and the
     command read one config file the same way and check's parser validates both.
     """
-    from pixelpact.conformance import config as config_file
-    from pixelpact.conformance.run import configure
+    from pixelpact.conformance.ci import config as config_file
+    from pixelpact.conformance.cli.check import configure
 
     parser = _UsageErrorParser(prog="pytest --pixelpact-...")
     configure(parser)
@@ -197,7 +197,7 @@ def check_arguments(config: pytest.Config) -> argparse.Namespace:
 
 def options(config: pytest.Config, args: argparse.Namespace | None = None) -> Any:
     """The CheckOptions the command-line options and the config file describe."""
-    from pixelpact.conformance.run import options_from_args
+    from pixelpact.conformance.cli.check import options_from_args
 
     return replace(options_from_args(args or check_arguments(config)), listeners=())
 
@@ -233,7 +233,7 @@ class RequirementItem(pytest.Item):
         super().__init__(**kwargs)
         self.result = result
         self.finding = finding
-        """The id of the finding that explains a failure (pixelpact.conformance.findings)."""
+        """The id of the finding that explains a failure (pixelpact.conformance.catalogue.findings)."""
         self.add_marker(pytest.mark.pixelpact)
 
     def runtest(self) -> None:

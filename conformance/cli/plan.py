@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pixelpact.conformance.api import CheckOptions, _reachable, _validate, check, profile_of
-from pixelpact.conformance.engine import Event, ObservationMade
+from pixelpact.conformance.engine.engine import Event, ObservationMade
+from pixelpact.conformance.engine.model_limits import ModelLimits
+from pixelpact.conformance.engine.profiles import is_loopback
 from pixelpact.conformance.model import Report
-from pixelpact.conformance.model_limits import ModelLimits
-from pixelpact.conformance.profiles import is_loopback
 from pixelpact.generator.runtime.provider_api import rules_for
 
 #: Groups whose requests are drawn (bounded by --max-examples), not fixed by the seed alone.
@@ -51,7 +51,8 @@ class Plan:
     pairs: int
     """Distinct pairs the whole plan judges (groups may judge the same pair: invalid and robustness, error bodies)."""
     limits: list[str] = field(default_factory=list)
-    """What the valid requests keep to: the model's rules, or the spec's ranges (pixelpact.conformance.model_limits)."""
+    """What the valid requests keep to: the model's rules, or the spec's ranges
+    (pixelpact.conformance.engine.model_limits)."""
 
     @property
     def total(self) -> dict[str, Any]:

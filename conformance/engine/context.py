@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from pixelpact.conformance.contract import Contract, OperationContract
-from pixelpact.conformance.http import Part, Reply, Sender, WireRequest
-from pixelpact.conformance.images import distinct_pngs, mask_png
-from pixelpact.conformance.model_limits import ModelLimits
-from pixelpact.conformance.profiles import DEEP, Profile
-from pixelpact.conformance.schemes import (
+from pixelpact.conformance.engine.contract import Contract, OperationContract
+from pixelpact.conformance.engine.images import distinct_pngs, mask_png
+from pixelpact.conformance.engine.model_limits import ModelLimits
+from pixelpact.conformance.engine.profiles import DEEP, Profile
+from pixelpact.conformance.wire.http import Part, Reply, Sender, WireRequest
+from pixelpact.conformance.wire.schemes import (
     AUTH_SCHEMES as AUTH_SCHEMES,  # re-exported: moved to a light module for the CLI
 )
-from pixelpact.conformance.schemes import AuthScheme as AuthScheme
+from pixelpact.conformance.wire.schemes import AuthScheme as AuthScheme
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -133,9 +133,10 @@ class RunContext:
     executor: Executor | None = field(default=None, repr=False)
     profile: Profile = DEEP
     """How deep the groups go (--profile): quick sends the cheapest request per pair
-    (pixelpact.conformance.profiles)."""
+    (pixelpact.conformance.engine.profiles)."""
     limits: ModelLimits = field(default_factory=ModelLimits)
-    """The provider model the valid requests keep to (--model, --deployment; pixelpact.conformance.model_limits)."""
+    """The provider model the valid requests keep to (--model, --deployment;
+    pixelpact.conformance.engine.model_limits)."""
     unserved: tuple[tuple[str, str], ...] = ()
     """(operationId, why) of the selected operations the model does not do: not run, their pairs not judged."""
     shared: Once = field(default_factory=Once, repr=False)

@@ -30,7 +30,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from pixelpact.conformance.config import read_toml
+from pixelpact.conformance.ci.config import read_toml
 from pixelpact.conformance.model import BaselineOutcome, Fixed, Report, RequirementResult, Status, Verdict
 
 _KEYS = frozenset({"requirement", "operations", "finding", "why"})

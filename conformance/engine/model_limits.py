@@ -22,12 +22,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.generator.runtime.provider_api import Kind, ModelRules, rules_for
 
 T = TypeVar("T")
 
-#: pixelpact.conformance.contract's operation kinds (path segments) -> the provider table's.
+#: pixelpact.conformance.engine.contract's operation kinds (path segments) -> the provider table's.
 KIND: dict[str, Kind] = {"generations": "generation", "edits": "edit", "variations": "variation"}
 #: Where the table lives, for messages.
 TABLE = "pixelpact.generator.runtime.provider_api"

@@ -16,7 +16,8 @@ _ROUTE = (Precondition.ROUTE_SERVED,)
 _VALID = (Precondition.ROUTE_SERVED, Precondition.VALID_ACCEPTED)
 _STREAM = (*_VALID, Precondition.STREAM_STARTED)
 #: What each requirement needs on an operation before it can be judged there (default: the route is served); a
-#: pair whose precondition never held is blocked by the finding that explains it (pixelpact.conformance.preconditions).
+#: pair whose precondition never held is blocked by the finding that explains it
+#: (pixelpact.conformance.catalogue.preconditions).
 NEEDS: dict[str, tuple[Precondition, ...]] = {
     # an error body's shape is judged on any error answer, a 404 of a route not served included
     "error-body-shape": (),

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from pixelpact.conformance.model import Unjudged
-from pixelpact.conformance.spend import BudgetExhausted
+from pixelpact.conformance.wire.spend import BudgetExhausted
 
 #: Retries of one request after a 429.
 MAX_RETRIES = 3

@@ -11,10 +11,10 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from pixelpact.conformance.context import RunContext
-from pixelpact.conformance.findings import diagnose
+from pixelpact.conformance.catalogue.findings import diagnose
+from pixelpact.conformance.catalogue.preconditions import Preconditions
+from pixelpact.conformance.engine.context import RunContext
 from pixelpact.conformance.groups import ALL_GROUPS, Group
-from pixelpact.conformance.http import BudgetExhausted, TargetSilent
 from pixelpact.conformance.model import (
     CUT_SHORT,
     Observation,
@@ -26,8 +26,8 @@ from pixelpact.conformance.model import (
     Verdict,
     verdict_of,
 )
-from pixelpact.conformance.preconditions import Preconditions
-from pixelpact.conformance.spend import Spent
+from pixelpact.conformance.wire.http import BudgetExhausted, TargetSilent
+from pixelpact.conformance.wire.spend import Spent
 
 #: How many failing observations a result keeps as evidence.
 MAX_FAILURES_KEPT = 3

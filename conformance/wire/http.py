@@ -21,17 +21,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pixelpact.conformance.deadline import Deadlines, install
-from pixelpact.conformance.headers import is_secret, merged
-from pixelpact.conformance.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
-from pixelpact.conformance.limits import TOO_LARGE, cap_text
-from pixelpact.conformance.meaning import meaning
 from pixelpact.conformance.model import Exchange, Observation, Unjudged
-from pixelpact.conformance.ratelimit import Pacer
-from pixelpact.conformance.spend import Ask, Budget, BudgetExhausted, Spent, ask_of, body_fields
+from pixelpact.conformance.wire.deadline import Deadlines, install
+from pixelpact.conformance.wire.headers import is_secret, merged
+from pixelpact.conformance.wire.limits import MAX_BODY as MAX_BODY  # re-exported: the default cap on a response body
+from pixelpact.conformance.wire.limits import TOO_LARGE, cap_text
+from pixelpact.conformance.wire.meaning import meaning
+from pixelpact.conformance.wire.ratelimit import Pacer
+from pixelpact.conformance.wire.spend import Ask, Budget, BudgetExhausted, Spent, ask_of, body_fields
 from pixelpact.generator.runtime.credentials import long_enough
 
-__all__ = ["Budget", "BudgetExhausted", "Spent"]  # re-exported: their home is pixelpact.conformance.spend
+__all__ = ["Budget", "BudgetExhausted", "Spent"]  # re-exported: their home is pixelpact.conformance.wire.spend
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
 EXCERPT_CHARS = 1200
@@ -297,7 +297,7 @@ class Sender:
             if isinstance(self.stopped, TargetSilent):
                 raise TargetSilent(str(self.stopped))
         try:
-            self.budget.spend(ask)  # --max-requests, --max-images (pixelpact.conformance.spend)
+            self.budget.spend(ask)  # --max-requests, --max-images (pixelpact.conformance.wire.spend)
         except BudgetExhausted as exc:
             raise self._stop(exc) from None
 
@@ -379,10 +379,10 @@ class Sender:
     def send(self, request: WireRequest, *, remember: bool = False, reuse: bool = False) -> Reply:
         """Send one request within the budget and the pace; a 429 is waited out and retried (see ratelimit).
 
-        `remember`: a 2xx answer stands for any later request of the same meaning (pixelpact.conformance.meaning) sent
-        with `reuse`, which gets it without a request, so the provider does not make the same image twice (the valid
-        control answers schemathesis's cheapest example and the properties' cheapest draw). A request whose point is
-        to be sent again (still answering after hostile input) is never sent with `reuse`."""
+        `remember`: a 2xx answer stands for any later request of the same meaning (pixelpact.conformance.wire.meaning)
+        sent with `reuse`, which gets it without a request, so the provider does not make the same image twice (the
+        valid control answers schemathesis's cheapest example and the properties' cheapest draw). A request whose point
+        is to be sent again (still answering after hostile input) is never sent with `reuse`."""
         key = meaning(request) if remember or reuse else None
         if reuse and key is not None:
             with self._lock:

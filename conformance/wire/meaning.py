@@ -4,7 +4,7 @@ The suite's own groups, schemathesis and the generated client each encode reques
 multipart boundary, part file names and content types). `meaning` reduces a request to what a gateway acts on: the
 method, the URL with its query sorted, and the body's fields, JSON by value and multipart parts by name and the
 sha256 of their bytes. The Sender uses it to answer a request that asks exactly what the run's shared control
-already asked with the control's answer (pixelpact.conformance.http.Sender.send, `reuse`), so one exchange judges
+already asked with the control's answer (pixelpact.conformance.wire.http.Sender.send, `reuse`), so one exchange judges
 every requirement it can instead of the provider making the same image again.
 """
 
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    from pixelpact.conformance.http import WireRequest
+    from pixelpact.conformance.wire.http import WireRequest
 
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _NAME = re.compile(rb'(?i)content-disposition:[^\r\n]*?\bname="([^"]*)"')

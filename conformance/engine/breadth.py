@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from pixelpact.conformance.context import RunContext
+from pixelpact.conformance.engine.context import RunContext
+from pixelpact.conformance.engine.profiles import QUICK, Profile
 from pixelpact.conformance.groups import Group
 from pixelpact.conformance.model import Observation, Requirement
-from pixelpact.conformance.profiles import QUICK, Profile
 
 
 @dataclass(frozen=True)

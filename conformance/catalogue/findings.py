@@ -14,9 +14,9 @@ placeholder credential), "provider" (the provider's own failure, passed on faith
 dropped, added, renamed or changed). A wrong answer about a field that was dropped or changed on the way is counted
 as a symptom of that finding, not a cause of its own.
 
-Pairs whose precondition never held (`pixelpact.conformance.preconditions`) are blocked by the finding that explains
-why: the route's (every answer a 404/405) or the one holding the failed pair that establishes the precondition (the
-valid request rejected, the stream never started). They are listed in that finding, counted apart.
+Pairs whose precondition never held (`pixelpact.conformance.catalogue.preconditions`) are blocked by the finding that
+explains why: the route's (every answer a 404/405) or the one holding the failed pair that establishes the precondition
+(the valid request rejected, the stream never started). They are listed in that finding, counted apart.
 
 Finding ids are stable and short: "F-" + a slug of the cause's kind and detail, never of the requirement ids or
 the operations it touches, so the same cause keeps its id from run to run (baselines key on it):
@@ -51,7 +51,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pixelpact.conformance.limits import TOO_LARGE
+from pixelpact.conformance.catalogue.preconditions import ESTABLISHED_BY, NOT_SERVED, Preconditions
 from pixelpact.conformance.model import (
     Exchange,
     Finding,
@@ -61,7 +61,7 @@ from pixelpact.conformance.model import (
     Status,
     Unjudged,
 )
-from pixelpact.conformance.preconditions import ESTABLISHED_BY, NOT_SERVED, Preconditions
+from pixelpact.conformance.wire.limits import TOO_LARGE
 
 #: operationId stem -> what a gateway engineer calls the route family.
 FAMILIES = {"createimage": "generations", "createimageedit": "edits", "createimagevariation": "variations"}

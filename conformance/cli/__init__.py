@@ -15,16 +15,22 @@ from collections.abc import Sequence
 
 #: name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("pixelpact.conformance.run", "check a gateway against the contract and give a verdict per requirement"),
+    "check": (
+        "pixelpact.conformance.cli.check",
+        "check a gateway against the contract and give a verdict per requirement",
+    ),
     "merge-reports": (
-        "pixelpact.conformance.merge",
+        "pixelpact.conformance.ci.merge",
         "merge the JSON reports of a run's shards (--shard K/N) into one verdict",
     ),
     "compare": (
         "pixelpact.conformance.compare",
         "what moving from gateway A to gateway B changes, from two JSON reports of the same selection and seed",
     ),
-    "requirements": ("pixelpact.conformance.catalogue", "list the requirements check judges (--json, --markdown)"),
+    "requirements": (
+        "pixelpact.conformance.cli.requirements",
+        "list the requirements check judges (--json, --markdown)",
+    ),
     "serve": ("pixelpact.generator.runtime.serve", "run the stub gateway generated from the spec"),
     "generate": (
         "pixelpact.generator.cli",

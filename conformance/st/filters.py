@@ -27,10 +27,10 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.engine.contract import OperationContract
+from pixelpact.conformance.engine.images import NotAnImage, decode_image
 from pixelpact.conformance.groups._judge import schema_problem
 from pixelpact.conformance.groups.invalid import AZURE_SEEDED_ENUMS
-from pixelpact.conformance.images import NotAnImage, decode_image
 
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import replace
 
-from pixelpact.conformance.context import RunContext
-from pixelpact.conformance.contract import OperationContract
+from pixelpact.conformance.engine.context import RunContext
+from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.groups import Group
-from pixelpact.conformance.http import BudgetExhausted
 from pixelpact.conformance.model import Observation, Requirement
+from pixelpact.conformance.wire.http import BudgetExhausted
 
 Pair = tuple[str, str]
 """(requirement id, operationId)."""

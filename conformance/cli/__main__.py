@@ -1,0 +1,5 @@
+"""`python -m pixelpact.conformance.cli`: the `pixelpact` command."""
+
+from pixelpact.conformance.cli import main
+
+raise SystemExit(main())

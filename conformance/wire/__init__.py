@@ -1,0 +1,1 @@
+"""The wire: requests as sent, the budgeted Sender, deadlines, rate limits, spend, interrupts, secrets in headers."""
