@@ -142,23 +142,48 @@ def cases() -> dict[str, Case]:
     return {"stub": stub, "litellm": litellm, **relay_cases(), **misbehaving_cases(), **hostile_cases()}
 
 
-PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
+#: What differs between two runs of the same code, seed and target: (pattern, replacement), applied to the raw text.
+NOISE = (
+    (re.compile(r"(127\.0\.0\.1|localhost):\d+"), r"\1:PORT"),
+    # the fresh marker of a two-sided probe (groups/_upstream.new_probe: random on purpose, never reused)
+    (re.compile(r"ppx-[0-9a-f]{16}"), "ppx-MARKER"),
+    # schemathesis's per-case id header and the `created` timestamps of answers
+    (re.compile(r"(X-Schemathesis-TestCaseId: )\w+"), r"\1ID"),
+    (re.compile(r'(created\\?"\s*:\s*)\d{9,11}'), r"\1TIME"),
+    # ids providers give their answers, and Python's repr of an object (PIL's "cannot identify image file <...>")
+    (re.compile(r"img-[0-9a-f]{32}"), "img-ID"),
+    (re.compile(r"object at 0x[0-9a-f]+"), "object at ADDRESS"),
+    # the images of a two-sided probe are made for it alone (their hash is its marker); the stub's measured latency
+    (re.compile(r"sha256 [0-9a-f]{12}"), "sha256 HASH"),
+    (re.compile(r'(latency\\?"\s*:\s*)\d+'), r"\1N"),
+)
+#: Response headers whose values are per request (ids, timings, dates).
+NOISY_HEADER = re.compile(r"^date$|^content-length$|-id$|duration|-ms$", re.I)
+BOUNDARY = re.compile(r"boundary=([0-9a-f]{16,})")
 
 
 def normalised(text: str) -> str:
-    """The report minus what changes from run to run whatever the code: durations, loopback ports, Date headers."""
-    document = json.loads(PORT.sub(r"\1:PORT", text))
+    """The report minus what changes from run to run whatever the code: durations, loopback ports, probe markers,
+    multipart boundaries, schemathesis's case ids, timestamps, per-request response headers."""
+    for boundary in set(BOUNDARY.findall(text)):
+        text = text.replace(boundary, "BOUNDARY")
+    for pattern, replacement in NOISE:
+        text = pattern.sub(replacement, text)
+    document = json.loads(text)
     document["duration"] = "DURATION"
 
     def scrub(value: Any) -> Any:
         if isinstance(value, dict):
-            return {key: "DATE" if key.lower() == "date" else scrub(item) for key, item in value.items()}
+            return {key: headers(item) if key == "response_headers" else scrub(item) for key, item in value.items()}
         if isinstance(value, list):
             return [scrub(item) for item in value]
         if isinstance(value, str):
             # "after 1.23 s", "took 0.5 s": wall-clock figures inside messages
             return re.sub(r"\b\d+(\.\d+)? ?(s|ms)\b", "N s", value)
         return value
+
+    def headers(value: dict[str, str]) -> dict[str, str]:
+        return {name: "NOISE" if NOISY_HEADER.search(name) else item for name, item in value.items()}
 
     return json.dumps(scrub(document), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
@@ -180,11 +205,13 @@ def record(directory: Path, only: str | None = None) -> dict[str, str]:
     return notes
 
 
-def compare(before: Path, only: str | None = None) -> int:
-    """Record into a scratch folder and compare with `before`: 0 when every normalised report is identical."""
+def compare(before: Path, only: str | None = None, keep: Path | None = None, recorded: bool = False) -> int:
+    """Record into a scratch folder (or `keep`) and compare with `before`: 0 when every normalised report is identical.
+    With `recorded`, `keep` already holds the reports: compare only."""
     with tempfile.TemporaryDirectory() as scratch:
-        after = Path(scratch)
-        record(after, only)
+        after = keep or Path(scratch)
+        if not recorded:
+            record(after, only)
         names = sorted({p.name for p in before.glob("*.json")} | {p.name for p in after.glob("*.json")})
         names = [name for name in names if not only or only in name]
         differing = 0
@@ -216,12 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=("record", "compare"))
     parser.add_argument("directory", type=Path)
     parser.add_argument("--only", help="only the cases whose name contains this")
+    parser.add_argument("--keep", type=Path, help="compare: record the new reports into this folder (kept)")
+    parser.add_argument("--recorded", action="store_true", help="compare: --keep already holds them; run nothing")
     args = parser.parse_args(argv)
     with _quiet_uvicorn():
         if args.action == "record":
             notes = record(args.directory, args.only)
             return 1 if notes else 0
-        return compare(args.directory, args.only)
+        return compare(args.directory, args.only, args.keep, args.recorded)
 
 
 if __name__ == "__main__":
