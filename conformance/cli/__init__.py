@@ -24,7 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "merge the JSON reports of a run's shards (--shard K/N) into one verdict",
     ),
     "compare": (
-        "pixelpact.conformance.compare",
+        "pixelpact.conformance.ci.compare",
         "what moving from gateway A to gateway B changes, from two JSON reports of the same selection and seed",
     ),
     "requirements": (

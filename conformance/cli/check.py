@@ -296,7 +296,7 @@ def run(args: argparse.Namespace) -> int:
         # The suite is imported here, not for --help: a Ctrl-C while it loads is an interrupted run like any other.
         from pixelpact.conformance.api import CheckError, check, upstream_of
         from pixelpact.conformance.cli.plan import needs_plan, planned_check
-        from pixelpact.conformance.upstream_setup import provider_settings
+        from pixelpact.conformance.engine.upstream import provider_settings
 
         options = options_from_args(args)
     except KeyboardInterrupt:

@@ -4,7 +4,7 @@
 (`recording_upstream`, which `pixelpact.conformance.api.check` keeps running for the whole run, so every group's
 requests reach it). The gateway must be pointed at it beforehand: its OpenAI provider at http://127.0.0.1:PORT (or
 .../v1, by what the gateway asks for), its Azure provider at the endpoint http://127.0.0.1:PORT; the command prints
-how (pixelpact.conformance.upstream_setup). The stub records every request it serves; this group sends requests
+how (pixelpact.conformance.engine.upstream). The stub records every request it serves; this group sends requests
 through the gateway and reads the recording to judge what arrived:
 
 - prompt, n, size, response_format and user arrive as the client sent them;

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pixelpact.conformance import baseline
+from pixelpact.conformance.ci import baseline
 from tests.bifrost.conftest import BASELINE, Run, Tier
 from tests.bifrost.gateway import config
 from tests.bifrost.tier import OPERATIONS

@@ -10,7 +10,7 @@ picks by what the gateway's documentation calls the setting. Azure OpenAI endpoi
 
 from __future__ import annotations
 
-from pixelpact.conformance.context import Upstream
+from pixelpact.conformance.engine.context import Upstream
 from pixelpact.conformance.groups._upstream import upstream_url
 from pixelpact.conformance.groups.forwarding import FAILING_MODEL
 

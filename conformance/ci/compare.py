@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from pixelpact.conformance.merge import MergeError, read
+from pixelpact.conformance.ci.merge import MergeError, read
 from pixelpact.conformance.model import Finding, Report, RequirementResult, Status
 
 
