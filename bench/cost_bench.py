@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,15 @@ def run_one(profile: str, latency: float, seed: int) -> Row:
     )
 
 
+#: The gateways `--model` rows are measured through: the stub as the gateway (it also plays the provider), the test
+#: relay gateway (tests/conformance/broken/relay.py) and LiteLLM (tests/litellm/proxy.py), each in front of the
+#: recording upstream the check starts.
+GATEWAYS = ("stub", "relay", "litellm")
+#: What LiteLLM serves, as its tier checks it (tests/litellm/test_conformance.py): no variations route, its own mounts.
+LITELLM_OPERATIONS = ("openaiCreateImage", "openaiCreateImageEdit", "azureCreateImage", "azureCreateImageEdit")
+LITELLM_PREFIXES = ("/openai/v1=/v1", "/openai/openai/deployments=/openai/deployments")
+
+
 @dataclass
 class ModelRow:
     """quick with --model M through a gateway in front of an upstream that plays M, or serves everything."""
@@ -89,7 +100,11 @@ class ModelRow:
     gateway: str
     upstream: str
     requests: int
+    """Requests the run sent (the report's count)."""
     images_asked: int
+    """The budget's upper bound of the images those requests ask for."""
+    images: int
+    """Images the provider actually generated (metered: the stub as gateway, or the recording upstream)."""
     judged: int
     total: int
     refused: int
@@ -99,25 +114,32 @@ class ModelRow:
 
 def run_model(model: str, gateway: str, played: bool, seed: int) -> ModelRow:
     """`pixelpact check --profile quick --model openai/M` against the stub playing M (gateway "stub"), or two-sided
-    through the test relay gateway (tests/conformance/broken/relay.py) in front of the recording upstream playing M
-    (`--upstream-model-rules M`); `played` False: the upstream serves everything the spec allows."""
-    from tests.conformance.broken.conftest import free_port
-    from tests.conformance.broken.relay import RelayGateway
+    through the relay or LiteLLM in front of the recording upstream playing M (`--upstream-model-rules M`);
+    `played` False: the provider serves everything the spec allows. Two-sided runs go through
+    bench/metered_check.py, which meters the recording upstream inside the check process."""
 
-    command = [sys.executable, "-m", "pixelpact.conformance.cli", "check", "--profile", "quick", "--seed", str(seed)]
-    command += ["--model", f"openai/{model}"]
-    port = free_port()
-    if gateway == "stub":
-        app: Any = default_app(StubConfig(model_rules=model if played else None))
-    else:
-        app = RelayGateway(f"http://127.0.0.1:{port}")
-        command += ["--upstream-port", str(port)] + (["--upstream-model-rules", model] if played else [])
-    with stub_server(app=app) as url, tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"
-        command += ["--base-url", url, "--json-report", str(report)]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    check = ["check", "--profile", "quick", "--seed", str(seed), "--model", f"openai/{model}"]
+    with tempfile.TemporaryDirectory() as tmp, _gateway(gateway, model if played else None, Path(tmp)) as (url, port):
+        report, metered = Path(tmp) / "report.json", Path(tmp) / "meter.json"
+        check += ["--base-url", url, "--json-report", str(report)]
+        env = {**os.environ, "NO_COLOR": "1"}
+        if gateway == "stub":
+            command = [sys.executable, "-m", "pixelpact.conformance.cli", *check]
+        else:
+            check += ["--upstream-port", str(port)] + (["--upstream-model-rules", model] if played else [])
+            command = [sys.executable, str(ROOT / "bench" / "metered_check.py"), str(metered), "--", *check]
+        if gateway == "litellm":
+            proxy = _LITELLM[url]
+            env["PIXELPACT_API_KEY"] = proxy.master_key
+            command += ["--deployment", "az-dalle3"]
+            command += [arg for operation in LITELLM_OPERATIONS for arg in ("--operation", operation)]
+            command += [arg for prefix in LITELLM_PREFIXES for arg in ("--prefix", prefix)]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+        if not report.exists():
+            raise RuntimeError(f"{gateway} {model}: no report (exit {done.returncode}): {done.stderr[-1500:]}")
         document = json.loads(report.read_text())
         refused = _refused(url, model) if gateway == "stub" and played else 0
+        images = _STUB_METER[url].images if gateway == "stub" else json.loads(metered.read_text())["images"]
     summary = document["summary"]
     return ModelRow(
         model=model,
@@ -125,11 +147,40 @@ def run_model(model: str, gateway: str, played: bool, seed: int) -> ModelRow:
         upstream=f"plays {model}" if played else "serves all the spec allows",
         requests=document["spent"]["requests"],
         images_asked=document["spent"]["images"],
+        images=images,
         judged=summary["passed"] + summary["failed"],
         total=sum(summary.values()),
         refused=refused,
         exit_status=done.returncode,
     )
+
+
+_STUB_METER: dict[str, Meter] = {}
+_LITELLM: dict[str, Any] = {}
+
+
+@contextmanager
+def _gateway(gateway: str, played: str | None, tmp: Path) -> Iterator[tuple[str, int]]:
+    """The gateway's URL and the port its provider (the recording upstream the check starts) must listen on."""
+    from tests.conformance.broken.conftest import free_port
+    from tests.conformance.broken.relay import RelayGateway
+
+    port = free_port()
+    if gateway == "litellm":
+        from tests.litellm.proxy import litellm_proxy
+
+        with litellm_proxy(port, tmp / "litellm.log") as proxy:
+            _LITELLM[proxy.url] = proxy
+            yield proxy.url, port
+        return
+    if gateway == "stub":
+        meter = Meter(default_app(StubConfig(model_rules=played)))
+        with stub_server(app=meter) as url:
+            _STUB_METER[url] = meter
+            yield url, port
+        return
+    with stub_server(app=RelayGateway(f"http://127.0.0.1:{port}")) as url:
+        yield url, port
 
 
 def _refused(url: str, model: str) -> int:
@@ -144,9 +195,9 @@ def _refused(url: str, model: str) -> int:
 
 def model_table(rows: list[ModelRow]) -> str:
     lines = [
-        "| --model | gateway | upstream | requests | images asked | pairs judged | of the permissive run's "
-        "| valid requests refused by the model | exit |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| --model | gateway | upstream | requests | images asked (budget's count) | images generated "
+        "| pairs judged | of the permissive run's | valid requests refused by the model | exit |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     permissive = {(row.model, row.gateway): row for row in rows if row.upstream.startswith("serves")}
     for row in rows:
@@ -154,7 +205,7 @@ def model_table(rows: list[ModelRow]) -> str:
         share = f"{100 * row.judged / base.judged:.1f} %" if base else ""
         refused = str(row.refused) if row.gateway == "stub" and not row.upstream.startswith("serves") else "n/a"
         lines.append(
-            f"| {row.model} | {row.gateway} | {row.upstream} | {row.requests} | {row.images_asked} "
+            f"| {row.model} | {row.gateway} | {row.upstream} | {row.requests} | {row.images_asked} | {row.images} "
             f"| {row.judged} of {row.total} | {share} | {refused} | {row.exit_status} |"
         )
     return "\n".join(lines)
@@ -193,19 +244,22 @@ def main() -> None:
         "--model",
         action="append",
         default=[],
-        help="also measure quick --model M against a stub and a relay gateway whose upstream plays M (repeatable; "
-        "--model only: skip the profile rows)",
+        help="measure quick --model M through the stub, the relay and LiteLLM, each in front of an upstream that "
+        "plays M and one that serves everything (repeatable; --model only: skip the profile rows)",
+    )
+    parser.add_argument(
+        "--gateway", action="append", choices=GATEWAYS, help="with --model: only these gateways (default: all)"
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--write", type=Path, help="write the results as Markdown here")
     args = parser.parse_args()
     if args.model and not (args.latency or args.profile):
-        model_rows = [
-            run_model(model, gateway, played, args.seed)
-            for model in args.model
-            for gateway in ("stub", "relay")
-            for played in (False, True)
-        ]
+        model_rows = []
+        for model in args.model:
+            for gateway in args.gateway or GATEWAYS:
+                for played in (False, True):
+                    model_rows.append(run_model(model, gateway, played, args.seed))
+                    print(model_rows[-1], file=sys.stderr, flush=True)
         print(model_table(model_rows))
         return
     latencies = args.latency or [0.0, 2.0]

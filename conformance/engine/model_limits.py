@@ -146,6 +146,38 @@ class ModelLimits:
             return wanted
         return min(wanted, limit.high)
 
+    def keep_to(self, operation: OperationContract, body: dict[str, Any]) -> dict[str, Any]:
+        """A valid request `body` brought within the model's rules, for requests the suite does not build itself
+        (schemathesis's positive cases): a field the model does not take is left out, a value it does not take
+        becomes the first of the spec's values it takes (n: the nearest in its range), and an edit carries no more
+        images than it takes. What it already takes, and every body without known rules, is returned unchanged.
+        None and false values are left alone: a provider reads them as absent."""
+        kept = dict(body)
+        for name, value in body.items():
+            if value is None or value is False:
+                continue
+            if name in operation.files:
+                if isinstance(value, list) and len(value) > self.max_images(operation, len(value)):
+                    kept[name] = value[: self.max_images(operation, len(value))]
+                continue
+            if not self.takes(operation, name):
+                del kept[name]
+            elif not self.allows(operation, name, value):
+                instead = self._instead(operation, name, value)
+                if instead is None:
+                    del kept[name]
+                else:
+                    kept[name] = instead
+        return kept
+
+    def _instead(self, operation: OperationContract, name: str, value: Any) -> Any:
+        """A value the model takes in place of `value`: n clamped into its range, else the first of the spec's."""
+        bounds = operation.integer_range(name)
+        if name == "n" and bounds is not None and isinstance(value, int):
+            low, high = self.n_range(operation, bounds[0] or 1, bounds[1])
+            return max(low, value if high is None else min(value, high))
+        return next(iter(self.allowed(operation, name, operation.enum(name) or ())), None)
+
     def why_not(self, operation: OperationContract, what: str) -> str:
         """The reason a requirement is not judged: "the model gpt-image-1 does not take response_format (source)"."""
         rules = self.rules(operation)

@@ -381,10 +381,15 @@ _NOT_FILLED = frozenset({"stream", "partial_images", "fallbacks", "prompt", "use
 
 
 def optional_values(ctx: RunContext, operation: OperationContract) -> dict[str, Any]:
-    """A valid, non-default value for every optional field the spec names (n, size, response_format as
-    `_distinctive_values` picks them: n stays 2, as cheap as it gets)."""
+    """A valid, non-default value for every optional field the spec names (size and response_format as
+    `_distinctive_values` picks them), except n: it is sent at the fewest images the model takes. forwarded-n
+    already judges n with a value that differs from its default (2 images); here n only has to arrive as sent, and a
+    second n=2 would double what the probe costs for nothing new."""
     rng = ctx.random("forwarding-intact", operation.operation_id)
     values = _distinctive_values(ctx, operation)
+    bounds = operation.integer_range("n")
+    if "n" in values and bounds is not None:
+        values["n"], _ = ctx.limits.n_range(operation, bounds[0] or 1, bounds[1])
     for name, schema in operation.properties.items():
         if name in values or name in _NOT_FILLED or name in operation.files or not isinstance(schema, Mapping):
             continue

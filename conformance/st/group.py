@@ -148,6 +148,8 @@ class SchemathesisGroup:
             on_budget_spent=budget_spent,
             # Valid cases name the run's model: a gateway refuses models it does not serve (as the deployment below).
             model=ctx.model,
+            # ...and keep to the model's rules (--model): a size or n it does not take is the model's limit
+            keep=keep_to_model(ctx),
         )
         schema = route(load_schema(ctx), transport)
         by_label = {f"{operation.method} {operation.path}": operation for operation in ctx.operations}
@@ -189,6 +191,20 @@ class SchemathesisGroup:
                     yield unexercised(requirement, operation.operation_id, budget_spent=bool(spent), stopped=stop)
         if problems:
             raise RuntimeError("; ".join(dict.fromkeys(problems)))
+
+
+def keep_to_model(ctx: RunContext) -> Callable[[str, dict[str, Any]], dict[str, Any]] | None:
+    """What brings a generated valid body within the run's model's rules, by operation label; None without --model
+    or --deployment (the spec's ranges are kept, as before)."""
+    if not ctx.limits.chosen:
+        return None
+    by_label = {f"{operation.method} {operation.path}": operation for operation in ctx.operations}
+
+    def keep(label: str, body: dict[str, Any]) -> dict[str, Any]:
+        operation = by_label.get(label)
+        return body if operation is None else ctx.limits.keep_to(operation, body)
+
+    return keep
 
 
 #: What a requirement needs to be exercised, for the message of a pair that never was.

@@ -7,7 +7,8 @@ and leaves a redacted `Exchange` (curl line, status, headers, body excerpt) behi
 
 A valid (positive) case names the run's model (--model) in its body's `model` and `fallbacks`: a real gateway serves
 only the models it is configured for, so a random model name would be refused (4xx) and reported as a valid request
-rejected. Invalid (negative) cases are sent as generated, a missing or empty model included.
+rejected. It also keeps to that model's rules (sizes, n, the fields it takes), which the spec's schema cannot say.
+Invalid (negative) cases are sent as generated, a missing or empty model included.
 """
 
 from __future__ import annotations
@@ -129,11 +130,13 @@ class SenderTransport(RequestsTransport):
         credentials: Mapping[str, str],
         on_budget_spent: Callable[[], None],
         model: str | None = None,
+        keep: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self._copy_serializers_from(REQUESTS_TRANSPORT)
         self._prefixes = prefixes
         self._model = model
+        self._keep = keep
         self._credentials = dict(credentials)
         self.exchanges: dict[str, Exchange] = {}
         self._forwarder = Forwarder(sender, self.exchanges, on_budget_spent)
@@ -151,6 +154,8 @@ class SenderTransport(RequestsTransport):
     def send(self, case: Any, *, session: Any = None, **kwargs: Any) -> Any:
         if self._model is not None:
             pin_model(case, self._model)
+        if self._keep is not None:
+            keep_positive(case, self._keep)
         # requests only prepares the request (schemathesis's serialisation, multipart encoding); the Sender sends it.
         data = self.serialize_case(case, **kwargs)
         request = requests.Request(
@@ -184,6 +189,20 @@ def pin_model(case: Any, model: str) -> None:
         pinned["fallbacks"] = [model for _ in pinned["fallbacks"]]
     if pinned != body:
         case.body = pinned
+
+
+def keep_positive(case: Any, keep: Callable[[str, dict[str, Any]], dict[str, Any]]) -> None:
+    """A valid case's body brought within the provider model's rules (`keep(operation label, body)`:
+    pixelpact.conformance.model_limits.ModelLimits.keep_to), so that a generated valid request the model does not
+    take (a size, n, a field) is not sent to be refused and judged against the gateway. Changed in place, as
+    `pin_model` does: the evidence and the checks see what was sent. Invalid cases keep their mutations."""
+    meta = getattr(case, "meta", None)
+    body = case.body
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(body, dict):
+        return
+    kept = keep(case.operation.label, body)
+    if kept != body:
+        case.body = kept
 
 
 class RoutedSchema(OpenApiSchema):

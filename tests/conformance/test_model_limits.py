@@ -14,13 +14,13 @@ from pixelpact.conformance.api import CheckOptions, check
 from pixelpact.conformance.cli.plan import make_plan, render_plan
 from pixelpact.conformance.model import Report, Status, Unjudged
 from pixelpact.generator.runtime.config import StubConfig
-from pixelpact.generator.runtime.provider_api import rules_for
+from pixelpact.generator.runtime.provider_api import Kind, rules_for
 from pixelpact.generator.runtime.serve import stub_server
 from tests.conformance.broken.conftest import free_port
 from tests.conformance.broken.relay import Relay, RelayGateway
-from tests.conformance.broken.toolkit import Request
+from tests.conformance.broken.toolkit import Request, Response
 
-KIND = {"generations": "generation", "edits": "edit", "variations": "variation"}
+KIND: dict[str, Kind] = {"generations": "generation", "edits": "edit", "variations": "variation"}
 
 
 def model_refusals(records: list[dict[str, Any]], model: str) -> list[dict[str, Any]]:
@@ -44,8 +44,9 @@ def model_refusals(records: list[dict[str, Any]], model: str) -> list[dict[str, 
 
 
 def quick_run(model: str | None, played: str | None, **options: Any) -> tuple[Report, list[dict[str, Any]]]:
+    options.setdefault("profile", "quick")
     with stub_server(StubConfig(model_rules=played)) as url:
-        report = check(CheckOptions(base_url=url, profile="quick", seed=7, model=model, **options))
+        report = check(CheckOptions(base_url=url, seed=7, model=model, **options))
         records = httpx.get(f"{url}/_pixelpact/requests", params={"limit": 100000}, timeout=30).json()["requests"]
     return report, records
 
@@ -160,3 +161,77 @@ def test_a_field_the_provider_api_does_not_take_may_be_filtered(dropped: tuple[s
         assert all(name in intact.message for name in dropped)
     else:
         assert "dropped quality" in intact.message
+
+
+@pytest.mark.parametrize("model", ["gpt-image-1", "dall-e-3"])
+def test_schemathesis_positive_fuzzing_keeps_to_the_model(model: str) -> None:
+    """deep fuzzes valid requests (its coverage and fuzzing phases; standard sends the spec's examples): drawn from
+    the spec, they ask for sizes, n and fields the model does not take; kept to its rules, none is refused by the
+    provider and st-valid-request-accepted passes."""
+    report, records = quick_run(
+        f"openai/{model}", model, profile="deep", operations=("createImage",), groups=("schemathesis",), max_examples=3
+    )
+    assert model_refusals(records, model) == []
+    accepted = _result(report, "st-valid-request-accepted", "createImage")
+    assert accepted.status is Status.PASSED, accepted.message
+    assert sum(1 for r in records if r["status"] == 200) >= 3, "positive cases were sent and answered"
+
+
+class ValidatingRelay(RelayGateway):
+    """A relay that refuses n above the spec's maximum itself, with the error envelope, before forwarding anything."""
+
+    async def handle(self, req: Request) -> Response:
+        body = req.json()
+        if isinstance(body, dict) and isinstance(body.get("n"), int) and body["n"] > 10:
+            return Response(400, [(b"content-type", b"application/json")], b'{"error": {"message": "n: at most 10"}}')
+        return await super().handle(req)
+
+
+@pytest.mark.parametrize(("gateway", "source"), [(RelayGateway, "provider"), (ValidatingRelay, "gateway")])
+def test_out_of_contract_values_still_go_out_under_a_model_and_the_refusal_names_its_source(
+    gateway: type[RelayGateway], source: str
+) -> None:
+    """dall-e-3 takes only n=1; the requirements about the gateway's own validation still send n=11 (the spec's
+    maximum plus one), and the provider's refusal, passed on faithfully, is told apart from the gateway's own."""
+    port = free_port()
+    options = CheckOptions(
+        operations=("createImage",), groups=("invalid", "forwarding"), seed=7, upstream_port=port, profile="quick",
+        model="openai/dall-e-3", upstream_model_rules="dall-e-3",
+    )  # fmt: skip
+    with stub_server(app=gateway(f"http://127.0.0.1:{port}")) as url:
+        options.base_url = url
+        report = check(options)
+    rejection = _result(report, "rejection-source-reported", "createImage")
+    assert rejection.status is Status.PASSED, rejection.message
+    if source == "provider":
+        assert "n=11: forwarded, rejected by the provider (400), the gateway answering 400" in rejection.message
+    else:
+        assert "n=11: rejected by the gateway (400), nothing forwarded" in rejection.message
+    assert _result(report, "n-out-of-range-rejected", "createImage").status is Status.PASSED
+    assert report.verdict == "pass", [(r.requirement.id, r.message) for r in report.failed]
+
+
+def test_the_every_field_probe_asks_for_the_fewest_images_and_forwarded_n_keeps_its_two() -> None:
+    """request-forwarded-intact only needs n to arrive as sent: it asks for one image; forwarded-n needs an n that
+    differs from the default (a gateway that drops n and lets the provider default is seen), and keeps n=2."""
+    bodies: list[dict[str, Any]] = []
+
+    def outgoing(req: Request) -> Request | None:
+        body = req.json()
+        if isinstance(body, dict):
+            bodies.append(body)
+        return None
+
+    port = free_port()
+    options = CheckOptions(
+        operations=("createImage",), groups=("forwarding",), seed=7, upstream_port=port, profile="quick",
+        model="openai/gpt-image-1", upstream_model_rules="gpt-image-1",
+    )  # fmt: skip
+    with stub_server(app=RelayGateway(f"http://127.0.0.1:{port}", Relay(outgoing=outgoing))) as url:
+        options.base_url = url
+        report = check(options)
+    every_field = max(bodies, key=len)
+    assert every_field.get("n") == 1 and "output_format" in every_field, every_field
+    assert any(body.get("n") == 2 and len(body) < len(every_field) for body in bodies)
+    for requirement_id in ("request-forwarded-intact", "forwarded-n"):
+        assert _result(report, requirement_id, "createImage").status is Status.PASSED
