@@ -167,9 +167,11 @@ def _gateway(gateway: str, played: str | None, tmp: Path) -> Iterator[tuple[str,
 
     port = free_port()
     if gateway == "litellm":
-        from tests.litellm.proxy import litellm_proxy
+        from tests.litellm import proxy as litellm
 
-        with litellm_proxy(port, tmp / "litellm.log") as proxy:
+        # on a loaded machine LiteLLM's imports alone can take longer than the tier's 90 s
+        litellm.START_TIMEOUT = max(litellm.START_TIMEOUT, 300.0)
+        with litellm.litellm_proxy(port, tmp / "litellm.log") as proxy:
             _LITELLM[proxy.url] = proxy
             yield proxy.url, port
         return
