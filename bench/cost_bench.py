@@ -213,6 +213,28 @@ def model_table(rows: list[ModelRow]) -> str:
     return "\n".join(lines)
 
 
+MODEL_HEADING = "## quick against a model's rules (issue 22)"
+
+
+def model_section(rows: list[ModelRow], models: list[str], gateways: list[str] | None, seed: int) -> str:
+    command = "nice -n 10 .venv/bin/python bench/cost_bench.py " + " ".join(f"--model {model}" for model in models)
+    command += "".join(f" --gateway {gateway}" for gateway in gateways or ())
+    return "\n\n".join(
+        [
+            MODEL_HEADING,
+            f"`{command} --write bench/RESULTS-cost.md` (seed {seed}; machine: {platform.machine()}, "
+            f"{os.cpu_count()} cores): `pixelpact check --profile quick --model openai/M` through the stub as the "
+            "gateway (it plays M itself: `serve --model-rules M`), the test relay gateway "
+            "(tests/conformance/broken/relay.py) and LiteLLM (tests/litellm/proxy.py: the tier's operations, "
+            "prefixes and `--deployment az-dalle3`), two-sided in front of the recording upstream playing M "
+            "(`--upstream-model-rules M`), each beside the same run against a provider serving everything the spec "
+            'allows. "images generated" is metered at the provider: the stub as gateway, or the recording upstream '
+            'inside the check process (bench/metered_check.py); "images asked" is the budget\'s upper bound.',
+            model_table(rows),
+        ]
+    )
+
+
 def table(rows: list[Row], baseline: dict[float, Row]) -> str:
     lines = [
         "| profile | latency per image | requests | images asked (budget's count) | images generated | megapixels "
@@ -262,7 +284,13 @@ def main() -> None:
                 for played in (False, True):
                     model_rows.append(run_model(model, gateway, played, args.seed))
                     print(model_rows[-1], file=sys.stderr, flush=True)
-        print(model_table(model_rows))
+        section = model_section(model_rows, args.model, args.gateway, args.seed)
+        print(section)
+        if args.write:
+            # the model rows are their own section of the results file: the profile rows above it stay as they are
+            text = args.write.read_text() if args.write.exists() else ""
+            kept = text.split(MODEL_HEADING, 1)[0].rstrip()
+            args.write.write_text((kept + "\n\n" if kept else "") + section + "\n")
         return
     latencies = args.latency or [0.0, 2.0]
     profiles = args.profile or ["quick", "standard", "deep"]
