@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import socket
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,19 +25,18 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from pixelpact.conformance.ci import baseline
-from pixelpact.conformance.cli.requirements import catalogue
 from pixelpact.conformance.engine.breadth import breadth_first
 from pixelpact.conformance.engine.context import AUTH_SCHEMES, RunContext, Target, Upstream, secret_forms
 from pixelpact.conformance.engine.contract import Contract, OperationContract, load_contract
-from pixelpact.conformance.engine.engine import Engine, Listener
+from pixelpact.conformance.engine.engine import Engine, Group, Listener
 from pixelpact.conformance.engine.hypothesis_state import hypothesis_state_in_cache
 from pixelpact.conformance.engine.model_limits import ModelLimits
 from pixelpact.conformance.engine.profiles import PROFILES, Profile, default_profile
-from pixelpact.conformance.groups import ALL_GROUPS, Group, by_name
 from pixelpact.conformance.model import Report
 from pixelpact.conformance.scope.requirement_filter import RequirementFilter
 from pixelpact.conformance.scope.selection import restrict
 from pixelpact.conformance.scope.sharding import Shard
+from pixelpact.conformance.suite import ALL_GROUPS, by_name, catalogue, declared
 from pixelpact.conformance.wire.headers import HeaderError, parse_header, secret_values
 from pixelpact.conformance.wire.http import MAX_BODY, Redactor, Sender
 from pixelpact.conformance.wire.interrupts import on_interrupt
@@ -58,7 +58,7 @@ class CheckOptions:
     operations: tuple[str, ...] = ()
     """operationIds to check; empty: every operation of the spec."""
     groups: tuple[str, ...] = ()
-    """Requirement groups to run (see pixelpact.conformance.groups.ALL_GROUPS); empty: all of them."""
+    """Requirement groups to run (see pixelpact.conformance.suite.ALL_GROUPS); empty: all of them."""
     api_key: str | None = None
     auth: str = "bearer"
     """How the key is sent: bearer, basic, x-bf-vk, x-api-key or api-key."""
@@ -127,12 +127,14 @@ class CheckOptions:
     selected above."""
 
 
-def check(options: CheckOptions) -> Report:
-    """Run the suite and return its report; raises CheckError when it cannot judge at all."""
+def check(options: CheckOptions, suite: Sequence[Group] = ALL_GROUPS) -> Report:
+    """Run the suite and return its report; raises CheckError when it cannot judge at all.
+
+    `suite`: the groups options.groups chooses from (default: every group of pixelpact.conformance.suite)."""
     contract = _contract(options.spec)
     operations = _operations(contract, options.operations)
     known = _baseline(options)
-    groups = _selection(options).narrow(_groups(options.groups))
+    groups = _selection(options, suite).narrow(_groups(options.groups, suite))
     if options.pairs is not None:
         groups, operations = restrict(groups, operations, options.pairs)
     _validate(options)
@@ -204,7 +206,7 @@ def check(options: CheckOptions) -> Report:
         )
         if options.max_requests is not None or options.max_images is not None:
             groups = breadth_first(groups, profile, explicit_examples=options.max_examples)
-        report = Engine(ctx, groups, options.listeners).execute()
+        report = Engine(ctx, groups, options.listeners, catalogue=declared(suite)).execute()
         report.shard = str(options.shard) if options.shard is not None else ""
         report.notes.extend(route_hints(sender.statuses, contract))
         report.notes.extend(limits.notes())
@@ -262,22 +264,22 @@ def _operations(contract: Contract, wanted: tuple[str, ...]) -> tuple[OperationC
     return tuple(op for op in contract.operations if not wanted or op.operation_id in wanted)
 
 
-def _groups(wanted: tuple[str, ...]) -> list[Group]:
+def _groups(wanted: tuple[str, ...], suite: Sequence[Group]) -> list[Group]:
     if not wanted:
-        return list(ALL_GROUPS)
+        return list(suite)
     try:
-        return by_name(wanted)
+        return by_name(wanted, suite)
     except KeyError as exc:
-        names = ", ".join(group.name for group in ALL_GROUPS)
+        names = ", ".join(group.name for group in suite)
         raise CheckError(f"unknown requirement group {exc.args[0]!r}; known: {names}") from None
 
 
-def _selection(options: CheckOptions) -> RequirementFilter:
+def _selection(options: CheckOptions, suite: Sequence[Group]) -> RequirementFilter:
     selection = RequirementFilter(options.requirements, options.exclude_requirements)
-    unmatched = selection.unmatched(requirement.id for requirement in catalogue())
+    unmatched = selection.unmatched(requirement.id for requirement in catalogue(suite))
     if unmatched:
         raise CheckError(f"no requirement matches {unmatched[0]!r}; `pixelpact requirements` lists them")
-    if not selection.narrow(ALL_GROUPS):
+    if not selection.narrow(suite):
         raise CheckError("--requirement/--exclude-requirement leave no requirement to judge")
     return selection
 

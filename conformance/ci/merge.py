@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from pixelpact.conformance.ci import baseline
-from pixelpact.conformance.cli.requirements import catalogue
 from pixelpact.conformance.engine.engine import MAX_FAILURES_KEPT
 from pixelpact.conformance.model import (
     CUT_SHORT,
@@ -38,6 +37,7 @@ from pixelpact.conformance.model import (
     Verdict,
     verdict_of,
 )
+from pixelpact.conformance.suite import catalogue
 
 #: Which status wins when shards judged the same pair.
 _PRECEDENCE = {Status.FAILED: 3, Status.BLOCKED: 2, Status.PASSED: 1, Status.NOT_JUDGED: 0}

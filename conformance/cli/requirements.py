@@ -1,8 +1,8 @@
 """`pixelpact requirements`: the catalogue of requirements, as a table, as JSON, or as the Markdown page.
 
-The catalogue is what the registered groups can judge. Ids are public (reports, JUnit names, baselines and
-`--requirement` key on them). The Markdown form is committed as conformance/REQUIREMENTS.md and a test fails when
-it is stale: `pixelpact requirements --markdown > conformance/REQUIREMENTS.md` rewrites it.
+The catalogue (pixelpact.conformance.suite.catalogue) is what the suite's groups can judge. Ids are public (reports,
+JUnit names, baselines and `--requirement` key on them). The Markdown form is committed as conformance/REQUIREMENTS.md
+and a test fails when it is stale: `pixelpact requirements --markdown > conformance/REQUIREMENTS.md` rewrites it.
 """
 
 from __future__ import annotations
@@ -12,20 +12,10 @@ import json
 from typing import Any
 
 from pixelpact.conformance.model import Requirement
+from pixelpact.conformance.suite import catalogue
 
 #: The committed page, relative to the repository root.
 PAGE = "conformance/REQUIREMENTS.md"
-
-
-def catalogue() -> tuple[Requirement, ...]:
-    """Every requirement of every registered group, in run order, each once (a group may report on another's)."""
-    from pixelpact.conformance.groups import ALL_GROUPS
-
-    seen: dict[str, Requirement] = {}
-    for group in ALL_GROUPS:
-        for requirement in group.requirements:
-            seen.setdefault(requirement.id, requirement)
-    return tuple(seen.values())
 
 
 def as_dict(requirement: Requirement) -> dict[str, Any]:

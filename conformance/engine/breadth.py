@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from pixelpact.conformance.engine.context import RunContext
+from pixelpact.conformance.engine.engine import Group
 from pixelpact.conformance.engine.profiles import QUICK, Profile
-from pixelpact.conformance.groups import Group
 from pixelpact.conformance.model import Observation, Requirement
 
 

@@ -10,11 +10,11 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from pixelpact.conformance.catalogue.findings import diagnose
 from pixelpact.conformance.catalogue.preconditions import Preconditions
 from pixelpact.conformance.engine.context import RunContext
-from pixelpact.conformance.groups import ALL_GROUPS, Group
 from pixelpact.conformance.model import (
     CUT_SHORT,
     Observation,
@@ -128,13 +128,39 @@ class Folder:
         return sorted(self._results.values(), key=order)
 
 
+class Group(Protocol):
+    """What the engine needs of a requirement group (pixelpact.conformance.groups, pixelpact.conformance.st)."""
+
+    @property
+    def name(self) -> str:
+        """The group's name, as --group selects it (e.g. "valid")."""
+        ...
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        """Every requirement this group may report on."""
+        ...
+
+    def run(self, ctx: RunContext) -> Iterable[Observation]:
+        """Check the group's requirements on `ctx.operations`, yielding observations as they are made."""
+        ...
+
+
 class Engine:
     """Runs groups over a RunContext and produces the Report."""
 
-    def __init__(self, ctx: RunContext, groups: Sequence[Group], listeners: Iterable[Listener] = ()) -> None:
+    def __init__(
+        self,
+        ctx: RunContext,
+        groups: Sequence[Group],
+        listeners: Iterable[Listener] = (),
+        catalogue: Sequence[Requirement] = (),
+    ) -> None:
         self.ctx = ctx
         self.groups = list(groups)
         self.listeners = list(listeners)
+        self.catalogue = list(catalogue)
+        """Every requirement of the suite (pixelpact.conformance.suite.declared), not just the selected groups'."""
 
     def emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -146,9 +172,8 @@ class Engine:
         operations += tuple(operation_id for operation_id, _ in self.ctx.unserved)
         # Every known requirement, not just the selected groups': a group may report on another's requirement
         # (robustness judges error bodies too), and the report order stays the catalogue's.
-        known = {
-            requirement.id: requirement for group in [*ALL_GROUPS, *self.groups] for requirement in group.requirements
-        }
+        declared = [*self.catalogue, *(requirement for group in self.groups for requirement in group.requirements)]
+        known = {requirement.id: requirement for requirement in declared}
         folder = Folder(list(known.values()), operations)
         preconditions = Preconditions()
         errors: list[str] = []

@@ -22,7 +22,6 @@ from pixelpact.conformance.catalogue.evidence import unattributable
 from pixelpact.conformance.catalogue.requirements import AUTH
 from pixelpact.conformance.engine.context import AUTH_SCHEMES, Credentials, RunContext
 from pixelpact.conformance.engine.contract import OperationContract
-from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import error_body_problem, guarded, observe, skip, transport_problem
 from pixelpact.conformance.model import Observation, Unjudged
 
@@ -145,4 +144,4 @@ def judge(
     return guarded((requirement_id,), operation, probe)[0]
 
 
-GROUP = register(AuthGroup())
+GROUP = AuthGroup()

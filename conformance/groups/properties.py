@@ -29,7 +29,6 @@ from pixelpact.conformance.catalogue.evidence import rejected, unattributable
 from pixelpact.conformance.engine.context import RunContext, smallest_of
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import NotAnImage, decode_b64, decode_image
-from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import cheapest_format
 from pixelpact.conformance.groups.invalid import checked_enums
 from pixelpact.conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
@@ -337,4 +336,4 @@ def _default_n(operation: OperationContract, low: int) -> int:
     return default if isinstance(default, int) else low
 
 
-GROUP = register(PropertiesGroup())
+GROUP = PropertiesGroup()

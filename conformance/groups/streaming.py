@@ -23,7 +23,6 @@ from pixelpact.conformance.catalogue.requirements import STREAMING
 from pixelpact.conformance.engine.context import RunContext
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import NotAnImage, decode_b64, decode_image
-from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     error_body_problem,
     guarded,
@@ -427,4 +426,4 @@ def stream_broke(outcome: Outcome) -> tuple[str, str | None]:
     return where_it_broke(outcome, "stream request", failure)
 
 
-GROUP = register(StreamingGroup())
+GROUP = StreamingGroup()

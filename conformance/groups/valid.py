@@ -20,7 +20,6 @@ from pixelpact.conformance.engine.context import RunContext, smallest_of
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import NotAnImage, decode_b64, decode_image, distinct_pngs
 from pixelpact.conformance.engine.profiles import cheapest_cover
-from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import (
     controls,
     guarded,
@@ -444,4 +443,4 @@ def _dimension_problem(case: Case, index: int, width: int, height: int) -> list[
     return [f"data[{index}] is {width}x{height}, requested size {case.size}"]
 
 
-GROUP = register(ValidGroup())
+GROUP = ValidGroup()

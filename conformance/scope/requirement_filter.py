@@ -17,7 +17,7 @@ from pixelpact.conformance.model import Observation, Requirement
 
 if TYPE_CHECKING:
     from pixelpact.conformance.engine.context import RunContext
-    from pixelpact.conformance.groups import Group
+    from pixelpact.conformance.engine.engine import Group
 
 
 @dataclass(frozen=True)

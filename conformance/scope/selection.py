@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from pixelpact.conformance.engine.context import RunContext
 from pixelpact.conformance.engine.contract import OperationContract
-from pixelpact.conformance.groups import Group
+from pixelpact.conformance.engine.engine import Group
 from pixelpact.conformance.model import Observation, Requirement
 from pixelpact.conformance.wire.http import BudgetExhausted
 

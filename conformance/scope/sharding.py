@@ -26,7 +26,7 @@ from pixelpact.conformance.wire.http import BudgetExhausted
 
 if TYPE_CHECKING:
     from pixelpact.conformance.engine.context import RunContext
-    from pixelpact.conformance.groups import Group
+    from pixelpact.conformance.engine.engine import Group
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 

@@ -191,10 +191,10 @@ def affected_pairs(changes: Iterable[Change], operations: Iterable[str], every: 
 def changed_since(old: str, spec: Path) -> tuple[frozenset[Pair], list[Change]]:
     """The pairs to re-check after `spec` changed from `old` (a file, git:REF:PATH, or a git ref of `spec`), and the
     changes that select them. Raises SourceError."""
-    from pixelpact.conformance.groups import ALL_GROUPS  # the catalogue of every registered group (imports them)
+    from pixelpact.conformance.suite import declared  # the catalogue of every group (imports them)
 
     before, after = load_since(old, spec), load_since(str(spec), spec)
     old_ops, new_ops = facts.operations(before.document), facts.operations(after.document)
     changes = compare(old_ops, new_ops)
-    every = [requirement.id for group in ALL_GROUPS for requirement in group.requirements]
+    every = [requirement.id for requirement in declared()]
     return affected_pairs(changes, new_ops, every), changes

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from pixelpact.conformance.engine.context import RunContext
 from pixelpact.conformance.engine.contract import OperationContract
-from pixelpact.conformance.groups import register
 from pixelpact.conformance.groups._judge import control_body
 from pixelpact.conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
 
@@ -460,4 +459,4 @@ def _described(case: Any) -> str:
     return f"an invalid request ({phase}{detail}) -> "
 
 
-GROUP = register(SchemathesisGroup())
+GROUP = SchemathesisGroup()

@@ -11,8 +11,8 @@ import pytest
 
 from pixelpact.conformance.api import CheckOptions, check
 from pixelpact.conformance.cli.check import exit_status
-from pixelpact.conformance.groups import by_name
 from pixelpact.conformance.model import Status
+from pixelpact.conformance.suite import by_name
 from tests.conformance.conftest import API_KEY
 
 BUILTIN_GROUPS = ("valid", "invalid", "robustness", "streaming", "auth")

@@ -14,11 +14,11 @@ from pixelpact.conformance.catalogue.requirements import CATALOGUE
 from pixelpact.conformance.engine.context import RunContext, Target
 from pixelpact.conformance.engine.contract import load_contract
 from pixelpact.conformance.engine.engine import Event, Folder, GroupFinished, ObservationMade, RunFinished, RunStarted
-from pixelpact.conformance.groups import ALL_GROUPS
 from pixelpact.conformance.groups.streaming import parse_sse
 from pixelpact.conformance.groups.valid import cases_for
 from pixelpact.conformance.model import Observation, Origin, Requirement, Severity, Status
 from pixelpact.conformance.reporting import ProgressLine
+from pixelpact.conformance.suite import ALL_GROUPS
 from pixelpact.conformance.wire.http import Part, Redactor, Sender, WireRequest, curl_line, encode_multipart
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
@@ -61,19 +61,16 @@ class Exploding:
 
 def test_a_broken_group_is_reported_and_the_others_still_run(stub_url: str) -> None:
     events: list[Event] = []
-    ALL_GROUPS.append(Exploding())
-    try:
-        report = check(
-            CheckOptions(
-                base_url=stub_url,
-                operations=("createImage",),
-                groups=("exploding", "auth"),
-                seed=1,
-                listeners=(events.append,),
-            )
-        )
-    finally:
-        ALL_GROUPS.pop()
+    report = check(
+        CheckOptions(
+            base_url=stub_url,
+            operations=("createImage",),
+            groups=("exploding", "auth"),
+            seed=1,
+            listeners=(events.append,),
+        ),
+        suite=(*ALL_GROUPS, Exploding()),
+    )
 
     assert len(report.errors) == 1 and "ZeroDivisionError: a bug in a group" in report.errors[0]
     assert report.statuses("demo-requirement") == {"createImage": Status.PASSED}

@@ -3,8 +3,8 @@ ones name only what the seed documents (/work/shared/seeds, quoted in tests/spec
 
 from __future__ import annotations
 
-from pixelpact.conformance.groups import ALL_GROUPS
 from pixelpact.conformance.model import Origin
+from pixelpact.conformance.suite import ALL_GROUPS
 
 REQUIREMENTS = [requirement for group in ALL_GROUPS for requirement in group.requirements]
 

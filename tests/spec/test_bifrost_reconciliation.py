@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pixelpact.conformance.groups import ALL_GROUPS
 from pixelpact.conformance.model import Origin
 from pixelpact.conformance.specdiff import compare, facts, report
+from pixelpact.conformance.suite import ALL_GROUPS
 from pixelpact.generator.loader import read_document
 from tests.conftest import ROOT, SPEC
 from tests.spec.bifrost_docs import ROUTES, bundle

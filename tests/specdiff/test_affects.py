@@ -12,11 +12,11 @@ import yaml
 from pixelpact.conformance.api import CheckOptions, check
 from pixelpact.conformance.engine.context import RunContext
 from pixelpact.conformance.engine.contract import load_contract
-from pixelpact.conformance.groups import ALL_GROUPS
 from pixelpact.conformance.model import Observation, Origin, Requirement, Severity, Unjudged
 from pixelpact.conformance.scope.selection import restrict
 from pixelpact.conformance.specdiff import affects, facts
 from pixelpact.conformance.specdiff.compare import compare
+from pixelpact.conformance.suite import ALL_GROUPS
 from pixelpact.conformance.wire.http import BudgetExhausted
 from tests.conftest import ROOT, SPEC
 from tests.specdiff.edits import EDITS, apply, original

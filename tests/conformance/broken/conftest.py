@@ -10,8 +10,8 @@ import pytest
 from starlette.types import ASGIApp
 
 from pixelpact.conformance.api import CheckOptions, check
-from pixelpact.conformance.groups import ALL_GROUPS
 from pixelpact.conformance.model import Report
+from pixelpact.conformance.suite import ALL_GROUPS
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.mutants import API_KEY, Mutant

@@ -10,7 +10,8 @@ import pytest
 
 from pixelpact.conformance.api import CheckError
 from pixelpact.conformance.cli import main
-from pixelpact.conformance.cli.requirements import PAGE, catalogue, to_markdown
+from pixelpact.conformance.cli.requirements import PAGE, to_markdown
+from pixelpact.conformance.suite import catalogue
 from tests.conformance.conftest import run
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from pixelpact.conformance.cli import main
-from pixelpact.conformance.groups import ALL_GROUPS
 from pixelpact.conformance.scope.sharding import Shard
+from pixelpact.conformance.suite import ALL_GROUPS
 
 #: Every group on three operations (JSON generations, multipart edits and variations): one per shard.
 RUN = ["--operation", "createImage", "--operation", "createImageEdit", "--operation", "createImageVariation"]
