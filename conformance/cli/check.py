@@ -294,9 +294,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         # The suite is imported here, not for --help: a Ctrl-C while it loads is an interrupted run like any other.
-        from pixelpact.conformance.api import CheckError, check, upstream_of
+        from pixelpact.conformance.api import CheckError, check
         from pixelpact.conformance.cli.plan import needs_plan, planned_check
         from pixelpact.conformance.engine.upstream import provider_settings
+        from pixelpact.conformance.options import upstream_of
 
         options = options_from_args(args)
     except KeyboardInterrupt:
@@ -329,8 +330,8 @@ def run(args: argparse.Namespace) -> int:
 
 def interrupted(args: argparse.Namespace) -> int:
     """Ctrl-C before anything was judged: the reports are still written, saying so (exit 130)."""
-    from pixelpact.conformance.api import public_url
     from pixelpact.conformance.model import Report, Verdict
+    from pixelpact.conformance.options import public_url
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config.ensure_resolved(args, defaults_if_unusable=True)  # the report paths may come from the config file

@@ -18,11 +18,12 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pixelpact.conformance.api import CheckOptions, _reachable, _validate, check, profile_of
+from pixelpact.conformance.api import check
 from pixelpact.conformance.engine.engine import Event, ObservationMade
 from pixelpact.conformance.engine.model_limits import ModelLimits
 from pixelpact.conformance.engine.profiles import is_loopback
 from pixelpact.conformance.model import Report
+from pixelpact.conformance.options import CheckOptions, profile_of, reachable, validate
 from pixelpact.generator.runtime.provider_api import rules_for
 
 #: Groups whose requests are drawn (bounded by --max-examples), not fixed by the seed alone.
@@ -104,9 +105,9 @@ def make_plan(options: CheckOptions, *, plan_only: bool = True) -> Plan:
     from pixelpact.generator.runtime.config import StubConfig
     from pixelpact.generator.runtime.serve import stub_server
 
-    _validate(options)  # the target's options, before the dry run replaces them
+    validate(options)  # the target's options, before the dry run replaces them
     if options.base_url is not None and options.transport is None and not plan_only:
-        _reachable(options.base_url, options.timeout)  # a dead target fails fast, before a dry run
+        reachable(options.base_url, options.timeout)  # a dead target fails fast, before a dry run
     profile = profile_of(options)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     recorder = _Recorder()
