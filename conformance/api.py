@@ -217,7 +217,7 @@ def _start_stub(stack: ExitStack, config: Any) -> str:
 
 def _start_upstream(stack: ExitStack, upstream: Upstream, model_rules: str | None = None) -> None:
     """Run the stub as the recording provider behind the gateway for the duration of the run (issue 6)."""
-    from pixelpact.conformance.groups.forwarding import recording_upstream
+    from pixelpact.conformance.engine.upstream import recording_upstream
 
     try:
         stack.enter_context(recording_upstream(upstream, model_rules))

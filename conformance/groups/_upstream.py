@@ -22,17 +22,12 @@ from pixelpact.conformance.catalogue.findings import GATEWAY_FAULT, PASSED_ON
 from pixelpact.conformance.engine.context import RunContext, Upstream
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import png
+from pixelpact.conformance.engine.upstream import upstream_url
 from pixelpact.conformance.wire.http import Reply
 
 #: How long to wait for a record that has not arrived yet when the gateway has already answered.
 RECORD_GRACE_SECONDS = 1.0
 UPSTREAM_UNREACHED = "nothing reached the recording upstream"
-
-
-def upstream_url(upstream: Upstream) -> str:
-    """The URL this process reaches the upstream at (a wildcard bind address is reached on loopback)."""
-    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(upstream.host, upstream.host)
-    return f"http://[{host}]:{upstream.port}" if ":" in host else f"http://{host}:{upstream.port}"
 
 
 class Recording:

@@ -27,19 +27,17 @@ not mix up (pixelpact.conformance.groups._upstream, which the streaming group sh
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
-
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixelpact.conformance.catalogue.evidence import rejected, unattributable
 from pixelpact.conformance.catalogue.findings import GATEWAY_FAULT, PASSED_ON
 from pixelpact.conformance.catalogue.requirements import FORWARDING
-from pixelpact.conformance.engine.context import RunContext, Upstream, auth_headers, secret_forms
+from pixelpact.conformance.engine.context import RunContext, auth_headers, secret_forms
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import mask_png
 from pixelpact.conformance.engine.model_limits import KIND
+from pixelpact.conformance.engine.upstream import FAILING_MODEL
 from pixelpact.conformance.groups._judge import guarded, observe, skip
 from pixelpact.conformance.groups._upstream import (
     UPSTREAM_UNREACHED,
@@ -51,16 +49,12 @@ from pixelpact.conformance.groups._upstream import (
     new_probe,
     record_files,
     record_values,
-    upstream_url,
 )
 from pixelpact.conformance.groups.comparison import compare, placeholder_credential, same
 from pixelpact.conformance.model import Observation, Unjudged
 from pixelpact.conformance.wire.http import Reply
 from pixelpact.generator.runtime.provider_api import PARAMS, SDK, provider_fields
 
-#: The model the recording upstream always fails (with a 503 provider error), so fallbacks can be exercised. A
-#: gateway must route it to the upstream like any other model of the provider (e.g. a LiteLLM model_list entry).
-FAILING_MODEL = "pixelpact-failing"
 #: The fields whose forwarding is checked, with their requirement ids.
 FORWARDED_FIELDS: tuple[tuple[str, str], ...] = (
     ("prompt", "forwarded-prompt"),
@@ -71,48 +65,6 @@ FORWARDED_FIELDS: tuple[tuple[str, str], ...] = (
 )
 #: Headers that carry credentials to a provider (the stub's recording redacts these, and any other credential header).
 CREDENTIAL_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key", "x-bf-vk", "proxy-authorization")
-
-
-# --- the upstream -------------------------------------------------------------------------------------------------
-
-
-class ProviderLayouts:
-    """ASGI wrapper: serves the providers' own URL layouts on the stub's routes.
-
-    A gateway calls Azure OpenAI at {endpoint}/openai/deployments/{id}/images/..., while the stub (following the
-    spec) serves Azure deployments under Bifrost's /openai/openai/deployments/... mount; the OpenAI layout /v1/...
-    needs no mapping. The path the gateway really used is kept in an `x-pixelpact-original-path` header, which the
-    recording shows.
-    """
-
-    AZURE = "/openai/deployments/"
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.AZURE):
-            original = scope["path"]
-            path = "/openai" + original
-            headers = [*scope["headers"], (b"x-pixelpact-original-path", original.encode("latin-1", "replace"))]
-            scope = {**scope, "path": path, "raw_path": path.encode("latin-1", "replace"), "headers": headers}
-        await self.app(scope, receive, send)
-
-
-@contextmanager
-def recording_upstream(upstream: Upstream, model_rules: str | None = None) -> Iterator[str]:
-    """Run the stub gateway as the recording provider on upstream.host:port for the block; yields its URL. With
-    `model_rules` it plays that model: it refuses what the model does not take, as OpenAI does.
-
-    Raises OSError when the address cannot be used (port taken), RuntimeError when the server does not start.
-    """
-    from pixelpact.generator.runtime.config import StubConfig
-    from pixelpact.generator.runtime.serve import default_app, stub_server
-
-    config = StubConfig(fail_models=frozenset({FAILING_MODEL}), provider=True, model_rules=model_rules)
-    app = ProviderLayouts(default_app(config))
-    with stub_server(config, host=upstream.host, port=upstream.port, app=app):
-        yield upstream_url(upstream)
 
 
 # --- the group ----------------------------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ import httpx
 from openai import OpenAI
 
 from pixelpact.conformance.engine.context import Upstream
-from pixelpact.conformance.engine.upstream import provider_settings
-from pixelpact.conformance.groups.forwarding import recording_upstream
+from pixelpact.conformance.engine.upstream import provider_settings, recording_upstream
 from tests.processes import free_port
 
 BODY = {"model": "dall-e-2", "prompt": "a fox", "size": "256x256", "response_format": "b64_json"}

@@ -20,7 +20,8 @@ import pytest
 
 from pixelpact.conformance.ci import baseline
 from pixelpact.conformance.engine.contract import load_contract
-from pixelpact.conformance.groups.forwarding import FAILING_MODEL, applicable
+from pixelpact.conformance.engine.upstream import FAILING_MODEL
+from pixelpact.conformance.groups.forwarding import applicable
 from pixelpact.conformance.suite import ALL_GROUPS
 from tests.litellm.conftest import Tier
 from tests.litellm.proxy import ROOT

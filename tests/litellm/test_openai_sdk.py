@@ -22,7 +22,7 @@ from openai.types import ImagesResponse
 from PIL import Image
 
 from pixelpact.conformance.engine.context import Upstream
-from pixelpact.conformance.groups.forwarding import recording_upstream
+from pixelpact.conformance.engine.upstream import recording_upstream
 from pixelpact.generator.runtime.recording import redact_header
 from tests.litellm.conftest import Tier
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pixelpact.conformance.groups.forwarding import FAILING_MODEL
+from pixelpact.conformance.engine.upstream import FAILING_MODEL
 from tests.conformance.broken.mutants import truncate_stream
 from tests.conformance.broken.relay import Relay, RelayGateway
 from tests.conformance.broken.toolkit import Request, Response, on_request, on_response, send_response
