@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pixelpact.generator.runtime.operation import OperationKind
+
 ModelRole = Literal["request", "params", "response", "component"]
-OperationKind = Literal["generation", "edit", "variation"]
 SchemeKind = Literal["bearer", "basic", "header"]
 
 

@@ -15,13 +15,13 @@ from pixelpact.generator.ir import (
     Model,
     ModelRole,
     Operation,
-    OperationKind,
     Parameter,
     SchemeKind,
     SecurityScheme,
 )
 from pixelpact.generator.models_ir import build_model, component_roles, parameter_schema
 from pixelpact.generator.naming import pascal_case, python_name, snake_case
+from pixelpact.generator.runtime.operation import OperationKind
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 KINDS: dict[str, OperationKind] = {"generations": "generation", "edits": "edit", "variations": "variation"}

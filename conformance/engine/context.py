@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from pixelpact.conformance.engine.contract import Contract, OperationContract
 from pixelpact.conformance.engine.images import distinct_pngs, mask_png
@@ -78,6 +78,22 @@ class Upstream:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+def map_prefix(path: str, prefixes: tuple[tuple[str, str], ...]) -> str:
+    """The gateway's path for a spec path (--prefix): the first spec route prefix it starts with is replaced by the
+    gateway's; a path no prefix matches is sent as the spec has it."""
+    for spec_prefix, gateway_prefix in prefixes:
+        if path.startswith(spec_prefix):
+            return gateway_prefix + path[len(spec_prefix) :]
+    return path
+
+
+def map_url_prefix(url: str, prefixes: tuple[tuple[str, str], ...]) -> str:
+    """`map_prefix` on the path of a full URL (the requests schemathesis and the generated client build)."""
+    parts = urlsplit(url)
+    path = map_prefix(parts.path, prefixes)
+    return url if path == parts.path else urlunsplit(parts._replace(path=path))
 
 
 @dataclass(frozen=True)
@@ -183,10 +199,7 @@ class RunContext:
                 version = self.target.api_version or parameter.example
                 if version is not None:
                     params[parameter.name] = str(version)
-        for spec_prefix, gateway_prefix in self.target.prefixes:
-            if path.startswith(spec_prefix):
-                path = gateway_prefix + path[len(spec_prefix) :]
-                break
+        path = map_prefix(path, self.target.prefixes)
         params.update(query or {})
         url = self.target.base_url.rstrip("/") + path
         return f"{url}?{urlencode(params)}" if params else url

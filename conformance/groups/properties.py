@@ -26,13 +26,12 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from pixelpact.conformance.catalogue.evidence import rejected, unattributable
-from pixelpact.conformance.engine.context import RunContext, smallest_of
+from pixelpact.conformance.engine.context import RunContext, map_url_prefix, smallest_of
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import NotAnImage, decode_b64, decode_image
 from pixelpact.conformance.groups._judge import cheapest_format
 from pixelpact.conformance.groups.invalid import checked_enums
 from pixelpact.conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
-from pixelpact.conformance.st.transport import map_prefix
 from pixelpact.conformance.wire.http import BudgetExhausted, WireRequest
 
 VALID_ID = "prop-valid-images-match"
@@ -60,7 +59,7 @@ REQUIREMENTS = (
 )
 
 
-class SenderTransport(httpx.BaseTransport):
+class ClientTransport(httpx.BaseTransport):
     """Lets the generated client send through the run's Sender; remembers each thread's last exchange."""
 
     def __init__(self, ctx: RunContext) -> None:
@@ -76,7 +75,7 @@ class SenderTransport(httpx.BaseTransport):
         skipped = {"content-type", "content-length", "host"}
         wire = WireRequest(
             method=request.method,
-            url=map_prefix(str(request.url), self._ctx.target.prefixes),
+            url=map_url_prefix(str(request.url), self._ctx.target.prefixes),
             headers={name: value for name, value in request.headers.items() if name.lower() not in skipped},
             raw=request.read(),
             content_type=request.headers.get("content-type"),
@@ -97,7 +96,7 @@ class PropertiesGroup:
     def run(self, ctx: RunContext) -> Iterator[Observation]:
         from pixelpact.generated.client import Client
 
-        transport = SenderTransport(ctx)
+        transport = ClientTransport(ctx)
         with Client(ctx.target.base_url, headers=ctx.credentials(), timeout=60.0, transport=transport) as client:
             for operation in ctx.operations:
                 method = getattr(client, _snake(operation.operation_id), None)
@@ -115,7 +114,7 @@ class NotJudged(Exception):
 class Prober:
     """Runs one operation's two properties and collects their observations."""
 
-    def __init__(self, ctx: RunContext, operation: OperationContract, method: Any, transport: SenderTransport) -> None:
+    def __init__(self, ctx: RunContext, operation: OperationContract, method: Any, transport: ClientTransport) -> None:
         self.ctx = ctx
         self.operation = operation
         self.method = method

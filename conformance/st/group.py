@@ -24,7 +24,7 @@ from pixelpact.conformance.model import Exchange, Observation, Origin, Precondit
 if TYPE_CHECKING:
     from schemathesis.engine.recorder import ScenarioRecorder
 
-    from pixelpact.conformance.st.transport import SenderTransport
+    from pixelpact.conformance.st.transport import SchemathesisTransport
     from pixelpact.conformance.wire.http import BudgetExhausted
 
 GROUP_NAME = "schemathesis"
@@ -130,7 +130,7 @@ class SchemathesisGroup:
     def run(self, ctx: RunContext) -> Iterator[Observation]:
         from schemathesis.engine import events, from_schema
 
-        from pixelpact.conformance.st.transport import SenderTransport, route
+        from pixelpact.conformance.st.transport import SchemathesisTransport, route
 
         stream: Any = None
         spent: list[bool] = []
@@ -140,7 +140,7 @@ class SchemathesisGroup:
             if stream is not None:
                 stream.stop()
 
-        transport = SenderTransport(
+        transport = SchemathesisTransport(
             ctx.sender,
             prefixes=ctx.target.prefixes,
             credentials=ctx.credentials(),
@@ -374,7 +374,7 @@ def cheapest_example_hook(ctx: RunContext) -> Callable[[Any, list[Any]], None]:
 def observe_scenario(
     recorder: ScenarioRecorder,
     by_label: dict[str, OperationContract],
-    transport: SenderTransport,
+    transport: SchemathesisTransport,
     redact: Callable[[str], str],
 ) -> Iterator[Observation]:
     """One observation per check per generated request; failures carry the exchange and what was expected."""
@@ -416,7 +416,7 @@ def observe_scenario(
             )
 
 
-def observe_dropped(transport: SenderTransport, by_label: dict[str, OperationContract]) -> Iterator[Observation]:
+def observe_dropped(transport: SchemathesisTransport, by_label: dict[str, OperationContract]) -> Iterator[Observation]:
     """A failed st-no-server-error per request that got no complete response (dropped connection, timeout)."""
     requirement = CHECKS["not_a_server_error"]
     while transport.dropped:

@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
+from pixelpact.conformance.engine.context import map_url_prefix
 from pixelpact.conformance.model import Exchange
 from pixelpact.conformance.wire.http import BudgetExhausted, Sender, WireRequest
 
@@ -40,7 +40,7 @@ class BudgetSpent(KeyboardInterrupt):
 class NoResponse(Exception):
     """The gateway dropped the connection or timed out: there is no response for schemathesis's checks to judge.
 
-    The transport records it (`SenderTransport.dropped`) as a failure of its own; schemathesis sees an error that
+    The transport records it (`SchemathesisTransport.dropped`) as a failure of its own; schemathesis sees an error that
     ends the operation's current scenario, not a network outage that would stop the whole run.
     """
 
@@ -48,15 +48,6 @@ class NoResponse(Exception):
         super().__init__(exchange.error or "no response")
         self.case_id = case_id
         self.exchange = exchange
-
-
-def map_prefix(url: str, prefixes: tuple[tuple[str, str], ...]) -> str:
-    """Replace the first spec route prefix the URL's path starts with by the gateway's (--prefix)."""
-    parts = urlsplit(url)
-    for spec_prefix, gateway_prefix in prefixes:
-        if parts.path.startswith(spec_prefix):
-            return urlunsplit(parts._replace(path=gateway_prefix + parts.path[len(spec_prefix) :]))
-    return url
 
 
 class Forwarder:
@@ -119,7 +110,7 @@ def _text(value: str | bytes) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
-class SenderTransport(RequestsTransport):
+class SchemathesisTransport(RequestsTransport):
     """schemathesis's requests transport, with the gateway's prefixes and credentials, sending through the Sender."""
 
     def __init__(
@@ -147,7 +138,7 @@ class SenderTransport(RequestsTransport):
 
     def serialize_case(self, case: Any, **kwargs: Any) -> dict[str, Any]:
         data = super().serialize_case(case, **kwargs)
-        data["url"] = map_prefix(data["url"], self._prefixes)
+        data["url"] = map_url_prefix(data["url"], self._prefixes)
         data["headers"] = {**data.get("headers", {}), **self._credentials}
         return data
 
@@ -206,16 +197,16 @@ def keep_positive(case: Any, keep: Callable[[str, dict[str, Any]], dict[str, Any
 
 
 class RoutedSchema(OpenApiSchema):
-    """An OpenApiSchema whose cases go through a SenderTransport (schemathesis has no transport setting)."""
+    """An OpenApiSchema whose cases go through a SchemathesisTransport (schemathesis has no transport setting)."""
 
-    pixelpact_transport: SenderTransport
+    pixelpact_transport: SchemathesisTransport
 
     @property
     def transport(self) -> Any:
         return self.pixelpact_transport
 
 
-def route(schema: OpenApiSchema, transport: SenderTransport) -> RoutedSchema:
+def route(schema: OpenApiSchema, transport: SchemathesisTransport) -> RoutedSchema:
     """Make `schema` send through `transport`."""
     schema.__class__ = RoutedSchema
     routed: RoutedSchema = schema  # type: ignore[assignment]
