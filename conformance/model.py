@@ -339,15 +339,21 @@ class Coverage:
         return text
 
 
-def verdict_of(results: list[RequirementResult], *, errors: list[str], interrupted: bool) -> Verdict:
-    """The run's verdict: interrupted, then fail, then error (nothing judged), then incomplete, else pass."""
+def verdict_of(
+    results: list[RequirementResult], *, errors: list[str], interrupted: bool, strict_fixed: bool = False
+) -> Verdict:
+    """The run's verdict: interrupted, then fail, then error (nothing judged), then incomplete, else pass.
+
+    A failure a baseline lists (`RequirementResult.known`) does not fail the run and counts as judged; `strict_fixed`
+    (a baseline entry that no longer fails, under --strict-baseline) fails it. Without a baseline no result is known.
+    """
     if interrupted:
         return Verdict.INTERRUPTED
-    coverage = Coverage.of(results)
-    if coverage.failed or coverage.blocked:
+    failing = (Status.FAILED, Status.BLOCKED)
+    if strict_fixed or any(result.status in failing and result.known is None for result in results):
         return Verdict.FAIL
-    if not coverage.passed:
+    if not any(result.status is Status.PASSED or result.known is not None for result in results):
         return Verdict.ERROR
-    if errors or coverage.cut_short:
+    if errors or Coverage.of(results).cut_short:
         return Verdict.INCOMPLETE
     return Verdict.PASS

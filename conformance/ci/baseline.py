@@ -31,7 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from pixelpact.conformance.ci.config import read_toml
-from pixelpact.conformance.model import BaselineOutcome, Fixed, Report, RequirementResult, Status, Verdict
+from pixelpact.conformance.model import (
+    BaselineOutcome,
+    Fixed,
+    Report,
+    RequirementResult,
+    Status,
+    Verdict,
+    verdict_of,
+)
 
 _KEYS = frozenset({"requirement", "operations", "finding", "why"})
 _FAILING = (Status.FAILED, Status.BLOCKED)
@@ -165,23 +173,6 @@ def _fixed(report: Report, baseline: Baseline, owner: dict[tuple[str, str], str]
                 yield Fixed(entry.requirement, pattern, entry.why, entry.finding)
 
 
-def verdict(report: Report) -> Verdict:
-    """The verdict when known failures do not count: interrupted, then fail (a new failure, or a fixed entry under
-    --strict-baseline), then error (nothing judged at all), then incomplete (cut short), else pass."""
-    if report.interrupted:
-        return Verdict.INTERRUPTED
-    new = [r for r in report.results if r.status in _FAILING and r.known is None]
-    outcome = report.baseline
-    if new or (outcome is not None and outcome.strict and outcome.fixed):
-        return Verdict.FAIL
-    judged = [r for r in report.results if r.status is Status.PASSED or r.known is not None]
-    if not judged:
-        return Verdict.ERROR
-    if report.errors or report.coverage().cut_short:
-        return Verdict.INCOMPLETE
-    return Verdict.PASS
-
-
 def updated(baseline: Baseline, report: Report) -> Baseline:
     """The baseline this run suggests: fixed operations dropped, new failures added, everything else kept."""
     fixed = {
@@ -271,3 +262,10 @@ def summary_lines(report: Report) -> list[str]:
         action = "fails the run until it is removed" if outcome.strict else "remove it from the baseline"
         lines.append(f"  fixed: {what} ({action}); it said: {item.why}")
     return lines
+
+
+def verdict(report: Report) -> Verdict:
+    """The verdict when known failures do not count (pixelpact.conformance.model.verdict_of, which decides it)."""
+    outcome = report.baseline
+    strict_fixed = outcome is not None and outcome.strict and bool(outcome.fixed)
+    return verdict_of(report.results, errors=report.errors, interrupted=report.interrupted, strict_fixed=strict_fixed)
