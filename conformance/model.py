@@ -192,6 +192,61 @@ class RequirementResult:
     """When it failed or is blocked and a baseline lists it (--baseline): the baseline's *why*. A known failure keeps
     its status; the run's verdict does not count it (pixelpact.conformance.ci.baseline)."""
 
+    @classmethod
+    def of(cls, requirement: Requirement, observation: Observation) -> RequirementResult:
+        """The result of one observation alone; `fold` adds the next ones."""
+        operation_id = observation.operation_id
+        if observation.skipped:
+            return cls(requirement, operation_id, reason=observation.unjudged, message=observation.message)
+        if observation.passed:
+            return cls(
+                requirement,
+                operation_id,
+                Status.PASSED,
+                passed=1,
+                message=observation.message,
+                sample=observation.exchange,
+            )
+        return cls(
+            requirement, operation_id, Status.FAILED, failed=1, message=observation.message, failures=[observation]
+        )
+
+
+#: Failing observations a result keeps for the reports (the rest are counted).
+MAX_FAILURES_KEPT = 3
+#: Which status stands when two results on one pair are folded.
+_PRECEDENCE = {Status.FAILED: 3, Status.BLOCKED: 2, Status.PASSED: 1, Status.NOT_JUDGED: 0}
+
+
+def fold(a: RequirementResult, b: RequirementResult) -> RequirementResult:
+    """Two results on one (requirement, operation) as one: the engine folds each observation into the pair's result
+    with it (`RequirementResult.of`), merge-reports folds the shards' results.
+
+    Failed stands over blocked over passed over not judged; on a tie the first (`a`) stands, so the first failure's
+    message is the one reported. Counts add up, the first failures are kept (MAX_FAILURES_KEPT) and the first
+    passing exchange. Between two not-judged results, a reason saying the run was cut short (budget, time,
+    interrupted, error) replaces one that does not, with its message: it says more. A baseline's *why* stays only on
+    a failed or blocked result."""
+    winner, other = (a, b) if _PRECEDENCE[a.status] >= _PRECEDENCE[b.status] else (b, a)
+    reason, message = winner.reason, winner.message
+    if winner.status is Status.NOT_JUDGED and (
+        reason is None or (other.reason in CUT_SHORT and reason not in CUT_SHORT)
+    ):
+        reason, message = other.reason, other.message
+    return RequirementResult(
+        requirement=winner.requirement,
+        operation_id=winner.operation_id,
+        status=winner.status,
+        passed=a.passed + b.passed,
+        failed=a.failed + b.failed,
+        message=message,
+        reason=reason,
+        blocked_by=winner.blocked_by or other.blocked_by,
+        failures=(winner.failures + other.failures)[:MAX_FAILURES_KEPT],
+        sample=winner.sample or other.sample,
+        known=winner.known if winner.status in (Status.FAILED, Status.BLOCKED) else None,
+    )
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pixelpact.conformance.ci import baseline
-from pixelpact.conformance.engine.engine import MAX_FAILURES_KEPT
 from pixelpact.conformance.model import (
-    CUT_SHORT,
     BaselineOutcome,
     Exchange,
     Finding,
@@ -35,12 +33,10 @@ from pixelpact.conformance.model import (
     Status,
     Unjudged,
     Verdict,
+    fold,
     verdict_of,
 )
 from pixelpact.conformance.suite import catalogue
-
-#: Which status wins when shards judged the same pair.
-_PRECEDENCE = {Status.FAILED: 3, Status.BLOCKED: 2, Status.PASSED: 1, Status.NOT_JUDGED: 0}
 
 
 class MergeError(Exception):
@@ -149,7 +145,7 @@ def merge(reports: list[tuple[Path, Report]]) -> Report:
     for _, report in reports:
         for result in report.results:
             key = (result.requirement.id, result.operation_id)
-            folded[key] = _fold(folded[key], result) if key in folded else result
+            folded[key] = fold(folded[key], result) if key in folded else result
     results = sorted(
         folded.values(),
         key=lambda r: (
@@ -208,26 +204,6 @@ def _complete(reports: list[tuple[Path, Report]]) -> None:
     if len(seeds) > 1:
         listed = ", ".join(map(str, sorted(seeds)))
         raise MergeError(f"the shards ran with different seeds ({listed}): give every shard the same --seed")
-
-
-def _fold(a: RequirementResult, b: RequirementResult) -> RequirementResult:
-    winner, other = (a, b) if _PRECEDENCE[a.status] >= _PRECEDENCE[b.status] else (b, a)
-    reason = winner.reason
-    if winner.status is Status.NOT_JUDGED and other.reason in CUT_SHORT and reason not in CUT_SHORT:
-        reason = other.reason  # as the engine does: "the run was cut short" says more than "no evidence"
-    return RequirementResult(
-        requirement=winner.requirement,
-        operation_id=winner.operation_id,
-        status=winner.status,
-        passed=a.passed + b.passed,
-        failed=a.failed + b.failed,
-        message=winner.message,
-        reason=reason,
-        blocked_by=winner.blocked_by or other.blocked_by,
-        failures=(winner.failures + other.failures)[:MAX_FAILURES_KEPT],
-        sample=winner.sample or other.sample,
-        known=winner.known if winner.status in (Status.FAILED, Status.BLOCKED) else None,
-    )
 
 
 def _findings(findings: list[Finding]) -> list[Finding]:

@@ -16,21 +16,17 @@ from pixelpact.conformance.catalogue.findings import diagnose
 from pixelpact.conformance.catalogue.preconditions import Preconditions
 from pixelpact.conformance.engine.context import RunContext
 from pixelpact.conformance.model import (
-    CUT_SHORT,
     Observation,
     Report,
     Requirement,
     RequirementResult,
-    Status,
     Unjudged,
     Verdict,
+    fold,
     verdict_of,
 )
 from pixelpact.conformance.wire.http import BudgetExhausted, TargetSilent
 from pixelpact.conformance.wire.spend import Spent
-
-#: How many failing observations a result keeps as evidence.
-MAX_FAILURES_KEPT = 3
 
 
 @dataclass(frozen=True)
@@ -84,28 +80,9 @@ class Folder:
         if requirement is None:
             raise KeyError(f"observation for unknown requirement {observation.requirement_id!r}")
         key = (observation.requirement_id, observation.operation_id)
-        result = self._results.get(key)
-        if result is None:
-            result = self._results[key] = RequirementResult(requirement, observation.operation_id)
-        if observation.skipped:
-            if result.status is Status.NOT_JUDGED and (
-                result.reason is None or (observation.unjudged in CUT_SHORT and result.reason not in CUT_SHORT)
-            ):
-                # the first reason stands, unless a later one says the run was cut short (more to the point)
-                result.reason, result.message = observation.unjudged, observation.message
-        elif observation.passed:
-            result.passed += 1
-            if result.sample is None and observation.exchange is not None:
-                result.sample = observation.exchange
-            if result.status is Status.NOT_JUDGED:
-                # A passing observation may still say what happened (forwarding: who rejected invalid input).
-                result.status, result.message = Status.PASSED, observation.message
-        else:
-            result.failed += 1
-            if result.status is not Status.FAILED:
-                result.status, result.message = Status.FAILED, observation.message
-            if len(result.failures) < MAX_FAILURES_KEPT:
-                result.failures.append(observation)
+        single = RequirementResult.of(requirement, observation)
+        earlier = self._results.get(key)
+        result = self._results[key] = single if earlier is None else fold(earlier, single)
         return result
 
     def cut_short(
