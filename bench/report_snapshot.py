@@ -198,7 +198,10 @@ def record(directory: Path, only: str | None = None) -> dict[str, str]:
         out = directory / f"{name}.json"
         out.unlink(missing_ok=True)
         print(f"  {name}", file=sys.stderr, flush=True)
-        note = case(out)
+        try:
+            note = case(out)
+        except Exception as exc:  # one case that could not run (LiteLLM slow to start) must not hide the others
+            note = f"{type(exc).__name__}: {exc}"
         if note:
             notes[name] = note
             print(f"    not recorded: {note}", file=sys.stderr)
