@@ -235,3 +235,16 @@ def test_the_every_field_probe_asks_for_the_fewest_images_and_forwarded_n_keeps_
     assert any(body.get("n") == 2 and len(body) < len(every_field) for body in bodies)
     for requirement_id in ("request-forwarded-intact", "forwarded-n"):
         assert _result(report, requirement_id, "createImage").status is Status.PASSED
+
+
+def test_the_n_bounds_a_deep_run_probes_are_dall_e_3_s() -> None:
+    """quick asks n at its minimum anyway; deep's valid group sends n at its bounds and the properties draw n: for
+    dall-e-3 both keep to n=1, and nothing is refused for it."""
+    report, records = quick_run(
+        "openai/dall-e-3", "dall-e-3", profile="deep", operations=("createImage",), groups=("valid", "properties"),
+        max_examples=3,
+    )  # fmt: skip
+    assert model_refusals(records, "dall-e-3") == []
+    sent = [r["json"] for r in records if isinstance(r["json"], dict) and r["status"] == 200]
+    assert sent and all(body.get("n", 1) == 1 for body in sent)
+    assert report.verdict == "pass", [(r.requirement.id, r.message) for r in report.failed]
