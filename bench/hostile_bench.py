@@ -1,12 +1,14 @@
 """Benchmark: `pixelpact check` against hostile gateways: time to end, peak RSS, exit status, leaked keys.
 
-    .venv/bin/python -m bench.hostile_bench [--before DIR] [--kill-after 120]    (from the checkout's root)
+    .venv/bin/python -m bench.hostile_bench [--before DIR] [--kill-after 120] [--only TEXT]    (from the root)
 
 Each case starts one of the raw-socket gateways of tests/conformance/hostile/servers.py on 127.0.0.1 and runs the
 check as a subprocess with the key in PIXELPACT_API_KEY; peak RSS is the child's own (wait4). `--before DIR` runs
-another checkout of pixelpact the same way for a comparison in the same run, e.g. the commit before a change:
+another checkout of pixelpact the same way for a comparison in the same run, e.g. the commit before a change (under
+a `pixelpact/` folder: a checkout's bare folders would not be found, and the installed one would be measured twice):
 
-    mkdir /tmp/before && git archive HEAD~1 conformance generator generated spec | tar -x -C /tmp/before
+    mkdir -p /tmp/before/pixelpact
+    git archive HEAD~1 conformance generator generated spec | tar -x -C /tmp/before/pixelpact
 
 A run still going after --kill-after seconds is killed and reported as such. Not a timed test: run it by hand.
 """
@@ -37,6 +39,30 @@ CASES: list[tuple[str, servers.Behaviour, tuple[str, ...], float | None]] = [
         None,
     ),
     (
+        "50 MB bodies, quick profile (every group, default cap)",
+        servers.huge_body,
+        ("--timeout", "10", "--profile", "quick"),
+        None,
+    ),
+    (
+        "50 MB bodies, deep profile (every group, default cap, --max-time 600)",
+        servers.huge_body,
+        ("--timeout", "10", "--profile", "deep", "--max-time", "600"),
+        None,
+    ),
+    (
+        "50 MB chunked bodies, quick profile (every group, default cap)",
+        servers.huge_chunked,
+        ("--timeout", "10", "--profile", "quick"),
+        None,
+    ),
+    (
+        "small answers, quick profile (every group): what the process holds anyway",
+        servers.yes_to_everything,
+        ("--timeout", "10", "--profile", "quick"),
+        None,
+    ),
+    (
         "key echoed in header names (auth, valid, schemathesis; createImage)",
         servers.echoes_credentials,
         (
@@ -54,9 +80,11 @@ CASES: list[tuple[str, servers.Behaviour, tuple[str, ...], float | None]] = [
 ]
 
 
-def measure(before: str | None, kill_after: float) -> list[str]:
+def measure(before: str | None, kill_after: float, only: str | None = None) -> list[str]:
     rows = []
     for title, behaviour, args, sigint in CASES:
+        if only is not None and only not in title:
+            continue
         with servers.serve(behaviour) as url, tempfile.TemporaryDirectory() as tmp:
             try:
                 run = run_check(
@@ -72,12 +100,14 @@ def measure(before: str | None, kill_after: float) -> list[str]:
                     python_path=before,
                 )
             except AssertionError:
-                rows.append(f"| {title} | killed after {kill_after:g} s | | | | |")
+                rows.append(f"| {title} | killed after {kill_after:g} s | | | | | |")
                 continue
-            verdict = json.loads(run.reports["report.json"])["verdict"] if "report.json" in run.reports else "-"
+            report = json.loads(run.reports["report.json"]) if "report.json" in run.reports else {}
+            verdict, requests = report.get("verdict", "-"), report.get("requests_sent", "-")
             leaks = run.everything().count(API_KEY)
             rows.append(
-                f"| {title} | {run.seconds:.1f} s | {run.peak_rss_mb:.0f} MB | {run.code} | {verdict} | {leaks} |"
+                f"| {title} | {run.seconds:.1f} s | {run.peak_rss_mb:.0f} MB | {requests} | {run.code} | {verdict} "
+                f"| {leaks} |"
             )
     return rows
 
@@ -86,15 +116,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--before", metavar="DIR", help="another checkout to measure the same way")
     parser.add_argument("--kill-after", type=float, default=120.0, metavar="SECONDS")
+    parser.add_argument("--only", metavar="TEXT", help="only the cases whose title contains TEXT")
     args = parser.parse_args()
     header = [
-        "| case | ends after | peak RSS | exit | verdict | keys in console + reports |",
-        "|---|---:|---:|---:|---|---:|",
+        "| case | ends after | peak RSS | requests | exit | verdict | keys in console + reports |",
+        "|---|---:|---:|---:|---:|---|---:|",
     ]
     for label, checkout in (("before", args.before), ("now", None)):
         if label == "before" and checkout is None:
             continue
-        print(f"\n{label}:\n" + "\n".join(header + measure(checkout, args.kill_after)), flush=True)
+        print(f"\n{label}:\n" + "\n".join(header + measure(checkout, args.kill_after, args.only)), flush=True)
 
 
 if __name__ == "__main__":
