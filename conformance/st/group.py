@@ -130,7 +130,7 @@ class SchemathesisGroup:
     def run(self, ctx: RunContext) -> Iterator[Observation]:
         from schemathesis.engine import events, from_schema
 
-        from pixelpact.conformance.st.transport import SchemathesisTransport, route
+        from pixelpact.conformance.st.transport import SchemathesisTransport, bounded_probes, route
 
         stream: Any = None
         spent: list[bool] = []
@@ -157,7 +157,7 @@ class SchemathesisGroup:
         rejections = Attribution()
         stream = from_schema(schema).execute()
         try:
-            for event in stream:
+            for event in bounded_probes(stream, ctx.sender.max_body):
                 if isinstance(event, events.ScenarioFinished):
                     observed = observe_scenario(event.recorder, by_label, transport, ctx.sender.redact)
                     for observation in rejections.attributed(observed):

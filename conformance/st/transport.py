@@ -14,7 +14,7 @@ Invalid (negative) cases are sent as generated, a missing or empty model include
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -31,6 +31,39 @@ CASE_ID_HEADER = "X-Schemathesis-TestCaseId"
 #: After this many requests of one operation timed out, the rest of its requests are not sent: a gateway that hangs
 #: would otherwise cost a full --timeout per generated request.
 MAX_NO_RESPONSE = 3
+
+
+def bounded_probes(events: Iterable[Any], max_body: int) -> Iterator[Any]:
+    """schemathesis's `events`; while they are drawn, its probes of the server read at most `max_body` bytes of an
+    answer, and none of one whose Content-Length is larger.
+
+    The probes (two requests before the first phase: does the server take a NUL in a header, an unsafe path) are the
+    only requests schemathesis sends itself, through `requests`, not the Sender; `requests` reads their answers whole,
+    so a gateway answering 50 MB made the run hold 100 MB whatever --max-body-mb said. Their sessions get a response
+    hook, which runs before the body is read.
+    """
+    from schemathesis.engine import context
+
+    def capped(response: requests.Response, **_: Any) -> requests.Response:
+        declared = response.headers.get("content-length", "")
+        too_large = declared.isdigit() and int(declared) > max_body
+        # what Session.send would read next (`response.content`), bounded; closing leaves the rest unread
+        response._content = b"" if too_large else response.raw.read(max_body, decode_content=True) or b""
+        response._content_consumed = True
+        response.close()
+        return response
+
+    def make_session(*args: Any, **kwargs: Any) -> requests.Session:
+        session = unbounded(*args, **kwargs)
+        session.hooks["response"].append(capped)
+        return session
+
+    unbounded = context.make_session
+    context.make_session = make_session
+    try:
+        yield from events
+    finally:
+        context.make_session = unbounded
 
 
 class BudgetSpent(KeyboardInterrupt):

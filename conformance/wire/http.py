@@ -7,10 +7,13 @@ exchange into an `Exchange` from which every credential has been removed.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import io
 import json
 import re
 import shlex
+import sys
 import threading
 import time
 from collections import Counter
@@ -35,7 +38,9 @@ __all__ = ["Budget", "BudgetExhausted", "Spent"]  # re-exported: their home is p
 
 BOUNDARY = "pixelpact-boundary-7f3a9c"
 EXCERPT_CHARS = 1200
-_LONG_STRING = re.compile(rb'"([A-Za-z0-9+/=_\-]{160,})"')
+#: A long base64-like string, shortened in excerpts; possessive ({160,}+): a run with no closing quote (a body cut at
+#: the cap) fails at once instead of backtracking through all of it (3 s for 32 MB)
+_LONG_STRING = re.compile(rb'"([A-Za-z0-9+/=_\-]{160,}+)"')
 #: The password of a URL with credentials: "scheme://user:" before it, "@" after.
 _USERINFO = re.compile(r"(://[^/?#@\s:]*:)[^/?#@\s]+@")
 #: A target that answered none of the run's first this many requests (timeouts, refusals, resets) is not a gateway
@@ -253,6 +258,7 @@ class Sender:
         self.deadlines = Deadlines()
         self.deadlines.aborted = lambda: self._interrupted or self._time_up() or isinstance(self.stopped, TargetSilent)
         install(self._client, self.deadlines)
+        _freed_bodies_go_back()
 
     @property
     def custom_headers(self) -> dict[str, str]:
@@ -267,6 +273,11 @@ class Sender:
     def timeout(self) -> float:
         """Seconds each request has in total (--timeout)."""
         return self._timeout
+
+    @property
+    def max_body(self) -> int:
+        """Bytes of a response body read at most (--max-body-mb)."""
+        return self._max_body
 
     @property
     def interrupted(self) -> bool:
@@ -390,7 +401,13 @@ class Sender:
             if answered is not None:
                 return answered
         reply = self._send(request)
-        if remember and key is not None and reply.status is not None and 200 <= reply.status < 300:
+        if (
+            remember
+            and key is not None
+            and reply.error is None
+            and reply.status is not None
+            and 200 <= reply.status < 300
+        ):
             with self._lock:
                 self._remembered.setdefault(key, reply)
         return reply
@@ -442,7 +459,32 @@ class Sender:
             body_excerpt=body_excerpt(content, self.redact),
             error=self.redact(error) if error else None,
         )
+        if error is not None and error.startswith(TOO_LARGE):
+            # cut at the cap, it is no answer to judge: only its excerpt is kept, so however many of them the run
+            # gets, it holds at most a cap's worth per request in flight
+            content = b""
         return Reply(exchange=exchange, status=status, headers=response_headers, content=content, error=error)
+
+
+@functools.cache
+def _freed_bodies_go_back() -> None:
+    """Keep large buffers (response bodies) mmapped, so that a freed body's memory goes back to the system.
+
+    glibc raises its mmap threshold to the size of each large buffer freed; after that, buffers of that size come
+    from per-thread heaps that never shrink, and a run of answers cut at the cap held about three caps per request
+    in flight instead of one (bench/RESULTS-hostile.md). A fixed threshold (M_MMAP_THRESHOLD) stops the raising.
+    Elsewhere than glibc this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's own starting value
+
+
+_M_MMAP_THRESHOLD = -3
 
 
 def body_excerpt(content: bytes, redact: Redactor, limit: int = EXCERPT_CHARS) -> str:
