@@ -1,18 +1,21 @@
-"""Speed and memory of the stub gateway against `prism mock` on the same requests, in the same run (not a timed test).
+"""Speed of the stub gateway against its framework's limit and `prism mock`, in the same run (not a timed test).
 
     apt-get install -y wrk
     (mkdir -p .cache/prism && cd .cache/prism && npm i @stoplight/prism-cli@5)
-    .venv/bin/python bench/stub_bench.py                     # about 6 minutes
-    .venv/bin/python bench/stub_bench.py --duration 5 --repeat 1 --rss-requests 20000   # a quicker look
-    .venv/bin/python bench/stub_bench.py --no-prism --workers 1 --baseline /tmp/before --rss-requests 0  # before/after
+    .venv/bin/python bench/stub_bench.py --repeat 3 --duration 5 --rss-requests 0      # about 5 minutes
+    .venv/bin/python bench/stub_bench.py --workers 1,2 --rss-requests 100000           # and two workers, and memory
+    .venv/bin/python bench/stub_bench.py --no-prism --baseline /tmp/before --rss-requests 0  # before/after a change
 
 Measures, with wrk on 127.0.0.1 (one wrk thread), requests per second and p50/p99 latency of a valid JSON generation
 (POST /v1/images/generations) and a valid multipart variation (POST /v1/images/variations, a 77-byte PNG) at 10 and
-100 connections, for the stub (`pixelpact serve`, 1 and 2 workers) and Prism 5.14 (`-v silent`), alternating between
-them so all see the same machine load; the median of --repeat runs is reported for each. Then the resident memory of a
-one-worker stub over --rss-requests requests (JSON and multipart alternately), sampled after each wrk run of a few
+100 connections, for the stub (`pixelpact serve`, one worker by default), the bare app (bench/bare_app.py: one
+Starlette route reading the body and answering a small JSON object, one reading the form with Starlette's parser, on
+the same uvicorn, uvloop and httptools: the framework's limit) and Prism 5.14 (`-v silent`), alternating between them
+so all see the same machine load; the median of --repeat runs is reported for each, with the stub's ratio to the
+bare app and to Prism and whether issue 23's targets hold. Then, with --rss-requests, the resident memory of a
+one-worker stub over that many requests (JSON and multipart alternately), sampled after each wrk run of a few
 seconds. Every server is started here, on an ephemeral port, and stopped by PID. Results are printed as Markdown and
-written to bench/out/stub-bench.json.
+written to bench/out/stub-bench.json, with the load average before and after.
 """
 
 from __future__ import annotations
@@ -128,6 +131,74 @@ def wrk(script: Path, url: str, connections: int, duration: float, env: dict[str
     }
 
 
+def bare_command(port: int) -> list[str]:
+    """The bare app on the stub's uvicorn settings: uvloop, httptools, no access log, no Server/Date headers."""
+    return [
+        sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
+        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning", "--lifespan", "off",
+        "--no-server-header", "--no-date-header",
+    ]  # fmt: skip
+
+
+#: Issue 23's targets for the one-worker stub, per request kind: at least this share of the bare app's req/s, at least
+#: this multiple of Prism's, and a p99 at most TAIL_FACTOR times the bare app's.
+TARGETS = {"json": (0.75, 3.0), "multipart": (1.0, 2.0)}
+TAIL_FACTOR = 2.0
+
+
+def table(rows: list[dict[str, Any]], names: list[str], connections: list[int]) -> tuple[list[str], list[str]]:
+    """The Markdown table of medians with the ratios to the bare app and Prism, and a verdict line per target."""
+    by = {(r["target"], r["kind"], r["connections"]): r for r in rows}
+    lines = [
+        "| server | request | connections | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | vs bare | vs prism "
+        "| p99 / bare p99 |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    verdicts = []
+    for kind in ("json", "multipart"):
+        for conns in connections:
+            bare, prism = by.get(("bare", kind, conns)), by.get(("prism", kind, conns))
+            for name in names:
+                r = by[(name, kind, conns)]
+                vs_bare = f"{r['rps'] / bare['rps']:.2f}x" if bare and name != "bare" else "-"
+                vs_prism = f"{r['rps'] / prism['rps']:.2f}x" if prism and name != "prism" else "-"
+                tail = f"{r['p99_ms'] / bare['p99_ms']:.2f}" if bare and name != "bare" else "-"
+                lines.append(
+                    f"| {name} | {kind} | {conns} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                    f"{r['cpu_us']:.0f} | {r['non_2xx']} | {vs_bare} | {vs_prism} | {tail} |"
+                )
+            stub = by.get(("stub-1w", kind, conns))
+            if stub is None:
+                continue
+            share, multiple = TARGETS[kind]
+            checks = []
+            if bare:
+                got = stub["rps"] / bare["rps"]
+                checks.append(f"{got:.2f} of bare req/s (>= {share:.2f}: {'met' if got >= share else 'NOT met'})")
+                tail_ratio = stub["p99_ms"] / bare["p99_ms"]
+                ok = tail_ratio <= TAIL_FACTOR
+                checks.append(f"p99 {tail_ratio:.2f}x bare's (<= {TAIL_FACTOR:g}: {'met' if ok else 'NOT met'})")
+            if prism:
+                got = stub["rps"] / prism["rps"]
+                checks.append(f"{got:.2f}x prism (>= {multiple:g}: {'met' if got >= multiple else 'NOT met'})")
+            verdicts.append(f"stub-1w {kind} c={conns}: " + "; ".join(checks))
+    return lines, verdicts
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of `pid` and its child processes (a server's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # a process that just ended
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -162,7 +233,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per cell; the median is reported (default 3)")
     parser.add_argument("--rss-requests", type=int, default=100_000, help="requests of the memory run (default 100000)")
     parser.add_argument("--rss-slice", type=int, default=5, help="seconds per wrk run of the memory run (default 5)")
-    parser.add_argument("--no-prism", action="store_true", help="measure the stub only")
+    parser.add_argument("--no-prism", action="store_true", help="leave Prism out")
+    parser.add_argument("--no-bare", action="store_true", help="leave the bare Starlette app (bench/bare_app.py) out")
     parser.add_argument("--stub-arg", action="append", default=[], help="extra argument for `pixelpact serve`")
     parser.add_argument(
         "--baseline",
@@ -172,7 +244,7 @@ def main() -> int:
         "(e.g. DIR from `git archive COMMIT | tar -x -C DIR`): before/after a change, in the same run",
     )
     parser.add_argument(
-        "--workers", default="1,2", help="comma-separated `pixelpact serve --workers` values to measure (default 1,2)"
+        "--workers", default="1", help="comma-separated `pixelpact serve --workers` values to measure (default 1)"
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -198,6 +270,9 @@ def main() -> int:
             str(workers),
         ]
         targets[f"stub-{workers}w"] = ([*cmd, *args.stub_arg], f"http://127.0.0.1:{port}")
+    if not args.no_bare:
+        port = free_port()
+        targets["bare"] = (bare_command(port), f"http://127.0.0.1:{port}")
     if args.baseline is not None:
         port = free_port()
         cmd = [sys.executable, "-m", "pixelpact.conformance.cli", "serve", "--port", str(port), *args.stub_arg]
@@ -208,7 +283,13 @@ def main() -> int:
         targets["prism"] = ([*prism_cmd, str(ROOT / "spec" / "openapi.yaml")], f"http://127.0.0.1:{prism_port}")
 
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    results: dict[str, Any] = {"throughput": [], "machine": os.uname().release, "cpus": os.cpu_count()}
+    results: dict[str, Any] = {
+        "throughput": [],
+        "machine": os.uname().release,
+        "cpus": os.cpu_count(),
+        "load_average_before": os.getloadavg(),
+    }
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     try:
         for name, (cmd, base) in targets.items():
             procs[name] = start(cmd, name, base, args.baseline if name == "baseline" else ROOT)
@@ -220,18 +301,24 @@ def main() -> int:
                 runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
                 for _ in range(args.repeat):
                     for name, (_, base) in targets.items():  # alternate, so both see the same load
-                        runs[name].append(wrk(scripts[kind], base + PATHS[kind], conns, args.duration))
+                        cpu_before = cpu_seconds(procs[name].pid)
+                        run = wrk(scripts[kind], base + PATHS[kind], conns, args.duration)
+                        # CPU per request: what the server spent, whatever else ran on the machine meanwhile.
+                        run["cpu_us"] = (cpu_seconds(procs[name].pid) - cpu_before) / max(run["requests"] or 1, 1) * 1e6
+                        runs[name].append(run)
                 for name, measured in runs.items():
                     # Medians of --repeat, each figure on its own; the runs alternate between targets, so the ratio of
                     # two medians compares servers that saw the same machine load.
-                    median = {key: statistics.median(r[key] for r in measured) for key in ("rps", "p50_ms", "p99_ms")}
+                    keys = ("rps", "p50_ms", "p99_ms", "cpu_us")
+                    median = {key: statistics.median(r[key] for r in measured) for key in keys}
                     median["non_2xx"] = sum(r["non_2xx"] or 0 for r in measured)
                     row = {"target": name, "kind": kind, "connections": conns, **median}
                     row["rps_runs"] = [r["rps"] for r in measured]
                     results["throughput"].append(row)
                     print(
-                        f"{name:6} {kind:9} c={conns:<4} {median['rps']:9.0f} req/s  p50 {median['p50_ms']:.2f} ms  "
-                        f"p99 {median['p99_ms']:.2f} ms  non-2xx {median['non_2xx']}",
+                        f"{name:8} {kind:9} c={conns:<4} {median['rps']:9.0f} req/s  p50 {median['p50_ms']:.2f} ms  "
+                        f"p99 {median['p99_ms']:.2f} ms  CPU {median['cpu_us']:.0f} us/req  "
+                        f"non-2xx {median['non_2xx']}",
                         flush=True,
                     )
         if "prism" in procs:
@@ -273,24 +360,12 @@ def main() -> int:
         for proc in procs.values():
             stop(proc)
 
-    by = {(r["target"], r["kind"], r["connections"]): r for r in results["throughput"]}
-    lines = [
-        "| server | request | connections | req/s | p50 ms | p99 ms | non-2xx | vs prism |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for kind in ("json", "multipart"):
-        for conns in connections:
-            prism = by.get(("prism", kind, conns))
-            for name in targets:
-                r = by[(name, kind, conns)]
-                ratio = f"{r['rps'] / prism['rps']:.2f}x" if prism and name != "prism" else "-"
-                lines.append(
-                    f"| {name} | {kind} | {conns} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-                    f"{r['non_2xx']} | {ratio} |"
-                )
+    lines, verdicts = table(results["throughput"], list(targets), connections)
+    lines += ["", *verdicts]
     print("\n".join(lines))
     results["table"] = lines
     results["load_average_after"] = os.getloadavg()
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     (OUT / "stub-bench.json").write_text(json.dumps(results, indent=2))
     return 0
 

@@ -7,6 +7,7 @@ part names no form would produce (`a;b`, empty, control characters).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -70,15 +71,8 @@ async def read_limited(
         if not content_length.strip().isdigit():
             raise GatewayError(400, f"Content-Length {content_length[:40]!r} is not a number", None)
         declared = int(content_length)
-    too_large = GatewayError(
-        413,
-        f"the request body is larger than this gateway accepts ({limit} bytes)",
-        None,
-        "request_too_large",
-        code="payload_too_large",
-    )
     if declared is not None and declared > drain_limit:
-        raise too_large
+        raise _too_large(limit)
     chunks: list[bytes] = []
     total = 0
     try:
@@ -90,7 +84,7 @@ async def read_limited(
                     total += len(rest)
                     if total > drain_limit:
                         break
-                raise too_large
+                raise _too_large(limit)
             if chunk:
                 chunks.append(chunk)
     except ClientDisconnect:
@@ -98,8 +92,20 @@ async def read_limited(
     return b"".join(chunks)
 
 
+def _too_large(limit: int) -> GatewayError:
+    return GatewayError(
+        413,
+        f"the request body is larger than this gateway accepts ({limit} bytes)",
+        None,
+        "request_too_large",
+        code="payload_too_large",
+    )
+
+
+@functools.lru_cache(maxsize=256)
 def media_type_of(content_type: str) -> tuple[str, dict[bytes, bytes]]:
-    """The lower-case media type of a Content-Type header and its parameters."""
+    """The lower-case media type of a Content-Type header and its parameters (cached: clients repeat theirs; the
+    parameters are read, never changed)."""
     mtype, params = parse_options_header(content_type.encode("latin-1", "replace"))
     return mtype.decode("latin-1").strip().lower(), params
 

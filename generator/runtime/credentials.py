@@ -12,6 +12,7 @@ header only.
 
 from __future__ import annotations
 
+import functools
 import re
 
 #: Names whose value is a credential although none of their words says so.
@@ -39,8 +40,12 @@ LONG_ENOUGH = 8
 _WORD_SEPARATORS = re.compile(r"[-_]")
 
 
+@functools.lru_cache(maxsize=1024)
 def is_credential_name(name: str) -> bool:
-    """Whether a header or query parameter named `name` carries a credential (see the module docstring)."""
+    """Whether a header or query parameter named `name` carries a credential (see the module docstring).
+
+    Cached: the stub asks for every header of every request, and clients send the same few names.
+    """
     lowered = name.strip().lower()
     return lowered in CREDENTIAL_NAMES or not CREDENTIAL_WORDS.isdisjoint(_WORD_SEPARATORS.split(lowered))
 

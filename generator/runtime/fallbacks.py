@@ -46,6 +46,8 @@ def choose(
     A `provider` (the stub behind a gateway) knows nothing of fallbacks: trying them is the gateway's job, and a
     provider doing it would pass a gateway that never does.
     """
+    if not fails(requested, fail_models):
+        return Choice(requested, 0)  # the usual case, without building the chain
     if provider:
         fallbacks = []
     for index, model in enumerate([requested, *fallbacks]):

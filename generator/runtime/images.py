@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import io
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
+import orjson
 from PIL import Image, ImageDraw
 
 from pixelpact.generator.runtime.errors import GatewayError
@@ -68,6 +71,7 @@ class ImageSpec:
         return ImageSpec(width, height, match[6], match[3] == "transparent", int(match[5]), match[4] == "p")
 
 
+@functools.lru_cache(maxsize=64)
 def parse_size(size: str | None) -> tuple[int, int]:
     """Pixel dimensions of a size value that validation already accepted; "auto" and None pick AUTO_SIZE."""
     if size is None or size == "auto":
@@ -77,9 +81,8 @@ def parse_size(size: str | None) -> tuple[int, int]:
     return dims if dims in SIZES else AUTO_SIZE
 
 
-@lru_cache(maxsize=512)
-def render(spec: ImageSpec) -> bytes:
-    """The encoded picture; cached, so after the first request a large size costs what a small one does."""
+def _draw(spec: ImageSpec) -> bytes:
+    """The picture of `spec`, encoded: tens of milliseconds for a large one, so it is done once per spec (ENCODED)."""
     color = _PALETTE[spec.variant % len(_PALETTE)]
     mode = "RGBA" if spec.transparent and spec.output_format != "jpeg" else "RGB"
     background = (0, 0, 0, 0) if mode == "RGBA" else (250, 250, 250)
@@ -99,10 +102,59 @@ def render(spec: ImageSpec) -> bytes:
     return out.getvalue()
 
 
-@lru_cache(maxsize=512)
+@dataclass(frozen=True)
+class Encoded:
+    """One picture in every form an answer sends it: the file, its base64 text, and that text as a JSON string."""
+
+    data: bytes
+    b64: str
+    json_b64: orjson.Fragment
+    """`b64` already encoded as a JSON string, spliced into an answer by orjson without being scanned again."""
+
+
+#: Pictures encoded so far, by spec (at most CACHE_LIMIT; the oldest goes first). Few specs exist (sizes x formats x
+#: backgrounds x VARIANTS x partial), and every request for one after the first costs a dictionary lookup.
+ENCODED: dict[ImageSpec, Encoded] = {}
+CACHE_LIMIT = 512
+
+
+def encoded(spec: ImageSpec) -> Encoded:
+    """The encoded picture of `spec`, drawn on first use (see `prepare` to do that off the event loop)."""
+    known = ENCODED.get(spec)
+    if known is None:
+        data = _draw(spec)
+        b64 = base64.b64encode(data)
+        known = Encoded(data, b64.decode("ascii"), orjson.Fragment(b'"' + b64 + b'"'))
+        while len(ENCODED) >= CACHE_LIMIT:
+            ENCODED.pop(next(iter(ENCODED)), None)
+        ENCODED[spec] = known
+    return known
+
+
+def render(spec: ImageSpec) -> bytes:
+    """The encoded picture (cached: after the first request a large size costs what a small one does)."""
+    return encoded(spec).data
+
+
 def render_b64(spec: ImageSpec) -> str:
-    """`render` as base64 text, cached separately because encoding a large picture per request is not free."""
-    return base64.b64encode(render(spec)).decode("ascii")
+    """`render` as base64 text (cached too: encoding a large picture per request is not free)."""
+    return encoded(spec).b64
+
+
+async def prepare(specs: Iterable[ImageSpec]) -> None:
+    """Draw the pictures of `specs` not encoded yet in a worker thread (Pillow releases the GIL while it draws).
+
+    A first large picture takes tens of milliseconds; drawn on the event loop it would hold up every other
+    connection's request that long. Cached pictures cost nothing here.
+    """
+    missing = [spec for spec in specs if spec not in ENCODED]
+    if missing:
+        await asyncio.get_running_loop().run_in_executor(None, _encode_all, missing)
+
+
+def _encode_all(specs: list[ImageSpec]) -> None:
+    for spec in specs:
+        encoded(spec)
 
 
 def check_upload(data: bytes, param: str, *, png_only: bool = False, digest: str | None = None) -> tuple[str, int, int]:

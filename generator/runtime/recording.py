@@ -63,7 +63,10 @@ def redact_header(name: str, value: str) -> str:
 
 def header_dict(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """ASGI headers by lower-case name, repeated ones joined with ", " (RFC 9110 5.3)."""
-    out: dict[str, str] = {}
+    out = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(out) == len(raw):
+        return out  # no name repeated: the usual case, in one comprehension
+    out = {}
     for raw_name, raw_value in raw:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
@@ -72,7 +75,9 @@ def header_dict(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 
 def record_headers(headers: dict[str, str]) -> dict[str, str]:
-    """`headers` (lower-case names) with secrets redacted."""
+    """`headers` (lower-case names) with secrets redacted; `headers` itself when it holds none (it is not changed)."""
+    if not any(map(is_credential_name, headers)):
+        return headers
     return {name: redact_header(name, value) for name, value in headers.items()}
 
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import random
 import time
-import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from pixelpact.generator.runtime.fallbacks import Choice
-from pixelpact.generator.runtime.images import ImageSpec, parse_size, render_b64
+from pixelpact.generator.runtime.images import ImageSpec, encoded, parse_size
 
 REQUEST_TYPES = {"generation": "image_generation", "edit": "image_edit", "variation": "image_variation"}
 #: The openai SDK discriminates stream events by this prefix of `type`.
 EVENT_PREFIX = {"generation": "image_generation", "edit": "image_edit", "variation": "image_generation"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Plan:
-    """What to answer, derived once from a validated request."""
+    """What to answer, derived once from a validated request (not frozen: a frozen dataclass is slow to build)."""
 
     kind: str
     n: int
@@ -35,11 +39,41 @@ class Plan:
     requested: str
 
     def spec(self, index: int, partial: bool = False) -> ImageSpec:
-        return ImageSpec(self.width, self.height, self.output_format, self.transparent, index % 10, partial)
+        return _spec(self.width, self.height, self.output_format, self.transparent, index % 10, partial)
+
+    def specs(self, partial_images: int = 0) -> Iterator[ImageSpec]:
+        """Every picture the answer sends (with `partial_images` partial pictures per image, in a stream)."""
+        for index in range(min(self.n, 10)):  # image i is picture i % 10: ten cover every n
+            yield self.spec(index)
+            if partial_images:  # one partial picture per image: partial events differ by partial_image_index only
+                yield self.spec(index, partial=True)
 
     @property
     def size(self) -> str:
         return f"{self.width}x{self.height}"
+
+    def key(self) -> tuple[Any, ...]:
+        """Everything an answer depends on apart from its id, time and latency."""
+        return (
+            self.kind, self.n, self.width, self.height, self.output_format, self.transparent, self.response_format,
+            self.quality, self.background, self.prompt, self.input_images, self.choice, self.requested,
+        )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1024)
+def _spec(width: int, height: int, output_format: str, transparent: bool, variant: int, partial: bool) -> ImageSpec:
+    """One ImageSpec object per picture, so its URL below is computed once (a spec's values are few and bounded)."""
+    return ImageSpec(width, height, output_format, transparent, variant, partial)
+
+
+@functools.lru_cache(maxsize=1024)
+def _url(base_url: str, spec: ImageSpec) -> str:
+    return f"{base_url}_pixelpact/images/{spec.name}"
+
+
+def response_id() -> str:
+    """A fresh answer id, `img-` and 32 hex digits: unique, not secret (random.getrandbits: no system call)."""
+    return f"img-{random.getrandbits(128):032x}"
 
 
 def make_plan(kind: str, fields: dict[str, Any], requested: str, choice: Choice, input_images: int) -> Plan:
@@ -50,20 +84,21 @@ def make_plan(kind: str, fields: dict[str, Any], requested: str, choice: Choice,
     background = fields.get("background") or "auto"
     transparent = background == "transparent" and output_format != "jpeg"
     width, height = parse_size(fields.get("size"))
+    # Positional: a dataclass's __init__ takes keywords several times slower, and this runs for every request.
     return Plan(
-        kind=kind,
-        n=int(fields.get("n") or 1),
-        width=width,
-        height=height,
-        output_format=output_format,
-        transparent=transparent,
-        response_format=fields.get("response_format") or "url",
-        quality=fields.get("quality") or ("standard" if "dall-e" in choice.model else "auto"),
-        background="transparent" if transparent else "opaque",
-        prompt=fields.get("prompt"),
-        input_images=input_images,
-        choice=choice,
-        requested=requested,
+        kind,
+        int(fields.get("n") or 1),
+        width,
+        height,
+        output_format,
+        transparent,
+        fields.get("response_format") or "url",
+        fields.get("quality") or ("standard" if "dall-e" in choice.model else "auto"),
+        "transparent" if transparent else "opaque",
+        fields.get("prompt"),
+        input_images,
+        choice,
+        requested,
     )
 
 
@@ -93,22 +128,58 @@ def extra_fields(plan: Plan, started: float, stream: bool) -> dict[str, Any]:
     }
 
 
+#: Encoded answers by Plan.key() and base URL, without their id, time and latency (see image_response_body).
+_ANSWERS: dict[tuple[Any, ...], bytes] = {}
+#: At most this many kept, each at most ANSWER_CACHE_BYTES: enough for the few request shapes a client repeats.
+ANSWER_CACHE_SIZE = 256
+ANSWER_CACHE_BYTES = 16 * 1024
+
+
+def image_response_body(plan: Plan, base_url: str, started: float) -> bytes:
+    """The JSON body of a 200, encoded: n images as URLs the stub serves or as base64, plus the Bifrost fields.
+
+    The same request gets the same answer but for its id, `created` and the latency in extra_fields, so the rest is
+    encoded once per request shape and base URL and reused (small answers only: a base64 one is mostly its images,
+    which are spliced in pre-encoded anyway). The keys are in the order `image_response` gives them.
+    """
+    key = (*plan.key(), base_url)
+    middle = _ANSWERS.get(key)
+    if middle is None:
+        answer = image_response(plan, base_url, started)
+        del answer["id"], answer["created"], answer["extra_fields"]["latency"]
+        # '{"model":...,"extra_fields":{...,"model_deployment":"..."}}' without its first and last two characters:
+        # what follows `"created":N,` and precedes `,"latency":N}}`.
+        middle = orjson.dumps(answer)[1:-2]
+        if len(middle) <= ANSWER_CACHE_BYTES:
+            if len(_ANSWERS) >= ANSWER_CACHE_SIZE:
+                _ANSWERS.pop(next(iter(_ANSWERS)), None)
+            _ANSWERS[key] = middle
+    latency = max(0, int((time.perf_counter() - started) * 1000))
+    return b'{"id":"img-%032x","created":%d,%b,"latency":%d}}' % (
+        random.getrandbits(128),
+        int(time.time()),
+        middle,
+        latency,
+    )
+
+
 def image_response(plan: Plan, base_url: str, started: float) -> dict[str, Any]:
-    """The JSON body of a 200: n images as URLs the stub serves or as base64, plus the Bifrost fields."""
+    """The JSON body of a 200 as a dict (`image_response_body` is the same, encoded and cached).
+
+    A b64_json image is an orjson.Fragment, the picture's base64 already encoded as a JSON string once for all
+    answers (`images.encoded`): orjson copies it into the body rather than scan a megabyte of text per answer.
+    """
     data: list[dict[str, Any]] = []
+    b64 = plan.response_format == "b64_json"
     for index in range(plan.n):
         spec = plan.spec(index)
-        item: dict[str, Any]
-        if plan.response_format == "b64_json":
-            item = {"b64_json": render_b64(spec)}
-        else:
-            item = {"url": f"{base_url}_pixelpact/images/{spec.name}"}
+        item: dict[str, Any] = {"b64_json": encoded(spec).json_b64} if b64 else {"url": _url(base_url, spec)}
         if plan.prompt and "dall-e-3" in plan.choice.model:
             item["revised_prompt"] = plan.prompt  # dall-e-3 is the model that reports a revised prompt
         item["index"] = index
         data.append(item)
     return {
-        "id": f"img-{uuid.uuid4().hex}",
+        "id": response_id(),
         "created": int(time.time()),
         "model": plan.choice.model,
         "data": data,
@@ -125,7 +196,7 @@ def stream_events(plan: Plan, started: float, partial_images: int) -> list[dict[
     """partial_images partial-image events, then one completed event with usage, for each image."""
     prefix = EVENT_PREFIX[plan.kind]
     created = int(time.time())
-    request_id = f"img-{uuid.uuid4().hex}"
+    request_id = response_id()
     common = {
         "created_at": created,
         "size": plan.size,
@@ -141,7 +212,7 @@ def stream_events(plan: Plan, started: float, partial_images: int) -> list[dict[
                 {
                     "id": request_id,
                     "type": f"{prefix}.partial_image",
-                    "b64_json": render_b64(plan.spec(index, partial=True)),
+                    "b64_json": encoded(plan.spec(index, partial=True)).json_b64,
                     "partial_image_index": partial,
                     "sequence_number": sequence,
                     **common,
@@ -152,7 +223,7 @@ def stream_events(plan: Plan, started: float, partial_images: int) -> list[dict[
         completed: dict[str, Any] = {
             "id": request_id,
             "type": f"{prefix}.completed",
-            "b64_json": render_b64(plan.spec(index)),
+            "b64_json": encoded(plan.spec(index)).json_b64,
             "sequence_number": sequence,
             **common,
             "usage": usage(plan),
