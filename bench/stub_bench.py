@@ -4,7 +4,7 @@
     (mkdir -p .cache/prism && cd .cache/prism && npm i @stoplight/prism-cli@5)
     .venv/bin/python bench/stub_bench.py --repeat 3 --duration 5 --rss-requests 0      # about 5 minutes
     .venv/bin/python bench/stub_bench.py --workers 1,2 --rss-requests 100000           # and two workers, and memory
-    .venv/bin/python bench/stub_bench.py --no-prism --baseline /tmp/before --rss-requests 0  # before/after a change
+    .venv/bin/python bench/stub_bench.py --baseline /work/main --rss-requests 0      # before/after, main as before
 
 Measures, with wrk on 127.0.0.1 (one wrk thread), requests per second and p50/p99 latency of a valid JSON generation
 (POST /v1/images/generations) and a valid multipart variation (POST /v1/images/variations, a 77-byte PNG) at 10 and
@@ -240,8 +240,8 @@ def main() -> int:
         "--baseline",
         type=Path,
         metavar="DIR",
-        help="also measure a one-worker `pixelpact serve` run from another checkout, alternating with this one "
-        "(e.g. DIR from `git archive COMMIT | tar -x -C DIR`): before/after a change, in the same run",
+        help="also measure a one-worker `pixelpact serve` run from another checkout with its own .venv (e.g. "
+        "/work/main), alternating with this one: before/after a change, in the same run",
     )
     parser.add_argument(
         "--workers", default="1", help="comma-separated `pixelpact serve --workers` values to measure (default 1)"
@@ -275,8 +275,11 @@ def main() -> int:
         targets["bare"] = (bare_command(port), f"http://127.0.0.1:{port}")
     if args.baseline is not None:
         port = free_port()
-        cmd = [sys.executable, "-m", "pixelpact.conformance.cli", "serve", "--port", str(port), *args.stub_arg]
-        targets["baseline"] = (cmd, f"http://127.0.0.1:{port}")
+        # DIR's own venv when it has one (another checkout, e.g. /work/main): an editable install imports pixelpact
+        # from the checkout it was made in, whatever the working directory.
+        python = args.baseline / ".venv" / "bin" / "python"
+        cmd = [str(python) if python.exists() else sys.executable, "-m", "pixelpact.conformance.cli", "serve"]
+        targets["baseline"] = ([*cmd, "--port", str(port), *args.stub_arg], f"http://127.0.0.1:{port}")
     if not args.no_prism:
         prism_port = free_port()
         prism_cmd = ["node", str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(prism_port), "-v", "silent"]

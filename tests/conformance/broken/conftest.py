@@ -1,10 +1,10 @@
-"""Serving broken gateways and running the suite against them; the kill rate is printed at the end of the session."""
+"""Serving broken gateways and running the suite against them; the kill rate is printed at the end of the session
+(tests/conftest.py, from the ledger entries each test leaves in its report: see ledger.py)."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 
 import pytest
 from starlette.types import ASGIApp
@@ -14,6 +14,7 @@ from pixelpact.conformance.model import Report
 from pixelpact.conformance.suite import ALL_GROUPS
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
+from tests.conformance.broken.ledger import Ledger
 from tests.conformance.broken.mutants import API_KEY, Mutant
 from tests.conformance.broken.relay import Relay, RelayGateway
 
@@ -64,22 +65,12 @@ def gateway(mutant: Mutant, options: CheckOptions, *, correct: bool = False) -> 
     return app if correct else mutant.wrap(app)
 
 
-@dataclass
-class Ledger:
-    """Which mutants the suite killed, for the kill-rate line at the end of the session."""
-
-    outcomes: dict[str, bool] = field(default_factory=dict)
-    notes: dict[str, str] = field(default_factory=dict)
-    gaps: dict[str, str] = field(default_factory=dict)
-    """Known gaps (mutants.GAPS) -> whether they still survive."""
-
-
-LEDGER = Ledger()
-
-
-@pytest.fixture(scope="session")
-def ledger() -> Ledger:
-    return LEDGER
+@pytest.fixture
+def ledger(request: pytest.FixtureRequest) -> Iterator[Ledger]:
+    """This test's entries of the kill-rate ledger; they reach the session's LEDGER through the test's report."""
+    own = Ledger()
+    yield own
+    request.node.user_properties.extend(own.properties())
 
 
 @pytest.fixture(scope="session")
@@ -95,21 +86,3 @@ def run_against() -> Callable[[ASGIApp, CheckOptions], Report]:
             return check(options)
 
     return run
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not LEDGER.outcomes and not LEDGER.gaps:
-        return
-    killed = sorted(name for name, dead in LEDGER.outcomes.items() if dead)
-    survivors = sorted(name for name, dead in LEDGER.outcomes.items() if not dead)
-    total = len(LEDGER.outcomes)
-    terminalreporter.section("broken gateways")
-    if total:
-        rate = f"kill rate: {len(killed)}/{total} broken gateways killed ({len(killed) / total:.0%})"
-        terminalreporter.write_line(rate)
-    for name in survivors:
-        terminalreporter.write_line(f"  survived: {name}: {LEDGER.notes.get(name, '')}")
-    if LEDGER.gaps:
-        terminalreporter.write_line(f"known gaps (GAPS.md, not in the kill rate): {len(LEDGER.gaps)}")
-    for name, state in sorted(LEDGER.gaps.items()):
-        terminalreporter.write_line(f"  {name}: {state}")

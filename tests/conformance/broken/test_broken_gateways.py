@@ -16,7 +16,8 @@ from pixelpact.conformance import cli
 from pixelpact.conformance.api import CheckOptions
 from pixelpact.conformance.model import Report
 from pixelpact.generator.runtime.serve import stub_server
-from tests.conformance.broken.conftest import GROUP_OF, Ledger, gateway, groups_for, options_for
+from tests.conformance.broken.conftest import GROUP_OF, gateway, groups_for, options_for
+from tests.conformance.broken.ledger import Ledger
 from tests.conformance.broken.mutants import GAPS, MUTANTS, Mutant
 
 Runner = Callable[[ASGIApp, CheckOptions], Report]
