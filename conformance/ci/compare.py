@@ -27,6 +27,7 @@ from pathlib import Path
 
 from pixelpact.conformance.ci.merge import MergeError, read
 from pixelpact.conformance.model import Finding, Report, RequirementResult, Status
+from pixelpact.conformance.reporting.text import as_code, one_line
 
 
 class Change(StrEnum):
@@ -218,7 +219,7 @@ def to_markdown(comparison: Comparison) -> str:
     for finding in comparison.findings:
         lines.append(
             f"| `{finding.id}` | {finding.pairs_a} | {finding.pairs_b} | {finding.change.value} | "
-            f"{_cell(finding.title)} |"
+            f"{as_code(finding.title, 200, cell=True)} |"  # a title may quote the gateway: shown, never rendered
         )
     verdict = "B breaks nothing A kept" if comparison.exit_status == 0 else "B breaks pairs A kept"
     lines += ["", f"**{verdict}** (exit {comparison.exit_status})"]
@@ -226,7 +227,7 @@ def to_markdown(comparison: Comparison) -> str:
 
 
 def _one_line(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
+    flat = one_line(text)
     return flat if len(flat) <= limit else flat[: limit - 4] + " ..."
 
 

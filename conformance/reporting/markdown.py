@@ -7,18 +7,17 @@ requirement with the operations it failed on; each links to its evidence in the 
 A gateway's words are shown, never rendered: every text that comes from the gateway or the provider, or may quote it
 (finding titles, failure messages, errors, baseline notes, the target), is set as inline code (`code`), in which
 Markdown renders no link, image, emphasis or HTML; newlines are flattened and control characters written as escapes
-(pixelpact.conformance.reporting.text), a backtick in the text gets a longer fence, and in table cells pipes are
-escaped.
+(pixelpact.conformance.reporting.text.as_code), a backtick in the text gets a longer fence, and in table cells
+pipes are escaped.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 
 from pixelpact.conformance.model import Report, RequirementResult, Status, Verdict
 from pixelpact.conformance.reporting.html import anchor
-from pixelpact.conformance.reporting.text import one_line
+from pixelpact.conformance.reporting.text import as_code
 
 #: A cell of the failure tables keeps this much of a message (the HTML and JSON reports have all of it).
 MESSAGE_CHARS = 240
@@ -30,7 +29,6 @@ _MARK = {
     Verdict.ERROR: "⛔",
 }
 _FAILING = (Status.FAILED, Status.BLOCKED)
-_BACKTICKS = re.compile(r"`+")
 
 
 def to_markdown(report: Report, html: str | None = None) -> str:
@@ -42,7 +40,7 @@ def to_markdown(report: Report, html: str | None = None) -> str:
     if html is not None:
         lines += ["", f"Evidence (requests as curl lines, responses, images): [HTML report]({html})"]
     for error in report.errors:
-        lines += ["", f"> error: {_code(error)}"]
+        lines += ["", f"> error: {as_code(error)}"]
     lines += _findings(report, html)
     lines += _failures(f"New failures ({len(new)})", new, report, html, lambda r: r.message or r.status.value)
     lines += _failures(
@@ -76,16 +74,16 @@ def _findings(report: Report, html: str | None) -> list[str]:
         for finding, results in chosen:
             pairs = ", ".join(f"`{r.requirement.id}` on `{r.operation_id}`" for r in results[:6])
             more = f" and {len(results) - 6} more" if len(results) > 6 else ""
-            why = f" Known: {_code(results[0].known or '', MESSAGE_CHARS)}" if results[0].known else ""
+            why = f" Known: {as_code(results[0].known or '', MESSAGE_CHARS)}" if results[0].known else ""
             name = _link(f"**{finding.id}**", html, finding.id)
-            lines.append(f"- {name}: {_code(finding.title, MESSAGE_CHARS)} ({pairs}{more}).{why}")
+            lines.append(f"- {name}: {as_code(finding.title, MESSAGE_CHARS)} ({pairs}{more}).{why}")
     return lines
 
 
 def _facts(report: Report, new: list[RequirementResult], known: list[RequirementResult]) -> str:
     text = (
         f"{len(new)} new failure{'' if len(new) == 1 else 's'}, {len(known)} known; {report.coverage().line()} "
-        f"(requirement x operation). Target {_code(report.target or 'none')}, seed `{report.seed}`, "
+        f"(requirement x operation). Target {as_code(report.target or 'none')}, seed `{report.seed}`, "
         f"{report.requests_sent} requests in {report.duration:.1f} s."
     )
     if report.baseline is not None:
@@ -110,7 +108,7 @@ def _failures(
         blocked = " (blocked)" if all(r.status is Status.BLOCKED for r in group) else ""
         lines.append(
             f"| {_link(f'`{requirement_id}`', html, anchor(requirement_id))}{blocked} "
-            f"| {first.requirement.severity.value} | {operations} | {_code(say(first), MESSAGE_CHARS, cell=True)} |"
+            f"| {first.requirement.severity.value} | {operations} | {as_code(say(first), MESSAGE_CHARS, cell=True)} |"
         )
     return lines
 
@@ -124,7 +122,7 @@ def _fixed(report: Report) -> list[str]:
     for item in outcome.fixed:
         what = f"finding `{item.finding}`" if item.requirement == "*" else f"`{item.requirement}`"
         what += f" on `{item.operation}`" if item.operation != "*" else ""
-        lines.append(f"- {what}: {_code(item.why, MESSAGE_CHARS)}")
+        lines.append(f"- {what}: {as_code(item.why, MESSAGE_CHARS)}")
     return lines
 
 
@@ -170,20 +168,3 @@ def _finding_id(report: Report, result: RequirementResult) -> str | None:
 
 def _link(text: str, html: str | None, fragment: str | None) -> str:
     return f"[{text}]({html}#{fragment})" if html is not None and fragment is not None else text
-
-
-def _code(text: str, limit: int | None = None, *, cell: bool = False) -> str:
-    """`text` as inline code on one line, cut at `limit` characters; `cell`: in a table (pipes escaped)."""
-    flat = one_line(text)
-    if limit is not None and len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    if not flat:
-        return ""
-    if cell:
-        # a table splits its row at every unescaped pipe, even inside code; "\|" is a pipe in the cell's code (a
-        # backslash of the text's own before it would pair with ours: a space keeps them apart)
-        flat = flat.replace("\\|", "\\ |").replace("|", "\\|")
-    fence = "`" * (1 + max((len(run) for run in _BACKTICKS.findall(flat)), default=0))
-    # one space inside each end when the text starts or ends with a backtick: Markdown strips exactly those
-    pad = " " if flat[0] == "`" or flat[-1] == "`" else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"

@@ -17,6 +17,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from pixelpact.conformance.api import CheckOptions, check
+from pixelpact.conformance.ci import compare
 from pixelpact.conformance.model import Report
 from pixelpact.conformance.reporting import render, to_html, to_json, to_junit, to_markdown
 from tests.conformance.hostile import servers
@@ -66,18 +67,25 @@ def tags_of(html: str) -> _Tags:
     return parser
 
 
-def test_markdown_renders_none_of_it(report: Report) -> None:
-    source = to_markdown(report, html=HTML_LINK)
+def summaries(report: Report) -> list[str]:
+    """The run's Markdown summary, and `pixelpact compare`'s of the run against itself (its findings table)."""
+    return [to_markdown(report, html=HTML_LINK), compare.to_markdown(compare.compare(report, report))]
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["summary", "compare"])
+def test_markdown_renders_none_of_it(report: Report, which: int) -> None:
+    source = summaries(report)[which]
     markdown = MarkdownIt("commonmark").enable("table")
     rendered = markdown.render(source)
     parsed = tags_of(rendered)
     assert not [tag for tag, _ in parsed.tags if tag in ("script", "img", "title", "em")], parsed.tags
     links = [attrs.get("href") or "" for tag, attrs in parsed.tags if tag == "a"]
-    assert links and all(link.split("#")[0] == HTML_LINK for link in links), links
+    assert all(link.split("#")[0] == HTML_LINK for link in links), links
     # the gateway's words are there, as code, and nowhere outside code (where a renderer could link or format them)
     codes = re.findall(r"<code>(.*?)</code>", rendered, re.DOTALL)
     assert any("&lt;script&gt;alert(3)&lt;/script&gt;" in code and "`tick` ``two``" in code for code in codes)
-    assert any("&lt;/title&gt;&lt;script&gt;" in code for code in codes)  # the refused header name
+    if which == 0:
+        assert any("&lt;/title&gt;&lt;script&gt;" in code for code in codes)  # the refused header name
     outside = re.sub(r"<code>.*?</code>", "", rendered, flags=re.DOTALL)
     # (a finding id is a slug of the message's words, "...-http-evil-http": letters, digits and dashes only)
     for word in ("http://evil", "p.png", "alert", "tick", "script", "onerror"):
