@@ -33,6 +33,8 @@ R = TypeVar("R")
 Credentials = Literal["default", "none", "wrong"]
 
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
+#: quality values by price, cheapest first, where a model's rules are known: GPT image models' low, DALL-E 3's standard.
+CHEAPEST_QUALITIES = ("low", "standard")
 
 #: A key no gateway issues, for the wrong-key requirement; unrelated to the real key so it reveals nothing about it.
 WRONG_KEY = "sk-bf-pixelpact-not-a-real-key-0000"
@@ -254,7 +256,7 @@ class RunContext:
                 cheap["n"] = low
         if self.limits.rules(operation) is not None:
             qualities = self.limits.allowed(operation, "quality", operation.enum("quality") or ())
-            cheapest = next((quality for quality in ("low", "standard") if quality in qualities), None)
+            cheapest = next((quality for quality in CHEAPEST_QUALITIES if quality in qualities), None)
             if cheapest is not None:
                 cheap["quality"] = cheapest
         return self.valid_body(operation, **{**cheap, **fields})

@@ -33,7 +33,7 @@ from typing import Any
 from pixelpact.conformance.catalogue.evidence import rejected, unattributable
 from pixelpact.conformance.catalogue.findings import GATEWAY_FAULT, PASSED_ON
 from pixelpact.conformance.catalogue.requirements import FORWARDING
-from pixelpact.conformance.engine.context import RunContext, auth_headers, secret_forms
+from pixelpact.conformance.engine.context import CHEAPEST_QUALITIES, RunContext, auth_headers, secret_forms, smallest_of
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import mask_png
 from pixelpact.conformance.engine.model_limits import KIND
@@ -210,6 +210,9 @@ def _distinctive_values(ctx: RunContext, operation: OperationContract) -> dict[s
         choices = [value for value in allowed if value not in {"auto", operation.default(name)}]
         if choices:
             values[name] = rng.choice(sorted(map(str, choices)))
+            if name == "size" and ctx.limits.rules(operation) is not None:
+                # a real model bills by size: the smallest non-default one shows a dropped size as well as any
+                values[name] = smallest_of(map(str, choices))
     return values
 
 
@@ -352,6 +355,9 @@ def optional_values(ctx: RunContext, operation: OperationContract) -> dict[str, 
         bounds = operation.integer_range(name)
         if choices:
             values[name] = rng.choice(sorted(choices, key=str))
+            cheapest = [quality for quality in CHEAPEST_QUALITIES if quality in choices]
+            if name == "quality" and cheapest and ctx.limits.rules(operation) is not None:
+                values[name] = cheapest[0]  # a real model bills by quality too: its cheapest non-default one
         elif bounds is not None:
             low, high = bounds
             values[name] = next(

@@ -212,8 +212,9 @@ def test_out_of_contract_values_still_go_out_under_a_model_and_the_refusal_names
 
 
 def test_the_every_field_probe_asks_for_the_fewest_images_and_forwarded_n_keeps_its_two() -> None:
-    """request-forwarded-intact only needs n to arrive as sent: it asks for one image; forwarded-n needs an n that
-    differs from the default (a gateway that drops n and lets the provider default is seen), and keeps n=2."""
+    """request-forwarded-intact only needs n to arrive as sent: it asks for one image, at the model's cheapest
+    non-default quality; forwarded-n needs an n that differs from the default (a gateway that drops n and lets the
+    provider default is seen), and keeps n=2."""
     bodies: list[dict[str, Any]] = []
 
     def outgoing(req: Request) -> Request | None:
@@ -232,6 +233,7 @@ def test_the_every_field_probe_asks_for_the_fewest_images_and_forwarded_n_keeps_
         report = check(options)
     every_field = max(bodies, key=len)
     assert every_field.get("n") == 1 and "output_format" in every_field, every_field
+    assert every_field.get("quality") == "low", "a real model bills by quality: the cheapest non-default one"
     assert any(body.get("n") == 2 and len(body) < len(every_field) for body in bodies)
     for requirement_id in ("request-forwarded-intact", "forwarded-n"):
         assert _result(report, requirement_id, "createImage").status is Status.PASSED
