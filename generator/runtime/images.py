@@ -7,6 +7,7 @@ import base64
 import functools
 import io
 import re
+import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ class Encoded:
 #: Pictures encoded so far, by spec (at most CACHE_LIMIT; the oldest goes first). Few specs exist (sizes x formats x
 #: backgrounds x VARIANTS x partial), and every request for one after the first costs a dictionary lookup.
 ENCODED: dict[ImageSpec, Encoded] = {}
+_ENCODED_LOCK = threading.Lock()
 CACHE_LIMIT = 512
 
 
@@ -125,9 +127,10 @@ def encoded(spec: ImageSpec) -> Encoded:
         data = _draw(spec)
         b64 = base64.b64encode(data)
         known = Encoded(data, b64.decode("ascii"), orjson.Fragment(b'"' + b64 + b'"'))
-        while len(ENCODED) >= CACHE_LIMIT:
-            ENCODED.pop(next(iter(ENCODED)), None)
-        ENCODED[spec] = known
+        with _ENCODED_LOCK:  # worker threads (`prepare`) and the event loop add pictures
+            while len(ENCODED) >= CACHE_LIMIT:
+                ENCODED.pop(next(iter(ENCODED)), None)
+            ENCODED[spec] = known
     return known
 
 

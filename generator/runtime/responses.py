@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ def extra_fields(plan: Plan, started: float, stream: bool) -> dict[str, Any]:
 
 #: Encoded answers by Plan.key() and base URL, without their id, time and latency (see image_response_body).
 _ANSWERS: dict[tuple[Any, ...], bytes] = {}
+_ANSWERS_LOCK = threading.Lock()
 #: At most this many kept, each at most ANSWER_CACHE_BYTES: enough for the few request shapes a client repeats.
 ANSWER_CACHE_SIZE = 256
 ANSWER_CACHE_BYTES = 16 * 1024
@@ -151,9 +153,10 @@ def image_response_body(plan: Plan, base_url: str, started: float) -> bytes:
         # what follows `"created":N,` and precedes `,"latency":N}}`.
         middle = orjson.dumps(answer)[1:-2]
         if len(middle) <= ANSWER_CACHE_BYTES:
-            if len(_ANSWERS) >= ANSWER_CACHE_SIZE:
-                _ANSWERS.pop(next(iter(_ANSWERS)), None)
-            _ANSWERS[key] = middle
+            with _ANSWERS_LOCK:  # stubs in one process (tests, a check's upstream) answer on threads of their own
+                if len(_ANSWERS) >= ANSWER_CACHE_SIZE:
+                    _ANSWERS.pop(next(iter(_ANSWERS)), None)
+                _ANSWERS[key] = middle
     latency = max(0, int((time.perf_counter() - started) * 1000))
     return b'{"id":"img-%032x","created":%d,%b,"latency":%d}}' % (
         random.getrandbits(128),
