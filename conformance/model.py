@@ -86,6 +86,19 @@ EXIT_STATUS: dict[Verdict, int] = {
 }
 
 
+class Seen(StrEnum):
+    """Two-sided runs: what the provider behind the gateway saw of a failed request, read from its recording."""
+
+    ANSWERED = "answered-2xx"
+    """It received the request as sent and answered it with a 2xx."""
+    FAILED = "failed"
+    """It received the request and answered it with its own 4xx or 5xx."""
+    UNREACHED = "never-reached"
+    """Nothing of the request reached it: the gateway answered by itself."""
+    CHANGED = "changed-request"
+    """It received the request changed on the way (a field dropped, added or changed; the client's credentials)."""
+
+
 class Origin(StrEnum):
     """Where a requirement comes from: the reports show it, so a reader can weigh a failure."""
 
@@ -164,6 +177,8 @@ class Observation:
     """On failure, what the group knows of the cause ("dropped:seed,background", "changed:n",
     "placeholder-credential"); pixelpact.conformance.catalogue.findings clusters on it before falling back to the
     exchange."""
+    seen: Seen | None = None
+    """On failure in a two-sided run: what the provider saw of the request (None: its recording was not read)."""
 
     @property
     def unjudged(self) -> Unjudged:

@@ -29,6 +29,7 @@ from pixelpact.conformance.model import (
     Report,
     Requirement,
     RequirementResult,
+    Seen,
     Severity,
     Status,
     Unjudged,
@@ -104,7 +105,15 @@ def _result(entry: dict[str, Any], known: dict[str, Requirement]) -> Requirement
         origin=Origin(entry.get("origin") or Origin.CONVENTION),
     )
     failures = [
-        Observation(entry["id"], entry["operation"], False, item.get("message", ""), _exchange(item.get("exchange")))
+        Observation(
+            entry["id"],
+            entry["operation"],
+            False,
+            item.get("message", ""),
+            _exchange(item.get("exchange")),
+            cause=item.get("cause"),
+            seen=Seen(item["seen"]) if item.get("seen") in tuple(Seen) else None,
+        )
         for item in entry.get("failures", [])
     ]
     return RequirementResult(

@@ -5,6 +5,11 @@ or by the sha256 of image files made for it alone, so no custom header (which ga
 requests do not mix up. The forwarding group judges what arrived; other groups (streaming) read the records of their
 own failed requests to say where a failure broke: at the gateway although the provider answered 2xx, at the provider
 (its failure passed on), or before the provider (never forwarded). Reading the recording sends nothing to the gateway.
+
+The deterministic groups' own probes (invalid, robustness) are traced the same way (`send_traced`, `traced`): a probe
+that fails says what the provider received, and its observation carries `Seen` (answered 2xx, failed, never reached,
+received a changed request), which the findings cluster on and take `where` from. A body that cannot carry a marker
+(an empty or truncated one) is found by its size among the records that arrived while it was sent, unparsed.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -23,6 +28,8 @@ from pixelpact.conformance.engine.context import RunContext, Upstream
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import png
 from pixelpact.conformance.engine.upstream import upstream_url
+from pixelpact.conformance.groups.comparison import compare
+from pixelpact.conformance.model import Observation, Seen
 from pixelpact.conformance.wire.http import Reply
 
 #: How long to wait for a record that has not arrived yet when the gateway has already answered.
@@ -46,6 +53,15 @@ class Recording:
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             raise UpstreamError(f"cannot read the upstream's recording at {self.url}: {exc}") from None
         return sorted((entry for entry in entries if isinstance(entry, dict)), key=lambda e: int(e.get("seq") or 0))
+
+    def last_seq(self) -> int:
+        """The newest record's number (0 for none): records after it arrived later."""
+        try:
+            response = httpx.get(self.url, params={"limit": 1}, timeout=self.timeout)
+            response.raise_for_status()
+            return int(response.json()["last_seq"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise UpstreamError(f"cannot read the upstream's recording at {self.url}: {exc}") from None
 
     def matching(self, probe: Probe, *, expect: bool) -> list[dict[str, Any]]:
         """The records of `probe`; when `expect`, waits briefly for a record the gateway may still be sending."""
@@ -171,6 +187,112 @@ def where_it_broke(outcome: Outcome, what: str, failure: str) -> tuple[str, str 
     if isinstance(answered, int) and answered >= 400 and str(answered) == outcome.client_status:
         return f"the provider answered {answered} to the {what}; {PASSED_ON}", None
     return f"the provider answered {answered}, the gateway answered {outcome.client_status}", None
+
+
+def seen_by(outcome: Outcome) -> Seen:
+    """What the provider saw of a probe, by its last record (a gateway that retried is judged by the final answer)."""
+    if not outcome.records:
+        return Seen.UNREACHED
+    answered = outcome.records[-1].get("status")
+    return Seen.ANSWERED if isinstance(answered, int) and answered < 300 else Seen.FAILED
+
+
+# --- the deterministic groups' probes, traced ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A probe of the invalid or robustness group as sent in a two-sided run: marked when its body can carry a mark,
+    else (an empty or truncated body) its size and the recording's last record before it was sent."""
+
+    operation: OperationContract
+    probe: Probe | None
+    raw_size: int | None = None
+    since: int = 0
+
+
+def send_traced(
+    ctx: RunContext,
+    operation: OperationContract,
+    body: Mapping[str, Any] | None,
+    *,
+    raw: bytes | None = None,
+    **kwargs: Any,
+) -> tuple[Reply, Trace | None]:
+    """Send a probe (`RunContext.send`); in two-sided runs marked so that `traced` finds what reached the provider.
+
+    The mark goes into the prompt (appended, when the probe keeps a non-empty one) and into `user` (when the probe does
+    not set it), never into a field the probe is about."""
+    if ctx.upstream is None:
+        return ctx.send(operation, body, raw=raw, **kwargs), None
+    if raw is not None or body is None:
+        try:
+            since = Recording(ctx.upstream).last_seq()
+        except UpstreamError:
+            return ctx.send(operation, body, raw=raw, **kwargs), None  # unknown, as the failure will say
+        return ctx.send(operation, body, raw=raw, **kwargs), Trace(operation, None, len(raw or b""), since)
+    marker = f"ppx-{uuid.uuid4().hex[:16]}"
+    body = dict(body)
+    prompt, marks = body.get("prompt"), 0
+    if "prompt" in operation.properties and isinstance(prompt, str) and prompt:
+        body["prompt"], marks = f"{prompt} [{marker}]", marks + 1
+    if "user" in operation.properties and "user" not in body:
+        body["user"], marks = marker, marks + 1
+    if not marks:
+        return ctx.send(operation, body, **kwargs), None  # nothing can carry the mark
+    return ctx.send(operation, body, **kwargs), Trace(operation, Probe("traced", body, marker, frozenset()))
+
+
+def traced(
+    ctx: RunContext, trace: Trace | None, reply: Reply, observations: Sequence[Observation]
+) -> list[Observation]:
+    """The observations, each failed one saying what the provider received (`Seen`, and a sentence in its message;
+    a field dropped, added or changed on the way becomes its cause). The recording is read for failures only."""
+    failing = {id(o) for o in observations if not o.passed and not o.skipped}
+    if trace is None or ctx.upstream is None or not failing:
+        return list(observations)
+    try:
+        seen, note, cause = _provider_side(Recording(ctx.upstream), trace, reply)
+    except UpstreamError as exc:
+        seen, note, cause = None, f"what the provider received is unknown: {exc}", None
+    return [
+        replace(o, message=f"{o.message}; {note}", seen=seen, cause=o.cause or cause) if id(o) in failing else o
+        for o in observations
+    ]
+
+
+def _provider_side(recording: Recording, trace: Trace, reply: Reply) -> tuple[Seen, str, str | None]:
+    accepted = reply.status is not None and reply.status < 300
+    if trace.probe is None:
+        records = [
+            record
+            for record in recording.records()
+            if int(record.get("seq") or 0) > trace.since
+            and record.get("json") is None
+            and not record.get("parts")
+            and record.get("body_size") == trace.raw_size
+        ]
+        if not records:
+            return Seen.UNREACHED, "nothing reached the provider: the gateway never forwarded it", None
+        outcome = Outcome(Probe("raw", {}, "", frozenset()), reply, records)
+        return seen_by(outcome), f"the provider received it as sent and answered {records[-1].get('status')}", None
+    probe = trace.probe
+    outcome = Outcome(probe, reply, recording.matching(probe, expect=accepted))
+    if not outcome.records:
+        return Seen.UNREACHED, "nothing reached the provider: the gateway never forwarded it", None
+    record = outcome.records[0]  # the first attempt: later ones may be the gateway's retries or fallbacks
+    operation = trace.operation
+    sent = {name: value for name, value in probe.body.items() if name not in operation.files}
+    azure = any(parameter.location == "path" for parameter in operation.parameters)
+    found = compare(sent, record_values(record), multipart=record.get("parts") is not None, azure=azure)
+    answered = outcome.records[-1].get("status")
+    if found:
+        return (
+            Seen.CHANGED,
+            f"the provider received it changed ({found.describe()}) and answered {answered}",
+            found.cause,
+        )
+    return seen_by(outcome), f"the provider received it as sent and answered {answered}", None
 
 
 def record_values(record: Mapping[str, Any]) -> dict[str, Any]:

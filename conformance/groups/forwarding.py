@@ -49,9 +49,10 @@ from pixelpact.conformance.groups._upstream import (
     new_probe,
     record_files,
     record_values,
+    seen_by,
 )
 from pixelpact.conformance.groups.comparison import compare, placeholder_credential, same
-from pixelpact.conformance.model import Observation, Unjudged
+from pixelpact.conformance.model import Observation, Seen, Unjudged
 from pixelpact.conformance.wire.http import Reply
 from pixelpact.generator.runtime.provider_api import PARAMS, SDK, provider_fields
 
@@ -144,6 +145,15 @@ def send(
     return Outcome(probe, reply, recording.matching(probe, expect=accepted))
 
 
+def located(observation: Observation, outcome: Outcome, cause: str | None = None) -> Observation:
+    """A failed observation saying what the provider saw of its probe: never reached, answered or failed it as sent, or
+    (with `cause`, or when the probe reached it changed) a changed request."""
+    if observation.passed or observation.skipped:
+        return observation
+    seen = seen_by(outcome) if not outcome.records or cause is None else Seen.CHANGED
+    return replace(observation, seen=seen, cause=observation.cause or cause)
+
+
 def client_key(probe: Probe) -> str:
     return f"sk-pixelpact-client-{probe.marker}"
 
@@ -168,7 +178,12 @@ def check_fields(
                 observations.append(skip(requirement_id, operation, why, Unjudged.NOT_APPLICABLE))
                 continue
             problem = _unreached(outcome) or _field_problem(name, sent.get(name), outcome.records)
-            observations.append(observe(requirement_id, operation, problem, outcome.reply))
+            observation = observe(requirement_id, operation, problem, outcome.reply)
+            observations.append(
+                replace(located(observation, outcome), seen=Seen.CHANGED)
+                if problem and outcome.records
+                else located(observation, outcome)
+            )
         observations.append(_credentials(ctx, operation, outcome))
         observations.append(_relayed(operation, outcome))
         return observations
@@ -191,7 +206,7 @@ def _relayed(operation: OperationContract, outcome: Outcome) -> Observation:
         return observe(requirement_id, operation, None, outcome.reply)
     problem = f"the provider answered {answered[-1]}, the gateway answered {outcome.client_status}"
     observation = observe(requirement_id, operation, problem, outcome.reply)
-    return replace(observation, cause=GATEWAY_FAULT)
+    return replace(observation, cause=GATEWAY_FAULT, seen=Seen.ANSWERED)
 
 
 def _distinctive_values(ctx: RunContext, operation: OperationContract) -> dict[str, Any]:
@@ -250,15 +265,18 @@ def _credentials(ctx: RunContext, operation: OperationContract, outcome: Outcome
                 problem += " own key"
             elif placeholder is not None:
                 problem = f"the provider received a placeholder credential ({placeholder}), not the gateway's own key"
-                return replace(
-                    observe(requirement_id, operation, problem, outcome.reply), cause="placeholder-credential"
+                return located(
+                    observe(requirement_id, operation, problem, outcome.reply), outcome, "placeholder-credential"
                 )
             elif any(mark in value for value in sent.values() for mark in leaked):
                 names = ", ".join(sorted(sent))
                 problem = f"the client's key reached the upstream (in {names}) instead of the gateway's own credentials"
+                return located(observe(requirement_id, operation, problem, outcome.reply), outcome, "client-credential")
             if problem:
-                break
-    return observe(requirement_id, operation, problem, outcome.reply)
+                return located(
+                    observe(requirement_id, operation, problem, outcome.reply), outcome, "missing-credential"
+                )
+    return located(observe(requirement_id, operation, problem, outcome.reply), outcome)
 
 
 def _redacted(secret: str) -> str:
@@ -295,7 +313,7 @@ def check_intact(ctx: RunContext, recording: Recording, operation: OperationCont
                     f"sent every optional field; on the way to the provider: {found.describe()}",
                     found.cause,
                 )
-        observation = replace(observe(requirement_id, operation, problem, outcome.reply), cause=cause)
+        observation = located(observe(requirement_id, operation, problem, outcome.reply), outcome, cause)
         if problem is None and filtered:
             observation = replace(
                 observation, message=f"every field the provider's API takes arrived as sent; {filtered}"
@@ -390,7 +408,12 @@ def check_variation_files(ctx: RunContext, recording: Recording, operation: Oper
                     f"{_describe_files(files, images)}, expected exactly the first file"
                 )
                 break
-        return [observe(requirement_id, operation, problem, outcome.reply)]
+        observation = observe(requirement_id, operation, problem, outcome.reply)
+        return [
+            replace(located(observation, outcome), seen=Seen.CHANGED)
+            if problem and outcome.records
+            else located(observation, outcome)
+        ]
 
     return _guard((requirement_id,), operation, probe)
 
@@ -418,7 +441,12 @@ def check_edit_files(ctx: RunContext, recording: Recording, operation: Operation
                 problem = "the mask did not reach the upstream unchanged"
             if problem:
                 break
-        return [observe(requirement_id, operation, problem, outcome.reply)]
+        observation = observe(requirement_id, operation, problem, outcome.reply)
+        return [
+            replace(located(observation, outcome), seen=Seen.CHANGED)
+            if problem and outcome.records
+            else located(observation, outcome)
+        ]
 
     return _guard((requirement_id,), operation, probe)
 
@@ -451,7 +479,9 @@ def check_rejections(ctx: RunContext, recording: Recording, operation: Operation
         failed = [(message, outcome) for ok, message, outcome in judged if ok is False]
         if failed:
             message = "; ".join(message for message, _ in failed)
-            return [observe(requirement_id, operation, message, failed[0][1].reply)]
+            outcome = failed[0][1]
+            observation = observe(requirement_id, operation, message, outcome.reply)
+            return [located(observation, outcome, _changed_on_the_way(outcome))]
         rejections = [outcome for ok, _, outcome in judged if ok]
         if not rejections:  # every answer was a 401, 404, 429 or a redirect: no rejection of the values was seen
             return [skip(requirement_id, operation, "; ".join(message for _, message, _ in judged))]
@@ -477,6 +507,18 @@ def _invalid_values(operation: OperationContract) -> list[tuple[str, dict[str, A
 def _has_range_or_enum(operation: OperationContract) -> bool:
     bounds = operation.integer_range("n")
     return bool((bounds is not None and bounds[1] is not None) or operation.enum("size"))
+
+
+def _changed_on_the_way(outcome: Outcome) -> str | None:
+    """ "changed:n" when the invalid value reached the provider as another value (a gateway clamping n), else None."""
+    for record in outcome.records[:1]:
+        received = record_values(record)
+        for name, value in outcome.probe.body.items():
+            if name in ("prompt", "user") or name not in received:
+                continue
+            if not same(name, value, received[name], multipart=record.get("parts") is not None):
+                return f"changed:{name}"
+    return None
 
 
 def _judge_rejection(label: str, outcome: Outcome) -> tuple[bool | None, str, Outcome]:
@@ -548,7 +590,7 @@ def check_fallback(ctx: RunContext, recording: Recording, operation: OperationCo
             return [_passed(requirement_id, operation, f"the upstream saw: {_attempts(outcome)}", outcome.reply)]
         tried = {_bare(_record_model(record)) for record in outcome.records}
         cause = "fallbacks-ignored" if _bare(fallback) not in tried else None
-        return [replace(observe(requirement_id, operation, problem, outcome.reply), cause=cause)]
+        return [located(observe(requirement_id, operation, problem, outcome.reply), outcome, cause)]
 
     return _guard((requirement_id,), operation, probe)
 

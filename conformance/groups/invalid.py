@@ -27,6 +27,7 @@ from pixelpact.conformance.groups._judge import (
     judge_probes,
     observe,
 )
+from pixelpact.conformance.groups._upstream import send_traced, traced
 from pixelpact.conformance.model import Observation
 
 UNKNOWN_VALUE = "pixelpact-unknown-value"
@@ -147,7 +148,8 @@ def judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: Co
 
 
 def _judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: Control) -> list[Observation]:
-    reply = ctx.send(
+    reply, trace = send_traced(
+        ctx,
         operation,
         probe.body,
         encoding=probe.encoding,
@@ -159,7 +161,7 @@ def _judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: C
     if reply.status is not None and reply.status >= 400:
         problem = error_body_problem(reply, operation)
         observations.append(observe("error-body-shape", operation, f"{sent}: {problem}" if problem else None, reply))
-    return observations
+    return traced(ctx, trace, reply, observations)
 
 
 GROUP = InvalidGroup()

@@ -24,6 +24,7 @@ from pixelpact.conformance.groups._judge import (
     skip,
     transport_problem,
 )
+from pixelpact.conformance.groups._upstream import send_traced, traced
 from pixelpact.conformance.model import Observation
 from pixelpact.conformance.wire.http import BOUNDARY, Part
 
@@ -123,8 +124,8 @@ def judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: Co
 
 
 def _judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: Control) -> list[Observation]:
-    reply = ctx.send(
-        operation, probe.body, extra_parts=probe.extra_parts, raw=probe.raw, content_type=probe.content_type
+    reply, trace = send_traced(
+        ctx, operation, probe.body, extra_parts=probe.extra_parts, raw=probe.raw, content_type=probe.content_type
     )
     sent = f"sent {probe.label}"
     if probe.error_body:
@@ -148,7 +149,7 @@ def _judge(ctx: RunContext, operation: OperationContract, probe: Probe, valid: C
     if reply.status is not None and 400 <= reply.status < 500:
         problem = error_body_problem(reply, operation)
         observations.append(observe("error-body-shape", operation, f"{sent}: {problem}" if problem else None, reply))
-    return observations
+    return traced(ctx, trace, reply, observations)
 
 
 def still_answering(ctx: RunContext, operation: OperationContract, before: Control | None = None) -> Observation:

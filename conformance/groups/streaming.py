@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pixelpact.conformance.catalogue.evidence import unattributable
+from pixelpact.conformance.catalogue.findings import GATEWAY_FAULT
 from pixelpact.conformance.catalogue.requirements import STREAMING
 from pixelpact.conformance.engine.context import RunContext
 from pixelpact.conformance.engine.contract import OperationContract
@@ -39,9 +40,10 @@ from pixelpact.conformance.groups._upstream import (
     UpstreamError,
     marked,
     record_values,
+    seen_by,
     where_it_broke,
 )
-from pixelpact.conformance.model import Observation, Unjudged
+from pixelpact.conformance.model import Observation, Seen, Unjudged
 from pixelpact.conformance.wire.http import Reply
 
 #: Images asked for in the stream: more than one, so "one completed event per image" is tested, not assumed.
@@ -390,11 +392,12 @@ def located(ctx: RunContext, probe: Probe | None, reply: Reply, observations: li
         accepted = reply.status is not None and reply.status < 300
         outcome = Outcome(probe, reply, Recording(ctx.upstream).matching(probe, expect=accepted))
     except UpstreamError as exc:
-        note, cause = f"where it broke is unknown: {exc}", None
+        note, cause, seen = f"where it broke is unknown: {exc}", None, None
     else:
         note, cause = stream_broke(outcome)
+        seen = Seen.CHANGED if cause is not None and cause != GATEWAY_FAULT else seen_by(outcome)
     return [
-        replace(o, message=f"{o.message}; {note}", cause=o.cause or cause) if id(o) in failing else o
+        replace(o, message=f"{o.message}; {note}", cause=o.cause or cause, seen=seen) if id(o) in failing else o
         for o in observations
     ]
 

@@ -58,7 +58,12 @@ def result_dict(result: RequirementResult, finding: Finding | None = None) -> di
         "passed": result.passed,
         "failed": result.failed,
         "failures": [
-            {"message": failure.message, "cause": failure.cause, "exchange": exchange_dict(failure.exchange)}
+            {
+                "message": failure.message,
+                "cause": failure.cause,
+                "seen": failure.seen,
+                "exchange": exchange_dict(failure.exchange),
+            }
             for failure in result.failures
         ],
     }
