@@ -9,10 +9,25 @@ group is one `Finding`: a one-sentence title naming the operations and the statu
 the failure's message once, and the smallest request that shows it (the shortest curl line of its first failed
 pair, in catalogue order: the plain valid request before the keyless or hostile ones).
 
-In two-sided runs a finding says where it broke: "gateway" (the provider answered 2xx, the client got a 5xx; a
-placeholder credential), "provider" (the provider's own failure, passed on faithfully) or "on-the-way" (fields
-dropped, added, renamed or changed). A wrong answer about a field that was dropped or changed on the way is counted
-as a symptom of that finding, not a cause of its own.
+The clustering key is the cause and, in two-sided runs, what the provider saw of the failing requests (`Seen`,
+read from the recording by the groups: answered 2xx, failed, never reached, received a changed request); for server
+errors also whether the request was invalid input (one the contract wants refused) and whether it was a stream. A
+pair whose group does not read the recording (schemathesis, properties, valid) joins the cluster of its cause that
+did. A title is written from what all of a finding's pairs share: "although the provider answered 2xx", "the gateway
+never forwarded them", "invalid input", a quoted message only when every pair said it.
+
+In two-sided runs a finding says where it broke, whenever the provider recorded any of its requests: "gateway" (the
+provider answered 2xx, or never saw the request, and the client got a failure; a placeholder credential),
+"provider" (the provider's own failure, passed on faithfully) or "on-the-way" (fields dropped, added, renamed or
+changed; the client's key passed on). One fault, one finding: a wrong answer about a field that was dropped or
+changed on the way (wrong dimensions for a rewritten size), and invalid input in such a field answered with a 2xx,
+are symptoms of that finding, not causes of their own.
+
+When message text splits a finding: only a server error's, only between pairs of the same status, stream or not,
+invalid input or not and provider evidence, and only when each message belongs to other requests. Two messages seen
+for one requirement (the same kind of request, answered in other words on another route) are one cause. Request ids,
+numbers and quoted values never split (`_fingerprint` drops them); neither does rewording. A cause told in several
+messages is named by the kind of request: F-server-error-500-invalid-input.
 
 Pairs whose precondition never held (`pixelpact.conformance.catalogue.preconditions`) are blocked by the finding that
 explains why: the route's (every answer a 404/405) or the one holding the failed pair that establishes the precondition
@@ -28,13 +43,18 @@ the operations it touches, so the same cause keeps its id from run to run (basel
                                     a 405 (the title names the methods)
     F-route-not-served              every answer of an operation is a 404/405
     F-server-error-<status>[-<what>]   a 5xx; <what> is "stream" for stream requests, else the first words of the
-                                    error message that say more than the status ("number-infinity-when")
+                                    error message that say more than the status ("number-infinity-when"), or
+                                    "invalid-input" for invalid input told in several (or no telling) messages
+    F-<cause>-<seen>                the same cause seen otherwise by the provider (answered-2xx, never-reached ...)
+                                    than a finding of the run that already has the cause's id
     F-rejected-<status>[-<code>]    a 4xx where the contract wants another answer (the error's code or type)
     F-accepted-invalid              invalid input answered with a 2xx (the title names the fields)
     F-dropped-fields, F-added-fields, F-renamed-fields   two-sided: fields lost, added or renamed on the way (the
                                     title names them; the id does not, so one more dropped field keeps the id)
     F-changed-<field>               two-sided: a field's value changed on the way (n clamped, a model substituted)
     F-placeholder-credential        two-sided: the provider got "Bearer undefined" (or null, None, a bare scheme)
+    F-client-credential             two-sided: the provider got the client's key, not the gateway's own
+    F-missing-credential            two-sided: the provider got no credential at all
     F-scheme-refused                the right key refused in some of the spec's schemes (Basic, x-bf-vk ...) while
                                     another scheme lets it through (the title names them)
     F-error-shape-<status>          an error answer without the spec's error body
@@ -58,6 +78,7 @@ from pixelpact.conformance.model import (
     Observation,
     Precondition,
     RequirementResult,
+    Seen,
     Status,
     Unjudged,
 )
@@ -94,6 +115,10 @@ _ON_THE_WAY = ("dropped", "changed", "renamed", "added")
 _SENT_AS = {"bearer": "as Authorization: Bearer", "basic": "as Authorization: Basic"}
 #: Kinds of told cause whose detail lists names (fields, schemes), which the title names and the id leaves out.
 _LISTING = ("dropped", "added", "renamed", "scheme-refused")
+#: Our own groups' words for a request the contract wants refused (a client error), not a gateway's.
+_INVALID_INPUT = re.compile(r"expected a 4xx(?! or a 2xx)|an invalid request \(|Invalid data should have been rejected")
+#: Where a failure broke, by what the provider saw of it (FAILED: the findings look at whether it was passed on).
+_WHERE_SEEN = {Seen.ANSWERED: "gateway", Seen.UNREACHED: "gateway", Seen.CHANGED: "on-the-way"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,10 @@ class Cause:
     where: str | None = None
     names: tuple[str, ...] = ()
     """Fields named in the title but not in the id (a gateway dropping seed, then also background, is one cause)."""
+    seen: Seen | None = None
+    """What the provider saw of every pair that says (two-sided runs), when they all agree."""
+    invalid: bool = False
+    """Every pair's request is one the contract wants refused (server errors: "invalid input ends in a 500")."""
 
     @property
     def id(self) -> str:
@@ -118,6 +147,35 @@ class _Cluster:
     names: dict[str, None] = field(default_factory=dict)
     failed: list[RequirementResult] = field(default_factory=list)
     blocked: list[RequirementResult] = field(default_factory=list)
+    seen: dict[Seen, None] = field(default_factory=dict)
+    """What the provider saw, over the pairs that say."""
+    told: bool = False
+    """Its cause was named by a group (dropped, changed ...), not read off an exchange."""
+    id: str = ""
+    """The finding's id: the cause's, with what the provider saw when another cluster has the cause's id."""
+
+
+@dataclass
+class _Failed:
+    """A failed pair, reduced to what clusters it."""
+
+    result: RequirementResult
+    cause: Cause
+    seen: Seen | None
+    told: bool
+
+    @property
+    def invalid(self) -> bool:
+        """Its request is one the contract wants refused, and the provider did not answer it as a valid one."""
+        return self.seen is not Seen.ANSWERED and bool(_INVALID_INPUT.search(_first_message(self.result)))
+
+    @property
+    def status(self) -> str:
+        return self.cause.detail.partition("-")[0]
+
+    @property
+    def what(self) -> str:
+        return self.cause.detail.partition("-")[2]
 
 
 def slug(text: str) -> str:
@@ -141,15 +199,13 @@ def diagnose(
             unmet = preconditions.unmet(result)
             if unmet is not None:
                 blocked.append((result, preconditions.root(result.operation_id, unmet)))
-    blocked_pairs = {id(result) for result, _ in blocked}
-    clusters: dict[str, _Cluster] = {}
-    for result in results:
-        if result.status is Status.FAILED and id(result) not in blocked_pairs:
-            cause = cause_of(result, (methods or {}).get(result.operation_id))
-            cluster = clusters.setdefault(cause.id, _Cluster(cause))
-            cluster.names.update(dict.fromkeys(cause.names))
-            cluster.where = cluster.where or cause.where
-            cluster.failed.append(result)
+    blocked_pairs = {id(result) for result in (r for r, _ in blocked)}
+    failed = [
+        _reduced(result, (methods or {}).get(result.operation_id))
+        for result in results
+        if result.status is Status.FAILED and id(result) not in blocked_pairs
+    ]
+    clusters = _clustered(failed)
     _explain_by_the_way(clusters)
     _at_the_provider(clusters, results)
     by_pair = {(r.requirement.id, r.operation_id): key for key, c in clusters.items() for r in c.failed}
@@ -166,6 +222,111 @@ def diagnose(
     return [_finding(cluster) for cluster in clusters.values()]
 
 
+def _reduced(result: RequirementResult, method: str | None) -> _Failed:
+    told = any(f.cause and f.cause != GATEWAY_FAULT for f in result.failures)
+    seen = next((f.seen for f in result.failures if f.seen is not None), None)
+    return _Failed(result, cause_of(result, method), seen, told)
+
+
+def _first_message(result: RequirementResult) -> str:
+    return result.failures[0].message if result.failures else result.message
+
+
+def _clustered(failed: list[_Failed]) -> dict[str, _Cluster]:
+    """The failed pairs grouped by cause and by what the provider saw of them (see the module docstring).
+
+    A pair whose provider side is unknown (its group does not read the recording) joins a cluster of the same cause
+    that knows it. Server errors are grouped by status, stream or not, invalid input or not and what the provider
+    saw; within that, their error messages keep them apart only when each message belongs to other requests: two
+    messages seen for one requirement (the same kind of request, answered in other words on another route) are one
+    cause."""
+    groups: list[list[_Failed]] = []
+    for pair in failed:
+        home = next((group for group in groups if _together(group[0], pair, group)), None)
+        if home is None:
+            groups.append([pair])
+        else:
+            home.append(pair)
+    groups = _joined_groups(groups)
+    clusters: dict[str, _Cluster] = {}
+    for group in groups:
+        cause = _group_cause(group)
+        key = cause.id
+        seen = {pair.seen: None for pair in group if pair.seen is not None}
+        if key in clusters:  # the same cause, seen otherwise by the provider: its own finding
+            key = f"{key}-{slug(next(iter(seen), 'unknown'))}"
+        cluster = clusters[key] = _Cluster(cause, seen=seen, id=key)
+        cluster.told = any(pair.told for pair in group)
+        # a server error's names quote its message: a title quotes it only when every pair said it
+        quoted = cause.kind != "server-error" or len({pair.what for pair in group}) == 1
+        for pair in group:
+            if quoted:
+                cluster.names.update(dict.fromkeys(pair.cause.names))
+            cluster.where = cluster.where or pair.cause.where
+            cluster.failed.append(pair.result)
+    return clusters
+
+
+def _together(first: _Failed, pair: _Failed, group: list[_Failed]) -> bool:
+    """Whether `pair` belongs with `group` (whose first pair is `first`), before server errors' messages are joined."""
+    if first.cause.kind != pair.cause.kind:
+        return False
+    if first.cause.kind != "server-error":
+        return first.cause.id == pair.cause.id and _same_seen(group, pair)
+    return _same_server_error(first, pair) and _same_seen(group, pair) and first.what == pair.what
+
+
+def _same_seen(group: list[_Failed], pair: _Failed) -> bool:
+    """What the provider saw agrees (a pair that does not say agrees with any)."""
+    if pair.told or pair.seen is None:
+        return True
+    return all(other.seen in (None, pair.seen) for other in group if not other.told)
+
+
+def _same_server_error(a: _Failed, b: _Failed) -> bool:
+    stream_a, stream_b = a.what == "stream", b.what == "stream"
+    return a.status == b.status and stream_a == stream_b and a.invalid == b.invalid
+
+
+def _joined_groups(groups: list[list[_Failed]]) -> list[list[_Failed]]:
+    """Server-error groups of one status, kind and provider side whose messages were seen for the same requirement
+    are one cause told in other words (LiteLLM-style "number is infinity" and "empty document" stay apart: each
+    belongs to other requests)."""
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(groups):
+            for j in range(i + 1, len(groups)):
+                b = groups[j]
+                if a[0].cause.kind != "server-error" or b[0].cause.kind != "server-error":
+                    continue
+                if not _same_server_error(a[0], b[0]) or not all(_same_seen(a, pair) for pair in b):
+                    continue
+                if {p.result.requirement.id for p in a} & {p.result.requirement.id for p in b}:
+                    a.extend(b)
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def _group_cause(group: list[_Failed]) -> Cause:
+    first = group[0]
+    seen = {pair.seen for pair in group if pair.seen is not None}
+    common = next(iter(seen)) if len(seen) == 1 else None
+    invalid = all(pair.invalid for pair in group)
+    if first.cause.kind != "server-error":
+        return replace(first.cause, seen=common, invalid=invalid)
+    whats = {pair.what for pair in group}
+    if len(whats) == 1 and (whats != {""} or not invalid):
+        return replace(first.cause, seen=common, invalid=invalid)
+    # several messages, one cause: the id and title name the kind of request, not one of the messages
+    detail = first.status + ("-invalid-input" if invalid else "")
+    return Cause("server-error", detail, where=first.cause.where, seen=common, invalid=invalid)
+
+
 def _at_the_provider(clusters: dict[str, _Cluster], results: list[RequirementResult]) -> None:
     """A failing status on operations where the provider gave the client's request that very status, and the gateway
     passed it on (two-sided runs), broke at the provider."""
@@ -179,23 +340,45 @@ def _at_the_provider(clusters: dict[str, _Cluster], results: list[RequirementRes
 
 
 def _explain_by_the_way(clusters: dict[str, _Cluster]) -> None:
-    """A wrong answer about a field that was dropped or changed on the way to the provider (a PNG for
-    output_format=jpeg when output_format never reached it) is a symptom of that, not a cause of its own."""
-    fields = {
-        key: {*cluster.names, cluster.cause.detail} - {"", "fields"}
+    """The symptoms of a change on the way fold into that change's finding (one fault, one finding): a wrong answer
+    about a field that was dropped or changed on the way to the provider (a PNG for output_format=jpeg when
+    output_format never reached it; 256x256 for a size rewritten to 256x256), and invalid input in such a field
+    answered with a 2xx (the gateway dropped the invalid value, or changed it into a valid one). Only on operations
+    where the change was seen."""
+    owners = {
+        key: ({*cluster.names, cluster.cause.detail} - {"", "fields"}, {r.operation_id for r in cluster.failed})
         for key, cluster in clusters.items()
         if cluster.cause.kind in _ON_THE_WAY
     }
     for key, cluster in list(clusters.items()):
-        if cluster.cause.kind in TITLES and cluster.cause.kind != "content":
-            continue  # an answer's status or transport is its own evidence; only wrong content is a symptom here
-        messages = [f.message for r in cluster.failed for f in r.failures]
-        owner = next(
-            (other for other, names in fields.items() if any(f"{n}=" in m for n in names for m in messages)), None
-        )
+        if key in owners or (
+            cluster.cause.kind in TITLES and cluster.cause.kind not in ("content", "accepted-invalid")
+        ):
+            continue  # an answer's status or transport is its own evidence; only wrong content or a 2xx is a symptom
+        operations = {r.operation_id for r in cluster.failed}
+        if cluster.cause.kind == "accepted-invalid":
+            named = set(cluster.names)
+            owner = next(
+                (o for o, (fields, ops) in owners.items() if named and named <= fields and operations <= ops), None
+            )
+        else:
+            messages = [f.message for r in cluster.failed for f in r.failures]
+            owner = next(
+                (
+                    o
+                    for o, (fields, ops) in owners.items()
+                    if operations <= ops and any(_names_field(n, m) for n in fields for m in messages)
+                ),
+                None,
+            )
         if owner is not None:
             clusters[owner].failed.extend(cluster.failed)
             del clusters[key]
+
+
+def _names_field(name: str, message: str) -> bool:
+    """Whether one of our messages names request field `name` ("output_format=jpeg", "requested size 512x512")."""
+    return f"{name}=" in message or re.search(rf"\brequested {re.escape(name)}\b", message) is not None
 
 
 def cause_of(result: RequirementResult, method: str | None = None) -> Cause:
@@ -353,13 +536,14 @@ def _finding(cluster: _Cluster) -> Finding:
         # show the request with the undeclared method, not a POST the same pair also lost
         failures = [f for f in failures if f.exchange is not None and f.exchange.method.upper() in cluster.names]
         first, evidence = failures, failures[0].message if failures else evidence
-    where = cluster.where or _where(failures)
-    cause = replace(cluster.cause, names=tuple(cluster.names), where=where)
+    where = cluster.where or _where_seen(cluster) or _where(failures)
+    seen = next(iter(cluster.seen)) if len(cluster.seen) == 1 else None
+    cause = replace(cluster.cause, names=tuple(cluster.names), where=where, seen=seen)
     if cause.kind not in TITLES and pairs:
         # the requirement is the cause: its own sentence says what the gateway breaks
         cause = replace(cause, names=(pairs[0].requirement.title,))
     return Finding(
-        id=cluster.cause.id,
+        id=cluster.id or cluster.cause.id,
         title=title(cause, [r.operation_id for r in pairs]),
         pairs=tuple((r.requirement.id, r.operation_id) for r in pairs),
         evidence=evidence,
@@ -402,6 +586,8 @@ TITLES = {
     "changed": "{detail} reaches the provider changed",
     "fallbacks-ignored": "with the primary model failing at the provider, the fallbacks are never tried",
     "placeholder-credential": "the provider receives a placeholder credential (Bearer undefined ...), not a key",
+    "client-credential": "the provider receives the client's key, not the gateway's own credentials",
+    "missing-credential": "the provider receives no credential at all, not the gateway's own key",
     "scheme-refused": "the right key is refused when sent {names}, which the spec lists (other ways get through)",
     "error-shape": "{detail} answers lack the spec's error body",
     "content": "answers carry {detail}",
@@ -421,9 +607,13 @@ def _what(cause: Cause) -> str:
         text = ("stream " if what == "stream" else "") + (
             f"requests end in a {status} server error{said}" if status else TITLES["no-response"]
         )
+        if cause.invalid and what != "stream":
+            text = text.replace("requests end", "invalid input ends", 1)
         if cause.where == "provider":
             return text + " (the provider's own answer, passed on faithfully)"
-        return text + (" although the provider answered 2xx" if cause.where == "gateway" else "")
+        if cause.seen is Seen.UNREACHED:
+            return text + "; the gateway never forwarded them"
+        return text + (" although the provider answered 2xx" if cause.seen is Seen.ANSWERED else "")
     if cause.kind == "rejected":
         status, _, code = detail.partition("-")
         said = f' "{cause.names[0]}"' if cause.names else ""  # one message of the cluster's
@@ -440,6 +630,15 @@ def _what(cause: Cause) -> str:
     if cause.kind not in TITLES:
         return f'breaks "{names}"' if names else f"{cause.kind} fails"
     return TITLES[cause.kind].format(detail=detail, names=names)
+
+
+def _where_seen(cluster: _Cluster) -> str | None:
+    """Where it broke, by what the provider saw of the cluster's pairs (a changed request first: the change is the
+    cause, whatever the provider then answered)."""
+    for seen in (Seen.CHANGED, Seen.ANSWERED, Seen.UNREACHED):
+        if seen in cluster.seen:
+            return _WHERE_SEEN[seen]
+    return None
 
 
 def _evidence(cluster: _Cluster, failures: list[Observation]) -> str:

@@ -8,9 +8,11 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pixelpact.conformance.api import CheckOptions, check
-from pixelpact.conformance.catalogue.findings import Cause, cause_of, operations_phrase
+from pixelpact.conformance.catalogue.findings import Cause, cause_of, diagnose, operations_phrase
+from pixelpact.conformance.catalogue.preconditions import Preconditions
 from pixelpact.conformance.catalogue.requirements import CATALOGUE, by_id
-from pixelpact.conformance.model import Exchange, Observation, Report, RequirementResult, Status
+from pixelpact.conformance.model import Exchange, Finding, Observation, Report, RequirementResult, Seen, Status
+from pixelpact.conformance.suite import ALL_GROUPS
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import default_app, stub_server
 from tests.conformance.broken.real_failures import not_serving
@@ -73,8 +75,11 @@ def test_a_500_after_every_accepted_multipart_request_is_one_finding() -> None:
     assert not unexplained(report)
     assert {operation for _, operation in finding.pairs} == {"createImageEdit", "createImageVariation"}
     # generations are unaffected: nothing there failed or is blocked
-    assert all(r.status is not Status.FAILED and r.status is not Status.BLOCKED
-               for r in report.results if r.operation_id == "createImage")  # fmt: skip
+    assert all(
+        r.status is not Status.FAILED and r.status is not Status.BLOCKED
+        for r in report.results
+        if r.operation_id == "createImage"
+    )
     # what only a served valid request could show is blocked by it, not failed
     for requirement_id in ("image-array-accepted", "unknown-field-tolerated", "still-answering", "stream-event-types"):
         result = report.result(requirement_id, "createImageEdit")
@@ -180,3 +185,216 @@ def test_null_in_several_answer_fields_is_one_cause() -> None:
 
     assert {cause_of(result).id for result in results} == {"F-content-null"}
     assert cause_of(results[1]).names == ("url",)
+
+
+# --- issue 21: clusters by evidence, true of every pair -----------------------------------------------------------
+
+
+def _failed(
+    requirement_id: str,
+    operation: str,
+    status: int,
+    error: str,
+    message: str,
+    *,
+    seen: Seen | None = None,
+    cause: str | None = None,
+) -> RequirementResult:
+    body = json.dumps({"error": {"message": error, "type": "api_error"}})
+    exchange = Exchange("POST", f"http://127.0.0.1/{operation}", "curl ...", status, body_excerpt=body)
+    observation = Observation(requirement_id, operation, False, message, exchange, seen=seen, cause=cause)
+    requirement = next(r for group in ALL_GROUPS for r in group.requirements if r.id == requirement_id)
+    return RequirementResult(requirement, operation, Status.FAILED, failures=[observation])
+
+
+def _diagnosed(results: list[RequirementResult]) -> list[Finding]:
+    preconditions = Preconditions()
+    for result in results:
+        for observation in result.failures:
+            preconditions.see(observation)
+    return diagnose(results, preconditions)
+
+
+def test_messages_split_a_server_error_only_when_each_belongs_to_other_requests() -> None:
+    """Rule 4 both ways. Two messages for two kinds of request (LiteLLM's huge n and empty body) are two causes;
+    messages that differ from route to route for the same kind of request (Bifrost's "Invalid JSON" on one route and
+    "failed to parse request" on another for n='abc') are one cause in other words: one finding naming the routes."""
+    never = Seen.UNREACHED
+    apart = [
+        _failed(
+            "huge-number-rejected",
+            op,
+            500,
+            "number is infinity when parsed as double: line 1 column 97",
+            "sent n with 1000 digits: expected a 4xx, got 500",
+            seen=never,
+        )
+        for op in ("openaiCreateImage", "azureCreateImage")
+    ] + [
+        _failed(
+            "empty-body-rejected",
+            op,
+            500,
+            "Input is a zero-length, empty document: line 1 column 1",
+            "sent an empty body: expected a 4xx, got 500",
+            seen=never,
+        )
+        for op in ("openaiCreateImage", "azureCreateImage")
+    ]
+    assert [f.id for f in _diagnosed(apart)] == [
+        "F-server-error-500-number-infinity-when",
+        "F-server-error-500-input-zero-length",
+    ]
+
+    one = [
+        _failed(
+            "n-not-integer-rejected",
+            "openaiCreateImage",
+            500,
+            "Invalid JSON",
+            "sent n='abc': expected a 4xx, got 500",
+            seen=never,
+        ),
+        _failed(
+            "n-not-integer-rejected",
+            "azureCreateImage",
+            500,
+            "failed to parse request",
+            "sent n='abc': expected a 4xx, got 500",
+            seen=never,
+        ),
+        _failed(
+            "missing-required-rejected",
+            "openaiCreateImage",
+            500,
+            "model is required",
+            "sent without model: expected a 4xx, got 500",
+            seen=never,
+        ),
+        _failed(
+            "missing-required-rejected",
+            "openaiCreateImageEdit",
+            500,
+            "failed to parse request",
+            "sent without model: expected a 4xx, got 500",
+        ),
+        _failed(
+            "empty-body-rejected",
+            "azureCreateImage",
+            500,
+            "prompt not provided for image generation request",
+            "sent an empty body: expected a 4xx, got 500",
+            seen=never,
+        ),
+        _failed(
+            "missing-required-rejected",
+            "azureCreateImage",
+            500,
+            "prompt not provided for image generation request",
+            "sent without prompt: expected a 4xx, got 500",
+            seen=never,
+        ),
+    ]
+    [finding] = _diagnosed(one)
+    assert finding.id == "F-server-error-500-invalid-input"
+    assert finding.title == (
+        "generations and edits (azure and openai routes): invalid input ends in a 500 server error; the gateway never"
+        " forwarded them"
+    )
+    assert finding.where == "gateway"
+
+
+def test_what_the_provider_saw_keeps_causes_apart_and_titles_say_only_what_all_share() -> None:
+    """One status and message, but the provider answered one request with a 2xx and never saw the other: two causes,
+    each titled with its own evidence; a pair whose group did not read the recording joins the one of its kind."""
+    results = [
+        _failed(
+            "valid-request-accepted",
+            "createImageEdit",
+            500,
+            "Internal Server Error",
+            "valid request: expected 200, got 500",
+            seen=Seen.ANSWERED,
+        ),
+        _failed(
+            "still-answering",
+            "createImageEdit",
+            500,
+            "Internal Server Error",
+            "a valid request after the hostile ones: expected 200, got 500",
+        ),
+        _failed(
+            "bad-json-rejected",
+            "createImage",
+            500,
+            "Internal Server Error",
+            "sent truncated JSON: expected a 4xx, got 500",
+            seen=Seen.UNREACHED,
+        ),
+    ]
+    findings = _diagnosed(results)
+    assert [(f.id, f.title, f.where) for f in findings] == [
+        (
+            "F-server-error-500",
+            "edits: requests end in a 500 server error although the provider answered 2xx",
+            "gateway",
+        ),
+        (
+            "F-server-error-500-invalid-input",
+            "generations: invalid input ends in a 500 server error; the gateway never forwarded them",
+            "gateway",
+        ),
+    ]
+    assert findings[0].pairs == (("valid-request-accepted", "createImageEdit"), ("still-answering", "createImageEdit"))
+
+
+def test_a_finding_has_where_whenever_the_provider_recorded_its_request() -> None:
+    """A requirement-kind finding (no cause named) still says where, from what the provider saw."""
+    message = "sent image[] x3; the upstream received image[]=file 1, image[]=file 2, expected exactly the first file"
+    result = _failed("variation-first-file-forwarded", "createImageVariation", 200, "", message, seen=Seen.CHANGED)
+    [finding] = _diagnosed([result])
+    assert finding.where == "on-the-way"
+
+
+def test_the_symptoms_of_a_change_on_the_way_fold_into_its_finding() -> None:
+    """One fault, one finding: wrong dimensions after a rewritten size, and an invalid value a dropped field let
+    through, belong to the change that caused them."""
+    changed = Seen.CHANGED
+    results = [
+        _failed(
+            "forwarded-size",
+            "createImage",
+            200,
+            "",
+            "size: the client sent '1024x1024', the upstream received '256x256'",
+            seen=changed,
+        ),
+        _failed(
+            "image-dimensions-match-size",
+            "createImage",
+            200,
+            "",
+            "valid request: data[0] is 256x256, requested size 512x512",
+        ),
+        _failed(
+            "forwarded-user",
+            "createImage",
+            200,
+            "",
+            "user did not reach the upstream (the client sent 'u'; the gateway dropped it)",
+            seen=changed,
+        ),
+        _failed(
+            "prop-invalid-rejected",
+            "createImage",
+            200,
+            "",
+            "user=3: expected a 4xx, got 200 (coverage: user -> wrong type)",
+        ),
+    ]
+    findings = _diagnosed(results)
+    assert {f.id: sorted(r for r, _ in f.pairs) for f in findings} == {
+        "F-changed-size": ["forwarded-size", "image-dimensions-match-size"],
+        "F-dropped-fields": ["forwarded-user", "prop-invalid-rejected"],
+    }
+    assert {f.where for f in findings} == {"on-the-way"}

@@ -23,6 +23,7 @@ from pixelpact.conformance.engine.contract import load_contract
 from pixelpact.conformance.engine.upstream import FAILING_MODEL
 from pixelpact.conformance.groups.forwarding import applicable
 from pixelpact.conformance.suite import ALL_GROUPS
+from tests.conformance.claims import untrue_claims
 from tests.litellm.conftest import Tier
 from tests.litellm.proxy import ROOT
 
@@ -127,6 +128,12 @@ def test_one_finding_per_confirmed_cause(run: dict[str, Any]) -> None:
     # no pair fails whose precondition never held: those are blocked, each by a finding of the report
     blocked = [r for r in report["requirements"] if r["status"] == "blocked"]
     assert blocked and all(r["blocked_by"] in found for r in blocked)
+
+
+def test_each_finding_is_true_of_every_pair_it_explains(run: dict[str, Any]) -> None:
+    """Issue 21: a title's status, route families, invalid input, stream requests and what it says the provider saw,
+    and its `where`, hold of each of its pairs (tests/conformance/claims.py)."""
+    assert untrue_claims(run["report"]) == []
 
 
 def test_only_the_expected_requirements_go_unjudged(run: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from pixelpact.conformance.model import Status
 from pixelpact.generator.runtime.serve import stub_server
 from tests.conformance.broken.conftest import SEED, free_port
 from tests.conformance.broken.real_failures import REAL_FAILURES, RealFailure, relay_gateway
+from tests.conformance.claims import as_json, untrue_claims
 
 
 @pytest.mark.parametrize("failure", REAL_FAILURES, ids=lambda f: f.name)
@@ -39,6 +40,7 @@ def test_one_finding_names_the_cause(failure: RealFailure) -> None:
     assert bad == explained
     assert all(r.blocked_by == finding.id for r in report.results if r.status is Status.BLOCKED)
     assert finding.reproduction.startswith("curl ")
+    assert untrue_claims(as_json(report)) == []
     if failure.where is not None:
         assert finding.where == failure.where
     if failure.evidence is not None:
