@@ -305,8 +305,9 @@ def test_messages_split_a_server_error_only_when_each_belongs_to_other_requests(
 
 
 def test_what_the_provider_saw_keeps_causes_apart_and_titles_say_only_what_all_share() -> None:
-    """One status and message, but the provider answered one request with a 2xx and never saw the other: two causes,
-    each titled with its own evidence; a pair whose group did not read the recording joins the one of its kind."""
+    """One status and message, but the provider answered one valid request with a 2xx and never saw the other: two
+    causes, each titled with its own evidence (and invalid input a third); a pair whose group did not read the
+    recording joins the one of its kind."""
     results = [
         _failed(
             "valid-request-accepted",
@@ -324,6 +325,14 @@ def test_what_the_provider_saw_keeps_causes_apart_and_titles_say_only_what_all_s
             "a valid request after the hostile ones: expected 200, got 500",
         ),
         _failed(
+            "valid-request-accepted",
+            "createImage",
+            500,
+            "Internal Server Error",
+            "valid request: expected 200, got 500",
+            seen=Seen.UNREACHED,
+        ),
+        _failed(
             "bad-json-rejected",
             "createImage",
             500,
@@ -337,6 +346,11 @@ def test_what_the_provider_saw_keeps_causes_apart_and_titles_say_only_what_all_s
         (
             "F-server-error-500",
             "edits: requests end in a 500 server error although the provider answered 2xx",
+            "gateway",
+        ),
+        (
+            "F-server-error-500-never-reached",
+            "generations: requests end in a 500 server error; the gateway never forwarded them",
             "gateway",
         ),
         (
