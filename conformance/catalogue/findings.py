@@ -88,6 +88,7 @@ from pixelpact.conformance.wire.limits import TOO_LARGE
 FAMILIES = {"createimage": "generations", "createimageedit": "edits", "createimagevariation": "variations"}
 FLAVOURS = ("openai", "azure")
 _ERROR_SHAPE = frozenset({"error-body-shape", "st-error-envelope"})
+_CONTENT_TYPE = "st-content-type-documented"
 _FIELD = re.compile(r"\b([a-z_]+(?:\[\])?)(?:=|: the client sent| did not reach)")
 _SLUG = re.compile(r"[^a-z0-9]+")
 #: The field an invalid probe's label names: "sent n=11", "sent n with 1000 digits", "sent without model".
@@ -117,6 +118,8 @@ _SENT_AS = {"bearer": "as Authorization: Bearer", "basic": "as Authorization: Ba
 _LISTING = ("dropped", "added", "renamed", "scheme-refused")
 #: Our own groups' words for a request the contract wants refused (a client error), not a gateway's.
 _INVALID_INPUT = re.compile(r"expected a 4xx(?! or a 2xx)|an invalid request \(|Invalid data should have been rejected")
+#: Our groups' words for a request a gateway may refuse or serve (hostile part names).
+_MAY_REFUSE = "expected a 4xx or a 2xx"
 #: Where a failure broke, by what the provider saw of it (FAILED: the findings look at whether it was passed on).
 _WHERE_SEEN = {Seen.ANSWERED: "gateway", Seen.UNREACHED: "gateway", Seen.CHANGED: "on-the-way"}
 
@@ -166,8 +169,12 @@ class _Failed:
 
     @property
     def invalid(self) -> bool:
-        """Its request is one the contract wants refused, and the provider did not answer it as a valid one."""
-        return self.seen is not Seen.ANSWERED and bool(_INVALID_INPUT.search(_first_message(self.result)))
+        """Its request is one the contract wants refused, and the provider did not answer it as a valid one; or one a
+        gateway may refuse (hostile part names), which the gateway did refuse without forwarding it."""
+        message = _first_message(self.result)
+        if _MAY_REFUSE in message:
+            return self.seen is Seen.UNREACHED
+        return self.seen is not Seen.ANSWERED and bool(_INVALID_INPUT.search(message))
 
     @property
     def status(self) -> str:
@@ -415,7 +422,10 @@ def cause_of(result: RequirementResult, method: str | None = None) -> Cause:
         said = _said(exchange) if what and what != "stream" else ""
         detail = f"{exchange.status}-{what}" if what else str(exchange.status)
         return Cause("server-error", detail, where=where, names=(said,) if said else ())
-    if result.requirement.id in _ERROR_SHAPE:
+    if result.requirement.id in _ERROR_SHAPE or (
+        result.requirement.id == _CONTENT_TYPE and 400 <= exchange.status < 500
+    ):
+        # an error answer whose content type the spec does not document is one without the spec's error body
         return Cause("error-shape", str(exchange.status))
     if 400 <= exchange.status < 500:
         code, said = _error_code(exchange), _said(exchange)

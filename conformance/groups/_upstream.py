@@ -27,10 +27,12 @@ from pixelpact.conformance.catalogue.findings import GATEWAY_FAULT, PASSED_ON
 from pixelpact.conformance.engine.context import RunContext, Upstream
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import png
+from pixelpact.conformance.engine.model_limits import KIND
 from pixelpact.conformance.engine.upstream import upstream_url
 from pixelpact.conformance.groups.comparison import compare
 from pixelpact.conformance.model import Observation, Seen
 from pixelpact.conformance.wire.http import Reply
+from pixelpact.generator.runtime.provider_api import PARAMS, SDK, provider_fields
 
 #: How long to wait for a record that has not arrived yet when the gateway has already answered.
 RECORD_GRACE_SECONDS = 1.0
@@ -189,6 +191,30 @@ def where_it_broke(outcome: Outcome, what: str, failure: str) -> tuple[str, str 
     return f"the provider answered {answered}, the gateway answered {outcome.client_status}", None
 
 
+def provider_of(ctx: RunContext, operation: OperationContract) -> str:
+    """The provider API behind an operation: Azure OpenAI on the Azure deployment routes, else the provider of the
+    run's model (`openai/dall-e-3` -> openai; a bare name is OpenAI's, as the OpenAI-compatible route assumes)."""
+    if operation.family == "azure":
+        return "azure"
+    provider, sep, _ = ctx.model.partition("/")
+    return provider if sep and provider else "openai"
+
+
+def filtered_out(ctx: RunContext, operation: OperationContract, dropped: dict[str, Any]) -> str:
+    """Takes out of `dropped` the fields the provider's API does not take (the gateway may filter them, as Bifrost
+    does per provider); says which, with the values sent. A provider the table does not know filters nothing."""
+    provider = provider_of(ctx, operation)
+    taken = provider_fields(provider, KIND[operation.kind])
+    if taken is None:
+        return ""
+    filtered = {name: dropped.pop(name) for name in list(dropped) if name not in taken}
+    if not filtered:
+        return ""
+    shown = ", ".join(f"{name} (sent {value!r})" for name, value in filtered.items())
+    source = f"{SDK} {PARAMS[KIND[operation.kind]]}"
+    return f"filtered by the gateway, which {provider}'s image API does not take ({source}): {shown}"
+
+
 def seen_by(outcome: Outcome) -> Seen:
     """What the provider saw of a probe, by its last record (a gateway that retried is judged by the final answer)."""
     if not outcome.records:
@@ -252,7 +278,7 @@ def traced(
     if trace is None or ctx.upstream is None or not failing:
         return list(observations)
     try:
-        seen, note, cause = _provider_side(Recording(ctx.upstream), trace, reply)
+        seen, note, cause = _provider_side(ctx, Recording(ctx.upstream), trace, reply)
     except UpstreamError as exc:
         seen, note, cause = None, f"what the provider received is unknown: {exc}", None
     return [
@@ -261,7 +287,7 @@ def traced(
     ]
 
 
-def _provider_side(recording: Recording, trace: Trace, reply: Reply) -> tuple[Seen, str, str | None]:
+def _provider_side(ctx: RunContext, recording: Recording, trace: Trace, reply: Reply) -> tuple[Seen, str, str | None]:
     accepted = reply.status is not None and reply.status < 300
     if trace.probe is None:
         records = [
@@ -286,13 +312,15 @@ def _provider_side(recording: Recording, trace: Trace, reply: Reply) -> tuple[Se
     azure = any(parameter.location == "path" for parameter in operation.parameters)
     found = compare(sent, record_values(record), multipart=record.get("parts") is not None, azure=azure)
     answered = outcome.records[-1].get("status")
+    filtered = filtered_out(ctx, operation, found.dropped)  # the gateway may filter those: not a change
     if found:
         return (
             Seen.CHANGED,
             f"the provider received it changed ({found.describe()}) and answered {answered}",
             found.cause,
         )
-    return seen_by(outcome), f"the provider received it as sent and answered {answered}", None
+    received = f"without what was {filtered}" if filtered else "as sent"
+    return seen_by(outcome), f"the provider received it {received} and answered {answered}", None
 
 
 def record_values(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,6 @@ from pixelpact.conformance.catalogue.requirements import FORWARDING
 from pixelpact.conformance.engine.context import CHEAPEST_QUALITIES, RunContext, auth_headers, secret_forms, smallest_of
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import mask_png
-from pixelpact.conformance.engine.model_limits import KIND
 from pixelpact.conformance.engine.upstream import FAILING_MODEL
 from pixelpact.conformance.groups._judge import guarded, observe, skip
 from pixelpact.conformance.groups._upstream import (
@@ -46,6 +45,7 @@ from pixelpact.conformance.groups._upstream import (
     Recording,
     UpstreamError,
     file_sha256,
+    filtered_out,
     new_probe,
     record_files,
     record_values,
@@ -54,7 +54,6 @@ from pixelpact.conformance.groups._upstream import (
 from pixelpact.conformance.groups.comparison import compare, placeholder_credential, same
 from pixelpact.conformance.model import Observation, Seen, Unjudged
 from pixelpact.conformance.wire.http import Reply
-from pixelpact.generator.runtime.provider_api import PARAMS, SDK, provider_fields
 
 #: The fields whose forwarding is checked, with their requirement ids.
 FORWARDED_FIELDS: tuple[tuple[str, str], ...] = (
@@ -307,7 +306,7 @@ def check_intact(ctx: RunContext, recording: Recording, operation: OperationCont
         azure = any(parameter.location == "path" for parameter in operation.parameters)
         for record in outcome.records[:1]:  # the first attempt (later ones may be the gateway's fallbacks)
             found = compare(sent, record_values(record), multipart=record.get("parts") is not None, azure=azure)
-            filtered = _filtered(ctx, operation, found.dropped)
+            filtered = filtered_out(ctx, operation, found.dropped)
             if found:
                 problem, cause = (
                     f"sent every optional field; on the way to the provider: {found.describe()}",
@@ -321,30 +320,6 @@ def check_intact(ctx: RunContext, recording: Recording, operation: OperationCont
         return [observation, _credentials(ctx, operation, outcome)]
 
     return _guard(ids, operation, probe)
-
-
-def provider_of(ctx: RunContext, operation: OperationContract) -> str:
-    """The provider API behind an operation: Azure OpenAI on the Azure deployment routes, else the provider of the
-    run's model (`openai/dall-e-3` -> openai; a bare name is OpenAI's, as the OpenAI-compatible route assumes)."""
-    if operation.family == "azure":
-        return "azure"
-    provider, sep, _ = ctx.model.partition("/")
-    return provider if sep and provider else "openai"
-
-
-def _filtered(ctx: RunContext, operation: OperationContract, dropped: dict[str, Any]) -> str:
-    """Takes out of `dropped` the fields the provider's API does not take (the gateway may filter them, as Bifrost
-    does per provider); says which, with the values sent. A provider the table does not know filters nothing."""
-    provider = provider_of(ctx, operation)
-    taken = provider_fields(provider, KIND[operation.kind])
-    if taken is None:
-        return ""
-    filtered = {name: dropped.pop(name) for name in list(dropped) if name not in taken}
-    if not filtered:
-        return ""
-    shown = ", ".join(f"{name} (sent {value!r})" for name, value in filtered.items())
-    source = f"{SDK} {PARAMS[KIND[operation.kind]]}"
-    return f"filtered by the gateway, which {provider}'s image API does not take ({source}): {shown}"
 
 
 #: Fields the every-field probe leaves out: files, the stream switch (and partial_images, which needs it), fallbacks

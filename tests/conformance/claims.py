@@ -21,8 +21,8 @@ from pixelpact.conformance.reporting.machine import to_json
 
 FAMILY_WORDS = {"createimage": "generations", "createimageedit": "edits", "createimagevariation": "variations"}
 FLAVOURS = ("openai", "azure")
-#: How our groups word a request the contract wants refused.
-REFUSE = re.compile(r"expected a 4xx(?! or a 2xx)|an invalid request \(|Invalid data should have been rejected")
+#: How our groups word a request the contract wants refused (or lets a gateway refuse: hostile part names).
+REFUSE = re.compile(r"expected a 4xx|an invalid request \(|Invalid data should have been rejected")
 STREAMED = re.compile(r'"stream": ?true|stream=true', re.IGNORECASE)
 RECORDED = ("answered-2xx", "failed", "changed-request")
 
