@@ -17,6 +17,7 @@ from pixelpact.conformance.ci import baseline
 from tests.bifrost.conftest import BASELINE, Run, Tier
 from tests.bifrost.gateway import config
 from tests.bifrost.tier import OPERATIONS
+from tests.conformance.claims import untrue_claims
 
 pytestmark = pytest.mark.bifrost
 
@@ -70,6 +71,17 @@ def test_one_finding_per_confirmed_cause(run: Run) -> None:
     }
     for finding_id, finding in found.items():
         assert sorted({pair["id"] for pair in finding["pairs"]}) == expected[finding_id]["requirements"], finding_id
+
+
+def test_each_finding_is_true_of_every_pair_it_explains(run: Run) -> None:
+    """Issue 21: a title's status, route families, invalid input, stream requests and what it says the provider saw,
+    and its `where`, hold of each of its pairs (tests/conformance/claims.py); the client errors answered 500 on the
+    OpenAI-compatible and Azure routes are one finding naming those routes, whatever each error message says."""
+    assert untrue_claims(run.report) == []
+    found = {finding["id"]: finding for finding in run.report["findings"]}
+    assert found["F-server-error-500-invalid-input"]["title"].startswith(
+        "generations, edits and variations (azure and openai routes): invalid input ends in a 500 server error"
+    )
 
 
 def test_fields_openais_api_does_not_take_are_reported_filtered_not_failed(run: Run) -> None:

@@ -108,7 +108,7 @@ SINGLE_FAULTS = (
     ),
     SingleFault(
         "every-image-file-forwarded",
-        "F-changed-image",
+        "F-variation-first-file-forwarded",
         "on-the-way",
         Relay(first_file_only=()),
         ("createImageVariation",),
