@@ -152,8 +152,6 @@ class _Cluster:
     blocked: list[RequirementResult] = field(default_factory=list)
     seen: dict[Seen, None] = field(default_factory=dict)
     """What the provider saw, over the pairs that say."""
-    told: bool = False
-    """Its cause was named by a group (dropped, changed ...), not read off an exchange."""
     id: str = ""
     """The finding's id: the cause's, with what the provider saw when another cluster has the cause's id."""
 
@@ -166,6 +164,7 @@ class _Failed:
     cause: Cause
     seen: Seen | None
     told: bool
+    """A group named its cause (dropped, changed ...): what the provider saw of it keeps no cluster apart."""
 
     @property
     def invalid(self) -> bool:
@@ -206,7 +205,7 @@ def diagnose(
             unmet = preconditions.unmet(result)
             if unmet is not None:
                 blocked.append((result, preconditions.root(result.operation_id, unmet)))
-    blocked_pairs = {id(result) for result in (r for r, _ in blocked)}
+    blocked_pairs = {id(result) for result, _ in blocked}
     failed = [
         _reduced(result, (methods or {}).get(result.operation_id))
         for result in results
@@ -263,7 +262,6 @@ def _clustered(failed: list[_Failed]) -> dict[str, _Cluster]:
         if key in clusters:  # the same cause, seen otherwise by the provider: its own finding
             key = f"{key}-{slug(next(iter(seen), 'unknown'))}"
         cluster = clusters[key] = _Cluster(cause, seen=seen, id=key)
-        cluster.told = any(pair.told for pair in group)
         # a server error's names quote its message: a title quotes it only when every pair said it
         quoted = cause.kind != "server-error" or len({pair.what for pair in group}) == 1
         for pair in group:
