@@ -18,6 +18,7 @@ import httpx
 from pixelpact.conformance.engine.context import AUTH_SCHEMES, Upstream
 from pixelpact.conformance.engine.engine import Listener
 from pixelpact.conformance.engine.profiles import PROFILES, Profile, default_profile
+from pixelpact.conformance.flags import bounds_problem
 from pixelpact.conformance.scope.sharding import Shard
 from pixelpact.conformance.wire.headers import HeaderError, parse_header
 from pixelpact.conformance.wire.http import MAX_BODY, Redactor
@@ -50,7 +51,7 @@ class CheckOptions:
     seed: int | None = None
     """None: a random seed, reported so the run can be repeated."""
     max_examples: int | None = None
-    """Examples per operation for the property-based groups; None: the profile's (quick 2, standard 5, deep 10)."""
+    """Examples per operation for the property-based groups; None: the profile's (engine/profiles.py)."""
     timeout: float = 30.0
     """Seconds per request."""
     concurrency: int = 4
@@ -127,10 +128,9 @@ def budget_of(options: CheckOptions) -> Budget:
 def validate(options: CheckOptions) -> None:
     if options.auth not in AUTH_SCHEMES:
         raise CheckError(f"unknown auth scheme {options.auth!r}; use one of {', '.join(AUTH_SCHEMES)}")
-    if options.concurrency < 1:
-        raise CheckError("concurrency must be at least 1")
-    if options.timeout <= 0:
-        raise CheckError("timeout must be positive")
+    problem = bounds_problem(options)  # the bounds pixelpact.conformance.flags declares per option
+    if problem is not None:
+        raise CheckError(problem)
     if (options.upstream or options.upstream_port is not None) and options.base_url is None:
         # The built-in stub answers requests itself; a recording upstream behind it would never see one.
         raise CheckError("--upstream/--upstream-port check what a gateway forwards: give the gateway with --base-url")
@@ -142,21 +142,11 @@ def validate(options: CheckOptions) -> None:
         if rules_for(options.upstream_model_rules) is None:
             raise CheckError(f"upstream-model-rules: no rules for {options.upstream_model_rules!r} (known: "
                              f"{', '.join(MODELS)})")  # fmt: skip
-    if options.max_requests is not None and options.max_requests < 1:
-        raise CheckError("max-requests must be at least 1")
-    if options.max_images is not None and options.max_images < 0:
-        raise CheckError("max-images must be at least 0")
-    if options.rate_limit is not None and options.rate_limit <= 0:
-        raise CheckError("rate-limit must be positive")
     for name, value in options.headers:
         try:
             parse_header(f"{name}: {value}")
         except HeaderError as exc:
             raise CheckError(str(exc)) from None
-    if options.max_examples is not None and options.max_examples < 1:
-        raise CheckError("max-examples must be at least 1")
-    if options.max_time is not None and options.max_time <= 0:
-        raise CheckError("max-time must be positive")
     if options.max_body < 1:
         raise CheckError("max-body must be at least 1 byte")
     if options.base_url is not None:

@@ -32,12 +32,13 @@ from urllib.parse import urlsplit, urlunsplit
 FILE_NAMES = ("pixelpact.toml", "pyproject.toml")
 #: Where the parser keeps the actions the file may set (a default of the namespace, so `resolve` finds them).
 _ACTIONS = "_pixelpact_configurable"
+#: Where the parser keeps the names of the options whose values are secrets (`install(parser, secret=...)`).
+_SECRETS = "_pixelpact_secret"
 #: Set on a namespace once `resolve` filled it in.
 _RESOLVED = "_pixelpact_resolved"
 #: Options about the file itself, never read from it.
 _NOT_IN_FILE = frozenset({"help", "config", "target", "show-config"})
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SECRET_NAME = re.compile(r"(?i)key|token|secret|password|authorization|cookie|credential")
 REDACTED = "<redacted>"
 
 
@@ -76,9 +77,9 @@ class Resolved:
     file: ConfigFile | None = None
 
 
-def install(parser: argparse.ArgumentParser) -> None:
+def install(parser: argparse.ArgumentParser, secret: frozenset[str] = frozenset()) -> None:
     """Let the config file set every option of `parser` (call it after the last add_argument) and add --config,
-    --target and --show-config."""
+    --target and --show-config; `secret` names the options whose values --show-config redacts."""
     configurable = [action for action in parser._actions if _key(action) and _key(action) not in _NOT_IN_FILE]
     for action in configurable:
         if not isinstance(action, argparse._AppendAction | argparse._CountAction):
@@ -93,7 +94,7 @@ def install(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--target", metavar="NAME", help="use the file's [targets.NAME] table over its top level")
     group.add_argument("--show-config", action="store_true", help="print the options a run will use and exit")
-    parser.set_defaults(**{_ACTIONS: tuple(configurable)})
+    parser.set_defaults(**{_ACTIONS: tuple(configurable), _SECRETS: secret})
 
 
 def find(start: Path) -> ConfigFile | None:
@@ -186,7 +187,8 @@ def show(resolved: Resolved) -> str:
         value = getattr(resolved.args, action.dest)
         if value is None or value == []:
             continue
-        lines.append(f"{key} = {_toml(_redact(key, value))}  # {resolved.sources.get(key, 'default')}")
+        secret = key in getattr(resolved.args, _SECRETS, frozenset())
+        lines.append(f"{key} = {_toml(_redact(key, value, secret))}  # {resolved.sources.get(key, 'default')}")
     return "\n".join(lines)
 
 
@@ -293,10 +295,10 @@ def _key(action: argparse.Action) -> str:
     return longs[0][2:] if longs else ""
 
 
-def _redact(key: str, value: Any) -> Any:
+def _redact(key: str, value: Any, secret: bool = False) -> Any:
     if isinstance(value, list):
-        return [_redact(key, item) for item in value]
-    if _SECRET_NAME.search(key):
+        return [_redact(key, item, secret) for item in value]
+    if secret:
         return REDACTED
     if key == "header":
         # a header's value may be a credential under any name: --show-config shows the names only

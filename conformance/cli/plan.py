@@ -22,6 +22,7 @@ from pixelpact.conformance.api import check
 from pixelpact.conformance.engine.engine import Event, ObservationMade
 from pixelpact.conformance.engine.model_limits import ModelLimits
 from pixelpact.conformance.engine.profiles import is_loopback
+from pixelpact.conformance.flags import target_only
 from pixelpact.conformance.model import Report
 from pixelpact.conformance.options import CheckOptions, profile_of, reachable, validate
 from pixelpact.generator.runtime.provider_api import rules_for
@@ -121,8 +122,7 @@ def make_plan(options: CheckOptions, *, plan_only: bool = True) -> Plan:
             base_url=url,
             profile=profile.name,
             seed=seed,
-            prefixes=(),
-            rate_limit=None,
+            **target_only(),
             plan_images=None,
             listeners=(recorder,),
             transport=None,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from pixelpact.conformance.wire.schemes import AUTH_SCHEMES
+from pixelpact.conformance.flags import add_pytest_options
 
 if TYPE_CHECKING:
     from pixelpact.conformance.model import Report, RequirementResult
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pixelpact", "pixelpact: check an image gateway against the contract (spec/openapi.yaml)")
-    group.addoption("--pixelpact-url", metavar="URL", help="the gateway to check; without it the plugin does nothing")
     group.addoption(
         "--pixelpact",
         action="store_true",
@@ -41,49 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--pixelpact-target", metavar="NAME", help="check the config file's [targets.NAME]")
     group.addoption("--pixelpact-config", metavar="PATH", help="the config file (default: found from the rootdir up)")
-    group.addoption("--pixelpact-api-key", metavar="KEY", help="the gateway key (never shown in any output)")
-    group.addoption("--pixelpact-auth", choices=AUTH_SCHEMES, help="how the key is sent (default: bearer)")
-    group.addoption(
-        "--pixelpact-operation", metavar="OPID", action="append", default=[], help="check only this operationId"
-    )
-    group.addoption("--pixelpact-group", metavar="NAME", action="append", default=[], help="run only this group")
-    group.addoption(
-        "--pixelpact-requirement", metavar="ID", action="append", default=[], help="judge only these ids (globs)"
-    )
-    group.addoption(
-        "--pixelpact-exclude-requirement", metavar="ID", action="append", default=[], help="do not judge these (globs)"
-    )
-    group.addoption("--pixelpact-model", help="model to request (default: the spec's example)")
-    group.addoption("--pixelpact-deployment", help="Azure deployment id (default: the model name)")
-    group.addoption("--pixelpact-api-version", help="Azure api-version (default: the spec's example)")
-    group.addoption(
-        "--pixelpact-prefix",
-        metavar="SPEC=GATEWAY",
-        action="append",
-        default=[],
-        help="map a spec route prefix onto the gateway's, e.g. /openai/openai/deployments=/openai/deployments",
-    )
-    group.addoption("--pixelpact-seed", type=int, help="seed of the run (default: random, shown in the header)")
-    group.addoption("--pixelpact-max-examples", type=int, help="examples per operation (default: 10)")
-    group.addoption("--pixelpact-timeout", type=float, help="seconds per request (default: 30)")
-    group.addoption("--pixelpact-concurrency", type=int, help="requests in flight (default: 4)")
-    group.addoption("--pixelpact-max-requests", type=int, help="a budget of requests (default: none)")
-    group.addoption(
-        "--pixelpact-baseline",
-        metavar="FILE",
-        help="known deviations: xfail, not fail (pixelpact.conformance.ci.baseline)",
-    )
-    group.addoption("--pixelpact-strict-baseline", action="store_true", help="fail on a fixed entry still listed")
-    group.addoption(
-        "--pixelpact-header",
-        metavar="NAME: VALUE",
-        action="append",
-        default=[],
-        help="send this header on every request to the gateway (repeatable; credential-like values are redacted)",
-    )
-    group.addoption(
-        "--pixelpact-secret-header", metavar="NAME", action="append", default=[], help="redact this header's value too"
-    )
+    # check's own options, as --pixelpact-NAME: one table (pixelpact.conformance.flags) for both
+    add_pytest_options(group.addoption)
 
 
 def pytest_configure(config: pytest.Config) -> None:
