@@ -248,22 +248,6 @@ def _string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def summary_lines(report: Report) -> list[str]:
-    """For the console: how many failures were known, and the fixed entries to remove from the baseline."""
-    outcome = report.baseline
-    if outcome is None:
-        return []
-    known = [r for r in report.results if r.known is not None]
-    new = [r for r in report.results if r.status in _FAILING and r.known is None]
-    lines = [f"baseline {outcome.path}: {len(new)} new, {len(known)} known, {len(outcome.fixed)} fixed"]
-    for item in outcome.fixed:
-        what = f"finding {item.finding}" if item.requirement == "*" else item.requirement
-        what += f" on {item.operation}" if item.operation != "*" else ""
-        action = "fails the run until it is removed" if outcome.strict else "remove it from the baseline"
-        lines.append(f"  fixed: {what} ({action}); it said: {item.why}")
-    return lines
-
-
 def verdict(report: Report) -> Verdict:
     """The verdict when known failures do not count (pixelpact.conformance.model.verdict_of, which decides it)."""
     outcome = report.baseline

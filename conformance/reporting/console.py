@@ -12,7 +12,6 @@ import time
 from collections import defaultdict
 from typing import TextIO
 
-from pixelpact.conformance.ci.baseline import summary_lines
 from pixelpact.conformance.engine.engine import Event, GroupStarted, ObservationMade, RunFinished, RunStarted
 from pixelpact.conformance.model import Finding, Report, Status, Verdict
 from pixelpact.conformance.reporting.text import one_line
@@ -223,3 +222,19 @@ def _cut(text: str, limit: int) -> str:
 
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def summary_lines(report: Report) -> list[str]:
+    """How many failures the baseline knew (pixelpact.conformance.ci.baseline), and its fixed entries to remove."""
+    outcome = report.baseline
+    if outcome is None:
+        return []
+    known = [r for r in report.results if r.known is not None]
+    new = [r for r in report.results if r.status in (Status.FAILED, Status.BLOCKED) and r.known is None]
+    lines = [f"baseline {outcome.path}: {len(new)} new, {len(known)} known, {len(outcome.fixed)} fixed"]
+    for item in outcome.fixed:
+        what = f"finding {item.finding}" if item.requirement == "*" else item.requirement
+        what += f" on {item.operation}" if item.operation != "*" else ""
+        action = "fails the run until it is removed" if outcome.strict else "remove it from the baseline"
+        lines.append(f"  fixed: {what} ({action}); it said: {item.why}")
+    return lines
