@@ -51,7 +51,10 @@ def decode_image(data: bytes) -> tuple[str, int, int]:
         with Image.open(io.BytesIO(data)) as image:
             image.verify() if image.format == "PNG" else image.load()
             fmt, (width, height) = image.format or "", image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:
+        # Pillow's message names the BytesIO object by its address: a report must read the same on every run.
+        raise NotAnImage("not a decodable image (no PNG, JPEG or WebP header)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise NotAnImage(f"not a decodable image ({exc})") from None
     if fmt not in ACCEPTED_FORMATS:
         raise NotAnImage(f"a {fmt or 'unknown'} image, expected PNG, JPEG or WebP")
