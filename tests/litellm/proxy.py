@@ -38,7 +38,8 @@ VENV = Path(
     os.environ.get("PIXELPACT_LITELLM_VENV")
     or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pixelpact" / "litellm-venv"
 )
-#: LiteLLM imports ~120 packages at start-up: over 90 s at load 10 (seen under xdist beside other work). A slow start is not the gateway's fault, so the bound only catches a proxy that never comes up.
+#: LiteLLM imports ~120 packages at start-up: over 90 s at load 10 (seen under xdist beside other work).
+#: A slow start is not the gateway's fault, so the bound only catches a proxy that never comes up.
 START_TIMEOUT = 240.0
 
 #: Variables that would send LiteLLM (or the OpenAI client inside it) anywhere but the recording upstream, or make
