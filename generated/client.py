@@ -277,7 +277,7 @@ class Client(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> Iterator[models.ImageStreamEvent]: ...
+    ) -> Iterator[models.ImageGenerationStreamEvent]: ...
 
     def create_image(
         self,
@@ -285,7 +285,7 @@ class Client(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.ImageResponse | Iterator[models.ImageStreamEvent]:
+    ) -> models.ImageResponse | Iterator[models.ImageGenerationStreamEvent]:
         """Create image: `POST /v1/images/generations`.
 
         Generates images from a text prompt. With `stream` true the answer is a server-sent event stream.
@@ -294,7 +294,7 @@ class Client(_Base):
         query_params: dict[str, Any] = {}
         request = self._build(self._http, _CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
-            return self._stream(request, _CREATE_IMAGE, models.ImageStreamEvent)
+            return self._stream(request, _CREATE_IMAGE, models.ImageGenerationStreamEvent)
         return self._call(request, _CREATE_IMAGE, models.ImageResponse)
 
     @overload
@@ -313,7 +313,7 @@ class Client(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> Iterator[models.ImageStreamEvent]: ...
+    ) -> Iterator[models.ImageEditStreamEvent]: ...
 
     def create_image_edit(
         self,
@@ -321,7 +321,7 @@ class Client(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.ImageResponse | Iterator[models.ImageStreamEvent]:
+    ) -> models.ImageResponse | Iterator[models.ImageEditStreamEvent]:
         """Edit image: `POST /v1/images/edits`.
 
         Edits one or more images from a prompt. Multipart/form-data: `image` for one file or `image[]` for several;
@@ -331,7 +331,7 @@ class Client(_Base):
         query_params: dict[str, Any] = {}
         request = self._build(self._http, _CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
-            return self._stream(request, _CREATE_IMAGE_EDIT, models.ImageStreamEvent)
+            return self._stream(request, _CREATE_IMAGE_EDIT, models.ImageEditStreamEvent)
         return self._call(request, _CREATE_IMAGE_EDIT, models.ImageResponse)
 
     def create_image_variation(
@@ -367,7 +367,7 @@ class Client(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> Iterator[models.ImageStreamEvent]: ...
+    ) -> Iterator[models.ImageGenerationStreamEvent]: ...
 
     def openai_create_image(
         self,
@@ -375,7 +375,7 @@ class Client(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.OpenAIImageResponse | Iterator[models.ImageStreamEvent]:
+    ) -> models.OpenAIImageResponse | Iterator[models.ImageGenerationStreamEvent]:
         """Create image (OpenAI format): `POST /openai/v1/images/generations`.
 
         Generates images from a text prompt through the OpenAI-compatible route.
@@ -384,7 +384,7 @@ class Client(_Base):
         query_params: dict[str, Any] = {}
         request = self._build(self._http, _OPENAI_CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
-            return self._stream(request, _OPENAI_CREATE_IMAGE, models.ImageStreamEvent)
+            return self._stream(request, _OPENAI_CREATE_IMAGE, models.ImageGenerationStreamEvent)
         return self._call(request, _OPENAI_CREATE_IMAGE, models.OpenAIImageResponse)
 
     @overload
@@ -403,7 +403,7 @@ class Client(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> Iterator[models.ImageStreamEvent]: ...
+    ) -> Iterator[models.ImageEditStreamEvent]: ...
 
     def openai_create_image_edit(
         self,
@@ -411,7 +411,7 @@ class Client(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.OpenAIImageResponse | Iterator[models.ImageStreamEvent]:
+    ) -> models.OpenAIImageResponse | Iterator[models.ImageEditStreamEvent]:
         """Edit image (OpenAI format): `POST /openai/v1/images/edits`.
 
         Edits one or more images through the OpenAI-compatible route (multipart/form-data, `image` or `image[]`).
@@ -420,7 +420,7 @@ class Client(_Base):
         query_params: dict[str, Any] = {}
         request = self._build(self._http, _OPENAI_CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
-            return self._stream(request, _OPENAI_CREATE_IMAGE_EDIT, models.ImageStreamEvent)
+            return self._stream(request, _OPENAI_CREATE_IMAGE_EDIT, models.ImageEditStreamEvent)
         return self._call(request, _OPENAI_CREATE_IMAGE_EDIT, models.OpenAIImageResponse)
 
     def openai_create_image_variation(
@@ -462,7 +462,7 @@ class Client(_Base):
         api_version: str | None = None,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> Iterator[models.ImageStreamEvent]: ...
+    ) -> Iterator[models.ImageGenerationStreamEvent]: ...
 
     def azure_create_image(
         self,
@@ -472,7 +472,7 @@ class Client(_Base):
         api_version: str | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.OpenAIImageResponse | Iterator[models.ImageStreamEvent]:
+    ) -> models.OpenAIImageResponse | Iterator[models.ImageGenerationStreamEvent]:
         """Create image (Azure OpenAI): `POST /openai/openai/deployments/{deployment-id}/images/generations`.
 
         Generates images from text prompts using Azure OpenAI deployment.
@@ -481,7 +481,7 @@ class Client(_Base):
         query_params: dict[str, Any] = {"api-version": api_version}
         request = self._build(self._http, _AZURE_CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
-            return self._stream(request, _AZURE_CREATE_IMAGE, models.ImageStreamEvent)
+            return self._stream(request, _AZURE_CREATE_IMAGE, models.ImageGenerationStreamEvent)
         return self._call(request, _AZURE_CREATE_IMAGE, models.OpenAIImageResponse)
 
     @overload
@@ -504,7 +504,7 @@ class Client(_Base):
         api_version: str | None = None,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> Iterator[models.ImageStreamEvent]: ...
+    ) -> Iterator[models.ImageEditStreamEvent]: ...
 
     def azure_create_image_edit(
         self,
@@ -514,7 +514,7 @@ class Client(_Base):
         api_version: str | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.OpenAIImageResponse | Iterator[models.ImageStreamEvent]:
+    ) -> models.OpenAIImageResponse | Iterator[models.ImageEditStreamEvent]:
         """Edit image (Azure OpenAI): `POST /openai/openai/deployments/{deployment-id}/images/edits`.
 
         Edits one or more images using an Azure OpenAI deployment (multipart/form-data, `image` or `image[]`).
@@ -523,7 +523,7 @@ class Client(_Base):
         query_params: dict[str, Any] = {"api-version": api_version}
         request = self._build(self._http, _AZURE_CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
-            return self._stream(request, _AZURE_CREATE_IMAGE_EDIT, models.ImageStreamEvent)
+            return self._stream(request, _AZURE_CREATE_IMAGE_EDIT, models.ImageEditStreamEvent)
         return self._call(request, _AZURE_CREATE_IMAGE_EDIT, models.OpenAIImageResponse)
 
     def azure_create_image_variation(
@@ -624,7 +624,7 @@ class AsyncClient(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> AsyncIterator[models.ImageStreamEvent]: ...
+    ) -> AsyncIterator[models.ImageGenerationStreamEvent]: ...
 
     async def create_image(
         self,
@@ -632,7 +632,7 @@ class AsyncClient(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.ImageResponse | AsyncIterator[models.ImageStreamEvent]:
+    ) -> models.ImageResponse | AsyncIterator[models.ImageGenerationStreamEvent]:
         """Create image: `POST /v1/images/generations`.
 
         Generates images from a text prompt. With `stream` true the answer is a server-sent event stream.
@@ -641,7 +641,7 @@ class AsyncClient(_Base):
         query_params: dict[str, Any] = {}
         request = self._build(self._http, _CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
-            return await self._stream(request, _CREATE_IMAGE, models.ImageStreamEvent)
+            return await self._stream(request, _CREATE_IMAGE, models.ImageGenerationStreamEvent)
         return await self._call(request, _CREATE_IMAGE, models.ImageResponse)
 
     @overload
@@ -660,7 +660,7 @@ class AsyncClient(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> AsyncIterator[models.ImageStreamEvent]: ...
+    ) -> AsyncIterator[models.ImageEditStreamEvent]: ...
 
     async def create_image_edit(
         self,
@@ -668,7 +668,7 @@ class AsyncClient(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.ImageResponse | AsyncIterator[models.ImageStreamEvent]:
+    ) -> models.ImageResponse | AsyncIterator[models.ImageEditStreamEvent]:
         """Edit image: `POST /v1/images/edits`.
 
         Edits one or more images from a prompt. Multipart/form-data: `image` for one file or `image[]` for several;
@@ -678,7 +678,7 @@ class AsyncClient(_Base):
         query_params: dict[str, Any] = {}
         request = self._build(self._http, _CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
-            return await self._stream(request, _CREATE_IMAGE_EDIT, models.ImageStreamEvent)
+            return await self._stream(request, _CREATE_IMAGE_EDIT, models.ImageEditStreamEvent)
         return await self._call(request, _CREATE_IMAGE_EDIT, models.ImageResponse)
 
     async def create_image_variation(
@@ -714,7 +714,7 @@ class AsyncClient(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> AsyncIterator[models.ImageStreamEvent]: ...
+    ) -> AsyncIterator[models.ImageGenerationStreamEvent]: ...
 
     async def openai_create_image(
         self,
@@ -722,7 +722,7 @@ class AsyncClient(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.OpenAIImageResponse | AsyncIterator[models.ImageStreamEvent]:
+    ) -> models.OpenAIImageResponse | AsyncIterator[models.ImageGenerationStreamEvent]:
         """Create image (OpenAI format): `POST /openai/v1/images/generations`.
 
         Generates images from a text prompt through the OpenAI-compatible route.
@@ -731,7 +731,7 @@ class AsyncClient(_Base):
         query_params: dict[str, Any] = {}
         request = self._build(self._http, _OPENAI_CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
-            return await self._stream(request, _OPENAI_CREATE_IMAGE, models.ImageStreamEvent)
+            return await self._stream(request, _OPENAI_CREATE_IMAGE, models.ImageGenerationStreamEvent)
         return await self._call(request, _OPENAI_CREATE_IMAGE, models.OpenAIImageResponse)
 
     @overload
@@ -750,7 +750,7 @@ class AsyncClient(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> AsyncIterator[models.ImageStreamEvent]: ...
+    ) -> AsyncIterator[models.ImageEditStreamEvent]: ...
 
     async def openai_create_image_edit(
         self,
@@ -758,7 +758,7 @@ class AsyncClient(_Base):
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.OpenAIImageResponse | AsyncIterator[models.ImageStreamEvent]:
+    ) -> models.OpenAIImageResponse | AsyncIterator[models.ImageEditStreamEvent]:
         """Edit image (OpenAI format): `POST /openai/v1/images/edits`.
 
         Edits one or more images through the OpenAI-compatible route (multipart/form-data, `image` or `image[]`).
@@ -767,7 +767,7 @@ class AsyncClient(_Base):
         query_params: dict[str, Any] = {}
         request = self._build(self._http, _OPENAI_CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
-            return await self._stream(request, _OPENAI_CREATE_IMAGE_EDIT, models.ImageStreamEvent)
+            return await self._stream(request, _OPENAI_CREATE_IMAGE_EDIT, models.ImageEditStreamEvent)
         return await self._call(request, _OPENAI_CREATE_IMAGE_EDIT, models.OpenAIImageResponse)
 
     async def openai_create_image_variation(
@@ -809,7 +809,7 @@ class AsyncClient(_Base):
         api_version: str | None = None,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> AsyncIterator[models.ImageStreamEvent]: ...
+    ) -> AsyncIterator[models.ImageGenerationStreamEvent]: ...
 
     async def azure_create_image(
         self,
@@ -819,7 +819,7 @@ class AsyncClient(_Base):
         api_version: str | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.OpenAIImageResponse | AsyncIterator[models.ImageStreamEvent]:
+    ) -> models.OpenAIImageResponse | AsyncIterator[models.ImageGenerationStreamEvent]:
         """Create image (Azure OpenAI): `POST /openai/openai/deployments/{deployment-id}/images/generations`.
 
         Generates images from text prompts using Azure OpenAI deployment.
@@ -828,7 +828,7 @@ class AsyncClient(_Base):
         query_params: dict[str, Any] = {"api-version": api_version}
         request = self._build(self._http, _AZURE_CREATE_IMAGE, body, path_params, query_params, headers, stream)
         if stream:
-            return await self._stream(request, _AZURE_CREATE_IMAGE, models.ImageStreamEvent)
+            return await self._stream(request, _AZURE_CREATE_IMAGE, models.ImageGenerationStreamEvent)
         return await self._call(request, _AZURE_CREATE_IMAGE, models.OpenAIImageResponse)
 
     @overload
@@ -851,7 +851,7 @@ class AsyncClient(_Base):
         api_version: str | None = None,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
-    ) -> AsyncIterator[models.ImageStreamEvent]: ...
+    ) -> AsyncIterator[models.ImageEditStreamEvent]: ...
 
     async def azure_create_image_edit(
         self,
@@ -861,7 +861,7 @@ class AsyncClient(_Base):
         api_version: str | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-    ) -> models.OpenAIImageResponse | AsyncIterator[models.ImageStreamEvent]:
+    ) -> models.OpenAIImageResponse | AsyncIterator[models.ImageEditStreamEvent]:
         """Edit image (Azure OpenAI): `POST /openai/openai/deployments/{deployment-id}/images/edits`.
 
         Edits one or more images using an Azure OpenAI deployment (multipart/form-data, `image` or `image[]`).
@@ -870,7 +870,7 @@ class AsyncClient(_Base):
         query_params: dict[str, Any] = {"api-version": api_version}
         request = self._build(self._http, _AZURE_CREATE_IMAGE_EDIT, body, path_params, query_params, headers, stream)
         if stream:
-            return await self._stream(request, _AZURE_CREATE_IMAGE_EDIT, models.ImageStreamEvent)
+            return await self._stream(request, _AZURE_CREATE_IMAGE_EDIT, models.ImageEditStreamEvent)
         return await self._call(request, _AZURE_CREATE_IMAGE_EDIT, models.OpenAIImageResponse)
 
     async def azure_create_image_variation(

@@ -631,6 +631,57 @@ class BifrostError(BaseModel):
     extra_fields: BifrostErrorExtraFields | None = None
 
 
+class ImageEditStreamEvent(BaseModel):
+    """The JSON of one `data:` line of an image edit stream. Partial images carry partial_image_index; each image
+    ends with one completed event carrying usage. A stream may end with `data: [DONE]`; `:` lines are comments."""
+
+    model_config = ConfigDict(extra="allow", validate_by_alias=True, validate_by_name=True)
+    id: str | None = None
+    type: Literal["image_edit.partial_image", "image_edit.completed", "error"]
+    """Kind of edit stream event; also sent as the SSE `event:` name."""
+    b64_json: Annotated[str | None, Field(json_schema_extra={"contentEncoding": "base64"})] = None
+    url: AnyUrl | None = None
+    partial_image_index: Annotated[int | None, Field(ge=0)] = None
+    sequence_number: Annotated[int | None, Field(ge=0)] = None
+    created_at: int | None = None
+    size: str | None = None
+    quality: str | None = None
+    background: str | None = None
+    output_format: Literal["png", "webp", "jpeg"] | None = None
+    """Output image format"""
+    revised_prompt: str | None = None
+    usage: ImageUsage | None = None
+    error: ErrorField | None = None
+    extra_fields: BifrostResponseExtraFields | None = None
+
+
+class ImageGenerationStreamEvent(BaseModel):
+    """The JSON of one `data:` line of an image generation stream. Partial images carry partial_image_index; each image
+    ends with one completed event carrying usage. A stream may end with `data: [DONE]`; `:` lines are comments."""
+
+    model_config = ConfigDict(extra="allow", validate_by_alias=True, validate_by_name=True)
+    id: str | None = None
+    type: Literal["image_generation.partial_image", "image_generation.completed", "error"]
+    """Kind of generation stream event; also sent as the SSE `event:` name."""
+    b64_json: Annotated[str | None, Field(json_schema_extra={"contentEncoding": "base64"})] = None
+    url: AnyUrl | None = None
+    partial_image_index: Annotated[int | None, Field(ge=0)] = None
+    sequence_number: Annotated[int | None, Field(ge=0)] = None
+    created_at: int | None = None
+    size: (
+        Literal["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792", "1536x1024", "1024x1536", "auto"] | None
+    ) = None
+    """Size of the generated images"""
+    quality: str | None = None
+    background: str | None = None
+    output_format: Literal["png", "webp", "jpeg"] | None = None
+    """Output image format"""
+    revised_prompt: str | None = None
+    usage: ImageUsage | None = None
+    error: ErrorField | None = None
+    extra_fields: BifrostResponseExtraFields | None = None
+
+
 class ImageResponse(BaseModel):
     """Successful response of a native image route."""
 
@@ -654,34 +705,4 @@ class ImageResponse(BaseModel):
     ) = None
     """Size of the generated images"""
     usage: ImageUsage | None = None
-    extra_fields: BifrostResponseExtraFields | None = None
-
-
-class ImageStreamEvent(BaseModel):
-    """The JSON of one `data:` line of an image stream. Partial images carry partial_image_index; each image ends
-    with one completed event carrying usage. A stream may end with `data: [DONE]`; `:` lines are comments."""
-
-    model_config = ConfigDict(extra="allow", validate_by_alias=True, validate_by_name=True)
-    id: str | None = None
-    type: Literal[
-        "image_generation.partial_image",
-        "image_generation.completed",
-        "image_edit.partial_image",
-        "image_edit.completed",
-        "error",
-    ]
-    """Kind of stream event; also sent as the SSE `event:` name."""
-    b64_json: Annotated[str | None, Field(json_schema_extra={"contentEncoding": "base64"})] = None
-    url: AnyUrl | None = None
-    partial_image_index: Annotated[int | None, Field(ge=0)] = None
-    sequence_number: Annotated[int | None, Field(ge=0)] = None
-    created_at: int | None = None
-    size: str | None = None
-    quality: str | None = None
-    background: str | None = None
-    output_format: Literal["png", "webp", "jpeg"] | None = None
-    """Output image format"""
-    revised_prompt: str | None = None
-    usage: ImageUsage | None = None
-    error: ErrorField | None = None
     extra_fields: BifrostResponseExtraFields | None = None

@@ -81,7 +81,7 @@ VALID = (
         "response-content-type",
         _MAJOR,
         "A 200 without stream is application/json",
-        "ImageJson / ImageStreamOrJson: content application/json",
+        "ImageJson / Image{Generation,Edit}StreamOrJson: content application/json",
         origin=Origin.SEEDS,
     ),
     _req(
@@ -267,7 +267,7 @@ STREAMING = (
         "stream-content-type",
         _CRITICAL,
         "stream: true is answered with text/event-stream",
-        "ImageStreamOrJson: a server-sent event stream of ImageStreamEvent when `stream` is true",
+        "Image{Generation,Edit}StreamOrJson: a server-sent event stream of Image{Generation,Edit}StreamEvent",
         origin=Origin.SEEDS,
     ),
     _req(
@@ -275,7 +275,7 @@ STREAMING = (
         "stream-event-types",
         _CRITICAL,
         "Every event's data is JSON with a `type` from the spec's enum ([DONE] and `:` comments allowed)",
-        "ImageStreamEvent: required [type]; A stream may end with `data: [DONE]`; `:` lines are comments",
+        "Image{Generation,Edit}StreamEvent: required [type]; may end with `data: [DONE]`; `:` lines are comments",
         origin=Origin.BIFROST,
     ),
     _req(
@@ -283,7 +283,7 @@ STREAMING = (
         "stream-partial-index",
         _MAJOR,
         "Partial-image events carry an integer partial_image_index",
-        "ImageStreamEvent: Partial images carry partial_image_index",
+        "Image{Generation,Edit}StreamEvent: Partial images carry partial_image_index",
         origin=Origin.BIFROST,
     ),
     _req(
@@ -291,7 +291,7 @@ STREAMING = (
         "stream-completed-per-image",
         _CRITICAL,
         "At least one completed event per image, whose b64_json decodes to an image",
-        "ImageStreamEvent: each image ends with one completed event carrying usage",
+        "Image{Generation,Edit}StreamEvent: each image ends with one completed event carrying usage",
         origin=Origin.BIFROST,
     ),
     _req(
@@ -299,7 +299,7 @@ STREAMING = (
         "stream-no-server-error",
         _CRITICAL,
         "A valid stream has no 5xx, no error event and no dropped connection",
-        "ImageStreamEvent.type: error",
+        "Image{Generation,Edit}StreamEventType: error",
         origin=Origin.CONVENTION,
     ),
     _req(

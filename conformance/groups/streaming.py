@@ -245,7 +245,7 @@ def _event_type_problem(operation: OperationContract, stream: Stream, sent: str)
             return f"{sent}: event {index} has type {event['type']!r}, but a {operation.kind} stream uses {family}.*"
         name = stream.names[index] if index < len(stream.names) else None
         if name is not None and name != event["type"]:
-            # ImageStreamEventType: "also sent as the SSE `event:` name"; no event line at all is fine too
+            # Image*StreamEventType: "also sent as the SSE `event:` name"; no event line at all is fine too
             return f"{sent}: event {index} is named {name!r} but its data has type {event['type']!r}"
         if operation.stream_event_schema is not None:
             problem = schema_problem(operation.stream_event_schema, event)

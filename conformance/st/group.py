@@ -87,7 +87,7 @@ CHECKS: dict[str, Requirement] = {
         "st-response-schema",
         Severity.CRITICAL,
         "Every documented response to a generated request validates against its schema",
-        "ImageResponse / OpenAIImageResponse / BifrostError / ImageStreamEvent",
+        "ImageResponse / OpenAIImageResponse / BifrostError / Image{Generation,Edit}StreamEvent",
         origin=Origin.CONVENTION,
     ),
     "image_error_envelope": _req(

@@ -126,17 +126,20 @@ def image_or_image_array(spec: Spec) -> list[str]:
 
 
 def stream_event(spec: Spec) -> list[str]:
-    event = spec["components"]["schemas"]["ImageStreamEvent"]
-    types = deref(spec, event["properties"]["type"]).get("enum", [])
-    errors = [
-        f"stream event type lacks {t}"
-        for t in ("image_generation.partial_image", "image_generation.completed", "error")
-        if t not in types
-    ]
-    for name in ("b64_json", "partial_image_index", "usage"):
-        if name not in event["properties"]:
-            errors.append(f"stream event lacks {name}")
-    return errors + expect("stream event required", event.get("required"), ["type"])
+    errors = []
+    for kind, prefix in (("Generation", "image_generation"), ("Edit", "image_edit")):
+        event = spec["components"]["schemas"][f"Image{kind}StreamEvent"]
+        types = deref(spec, event["properties"]["type"]).get("enum", [])
+        errors += [
+            f"{kind.lower()} stream event type lacks {t}"
+            for t in (f"{prefix}.partial_image", f"{prefix}.completed", "error")
+            if t not in types
+        ]
+        for name in ("b64_json", "partial_image_index", "usage"):
+            if name not in event["properties"]:
+                errors.append(f"{kind.lower()} stream event lacks {name}")
+        errors += expect(f"{kind.lower()} stream event required", event.get("required"), ["type"])
+    return errors
 
 
 def error_envelope(spec: Spec) -> list[str]:

@@ -82,6 +82,14 @@ def drop_property(schema_name: str, name: str) -> Mutation:
     return lambda spec: schema(spec, schema_name)["properties"].pop(name)
 
 
+def each(*mutations: Mutation) -> Mutation:
+    def mutate(spec: Spec) -> None:
+        for mutation in mutations:
+            mutation(spec)
+
+    return mutate
+
+
 def remove_image_array(spec: Spec) -> None:
     edit = schema(spec, "ImageEditRequest")
     edit["properties"].pop("image[]")
@@ -96,8 +104,13 @@ def remove_variation_image_array(spec: Spec) -> None:
 
 def variations_stream_only(spec: Spec) -> None:
     spec["components"]["responses"]["ImageJson"]["content"] = {
-        "text/event-stream": {"schema": {"$ref": "#/components/schemas/ImageStreamEvent"}}
+        "text/event-stream": {"schema": {"$ref": "#/components/schemas/ImageGenerationStreamEvent"}}
     }
+
+
+def native_streams_removed(spec: Spec) -> None:
+    for name in ("ImageGenerationStreamOrJson", "ImageEditStreamOrJson"):
+        spec["components"]["responses"][name]["content"].pop("text/event-stream")
 
 
 def drop_api_version(spec: Spec) -> None:
@@ -118,7 +131,7 @@ def move_route(spec: Spec) -> None:
 
 def stream_variations(spec: Spec) -> None:
     spec["components"]["responses"]["ImageJson"]["content"]["text/event-stream"] = {
-        "schema": {"$ref": "#/components/schemas/ImageStreamEvent"}
+        "schema": {"$ref": "#/components/schemas/ImageGenerationStreamEvent"}
     }
 
 
@@ -205,7 +218,7 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "generations and edits stop streaming",
-        lambda spec: spec["components"]["responses"]["ImageStreamOrJson"]["content"].pop("text/event-stream"),
+        native_streams_removed,
         True,
         False,
         ("response-media-type-removed",),
@@ -245,7 +258,7 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "stream events lose partial_image_index",
-        drop_property("ImageStreamEvent", "partial_image_index"),
+        each(*(drop_property(f"Image{kind}StreamEvent", "partial_image_index") for kind in ("Generation", "Edit"))),
         True,
         False,
         ("field-removed",),
@@ -301,7 +314,9 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "Azure generations stop streaming",
-        lambda spec: spec["components"]["responses"]["OpenAIImageStreamOrJson"]["content"].pop("text/event-stream"),
+        lambda spec: spec["components"]["responses"]["OpenAIImageGenerationStreamOrJson"]["content"].pop(
+            "text/event-stream"
+        ),
         True,
         False,
         ("response-media-type-removed",),
@@ -435,14 +450,14 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "a new stream event type",
-        lambda spec: schema(spec, "ImageStreamEventType")["enum"].append("image_generation.progress"),
+        lambda spec: schema(spec, "ImageGenerationStreamEventType")["enum"].append("image_generation.progress"),
         True,
         False,
         ("enum-value-added",),
     ),
     Edit(
         "stream events can no longer be errors",
-        drop_enum_value("ImageStreamEventType", "error"),
+        drop_enum_value("ImageGenerationStreamEventType", "error"),
         False,
         True,
         ("enum-value-removed",),

@@ -153,7 +153,7 @@ def test_stream_framing_events_and_done(client: httpx.Client) -> None:
         event_line, data_line = block.split("\n")
         assert event_line.startswith("event: ") and data_line.startswith("data: ")
         payload = httpx.Response(200, content=data_line[6:]).json()
-        conforms(payload, "ImageStreamEvent")
+        conforms(payload, "ImageGenerationStreamEvent")
         assert payload["type"] == event_line[7:]
         events.append(payload)
     types = [e["type"].split(".")[1] for e in events]
@@ -165,6 +165,7 @@ def test_stream_framing_events_and_done(client: httpx.Client) -> None:
         "/openai/v1/images/edits", data={"model": "gpt-image-1", "prompt": "x", "stream": "true"}, files=files("image")
     )
     assert edit.text.startswith("event: image_edit.completed\n") and edit.text.endswith("data: [DONE]\n\n")
+    conforms(httpx.Response(200, content=edit.text.split("\n")[1][6:]).json(), "ImageEditStreamEvent")
 
 
 # -- refusals
