@@ -48,7 +48,7 @@ def bounded_probes(events: Iterable[Any], max_body: int) -> Iterator[Any]:
         declared = response.headers.get("content-length", "")
         too_large = declared.isdigit() and int(declared) > max_body
         # what Session.send would read next (`response.content`), bounded; closing leaves the rest unread
-        response._content = b"" if too_large else response.raw.read(max_body, decode_content=True) or b""
+        response._content = b"" if too_large else _read_as_requests_would(response, max_body)
         response._content_consumed = True
         response.close()
         return response
@@ -64,6 +64,21 @@ def bounded_probes(events: Iterable[Any], max_body: int) -> Iterator[Any]:
         yield from events
     finally:
         context.make_session = unbounded
+
+
+def _read_as_requests_would(response: requests.Response, limit: int) -> bytes:
+    """At most `limit` bytes of the body; a broken read raises what `response.content` raises, which schemathesis
+    reports as the server's fault (a half-sent body is an answer it judges, not a crash of the run)."""
+    from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+
+    try:
+        return response.raw.read(limit, decode_content=True) or b""
+    except ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
 
 
 class BudgetSpent(KeyboardInterrupt):
