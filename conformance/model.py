@@ -139,6 +139,9 @@ class Requirement:
     requirement says it, so a reader can weigh a failure: the reports show it)."""
     needs: tuple[Precondition, ...] = ()
     """Preconditions on the operation; a pair whose precondition never held is blocked, not failed or passed."""
+    concerns: tuple[str, ...] = ()
+    """The parts of the spec it concerns (pixelpact.conformance.catalogue.concerns): a change there re-runs it
+    (`pixelpact check --changed-since`, pixelpact.conformance.specdiff.affects)."""
 
 
 @dataclass(frozen=True)

@@ -25,36 +25,39 @@ import httpx
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
+from pixelpact.conformance.catalogue import concerns as spec
 from pixelpact.conformance.catalogue.evidence import rejected, unattributable
+from pixelpact.conformance.catalogue.requirements import ACCEPTED, declare
 from pixelpact.conformance.engine.context import RunContext, map_url_prefix, smallest_of
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import NotAnImage, decode_b64, decode_image
 from pixelpact.conformance.groups._judge import cheapest_format
 from pixelpact.conformance.groups.invalid import checked_enums
-from pixelpact.conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
+from pixelpact.conformance.model import Exchange, Observation, Origin, Severity, Unjudged
 from pixelpact.conformance.wire.http import BudgetExhausted, WireRequest
 
 VALID_ID = "prop-valid-images-match"
 INVALID_ID = "prop-invalid-rejected"
 
 REQUIREMENTS = (
-    Requirement(
-        id=VALID_ID,
-        title="For every valid n and size, the generated client gets len(data) == n images of the requested size",
-        source="ImageCount: Number of images to generate; ImageSize: Size of the generated images",
-        severity=Severity.CRITICAL,
-        group="properties",
-        needs=(Precondition.ROUTE_SERVED, Precondition.VALID_ACCEPTED),
+    declare(
+        "properties",
+        VALID_ID,
+        Severity.CRITICAL,
+        "For every valid n and size, the generated client gets len(data) == n images of the requested size",
+        "ImageCount: Number of images to generate; ImageSize: Size of the generated images",
         origin=Origin.SEEDS,
+        needs=ACCEPTED,
+        concerns=(spec.IMAGES, spec.field("n"), spec.field("size")),
     ),
-    Requirement(
-        id=INVALID_ID,
-        title="For every invalid n or enum value (size, response_format, quality ...), the generated client gets a 4xx",
-        source="seed: invalid requests -> 4xx, never 2xx or 5xx",
-        severity=Severity.CRITICAL,
-        group="properties",
-        needs=(Precondition.ROUTE_SERVED,),
+    declare(
+        "properties",
+        INVALID_ID,
+        Severity.CRITICAL,
+        "For every invalid n or enum value (size, response_format, quality ...), the generated client gets a 4xx",
+        "seed: invalid requests -> 4xx, never 2xx or 5xx",
         origin=Origin.SEEDS,
+        concerns=(spec.ENUM, spec.TYPE, spec.RANGE),
     ),
 )
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from pixelpact.conformance.catalogue import concerns as spec
+from pixelpact.conformance.catalogue.requirements import ACCEPTED, ANY_ANSWER, declare
 from pixelpact.conformance.engine.context import RunContext
 from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.groups._judge import control_body
-from pixelpact.conformance.model import Exchange, Observation, Origin, Precondition, Requirement, Severity, Unjudged
+from pixelpact.conformance.model import Exchange, Observation, Origin, Requirement, Severity, Unjudged
 
 if TYPE_CHECKING:
     from schemathesis.engine.recorder import ScenarioRecorder
@@ -30,93 +32,101 @@ if TYPE_CHECKING:
 GROUP_NAME = "schemathesis"
 
 
-#: Checks judged only on answers to valid cases: blocked where no valid request was ever accepted (st-response-schema
-#: judges error answers too).
-_ON_ACCEPTED = frozenset({"st-b64-json-is-image", "st-data-count-matches-n", "st-image-dimensions-match-size"})
-#: Judged on any error answer, a 404 of a route not served included: no precondition.
-_ANY_ANSWER = frozenset({"st-error-envelope"})
-
-
-def _req(id_: str, severity: Severity, title: str, source: str, *, origin: Origin) -> Requirement:
-    needs: tuple[Precondition, ...] = () if id_ in _ANY_ANSWER else (Precondition.ROUTE_SERVED,)
-    if id_ in _ON_ACCEPTED:
-        needs += (Precondition.VALID_ACCEPTED,)
-    return Requirement(
-        id=id_, title=title, source=source, severity=severity, group=GROUP_NAME, origin=origin, needs=needs
-    )
-
-
 #: schemathesis check name -> the requirement it judges.
 CHECKS: dict[str, Requirement] = {
-    "not_a_server_error": _req(
+    "not_a_server_error": declare(
+        GROUP_NAME,
         "st-no-server-error",
         Severity.CRITICAL,
         "No generated request, valid or invalid, gets a 5xx or a dropped connection",
         "seed: invalid requests -> 4xx, never 2xx or 5xx",
         origin=Origin.CONVENTION,
+        concerns=(spec.REQUEST,),
     ),
-    "positive_data_acceptance": _req(
+    "positive_data_acceptance": declare(
+        GROUP_NAME,
         "st-valid-request-accepted",
         Severity.CRITICAL,
         "A generated request that satisfies the spec's request schema is not rejected with a 4xx",
         "paths.*.post.requestBody: the request schema (schemathesis positive generation)",
         origin=Origin.CONVENTION,
+        concerns=(spec.REQUEST,),
     ),
-    "negative_data_rejection": _req(
+    "negative_data_rejection": declare(
+        GROUP_NAME,
         "st-invalid-request-rejected",
         Severity.CRITICAL,
         "A generated request that violates the spec's request schema (as it reaches the wire) gets a 4xx",
         "seed: invalid requests -> 4xx, never 2xx or 5xx",
         origin=Origin.CONVENTION,
+        concerns=(spec.REQUEST,),
     ),
-    "status_code_conformance": _req(
+    "status_code_conformance": declare(
+        GROUP_NAME,
         "st-status-code-documented",
         Severity.MINOR,
         "Every status a generated request gets is one the spec documents for the operation",
         "paths.*.post.responses",
         origin=Origin.CONVENTION,
+        concerns=(spec.ERRORS, spec.SUCCESS_STATUS),
     ),
-    "content_type_conformance": _req(
+    "content_type_conformance": declare(
+        GROUP_NAME,
         "st-content-type-documented",
         Severity.MAJOR,
         "Every response's Content-Type is one the spec documents for its status",
         "paths.*.post.responses.*.content",
         origin=Origin.CONVENTION,
+        concerns=(spec.STREAMING, spec.RESPONSE_MEDIA_TYPE),
     ),
-    "response_schema_conformance": _req(
+    "response_schema_conformance": declare(
+        GROUP_NAME,
         "st-response-schema",
         Severity.CRITICAL,
         "Every documented response to a generated request validates against its schema",
         "ImageResponse / OpenAIImageResponse / BifrostError / Image{Generation,Edit}StreamEvent",
         origin=Origin.CONVENTION,
+        concerns=(spec.STREAMING, spec.RESPONSE, spec.ERRORS),
     ),
-    "image_error_envelope": _req(
+    "image_error_envelope": declare(
+        GROUP_NAME,
         "st-error-envelope",
         Severity.MAJOR,
         "Every 4xx to a generated request is JSON with an `error` object holding a non-empty string `message`",
         "BifrostError: required [error]; ErrorField: required [message], minLength 1",
         origin=Origin.BIFROST,
+        needs=ANY_ANSWER,
+        concerns=(spec.ERRORS,),
     ),
-    "image_b64_decodes": _req(
+    "image_b64_decodes": declare(
+        GROUP_NAME,
         "st-b64-json-is-image",
         Severity.CRITICAL,
         "Every b64_json answered to a generated valid request decodes to a PNG, JPEG or WebP image",
         "ImageData.b64_json: The image, base64-encoded",
         origin=Origin.SEEDS,
+        needs=ACCEPTED,
+        concerns=(spec.IMAGES, spec.field("response_format")),
     ),
-    "image_count_matches_n": _req(
+    "image_count_matches_n": declare(
+        GROUP_NAME,
         "st-data-count-matches-n",
         Severity.CRITICAL,
         "A 200 to a generated valid request carries n images (n's default when absent)",
         "ImageCount: Number of images to generate",
         origin=Origin.SEEDS,
+        needs=ACCEPTED,
+        concerns=(spec.IMAGES, spec.field("n")),
     ),
-    "image_dimensions_match_size": _req(
+    "image_dimensions_match_size": declare(
+        GROUP_NAME,
         "st-image-dimensions-match-size",
         Severity.MAJOR,
         "Every b64_json image answered to a generated valid request has the requested pixel size",
         "ImageSize: Size of the generated images",
         origin=Origin.SEEDS,
+        needs=ACCEPTED,
+        concerns=(spec.IMAGES, spec.field("size")),
     ),
 }
 
