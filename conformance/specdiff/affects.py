@@ -1,26 +1,26 @@
 """Which requirements a change of the spec touches: what `pixelpact check --changed-since OLD` re-runs.
 
 After a spec change, a gateway that passed before needs re-checking only where the change reaches. Each change
-(pixelpact.conformance.specdiff.compare.Change) is mapped to requirement ids by what it touches, and paired with the
-operation it is on; the union of those (requirement, operation) pairs is the run. The mapping, from the most general to
+(pixelpact.conformance.specdiff.compare.Change) is mapped to the part of the spec it touches, a concern
+(pixelpact.conformance.catalogue.concerns), and so to the requirements whose declaration lists that concern
+(`Requirement.concerns`), paired with the operation it is on; the union of those (requirement, operation) pairs is
+the run. No requirement id is named here: the tables below are derived from the catalogue. From the most general to
 the most particular:
 
 - **an operation added or moved** (route changed): every requirement of that operation.
-- **the request's media types** (`MEDIA`), **a multipart encoding** (`FILES`), **the body's required flag**
-  (empty-body-rejected), **parameters** (`REQUEST` plus missing-required-rejected).
-- **a request field's constraint**: the generic valid/invalid checks (`REQUEST`), plus by keyword (`BY_KEYWORD`:
-  an enum -> unknown-enum-rejected; a range or type -> the property-based rejection; required-ness or a field that
-  came or went -> missing-required-rejected, unknown-field-tolerated, and for a new field its enum and range
-  checks), plus by field (`BY_FIELD`: `n` -> the count
-  and range requirements and what is forwarded; `size` -> the image dimensions; `response_format` -> b64/url
-  answers; `image`, `image[]`, `mask` -> the file requirements; `stream` -> streaming; `fallbacks`, `user`, `prompt`
-  -> their forwarding).
-- **auth** (alternatives or a scheme's header): every auth requirement and the credentials forwarded upstream.
-- **the 200 JSON answer**: the response schema checks, plus the image checks when `data` changed; **the stream**
-  (text/event-stream or its event schema): every streaming requirement; **error answers**: the error envelope checks.
+- **the request's media types** (`MEDIA`: request, files, request-media-type), **a multipart encoding** (`FILES`),
+  **the body's required flag** (body, plus `REQUEST`), **parameters** (`REQUEST` plus required).
+- **a request field's constraint**: the generic request checks (`REQUEST`), plus by keyword (`BY_KEYWORD`: enum,
+  type, range, required; a field that came or went -> required and fields, and for a new field its enum and range
+  too), plus by field (`BY_FIELD`: the requirements naming the field, `concerns.field(name)`; `image`, `image[]`,
+  `mask` -> files; `stream`, `partial_images` -> streaming).
+- **auth** (alternatives or a scheme's header): auth.
+- **the 200 JSON answer**: response (and response-media-type when its media type came or went), plus images when
+  `data` changed; a success status that came or went: success-status; **the stream** (text/event-stream or its
+  event schema): streaming; **error answers**: errors.
 
-Compatible changes that change no request or answer (deprecated) touch nothing. A requirement id named here that
-the catalogue lost fails a test (tests/specdiff/test_affects.py), so the mapping cannot silently rot.
+Compatible changes that change no request or answer (deprecated) touch nothing. A requirement no change would re-run
+fails a test (tests/specdiff/test_affects.py).
 """
 
 from __future__ import annotations
@@ -28,100 +28,52 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from pixelpact.conformance.catalogue import concerns as spec
 from pixelpact.conformance.specdiff import facts
 from pixelpact.conformance.specdiff.compare import MAX_LIKE, MIN_LIKE, Change, compare
 from pixelpact.conformance.specdiff.facts import ANY_OF_REQUIRED, EXISTS, REQUIRED, Key
 from pixelpact.conformance.specdiff.source import load_since
+from pixelpact.conformance.suite import catalogue
 
 Pair = tuple[str, str]
 
-REQUEST = (
-    "valid-request-accepted",
-    "st-valid-request-accepted",
-    "st-invalid-request-rejected",
-    "st-no-server-error",
-    "request-forwarded-intact",  # every field of a request reaches the provider as sent
-)
-FILES = (
-    "image-array-accepted",
-    "non-image-file-rejected",
-    "hostile-part-names-survive",
-    "edit-files-forwarded",
-    "variation-first-file-forwarded",
-    "still-answering",  # judged after the hostile multipart requests the file checks send
-)
-MEDIA = (*REQUEST, *FILES, "non-multipart-rejected", "bad-json-rejected", "empty-body-rejected")
-STREAMING = (
-    "stream-content-type",
-    "stream-event-types",
-    "stream-partial-index",
-    "stream-completed-per-image",
-    "stream-no-server-error",
-    "stream-response-format-tolerated",
-    "st-response-schema",
-    "st-content-type-documented",
-)
-AUTH = ("auth-missing-rejected", "auth-wrong-key-rejected", "auth-scheme-accepted", "gateway-credentials-upstream")
-RESPONSE = ("response-schema", "st-response-schema", "provider-answer-relayed")
-RESPONSE_MEDIA = (*RESPONSE, "response-content-type", "st-content-type-documented")
-IMAGES = (
-    "data-count-matches-n",
-    "st-data-count-matches-n",
-    "b64-json-is-image",
-    "st-b64-json-is-image",
-    "url-is-absolute",
-    "url-serves-image",
-    "image-dimensions-match-size",
-    "st-image-dimensions-match-size",
-    "image-format-matches-output-format",
-    "prop-valid-images-match",
-)
-ERRORS = ("error-body-shape", "st-error-envelope", "st-response-schema", "st-status-code-documented")
+
+def _concerning(*concerns: str) -> tuple[str, ...]:
+    """The ids of the catalogue's requirements that concern any of these parts of the spec, in catalogue order."""
+    return tuple(requirement.id for requirement in catalogue() if set(requirement.concerns) & set(concerns))
+
+
+REQUEST = _concerning(spec.REQUEST)
+FILES = _concerning(spec.FILES)
+MEDIA = _concerning(spec.REQUEST, spec.FILES, spec.REQUEST_MEDIA_TYPE)
+STREAMING = _concerning(spec.STREAMING)
+AUTH = _concerning(spec.AUTH)
+RESPONSE = _concerning(spec.RESPONSE)
+RESPONSE_MEDIA = _concerning(spec.RESPONSE, spec.RESPONSE_MEDIA_TYPE)
+IMAGES = _concerning(spec.IMAGES)
+ERRORS = _concerning(spec.ERRORS)
 BY_KEYWORD: dict[str, tuple[str, ...]] = {
-    "enum": ("unknown-enum-rejected", "prop-invalid-rejected"),
-    "type": ("prop-invalid-rejected",),
-    "range": ("prop-invalid-rejected",),
-    REQUIRED: ("missing-required-rejected",),
-    ANY_OF_REQUIRED: ("missing-required-rejected",),
-    EXISTS: ("missing-required-rejected", "unknown-field-tolerated"),
-    "additionalProperties": ("unknown-field-tolerated",),
+    "enum": _concerning(spec.ENUM),
+    "type": _concerning(spec.TYPE),
+    "range": _concerning(spec.RANGE),
+    REQUIRED: _concerning(spec.REQUIRED),
+    ANY_OF_REQUIRED: _concerning(spec.REQUIRED),
+    EXISTS: _concerning(spec.REQUIRED, spec.FIELDS),  # a field came or went
+    "additionalProperties": _concerning(spec.FIELDS),
 }
-BY_FIELD: dict[str, tuple[str, ...]] = {
-    "n": (
-        "n-out-of-range-rejected",
-        "n-not-integer-rejected",
-        "huge-number-rejected",
-        "still-answering",
-        "data-count-matches-n",
-        "st-data-count-matches-n",
-        "prop-valid-images-match",
-        "forwarded-n",
-        "rejection-source-reported",
-    ),
-    "size": (
-        "image-dimensions-match-size",
-        "st-image-dimensions-match-size",
-        "prop-valid-images-match",
-        "forwarded-size",
-        "rejection-source-reported",
-    ),
-    "response_format": (
-        "b64-json-is-image",
-        "st-b64-json-is-image",
-        "url-is-absolute",
-        "url-serves-image",
-        "forwarded-response-format",
-        "stream-response-format-tolerated",
-    ),
-    "output_format": ("image-format-matches-output-format",),
-    "prompt": ("forwarded-prompt",),
-    "user": ("forwarded-user",),
-    "fallbacks": ("fallback-after-primary-failure",),
+#: Request fields whose change re-runs more than the generic request checks: the file parts and the stream's fields
+#: by what they are, any other by the requirements naming it (`concerns.field(name)`).
+_BY_WHAT: dict[str, tuple[str, ...]] = {
     "image": FILES,
     "image[]": FILES,
     "mask": FILES,
     "stream": STREAMING,
     "partial_images": STREAMING,
+}
+_NAMED = {concern for requirement in catalogue() for concern in requirement.concerns if spec.field_of(concern)}
+BY_FIELD: dict[str, tuple[str, ...]] = {
+    **{str(spec.field_of(concern)): _concerning(concern) for concern in sorted(_NAMED)},
+    **_BY_WHAT,
 }
 #: Kinds of change that alter no request and no answer.
 UNTOUCHED = frozenset({"deprecated", "undeprecated"})
@@ -139,9 +91,9 @@ def requirements_for(change: Change, every: Iterable[str]) -> frozenset[str]:
     if key[0] == "response":
         return frozenset(_response(key))
     if key[0] == "parameter":
-        return frozenset((*REQUEST, "missing-required-rejected"))
+        return frozenset((*REQUEST, *BY_KEYWORD[REQUIRED]))
     if len(key) == 2:  # ("request", "@required"): the body itself may be omitted or not
-        return frozenset(("empty-body-rejected", *REQUEST))
+        return frozenset((*_concerning(spec.BODY), *REQUEST))
     if key[2] == "encoding":  # a file part's content type
         return frozenset((*REQUEST, *FILES))
     if len(key) == 3:  # ("request", media type, "@exists"): a media type came or went
@@ -158,7 +110,7 @@ def _response(key: Key) -> tuple[str, ...]:
     if not status.startswith("2"):
         return ERRORS
     if len(key) == 3:  # a success status came or went
-        return ("st-status-code-documented", "valid-request-accepted")
+        return _concerning(spec.SUCCESS_STATUS)
     if key[2] == "text/event-stream":
         return STREAMING
     if len(key) == 4:  # the JSON media type came or went
@@ -191,10 +143,8 @@ def affected_pairs(changes: Iterable[Change], operations: Iterable[str], every: 
 def changed_since(old: str, spec: Path) -> tuple[frozenset[Pair], list[Change]]:
     """The pairs to re-check after `spec` changed from `old` (a file, git:REF:PATH, or a git ref of `spec`), and the
     changes that select them. Raises SourceError."""
-    from pixelpact.conformance.suite import declared  # the catalogue of every group (imports them)
-
     before, after = load_since(old, spec), load_since(str(spec), spec)
     old_ops, new_ops = facts.operations(before.document), facts.operations(after.document)
     changes = compare(old_ops, new_ops)
-    every = [requirement.id for requirement in declared()]
+    every = [requirement.id for requirement in catalogue()]
     return affected_pairs(changes, new_ops, every), changes
