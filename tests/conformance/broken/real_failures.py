@@ -44,7 +44,7 @@ def _stream_ends_in_500(req: Request, resp: Response) -> Response | None:
     return None
 
 
-def _clamp_n(req: Request) -> Request | None:
+def clamp_n(req: Request) -> Request | None:
     try:
         n = int(req.field("n"))
     except (TypeError, ValueError):
@@ -52,7 +52,7 @@ def _clamp_n(req: Request) -> Request | None:
     return req.with_field("n", min(max(n, 1), 10)) if not 1 <= n <= 10 else None
 
 
-def _default_model(req: Request) -> Request | None:
+def default_model(req: Request) -> Request | None:
     return req.with_field("model", DEFAULT_MODEL) if req.is_image_route and not req.field("model") else None
 
 
@@ -145,7 +145,7 @@ REAL_FAILURES = (
         "n-clamped-into-range",
         "F-changed-n",
         "generations: n reaches the provider changed",
-        Relay(received=_clamp_n),
+        Relay(received=clamp_n),
         GENERATE,
         ("valid", "invalid", "robustness", "forwarding"),
         where="on-the-way",
@@ -155,7 +155,7 @@ REAL_FAILURES = (
         "default-model-substituted",
         "F-added-fields",
         "generations: the provider receives model, which the client never sent",
-        Relay(received=_default_model),
+        Relay(received=default_model),
         GENERATE,
         ("valid", "invalid", "forwarding"),
         where="on-the-way",

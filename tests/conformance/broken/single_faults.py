@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
+from tests.conformance.broken.real_failures import clamp_n, default_model
 from tests.conformance.broken.relay import Relay, RelayGateway
 from tests.conformance.broken.toolkit import Request, Response, on_request
 
 #: The model a gateway fills in when the client names none.
-DEFAULT_MODEL = "openai/dall-e-2"
 #: A quoted name parameter followed by more than a `;` or the line's end: a quote inside the name.
 _MALFORMED_NAME = re.compile(rb'name="[^"]*"[^;\r\n]')
 #: One JSON and one multipart route: the cheapest pair where a fault shows in both encodings (edits cost the most).
@@ -41,18 +41,6 @@ def _drop(name: str) -> Callable[[Request], Request | None]:
         return req.with_field(name, None) if req.is_image_route and req.field(name) is not None else None
 
     return dropped
-
-
-def _clamp_n(req: Request) -> Request | None:
-    try:
-        n = int(req.field("n"))
-    except (TypeError, ValueError):
-        return None
-    return req.with_field("n", min(max(n, 1), 10)) if not 1 <= n <= 10 else None
-
-
-def _default_model(req: Request) -> Request | None:
-    return req.with_field("model", DEFAULT_MODEL) if req.is_image_route and not req.field("model") else None
 
 
 def _unparseable_json(req: Request) -> Response | None:
@@ -95,8 +83,8 @@ class SingleFault:
 SINGLE_FAULTS = (
     SingleFault("size-rewritten", "F-changed-size", "on-the-way", Relay(outgoing=_rewrite_size), ("createImage",)),
     SingleFault("user-dropped", "F-dropped-fields", "on-the-way", Relay(outgoing=_drop("user")), JSON_AND_MULTIPART),
-    SingleFault("n-clamped", "F-changed-n", "on-the-way", Relay(received=_clamp_n), ("createImage",)),
-    SingleFault("default-model", "F-added-fields", "on-the-way", Relay(received=_default_model), ("createImage",)),
+    SingleFault("n-clamped", "F-changed-n", "on-the-way", Relay(received=clamp_n), ("createImage",)),
+    SingleFault("default-model", "F-added-fields", "on-the-way", Relay(received=default_model), ("createImage",)),
     SingleFault(
         "background-dropped", "F-dropped-fields", "on-the-way", Relay(outgoing=_drop("background")), ("createImage",)
     ),
