@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if args.show_config:
         print(config.show(resolved))
         return 0
+    from pixelpact.conformance.wire.allocator import return_freed_bodies
+
+    return_freed_bodies()  # this process is pixelpact's own: its allocator may be tuned (a plugin's host is not)
     try:
         # The suite is imported here, not for --help: a Ctrl-C while it loads is an interrupted run like any other.
         from pixelpact.conformance.api import CheckError, check

@@ -7,13 +7,10 @@ exchange into an `Exchange` from which every credential has been removed.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import io
 import json
 import re
 import shlex
-import sys
 import threading
 import time
 from collections import Counter
@@ -258,7 +255,6 @@ class Sender:
         self.deadlines = Deadlines()
         self.deadlines.aborted = lambda: self._interrupted or self._time_up() or isinstance(self.stopped, TargetSilent)
         install(self._client, self.deadlines)
-        _freed_bodies_go_back()
 
     @property
     def custom_headers(self) -> dict[str, str]:
@@ -464,27 +460,6 @@ class Sender:
             # gets, it holds at most a cap's worth per request in flight
             content = b""
         return Reply(exchange=exchange, status=status, headers=response_headers, content=content, error=error)
-
-
-@functools.cache
-def _freed_bodies_go_back() -> None:
-    """Keep large buffers (response bodies) mmapped, so that a freed body's memory goes back to the system.
-
-    glibc raises its mmap threshold to the size of each large buffer freed; after that, buffers of that size come
-    from per-thread heaps that never shrink, and a run of answers cut at the cap held about three caps per request
-    in flight instead of one (bench/RESULTS-hostile.md). A fixed threshold (M_MMAP_THRESHOLD) stops the raising.
-    Elsewhere than glibc this does nothing.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's own starting value
-
-
-_M_MMAP_THRESHOLD = -3
 
 
 def body_excerpt(content: bytes, redact: Redactor, limit: int = EXCERPT_CHARS) -> str:
