@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pixelpact.conformance.engine.profiles import PROFILES
 from pixelpact.conformance.wire.headers import HeaderError, parse_header
@@ -83,6 +84,60 @@ def _positive(text: str) -> int:
     return value
 
 
+def _known_auth(scheme: str, options: Any) -> str | None:
+    if scheme not in AUTH_SCHEMES:
+        return f"unknown auth scheme {scheme!r}; use one of {', '.join(AUTH_SCHEMES)}"
+    return None
+
+
+def _http_url(url: str, options: Any) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return f"base URL {url!r} is not an http(s) URL"
+    return None
+
+
+def _rooted_prefixes(prefixes: Iterable[tuple[str, str]], options: Any) -> str | None:
+    for spec_prefix, gateway_prefix in prefixes:
+        if not spec_prefix.startswith("/") or not (gateway_prefix == "" or gateway_prefix.startswith("/")):
+            return f"prefix {spec_prefix}={gateway_prefix}: both sides must start with /"
+    return None
+
+
+def _well_formed_headers(headers: Iterable[tuple[str, str]], options: Any) -> str | None:
+    for name, value in headers:
+        try:
+            parse_header(f"{name}: {value}")
+        except HeaderError as exc:
+            return str(exc)
+    return None
+
+
+def _at_least_a_byte(max_body: int, options: Any) -> str | None:
+    return "max-body must be at least 1 byte" if max_body < 1 else None
+
+
+def _two_sided(options: Any) -> bool:
+    return bool(options.upstream or options.upstream_port is not None)
+
+
+def _behind_a_gateway(upstream: Any, options: Any) -> str | None:
+    if _two_sided(options) and options.base_url is None:
+        # The built-in stub answers requests itself; a recording upstream behind it would never see one.
+        return "--upstream/--upstream-port check what a gateway forwards: give the gateway with --base-url"
+    return None
+
+
+def _known_model_rules(model: str, options: Any) -> str | None:
+    from pixelpact.generator.runtime.provider_api import MODELS, rules_for
+
+    if not _two_sided(options):
+        return "--upstream-model-rules is for the recording upstream: give --upstream-port too"
+    if rules_for(model) is None:
+        return f"upstream-model-rules: no rules for {model!r} (known: {', '.join(MODELS)})"
+    return None
+
+
 def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(value)
 
@@ -132,6 +187,9 @@ class Flag:
     """The least value a CheckOptions field may hold: `validate` says "NAME must be at least MINIMUM"."""
     positive: bool = False
     """The value must be above zero: `validate` says "NAME must be positive"."""
+    check: Callable[[Any, Any], str | None] | None = None
+    """A rule beyond the bounds: (the CheckOptions field's value, the whole CheckOptions) -> what is wrong, one line
+    naming the option, or None. `validate` asks it after the bounds, for a value that is not None."""
 
     @property
     def dest(self) -> str:
@@ -159,6 +217,7 @@ FLAGS: tuple[Flag, ...] = (
         "base_url",
         metavar="URL",
         pytest_help="the gateway to check; without it the plugin does nothing",
+        check=_http_url,
     ),
     Flag(
         "operation",
@@ -214,6 +273,7 @@ FLAGS: tuple[Flag, ...] = (
         "auth",
         default="bearer",
         choices=AUTH_SCHEMES,
+        check=_known_auth,
     ),
     Flag("model", "model to request (default: the spec's example model)", "target", "model"),
     Flag("deployment", "Azure deployment id (default: the model name without its provider)", "target", "deployment"),
@@ -229,6 +289,7 @@ FLAGS: tuple[Flag, ...] = (
         repeat=True,
         changes_plan=False,
         to_option=_tuple,
+        check=_rooted_prefixes,
     ),
     Flag(
         "header",
@@ -240,6 +301,7 @@ FLAGS: tuple[Flag, ...] = (
         metavar='"NAME: VALUE"',
         repeat=True,
         to_option=_tuple,
+        check=_well_formed_headers,
     ),
     Flag(
         "secret-header",
@@ -331,6 +393,7 @@ FLAGS: tuple[Flag, ...] = (
         default=MAX_BODY // 2**20,
         metavar="MB",
         to_option=_mebibytes,
+        check=_at_least_a_byte,
     ),
     Flag(
         "max-requests",
@@ -385,6 +448,7 @@ FLAGS: tuple[Flag, ...] = (
         "upstream",
         metavar="HOST:PORT",
         exclusive="upstream",
+        check=_behind_a_gateway,
     ),
     Flag(
         "upstream-port",
@@ -394,6 +458,7 @@ FLAGS: tuple[Flag, ...] = (
         type=_positive,
         metavar="PORT",
         exclusive="upstream",
+        check=_behind_a_gateway,
     ),
     Flag(
         "upstream-model-rules",
@@ -403,6 +468,7 @@ FLAGS: tuple[Flag, ...] = (
         "run",
         "upstream_model_rules",
         metavar="MODEL",
+        check=_known_model_rules,
     ),
     # baseline
     Flag(
@@ -530,14 +596,20 @@ def target_only() -> dict[str, Any]:
     return {flag.field: _option(flag, flag.parsed_default()) for flag in FLAGS if flag.field and not flag.changes_plan}
 
 
-def bounds_problem(options: Any) -> str | None:
-    """The first CheckOptions field out of the bounds its flag declares, as one line; None when all hold."""
-    for flag in FLAGS:
-        value = getattr(options, flag.field) if flag.field is not None else None
+def problem(options: Any) -> str | None:
+    """The first CheckOptions field its flag rejects, as one line naming the option; None when all hold.
+
+    The bounds first (`minimum`, `positive`), then each flag's `check`, in the table's order."""
+    fields = [(flag, getattr(options, flag.field)) for flag in FLAGS if flag.field is not None]
+    for flag, value in fields:
         if value is None:
             continue
         if flag.minimum is not None and value < flag.minimum:
             return f"{flag.name} must be at least {flag.minimum:g}"
         if flag.positive and value <= 0:
             return f"{flag.name} must be positive"
+    for flag, value in fields:
+        found = flag.check(value, options) if flag.check is not None and value is not None else None
+        if found is not None:
+            return found
     return None

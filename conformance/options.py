@@ -15,12 +15,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from pixelpact.conformance.engine.context import AUTH_SCHEMES, Upstream
+from pixelpact.conformance.engine.context import Upstream
 from pixelpact.conformance.engine.engine import Listener
 from pixelpact.conformance.engine.profiles import PROFILES, Profile, default_profile
-from pixelpact.conformance.flags import bounds_problem
+from pixelpact.conformance.flags import problem
 from pixelpact.conformance.scope.sharding import Shard
-from pixelpact.conformance.wire.headers import HeaderError, parse_header
 from pixelpact.conformance.wire.http import MAX_BODY, Redactor
 from pixelpact.conformance.wire.spend import Budget
 from pixelpact.generator.loader import DEFAULT_SPEC
@@ -126,36 +125,11 @@ def budget_of(options: CheckOptions) -> Budget:
 
 
 def validate(options: CheckOptions) -> None:
-    if options.auth not in AUTH_SCHEMES:
-        raise CheckError(f"unknown auth scheme {options.auth!r}; use one of {', '.join(AUTH_SCHEMES)}")
-    problem = bounds_problem(options)  # the bounds pixelpact.conformance.flags declares per option
-    if problem is not None:
-        raise CheckError(problem)
-    if (options.upstream or options.upstream_port is not None) and options.base_url is None:
-        # The built-in stub answers requests itself; a recording upstream behind it would never see one.
-        raise CheckError("--upstream/--upstream-port check what a gateway forwards: give the gateway with --base-url")
-    if options.upstream_model_rules is not None:
-        from pixelpact.generator.runtime.provider_api import MODELS, rules_for
-
-        if not (options.upstream or options.upstream_port is not None):
-            raise CheckError("--upstream-model-rules is for the recording upstream: give --upstream-port too")
-        if rules_for(options.upstream_model_rules) is None:
-            raise CheckError(f"upstream-model-rules: no rules for {options.upstream_model_rules!r} (known: "
-                             f"{', '.join(MODELS)})")  # fmt: skip
-    for name, value in options.headers:
-        try:
-            parse_header(f"{name}: {value}")
-        except HeaderError as exc:
-            raise CheckError(str(exc)) from None
-    if options.max_body < 1:
-        raise CheckError("max-body must be at least 1 byte")
-    if options.base_url is not None:
-        parts = urlsplit(options.base_url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise CheckError(f"base URL {options.base_url!r} is not an http(s) URL")
-    for spec_prefix, gateway_prefix in options.prefixes:
-        if not spec_prefix.startswith("/") or not (gateway_prefix == "" or gateway_prefix.startswith("/")):
-            raise CheckError(f"prefix {spec_prefix}={gateway_prefix}: both sides must start with /")
+    """Raise CheckError with one line naming the option when a field breaks a rule its flag declares (the bounds and
+    each flag's `check`, pixelpact.conformance.flags)."""
+    found = problem(options)
+    if found is not None:
+        raise CheckError(found)
 
 
 def upstream_of(options: CheckOptions) -> Upstream | None:

@@ -46,6 +46,11 @@ def test_unreachable_target_is_one_line_and_exit_2() -> None:
         (["--operation", "createImag"], "unknown operation 'createImag'; the spec has: createImage,"),
         (["--group", "nope"], "unknown requirement group 'nope'"),
         (["--base-url", "ftp://example.org"], "is not an http(s) URL"),
+        (["--timeout", "0"], "pixelpact check: timeout must be positive"),
+        (
+            ["--base-url", "http://127.0.0.1:9", "--upstream-model-rules", "dall-e-3"],
+            "pixelpact check: --upstream-model-rules is for the recording upstream: give --upstream-port too",
+        ),
         (["--spec", "/nonexistent/openapi.yaml"], "not a usable spec"),
     ],
 )
