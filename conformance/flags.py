@@ -4,7 +4,11 @@ Everything else is derived from the table `FLAGS`:
 - `pixelpact check`'s argument parser (`add_arguments`), and through it the config file's keys (pixelpact.toml,
   `[tool.pixelpact]`: the long option without its dashes) and `--show-config` (`secret` values redacted);
 - the pytest plugin's options (`add_pytest_options`): `--pixelpact-NAME` for check's `--NAME` (`--pixelpact-url` for
-  `--base-url`), with the same help, choices and repetition; check's parser converts and validates their values;
+  `--base-url`), with the same help, choices and repetition, and its own `--pixelpact`; check's parser converts and
+  validates their values (`check_tokens`); the options that make the plugin run (`starts_run`); an option of check the
+  plugin does not offer says why (`not_in_pytest`);
+- the config file's own options (--config, --target, --show-config), which the file cannot set (`NOT_IN_FILE`);
+- validation (`problem`): each flag's bounds and rules (`check`), one line naming the option;
 - the `CheckOptions` a parsed command line describes (`check_options`: each flag's `field`, through `to_option`);
 - the options a `--plan` dry run keeps (`changes_plan`: the others describe the target, not the plan, and the dry
   run against its private stub drops them).
@@ -179,10 +183,18 @@ class Flag:
     """From the parsed value to the CheckOptions field's (a list to a tuple, MiB to bytes); None: as parsed."""
     exclusive: str | None = None
     """Flags naming the same group exclude each other on the command line."""
-    pytest: bool = True
-    """Offered by the pytest plugin as --pixelpact-NAME (the reports are pytest's own there)."""
+    not_in_pytest: str | None = None
+    """Why the pytest plugin does not offer it; None: it does, as `pytest_name` (--pixelpact-NAME)."""
+    pytest_option: str | None = None
+    """The plugin's option where it is not --pixelpact-NAME (--pixelpact-url for --base-url)."""
     pytest_help: str | None = None
     """The plugin's help where it differs from the command's."""
+    starts_run: bool = False
+    """Under pytest, giving it runs the suite: without one of these the plugin collects nothing and changes nothing."""
+    command: bool = True
+    """Offered by `pixelpact check`; False for the plugin's own (--pixelpact: the config file's gateway)."""
+    in_file: bool = True
+    """A key of the config file; False for the options about the file itself (--config, --target, --show-config)."""
     minimum: float | None = None
     """The least value a CheckOptions field may hold: `validate` says "NAME must be at least MINIMUM"."""
     positive: bool = False
@@ -194,6 +206,11 @@ class Flag:
     @property
     def dest(self) -> str:
         return self.name.replace("-", "_")
+
+    @property
+    def pytest(self) -> bool:
+        """Offered by the pytest plugin."""
+        return self.not_in_pytest is None
 
     def parsed_default(self) -> Any:
         """The value argparse gives when the option is absent."""
@@ -209,6 +226,18 @@ def _option(flag: Flag, value: Any) -> Any:
 
 
 FLAGS: tuple[Flag, ...] = (
+    # the pytest plugin's own: without --pixelpact-url, the gateway the config file names
+    Flag(
+        "pixelpact",
+        "check the gateway the config file (pixelpact.toml or [tool.pixelpact] in pyproject.toml) names",
+        "config file",
+        None,
+        switch=True,
+        pytest_option="--pixelpact",
+        starts_run=True,
+        command=False,
+        in_file=False,
+    ),
     # target
     Flag(
         "base-url",
@@ -216,7 +245,9 @@ FLAGS: tuple[Flag, ...] = (
         "target",
         "base_url",
         metavar="URL",
+        pytest_option="--pixelpact-url",
         pytest_help="the gateway to check; without it the plugin does nothing",
+        starts_run=True,
         check=_http_url,
     ),
     Flag(
@@ -329,7 +360,7 @@ FLAGS: tuple[Flag, ...] = (
         "target",
         None,
         metavar="OLD",
-        pytest=False,
+        not_in_pytest="not yet: a run of the pairs a spec change touches is the command's",
     ),
     # run
     Flag("seed", "seed of the run (default: random, printed so it can be repeated)", "run", "seed", type=int),
@@ -439,7 +470,7 @@ FLAGS: tuple[Flag, ...] = (
         "run",
         None,
         switch=True,
-        pytest=False,
+        not_in_pytest="a dry run sends nothing and judges nothing: there would be no test to run",
     ),
     Flag(
         "upstream",
@@ -493,7 +524,7 @@ FLAGS: tuple[Flag, ...] = (
         "baseline",
         "update_baseline",
         switch=True,
-        pytest=False,
+        not_in_pytest="it rewrites the baseline file: the command's job, not a test run's",
     ),
     # reports
     Flag(
@@ -503,9 +534,9 @@ FLAGS: tuple[Flag, ...] = (
         None,
         type=Path,
         metavar="PATH",
-        pytest=False,
+        not_in_pytest="pytest's own --junitxml writes a testcase per requirement per operation",
     ),
-    Flag("json-report", "write the JSON report", "reports", None, type=Path, metavar="PATH", pytest=False),
+    Flag("json-report", "write the JSON report", "reports", None, type=Path, metavar="PATH"),
     Flag(
         "html-report",
         "write a self-contained HTML report",
@@ -513,7 +544,6 @@ FLAGS: tuple[Flag, ...] = (
         None,
         type=Path,
         metavar="PATH",
-        pytest=False,
     ),
     Flag(
         "markdown-report",
@@ -522,12 +552,47 @@ FLAGS: tuple[Flag, ...] = (
         None,
         type=Path,
         metavar="PATH",
-        pytest=False,
+        pytest_help="write a Markdown summary for a CI job summary or a pull-request comment (links to "
+        "--pixelpact-html-report)",
+    ),
+    # config file (pixelpact.conformance.ci.config)
+    Flag(
+        "config",
+        "the config file (default: pixelpact.toml or the [tool.pixelpact] table of pyproject.toml, in the current "
+        "folder or above)",
+        "config file",
+        None,
+        type=Path,
+        metavar="PATH",
+        pytest_help="the config file (default: found from the rootdir up)",
+        starts_run=True,
+        in_file=False,
+    ),
+    Flag(
+        "target",
+        "use the file's [targets.NAME] table over its top level",
+        "config file",
+        None,
+        metavar="NAME",
+        pytest_help="check the config file's [targets.NAME]",
+        starts_run=True,
+        in_file=False,
+    ),
+    Flag(
+        "show-config",
+        "print the options a run will use and exit",
+        "config file",
+        None,
+        switch=True,
+        not_in_pytest="it prints the options and exits: `pixelpact check --show-config` in the same folder shows them",
+        in_file=False,
     ),
 )
 
 #: The secret options' names: --show-config redacts their values (pixelpact.conformance.ci.config).
 SECRET = frozenset(flag.name for flag in FLAGS if flag.secret)
+#: The options about the config file itself, which it cannot set.
+NOT_IN_FILE = frozenset(flag.name for flag in FLAGS if flag.command and not flag.in_file)
 
 
 def _keywords(flag: Flag, default: Any) -> dict[str, Any]:
@@ -554,6 +619,8 @@ def add_arguments(parser: argparse.ArgumentParser, environ: dict[str, str] | Non
     sections: dict[str, Any] = {}
     exclusive: dict[str, Any] = {}
     for flag in FLAGS:
+        if not flag.command:
+            continue
         section = sections.get(flag.section)
         if section is None:
             section = sections[flag.section] = parser.add_argument_group(flag.section)
@@ -570,20 +637,43 @@ def add_arguments(parser: argparse.ArgumentParser, environ: dict[str, str] | Non
 
 
 def pytest_name(flag: Flag) -> str:
-    """The pytest plugin's option for a flag: --pixelpact-url for --base-url, else --pixelpact-NAME."""
-    return "--pixelpact-url" if flag.name == "base-url" else f"--pixelpact-{flag.name}"
+    """The pytest plugin's option for a flag: --pixelpact-NAME, or the flag's own (--pixelpact-url for --base-url)."""
+    return flag.pytest_option or f"--pixelpact-{flag.name}"
+
+
+def pytest_dest(flag: Flag) -> str:
+    """Where pytest keeps the plugin's option (`config.getoption`)."""
+    return pytest_name(flag).removeprefix("--").replace("-", "_")
 
 
 def add_pytest_options(addoption: Callable[..., None]) -> None:
     """The pytest plugin's --pixelpact-NAME options, one per flag it offers. Their values stay text (no type, no
     default): the plugin hands them to check's parser, which converts them and fills the config file's values and
     the defaults in, exactly as for `pixelpact check`."""
-    for flag in FLAGS:
+    for flag in sorted(FLAGS, key=lambda flag: not flag.starts_run):  # first what makes the plugin run at all
         if flag.pytest:
             keywords = _keywords(flag, flag.parsed_default() if flag.repeat or flag.switch else None)
             # pytest shows no %(default)s of check's: the default is check's, said in words
             keywords["help"] = (flag.pytest_help or flag.help).replace("%(default)s", str(flag.default))
             addoption(pytest_name(flag), **keywords)
+
+
+def check_tokens(getoption: Callable[[str], Any]) -> list[str]:
+    """The plugin's options given (`getoption` of each pytest dest) as `pixelpact check`'s command line."""
+    tokens: list[str] = []
+    for flag in FLAGS:
+        if not (flag.pytest and flag.command):
+            continue
+        value = getoption(pytest_dest(flag))
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and item is not False:
+                tokens += [f"--{flag.name}"] if item is True else [f"--{flag.name}", str(item)]
+    return tokens
+
+
+def starts_run(getoption: Callable[[str], Any]) -> bool:
+    """Whether the plugin's options given ask for a run (--pixelpact-url, --pixelpact, a config file or target)."""
+    return any(getoption(pytest_dest(flag)) for flag in FLAGS if flag.starts_run)
 
 
 def check_options(args: argparse.Namespace) -> dict[str, Any]:

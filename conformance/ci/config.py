@@ -36,8 +36,6 @@ _ACTIONS = "_pixelpact_configurable"
 _SECRETS = "_pixelpact_secret"
 #: Set on a namespace once `resolve` filled it in.
 _RESOLVED = "_pixelpact_resolved"
-#: Options about the file itself, never read from it.
-_NOT_IN_FILE = frozenset({"help", "config", "target", "show-config"})
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 REDACTED = "<redacted>"
 
@@ -77,23 +75,17 @@ class Resolved:
     file: ConfigFile | None = None
 
 
-def install(parser: argparse.ArgumentParser, secret: frozenset[str] = frozenset()) -> None:
-    """Let the config file set every option of `parser` (call it after the last add_argument) and add --config,
-    --target and --show-config; `secret` names the options whose values --show-config redacts."""
-    configurable = [action for action in parser._actions if _key(action) and _key(action) not in _NOT_IN_FILE]
+def install(
+    parser: argparse.ArgumentParser, secret: frozenset[str] = frozenset(), not_in_file: frozenset[str] = frozenset()
+) -> None:
+    """Let the config file set every option of `parser` (call it after the last add_argument) but those named in
+    `not_in_file` (--config, --target, --show-config: options about the file, declared with the others in
+    pixelpact.conformance.flags); `secret` names the options whose values --show-config redacts."""
+    excluded = not_in_file | {"help"}
+    configurable = [action for action in parser._actions if _key(action) and _key(action) not in excluded]
     for action in configurable:
         if not isinstance(action, argparse._AppendAction | argparse._CountAction):
             action.default = Unset(action.default)  # append lists stay: empty means the command line gave none
-    group = parser.add_argument_group("config file")
-    group.add_argument(
-        "--config",
-        metavar="PATH",
-        type=Path,
-        help="the config file (default: pixelpact.toml or the [tool.pixelpact] "
-        "table of pyproject.toml, in the current folder or above)",
-    )
-    group.add_argument("--target", metavar="NAME", help="use the file's [targets.NAME] table over its top level")
-    group.add_argument("--show-config", action="store_true", help="print the options a run will use and exit")
     parser.set_defaults(**{_ACTIONS: tuple(configurable), _SECRETS: secret})
 
 
@@ -135,13 +127,15 @@ def read_toml(path: Path, error: type[Exception]) -> dict[str, Any]:
 def resolve(args: argparse.Namespace, cwd: Path | None = None) -> Resolved:
     """Fill every option the command line did not give from the config file, else from its default."""
     actions: tuple[argparse.Action, ...] = getattr(args, _ACTIONS, ())
-    if args.config is not None:
-        config = load(args.config)
+    named: Path | None = getattr(args, "config", None)  # --config; a parser without it finds the file
+    if named is not None:
+        config = load(named)
         if config is None:
-            raise ConfigError(f"{args.config}: has no [tool.pixelpact] table")
+            raise ConfigError(f"{named}: has no [tool.pixelpact] table")
     else:
         config = find((cwd or Path.cwd()).resolve())
-    values, origins = _file_values(config, args.target, {_key(action): action for action in actions})
+    target = getattr(args, "target", None)
+    values, origins = _file_values(config, target, {_key(action): action for action in actions})
     resolved = Resolved(args, file=config)
     for action in actions:
         key = _key(action)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pixelpact.conformance.ci import config
-from pixelpact.conformance.flags import SECRET, add_arguments, check_options
+from pixelpact.conformance.flags import NOT_IN_FILE, SECRET, add_arguments, check_options
 
 # The suite is imported when a check runs, not for `--help` or a bad argument (start-up under 0.3 s): only light
 # modules at the top here (tests/packaging/test_startup.py names the heavy ones).
@@ -26,15 +26,15 @@ if TYPE_CHECKING:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """Options of `pixelpact check`: pixelpact.conformance.flags.FLAGS, then the config file's (--config, --target,
-    --show-config)."""
+    """Options of `pixelpact check`: pixelpact.conformance.flags.FLAGS (the config file's --config, --target and
+    --show-config last), each but those settable from the config file."""
     parser.description = (
         "Check an image gateway against the contract (spec/openapi.yaml), requirement by requirement. "
         "Without --base-url the built-in stub gateway is started and checked."
     )
     add_arguments(parser)
     # last: the config file may set every option added above
-    config.install(parser, secret=SECRET)
+    config.install(parser, secret=SECRET, not_in_file=NOT_IN_FILE)
 
 
 def options_from_args(args: argparse.Namespace) -> CheckOptions:

@@ -7,8 +7,10 @@ Installed with pixelpact (a `pytest11` entry point), so a team can put a gateway
 The suite runs once, at collection, through `pixelpact.conformance.api.check`; each (requirement, operation) it judged
 becomes a test item named `pixelpact::<requirement-id>[<operationId>]` that passes, fails with the evidence (the
 redacted curl line, the status and a body excerpt) or is skipped with the reason. Without --pixelpact-url (or
---pixelpact,
---pixelpact-target, --pixelpact-config) the plugin only adds its options: it collects nothing and changes nothing.
+--pixelpact, --pixelpact-target, --pixelpact-config) the plugin only adds its options: it collects nothing and changes
+nothing. Its options are check's, from the one table (pixelpact.conformance.flags); the few it does not offer say
+why there (`Flag.not_in_pytest`). `--pixelpact-json-report`, `--pixelpact-html-report` and
+`--pixelpact-markdown-report` write pixelpact's own reports; pytest's `--junitxml` is the JUnit one.
 
 It reads the config file `pixelpact check` reads (pixelpact.toml or [tool.pixelpact], from the rootdir up): each
 --pixelpact-NAME option stands for check's --NAME and wins over the file, so `pytest --pixelpact-target staging` runs
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from pixelpact.conformance.flags import add_pytest_options
+from pixelpact.conformance.flags import add_pytest_options, check_tokens, starts_run
 
 if TYPE_CHECKING:
     from pixelpact.conformance.model import Report, RequirementResult
@@ -33,20 +35,13 @@ if TYPE_CHECKING:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pixelpact", "pixelpact: check an image gateway against the contract (spec/openapi.yaml)")
-    group.addoption(
-        "--pixelpact",
-        action="store_true",
-        help="check the gateway the config file (pixelpact.toml or [tool.pixelpact] in pyproject.toml) names",
-    )
-    group.addoption("--pixelpact-target", metavar="NAME", help="check the config file's [targets.NAME]")
-    group.addoption("--pixelpact-config", metavar="PATH", help="the config file (default: found from the rootdir up)")
-    # check's own options, as --pixelpact-NAME: one table (pixelpact.conformance.flags) for both
+    # check's own options as --pixelpact-NAME, and the plugin's --pixelpact: one table (pixelpact.conformance.flags)
     add_pytest_options(group.addoption)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "pixelpact: a requirement of the image API contract, judged by pixelpact")
-    if any(config.getoption(name) for name in ("pixelpact_url", "pixelpact", "pixelpact_target", "pixelpact_config")):
+    if starts_run(config.getoption):
         config.pluginmanager.register(PixelpactRun(config), "pixelpact-run")
 
 
@@ -135,17 +130,7 @@ def check_arguments(config: pytest.Config) -> argparse.Namespace:
 
     parser = _UsageErrorParser(prog="pytest --pixelpact-...")
     configure(parser)
-    tokens: list[str] = []
-    for action in parser._actions:
-        longs = [option for option in action.option_strings if option.startswith("--")]
-        if not longs or longs[0] in ("--help", "--show-config"):
-            continue
-        name = longs[0][2:]
-        value = config.getoption("pixelpact_url" if name == "base-url" else "pixelpact_" + name.replace("-", "_"), None)
-        for item in value if isinstance(value, list) else [value]:
-            if item is not None and item is not False:
-                tokens += [longs[0]] if item is True else [longs[0], str(item)]
-    args = parser.parse_args(tokens)
+    args = parser.parse_args(check_tokens(lambda dest: config.getoption(dest, None)))
     try:
         config_file.resolve(args, cwd=config.rootpath)
     except config_file.ConfigError as exc:

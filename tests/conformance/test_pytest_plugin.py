@@ -70,10 +70,24 @@ def test_without_the_url_the_plugin_does_nothing(tmp_path: Path) -> None:
 
 
 def test_the_catalogue_runs_as_tests_against_the_stub(stub_url: str, tmp_path: Path) -> None:
-    done = pytest_in(tmp_path, "--pixelpact-url", stub_url, *QUICK, "--pixelpact-seed", "4", "--junitxml", "j.xml")
+    done = pytest_in(
+        tmp_path,
+        "--pixelpact-url",
+        stub_url,
+        *QUICK,
+        "--pixelpact-seed",
+        "4",
+        "--junitxml",
+        "j.xml",
+        "--pixelpact-json-report",
+        "report.json",
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+    # pixelpact's own report beside pytest's JUnit, as `pixelpact check --json-report` writes it
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (report["verdict"], report["seed"], len(report["requirements"])) == ("pass", 4, 2)
     assert "pixelpact: verdict pass" in done.stdout
     # One testcase per requirement per operation.
     assert junit_outcomes(tmp_path / "j.xml") == {

@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,8 +52,12 @@ SAMPLES: dict[str, str | None] = {
     "baseline": "known.toml",
     "strict-baseline": None,
 }
-#: Offered by the plugin, not part of the run compared below (see SAMPLES); --upstream excludes --upstream-port.
-NOT_SAMPLED = {"base-url", "upstream"}
+#: Offered by the plugin, not part of the run compared below (see SAMPLES); --upstream excludes --upstream-port; the
+#: config file's options need a file (tests/conformance/ci/test_config.py runs the plugin with one); the reports are
+#: written after the run (tests/conformance/test_pytest_plugin.py).
+NOT_SAMPLED = {"base-url", "upstream", "config", "target", "pixelpact", "json-report", "html-report", "markdown-report"}
+#: check's options the plugin does not offer, each saying why in its Flag (`not_in_pytest`).
+NOT_IN_PYTEST = {"changed-since", "plan", "update-baseline", "junit", "show-config"}
 
 DUMP = """
 import dataclasses, json, os
@@ -113,6 +118,32 @@ def test_every_option_is_sampled() -> None:
     assert offered == set(SAMPLES) | NOT_SAMPLED
 
 
+def test_the_plugin_lacks_no_option_of_check_but_those_that_say_why() -> None:
+    """An option of check the plugin does not offer is a decision, with its reason in the table, not an omission."""
+    missing = {flag.name: flag.not_in_pytest for flag in FLAGS if flag.command and not flag.pytest}
+    assert set(missing) == NOT_IN_PYTEST
+    assert all(reason and len(reason) > 20 for reason in missing.values()), missing
+
+
+def test_both_parsers_hold_the_tables_options_and_no_other(tmp_path: Path) -> None:
+    """Neither the command nor the plugin declares an option by hand: each one it has comes from flags.FLAGS."""
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    command = {option for action in parser._actions for option in action.option_strings if option.startswith("--")}
+    assert command == {"--help"} | {f"--{flag.name}" for flag in FLAGS if flag.command}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    plugin = set(re.findall(r"^\s+(--pixelpact[a-z-]*)", done.stdout, re.MULTILINE))
+    assert plugin == {pytest_name(flag) for flag in FLAGS if flag.pytest}
+
+
 def test_the_plugin_offers_every_option_of_check_with_the_same_help(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--help"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True)
@@ -120,6 +151,8 @@ def test_the_plugin_offers_every_option_of_check_with_the_same_help(tmp_path: Pa
     for flag in FLAGS:
         if flag.pytest:
             assert f"{pytest_name(flag)}" in help_text, flag.name
+    # what makes the plugin run comes first
+    assert help_text.index("--pixelpact check the gateway the config file") < help_text.index("--pixelpact-url=URL")
     # the default the plugin states is check's: the profile's, as the profiles have it (not a number of its own)
     figures = " / ".join(str(profile.max_examples) for profile in PROFILES.values())
     assert "--pixelpact-max-examples=N examples per operation for the property-based groups" in help_text
