@@ -18,11 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from pixelpact.conformance.ci import baseline
 from pixelpact.conformance.engine.breadth import breadth_first
-from pixelpact.conformance.engine.context import RunContext, Target, Upstream, secret_forms
+from pixelpact.conformance.engine.context import RunContext, Target, Upstream
 from pixelpact.conformance.engine.contract import Contract, OperationContract, load_contract
 from pixelpact.conformance.engine.engine import Engine, Group
 from pixelpact.conformance.engine.hypothesis_state import hypothesis_state_in_cache
@@ -32,16 +31,17 @@ from pixelpact.conformance.options import (
     CheckError,
     CheckOptions,
     budget_of,
+    passed_to,
     profile_of,
     reachable,
+    redactor_of,
     upstream_of,
     validate,
 )
 from pixelpact.conformance.scope.requirement_filter import RequirementFilter
 from pixelpact.conformance.scope.selection import restrict
 from pixelpact.conformance.suite import ALL_GROUPS, by_name, catalogue, declared
-from pixelpact.conformance.wire.headers import secret_values
-from pixelpact.conformance.wire.http import Redactor, Sender
+from pixelpact.conformance.wire.http import Sender
 from pixelpact.conformance.wire.interrupts import on_interrupt
 from pixelpact.conformance.wire.ratelimit import Pacer
 from pixelpact.generator.loader import SpecError
@@ -76,56 +76,45 @@ def check(options: CheckOptions, suite: Sequence[Group] = ALL_GROUPS) -> Report:
         base_url = options.base_url or _start_stub(stack, options.stub_config)
         if options.transport is None:
             reachable(base_url, options.timeout)
-        secrets = secret_forms(options.api_key) if options.api_key else []
-        secrets += secret_values(options.headers, options.secret_headers)
-        userinfo = urlsplit(base_url)
-        if userinfo.password:  # http://user:secret@host: httpx sends it as Basic auth
-            secrets += secret_forms(f"{userinfo.username or ''}:{userinfo.password}")
+        # Each CheckOptions field goes by its name to the Sender, the Target and the RunContext parameter of that
+        # name (options.passed_to); only what the run works out from the options is named here.
         sender = Sender(
-            timeout=options.timeout,
-            concurrency=options.concurrency,
-            max_requests=options.max_requests,
-            redactor=Redactor(secrets, marked=options.secret_headers),
-            transport=options.transport,
-            headers=options.headers,
-            gateway=base_url,
-            max_time=options.max_time,
-            max_body=options.max_body,
-            budget=budget_of(options),
-            pacer=Pacer(options.rate_limit),
+            **passed_to(
+                Sender,
+                options,
+                redactor=redactor_of(options, base_url),
+                gateway=base_url,
+                budget=budget_of(options),
+                pacer=Pacer(options.rate_limit),
+            )
         )
         stack.callback(sender.close)
         stack.enter_context(on_interrupt(sender.interrupt))
         executor = ThreadPoolExecutor(options.concurrency, thread_name_prefix="pixelpact-check")
         # cancel what has not started: after Ctrl-C (or a group's bug) nobody waits for the queued requests
         stack.callback(executor.shutdown, wait=True, cancel_futures=True)
-        limits = ModelLimits(options.model, options.deployment)
+        limits = ModelLimits(**passed_to(ModelLimits, options))
+        target = Target(**passed_to(Target, options, base_url=base_url.rstrip("/"), builtin=options.base_url is None))
         ctx = RunContext(
-            contract=contract,
-            operations=tuple(operation for operation in operations if limits.serves(operation)),
-            unserved=tuple(
-                (operation.operation_id, limits.why_not(operation, "this operation"))
-                for operation in operations
-                if not limits.serves(operation)
-            ),
-            limits=limits,
-            target=Target(
-                base_url=base_url.rstrip("/"),
-                prefixes=options.prefixes,
-                model=options.model,
-                deployment=options.deployment,
-                api_version=options.api_version,
-                api_key=options.api_key,
-                auth=options.auth,
-                builtin=options.base_url is None,
-            ),
-            sender=sender,
-            seed=seed,
-            max_examples=max_examples,
-            concurrency=options.concurrency,
-            upstream=upstream,
-            executor=executor,
-            profile=profile,
+            **passed_to(
+                RunContext,
+                options,
+                contract=contract,
+                operations=tuple(operation for operation in operations if limits.serves(operation)),
+                unserved=tuple(
+                    (operation.operation_id, limits.why_not(operation, "this operation"))
+                    for operation in operations
+                    if not limits.serves(operation)
+                ),
+                limits=limits,
+                target=target,
+                sender=sender,
+                seed=seed,
+                max_examples=max_examples,
+                upstream=upstream,
+                executor=executor,
+                profile=profile,
+            )
         )
         if options.max_requests is not None or options.max_images is not None:
             groups = breadth_first(groups, profile, explicit_examples=options.max_examples)

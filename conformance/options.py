@@ -7,19 +7,22 @@ validate here, so an option is checked the same way whichever way it came in.
 
 from __future__ import annotations
 
+import inspect
 import socket
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from pixelpact.conformance.engine.context import Upstream
+from pixelpact.conformance.engine.context import Upstream, secret_forms
 from pixelpact.conformance.engine.engine import Listener
 from pixelpact.conformance.engine.profiles import PROFILES, Profile, default_profile
 from pixelpact.conformance.flags import problem
 from pixelpact.conformance.scope.sharding import Shard
+from pixelpact.conformance.wire.headers import secret_values
 from pixelpact.conformance.wire.http import MAX_BODY, Redactor
 from pixelpact.conformance.wire.spend import Budget
 from pixelpact.generator.loader import DEFAULT_SPEC
@@ -122,6 +125,26 @@ def budget_of(options: CheckOptions) -> Budget:
     """--max-requests and --max-images, the latter never above what the run's plan asked for."""
     limits = [limit for limit in (options.max_images, options.plan_images) if limit is not None]
     return Budget(max_requests=options.max_requests, max_images=min(limits) if limits else None)
+
+
+def passed_to(callee: Callable[..., Any], options: CheckOptions, **resolved: Any) -> dict[str, Any]:
+    """The keyword arguments `callee` (the Sender, the Target, the RunContext) takes from a run's options: every
+    CheckOptions field named like one of its parameters, as given, and `resolved` over them (what the run works out
+    from the options: the stub's URL, the seed drawn, the redactor). So an option reaches them by its name alone."""
+    parameters = inspect.signature(callee).parameters
+    given = {field.name: getattr(options, field.name) for field in fields(options) if field.name in parameters}
+    return {**given, **resolved}
+
+
+def redactor_of(options: CheckOptions, base_url: str) -> Redactor:
+    """What the run keeps out of every output: every form of the key, the values of credential headers and of those
+    marked secret, and the password of the target URL's userinfo (httpx sends it as Basic auth)."""
+    secrets = secret_forms(options.api_key) if options.api_key else []
+    secrets += secret_values(options.headers, options.secret_headers)
+    userinfo = urlsplit(base_url)
+    if userinfo.password:
+        secrets += secret_forms(f"{userinfo.username or ''}:{userinfo.password}")
+    return Redactor(secrets, marked=options.secret_headers)
 
 
 def validate(options: CheckOptions) -> None:
