@@ -176,6 +176,9 @@ class Flag:
     """An on/off flag without a value (`--plan`)."""
     secret: bool = False
     """Its value never appears in any output (`--show-config` redacts it)."""
+    secret_values: bool = False
+    """Its values are headers (`NAME: VALUE`), any of which may carry a credential: `--show-config` shows the names
+    only. (Which header names carry one, for every other output: pixelpact.generator.runtime.credentials.)"""
     changes_plan: bool = True
     """Whether it changes what a run sends: a `--plan` dry run keeps it; False for what only describes the target
     (a prefix, a rate limit), which the dry run against its private stub drops."""
@@ -333,6 +336,7 @@ FLAGS: tuple[Flag, ...] = (
         repeat=True,
         to_option=_tuple,
         check=_well_formed_headers,
+        secret_values=True,
     ),
     Flag(
         "secret-header",
@@ -591,6 +595,8 @@ FLAGS: tuple[Flag, ...] = (
 
 #: The secret options' names: --show-config redacts their values (pixelpact.conformance.ci.config).
 SECRET = frozenset(flag.name for flag in FLAGS if flag.secret)
+#: The options whose values are headers: --show-config shows their names only.
+SECRET_VALUES = frozenset(flag.name for flag in FLAGS if flag.secret_values)
 #: The options about the config file itself, which it cannot set.
 NOT_IN_FILE = frozenset(flag.name for flag in FLAGS if flag.command and not flag.in_file)
 

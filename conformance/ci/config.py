@@ -34,6 +34,8 @@ FILE_NAMES = ("pixelpact.toml", "pyproject.toml")
 _ACTIONS = "_pixelpact_configurable"
 #: Where the parser keeps the names of the options whose values are secrets (`install(parser, secret=...)`).
 _SECRETS = "_pixelpact_secret"
+#: Where it keeps the names of the options whose values are headers, shown by name only (`secret_values=...`).
+_SECRET_VALUES = "_pixelpact_secret_values"
 #: Set on a namespace once `resolve` filled it in.
 _RESOLVED = "_pixelpact_resolved"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -76,17 +78,21 @@ class Resolved:
 
 
 def install(
-    parser: argparse.ArgumentParser, secret: frozenset[str] = frozenset(), not_in_file: frozenset[str] = frozenset()
+    parser: argparse.ArgumentParser,
+    secret: frozenset[str] = frozenset(),
+    not_in_file: frozenset[str] = frozenset(),
+    secret_values: frozenset[str] = frozenset(),
 ) -> None:
     """Let the config file set every option of `parser` (call it after the last add_argument) but those named in
-    `not_in_file` (--config, --target, --show-config: options about the file, declared with the others in
-    pixelpact.conformance.flags); `secret` names the options whose values --show-config redacts."""
+    `not_in_file` (--config, --target, --show-config: options about the file). `secret` names the options whose
+    values --show-config redacts, `secret_values` those whose values are `NAME: VALUE` headers it shows by name
+    only. pixelpact.conformance.flags declares all three with the options."""
     excluded = not_in_file | {"help"}
     configurable = [action for action in parser._actions if _key(action) and _key(action) not in excluded]
     for action in configurable:
         if not isinstance(action, argparse._AppendAction | argparse._CountAction):
             action.default = Unset(action.default)  # append lists stay: empty means the command line gave none
-    parser.set_defaults(**{_ACTIONS: tuple(configurable), _SECRETS: secret})
+    parser.set_defaults(**{_ACTIONS: tuple(configurable), _SECRETS: secret, _SECRET_VALUES: secret_values})
 
 
 def find(start: Path) -> ConfigFile | None:
@@ -182,7 +188,9 @@ def show(resolved: Resolved) -> str:
         if value is None or value == []:
             continue
         secret = key in getattr(resolved.args, _SECRETS, frozenset())
-        lines.append(f"{key} = {_toml(_redact(key, value, secret))}  # {resolved.sources.get(key, 'default')}")
+        names_only = key in getattr(resolved.args, _SECRET_VALUES, frozenset())
+        shown = _redact(value, secret, names_only)
+        lines.append(f"{key} = {_toml(shown)}  # {resolved.sources.get(key, 'default')}")
     return "\n".join(lines)
 
 
@@ -289,13 +297,14 @@ def _key(action: argparse.Action) -> str:
     return longs[0][2:] if longs else ""
 
 
-def _redact(key: str, value: Any, secret: bool = False) -> Any:
+def _redact(value: Any, secret: bool = False, names_only: bool = False) -> Any:
+    """A value as --show-config shows it: a secret option's redacted, a header's by its name only (its value may be
+    a credential under any name), a URL's password masked."""
     if isinstance(value, list):
-        return [_redact(key, item, secret) for item in value]
+        return [_redact(item, secret, names_only) for item in value]
     if secret:
         return REDACTED
-    if key == "header":
-        # a header's value may be a credential under any name: --show-config shows the names only
+    if names_only:
         name = value[0] if isinstance(value, tuple) else str(value).partition(":")[0]
         return f"{name}: {REDACTED}"
     text = value if isinstance(value, str) else None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pixelpact.conformance.ci import config
-from pixelpact.conformance.flags import NOT_IN_FILE, SECRET, add_arguments, check_options
+from pixelpact.conformance.flags import NOT_IN_FILE, SECRET, SECRET_VALUES, add_arguments, check_options
 
 # The suite is imported when a check runs, not for `--help` or a bad argument (start-up under 0.3 s): only light
 # modules at the top here (tests/packaging/test_startup.py names the heavy ones).
@@ -34,7 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_arguments(parser)
     # last: the config file may set every option added above
-    config.install(parser, secret=SECRET, not_in_file=NOT_IN_FILE)
+    config.install(parser, secret=SECRET, not_in_file=NOT_IN_FILE, secret_values=SECRET_VALUES)
 
 
 def options_from_args(args: argparse.Namespace) -> CheckOptions:

@@ -54,6 +54,7 @@ from pixelpact.conformance.groups._upstream import (
 from pixelpact.conformance.groups.comparison import compare, placeholder_credential, same
 from pixelpact.conformance.model import Observation, Seen, Unjudged
 from pixelpact.conformance.wire.http import Reply
+from pixelpact.generator.runtime.credentials import KEY_HEADERS
 
 #: The fields whose forwarding is checked, with their requirement ids.
 FORWARDED_FIELDS: tuple[tuple[str, str], ...] = (
@@ -63,8 +64,6 @@ FORWARDED_FIELDS: tuple[tuple[str, str], ...] = (
     ("response_format", "forwarded-response-format"),
     ("user", "forwarded-user"),
 )
-#: Headers that carry credentials to a provider (the stub's recording redacts these, and any other credential header).
-CREDENTIAL_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key", "x-bf-vk", "proxy-authorization")
 
 
 # --- the group ----------------------------------------------------------------------------------------------------
@@ -255,8 +254,8 @@ def _credentials(ctx: RunContext, operation: OperationContract, outcome: Outcome
         leaked = {_redacted(form) for form in secret_forms(key)}
         for record in outcome.records:
             headers = record.get("headers") or {}
-            sent = {name: str(headers[name]) for name in CREDENTIAL_HEADERS if name in headers}
-            placeholder = placeholder_credential(sent, CREDENTIAL_HEADERS)
+            sent = {name: str(headers[name]) for name in KEY_HEADERS if name in headers}
+            placeholder = placeholder_credential(sent, KEY_HEADERS)
             if not sent:
                 problem = (
                     "no credential reached the upstream (no Authorization or api-key header): expected the gateway's"

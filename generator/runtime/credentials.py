@@ -1,8 +1,11 @@
-"""What counts as a credential, for the stub's recording and for the conformance suite's redaction alike.
+"""What counts as a credential, in one place: for the stub's recording, the conformance suite's redaction (every
+output of `pixelpact check`), its forwarding checks (the gateway's own key, not the client's, reaches the provider)
+and its config file (`--show-config`).
 
-A header or query parameter carries a credential when its name is a known credential name (`x-bf-vk`, `api-key`
-...) or when one of its name's whole words, split on `-` and `_`, is a credential word (`X-Tenant-Token`,
-`x-session-id`, `access_token`). Whole words only: `X-Turnkey-Provider` routes, it does not authenticate, and
+The headers a key travels in (`KEY_HEADERS`) are what a two-sided run looks for in what the provider received. A
+header or query parameter carries a credential when its name is one of them or another known credential name, or
+when one of its name's whole words, split on `-` and `_`, is a credential word (`X-Tenant-Token`, `x-session-id`,
+`access_token`). Whole words only: `X-Turnkey-Provider` routes, it does not authenticate, and
 masking its value (`openai`) everywhere would mask every model name that contains it.
 
 A secret value is masked wherever it appears only when it is long enough to be one (LONG_ENOUGH characters): a
@@ -15,8 +18,11 @@ from __future__ import annotations
 import functools
 import re
 
-#: Names whose value is a credential although none of their words says so.
-CREDENTIAL_NAMES = frozenset({"x-bf-vk", "set-cookie"})
+#: The headers a key travels in, from a client to a gateway or from a gateway to its provider (lower case): Bearer or
+#: Basic in (proxy-)authorization, OpenAI-style and Azure keys, Google's, Bifrost's virtual key.
+KEY_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key", "x-bf-vk", "proxy-authorization")
+#: Names whose value is a credential: the key headers (x-bf-vk says so in none of its words), and set-cookie.
+CREDENTIAL_NAMES = frozenset({*KEY_HEADERS, "set-cookie"})
 #: Words of a name that make its value a credential (matched on whole words of the lower-cased name).
 CREDENTIAL_WORDS = frozenset(
     {

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import yaml
 from starlette.types import ASGIApp
 
+from pixelpact.generator.runtime.credentials import KEY_HEADERS
 from tests.conformance.broken import toolkit as t
 from tests.conformance.broken.relay import Relay
 from tests.conformance.broken.toolkit import DROP, Event, Request, Response
@@ -246,12 +247,11 @@ def first_is_last(req: Request) -> Request | None:
 
 def inject_key(only_if_offered: bool) -> Callable[[Request], Request | None]:
     """Lets requests through whatever credentials they carry (or, with only_if_offered, any credential at all)."""
-    names = ("authorization", "x-bf-vk", "x-api-key", "api-key")
 
     def rewrite(req: Request) -> Request | None:
-        if only_if_offered and not any(req.header(name) for name in names):
+        if only_if_offered and not any(req.header(name) for name in KEY_HEADERS):
             return None
-        for name in names:
+        for name in KEY_HEADERS:
             req = req.with_header(name, None)
         return req.with_header("authorization", f"Bearer {API_KEY}")
 

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from pixelpact.generator.runtime.credentials import KEY_HEADERS
 from tests.conformance.broken.toolkit import Request, Response, read_body, send_response
 
 #: The gateway's own provider key: what the provider must see instead of the client's key.
 GATEWAY_KEY = "sk-relay-gateway-own-key"
-CREDENTIALS = ("authorization", "x-bf-vk", "x-api-key", "api-key")
 
 
 def _keep(req: Request) -> Request | None:
@@ -82,7 +82,7 @@ class RelayGateway:
         relay = self.relay
         out = relay.received(req) or req
         if relay.own_credentials:
-            for name in CREDENTIALS:
+            for name in KEY_HEADERS:
                 out = out.with_header(name, None)
             out = out.with_header("authorization", f"Bearer {GATEWAY_KEY}")
         out = first_file(out, relay.first_file_only)

@@ -15,6 +15,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from pixelpact.generator.runtime.credentials import KEY_HEADERS
+
 Behaviour = Callable[[socket.socket, bytes, threading.Event], None]
 
 
@@ -150,7 +152,7 @@ def echoes_credentials(conn: socket.socket, head: bytes, stop: threading.Event) 
     echoed = []
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.decode("latin-1").partition(":")
-        if name.strip().lower() in {"authorization", "x-api-key", "api-key", "x-bf-vk"}:
+        if name.strip().lower() in KEY_HEADERS:
             echoed.append(value.strip())
     headers: list[tuple[str, str]] = [("Content-Type", "application/json")]
     for index, value in enumerate(echoed):

@@ -15,6 +15,7 @@ from pixelpact.conformance.model import Exchange, Observation, Status, Unjudged,
 from pixelpact.conformance.reporting import render, to_html, to_json, to_junit
 from pixelpact.conformance.wire.http import Redactor, Reply, Sender, TimeUp, WireRequest, body_excerpt
 from pixelpact.conformance.wire.interrupts import in_finalizer
+from pixelpact.generator.runtime.credentials import KEY_HEADERS
 from tests.conformance.conftest import API_KEY, run
 from tests.conformance.hostile import servers
 
@@ -146,6 +147,28 @@ def test_a_password_in_the_base_url_is_redacted_like_the_key() -> None:
     assert report.requests_sent > 0 and "***@127.0.0.1" in report.target
     for text in (to_json(report), to_junit(report), to_html(report), render(report, color=False)):
         assert secret not in text
+
+
+def test_a_key_in_any_header_a_key_travels_in_is_redacted_like_the_key() -> None:
+    """Each of credentials.KEY_HEADERS given with --header: the gateway echoes every one of them in header names,
+    header values and its body, and no output holds any."""
+    secrets = {name: f"kh{index}-{name}-5e1d0c9a" for index, name in enumerate(KEY_HEADERS)}
+    headers = tuple(
+        (name.title(), f"Bearer {value}" if "authorization" in name else value) for name, value in secrets.items()
+    )
+    with servers.serve(servers.echoes_credentials) as url:
+        report = run(url, groups=("valid",), operations=("createImage",), timeout=2.0, headers=headers)
+    echoed = {
+        name.lower()
+        for result in report.results
+        for failure in result.failures
+        if failure.exchange is not None
+        for name, _ in failure.exchange.response_headers
+    }
+    assert report.requests_sent > 0 and "x-echo-***" in echoed, echoed  # the evidence was there to leak
+    for text in (to_json(report), to_junit(report), to_html(report), render(report, color=False)):
+        for secret in secrets.values():
+            assert secret not in text, secret
 
 
 def test_a_ctrl_c_during_a_finalizer_does_not_raise_where_python_would_drop_it() -> None:
