@@ -6,13 +6,11 @@ Behaviour the spec does not state (images, SSE framing, recording, auth policy) 
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope
 
 from pixelpact.generator.runtime.config import StubConfig
-from pixelpact.generator.runtime.gateway import StubGateway
+from pixelpact.generator.runtime.gateway import StubApp, StubGateway
 from pixelpact.generator.runtime.operation import Operation
 
 from . import models
@@ -158,112 +156,100 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
-def create_app(config: StubConfig | None = None) -> Starlette:
+def create_app(config: StubConfig | None = None) -> StubApp:
     """The stub gateway as an ASGI app: the spec's routes, plus the runtime's reserved /_pixelpact/ routes."""
     gateway = StubGateway(config)
 
-    async def create_image(request: Request) -> Response:
+    async def create_image(scope: Scope, receive: Receive) -> Response:
         """Create image: POST /v1/images/generations."""
-        raw = await gateway.read_body(request, CREATE_IMAGE)
+        raw = await gateway.read_body(scope, receive, CREATE_IMAGE)
         body = models.ImageGenerationRequest.model_validate(raw, strict=True)
-        return await gateway.respond(request, CREATE_IMAGE, body, None)
+        return await gateway.respond(scope, CREATE_IMAGE, body, None)
 
-    async def create_image_edit(request: Request) -> Response:
+    async def create_image_edit(scope: Scope, receive: Receive) -> Response:
         """Edit image: POST /v1/images/edits."""
-        raw = await gateway.read_body(request, CREATE_IMAGE_EDIT)
+        raw = await gateway.read_body(scope, receive, CREATE_IMAGE_EDIT)
         body = models.ImageEditRequest.model_validate(raw)
-        return await gateway.respond(request, CREATE_IMAGE_EDIT, body, None)
+        return await gateway.respond(scope, CREATE_IMAGE_EDIT, body, None)
 
-    async def create_image_variation(request: Request) -> Response:
+    async def create_image_variation(scope: Scope, receive: Receive) -> Response:
         """Create image variation: POST /v1/images/variations."""
-        raw = await gateway.read_body(request, CREATE_IMAGE_VARIATION)
+        raw = await gateway.read_body(scope, receive, CREATE_IMAGE_VARIATION)
         body = models.ImageVariationRequest.model_validate(raw)
-        return await gateway.respond(request, CREATE_IMAGE_VARIATION, body, None)
+        return await gateway.respond(scope, CREATE_IMAGE_VARIATION, body, None)
 
-    async def openai_create_image(request: Request) -> Response:
+    async def openai_create_image(scope: Scope, receive: Receive) -> Response:
         """Create image (OpenAI format): POST /openai/v1/images/generations."""
-        raw = await gateway.read_body(request, OPENAI_CREATE_IMAGE)
+        raw = await gateway.read_body(scope, receive, OPENAI_CREATE_IMAGE)
         body = models.OpenAIImageGenerationRequest.model_validate(raw, strict=True)
-        return await gateway.respond(request, OPENAI_CREATE_IMAGE, body, None)
+        return await gateway.respond(scope, OPENAI_CREATE_IMAGE, body, None)
 
-    async def openai_create_image_edit(request: Request) -> Response:
+    async def openai_create_image_edit(scope: Scope, receive: Receive) -> Response:
         """Edit image (OpenAI format): POST /openai/v1/images/edits."""
-        raw = await gateway.read_body(request, OPENAI_CREATE_IMAGE_EDIT)
+        raw = await gateway.read_body(scope, receive, OPENAI_CREATE_IMAGE_EDIT)
         body = models.ImageEditRequest.model_validate(raw)
-        return await gateway.respond(request, OPENAI_CREATE_IMAGE_EDIT, body, None)
+        return await gateway.respond(scope, OPENAI_CREATE_IMAGE_EDIT, body, None)
 
-    async def openai_create_image_variation(request: Request) -> Response:
+    async def openai_create_image_variation(scope: Scope, receive: Receive) -> Response:
         """Create image variation (OpenAI format): POST /openai/v1/images/variations."""
-        raw = await gateway.read_body(request, OPENAI_CREATE_IMAGE_VARIATION)
+        raw = await gateway.read_body(scope, receive, OPENAI_CREATE_IMAGE_VARIATION)
         body = models.ImageVariationRequest.model_validate(raw)
-        return await gateway.respond(request, OPENAI_CREATE_IMAGE_VARIATION, body, None)
+        return await gateway.respond(scope, OPENAI_CREATE_IMAGE_VARIATION, body, None)
 
-    async def azure_create_image(request: Request) -> Response:
+    async def azure_create_image(scope: Scope, receive: Receive) -> Response:
         """Create image (Azure OpenAI): POST /openai/openai/deployments/{deployment-id}/images/generations."""
-        raw = await gateway.read_body(request, AZURE_CREATE_IMAGE)
+        raw = await gateway.read_body(scope, receive, AZURE_CREATE_IMAGE)
         body = models.AzureImageGenerationRequest.model_validate(raw, strict=True)
         params = models.AzureCreateImageParams.model_validate(
             {
-                **request.query_params,
-                "deployment-id": request.path_params["deployment_id"],
+                **gateway.query(scope),
+                "deployment-id": scope["path_params"]["deployment_id"],
             }
         )
-        return await gateway.respond(request, AZURE_CREATE_IMAGE, body, params)
+        return await gateway.respond(scope, AZURE_CREATE_IMAGE, body, params)
 
-    async def azure_create_image_edit(request: Request) -> Response:
+    async def azure_create_image_edit(scope: Scope, receive: Receive) -> Response:
         """Edit image (Azure OpenAI): POST /openai/openai/deployments/{deployment-id}/images/edits."""
-        raw = await gateway.read_body(request, AZURE_CREATE_IMAGE_EDIT)
+        raw = await gateway.read_body(scope, receive, AZURE_CREATE_IMAGE_EDIT)
         body = models.AzureImageEditRequest.model_validate(raw)
         params = models.AzureCreateImageEditParams.model_validate(
             {
-                **request.query_params,
-                "deployment-id": request.path_params["deployment_id"],
+                **gateway.query(scope),
+                "deployment-id": scope["path_params"]["deployment_id"],
             }
         )
-        return await gateway.respond(request, AZURE_CREATE_IMAGE_EDIT, body, params)
+        return await gateway.respond(scope, AZURE_CREATE_IMAGE_EDIT, body, params)
 
-    async def azure_create_image_variation(request: Request) -> Response:
+    async def azure_create_image_variation(scope: Scope, receive: Receive) -> Response:
         """Create image variation (Azure OpenAI): POST /openai/openai/deployments/{deployment-id}/images/variations."""
-        raw = await gateway.read_body(request, AZURE_CREATE_IMAGE_VARIATION)
+        raw = await gateway.read_body(scope, receive, AZURE_CREATE_IMAGE_VARIATION)
         body = models.AzureImageVariationRequest.model_validate(raw)
         params = models.AzureCreateImageVariationParams.model_validate(
             {
-                **request.query_params,
-                "deployment-id": request.path_params["deployment_id"],
+                **gateway.query(scope),
+                "deployment-id": scope["path_params"]["deployment_id"],
             }
         )
-        return await gateway.respond(request, AZURE_CREATE_IMAGE_VARIATION, body, params)
+        return await gateway.respond(scope, AZURE_CREATE_IMAGE_VARIATION, body, params)
 
-    routes: list[BaseRoute] = [
-        Route("/v1/images/generations", create_image, methods=["POST"], name="createImage"),
-        Route("/v1/images/edits", create_image_edit, methods=["POST"], name="createImageEdit"),
-        Route("/v1/images/variations", create_image_variation, methods=["POST"], name="createImageVariation"),
-        Route("/openai/v1/images/generations", openai_create_image, methods=["POST"], name="openaiCreateImage"),
-        Route("/openai/v1/images/edits", openai_create_image_edit, methods=["POST"], name="openaiCreateImageEdit"),
-        Route(
-            "/openai/v1/images/variations",
-            openai_create_image_variation,
-            methods=["POST"],
-            name="openaiCreateImageVariation",
-        ),
-        Route(
-            "/openai/openai/deployments/{deployment_id}/images/generations",
-            azure_create_image,
-            methods=["POST"],
-            name="azureCreateImage",
-        ),
-        Route(
-            "/openai/openai/deployments/{deployment_id}/images/edits",
-            azure_create_image_edit,
-            methods=["POST"],
-            name="azureCreateImageEdit",
-        ),
-        Route(
-            "/openai/openai/deployments/{deployment_id}/images/variations",
-            azure_create_image_variation,
-            methods=["POST"],
-            name="azureCreateImageVariation",
-        ),
-    ]
-    routes += gateway.routes()
-    return Starlette(routes=routes, exception_handlers=dict(gateway.exception_handlers()))
+    return gateway.app(
+        [
+            ("/v1/images/generations", CREATE_IMAGE, create_image),
+            ("/v1/images/edits", CREATE_IMAGE_EDIT, create_image_edit),
+            ("/v1/images/variations", CREATE_IMAGE_VARIATION, create_image_variation),
+            ("/openai/v1/images/generations", OPENAI_CREATE_IMAGE, openai_create_image),
+            ("/openai/v1/images/edits", OPENAI_CREATE_IMAGE_EDIT, openai_create_image_edit),
+            ("/openai/v1/images/variations", OPENAI_CREATE_IMAGE_VARIATION, openai_create_image_variation),
+            ("/openai/openai/deployments/{deployment_id}/images/generations", AZURE_CREATE_IMAGE, azure_create_image),
+            (
+                "/openai/openai/deployments/{deployment_id}/images/edits",
+                AZURE_CREATE_IMAGE_EDIT,
+                azure_create_image_edit,
+            ),
+            (
+                "/openai/openai/deployments/{deployment_id}/images/variations",
+                AZURE_CREATE_IMAGE_VARIATION,
+                azure_create_image_variation,
+            ),
+        ]
+    )

@@ -12,13 +12,12 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from python_multipart.multipart import parse_options_header
-from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive
 
 from pixelpact.generator.runtime.errors import GatewayError
 
@@ -63,9 +62,10 @@ class Part:
 
 
 async def read_limited(
-    content_length: str | None, stream: AsyncIterator[bytes], limit: int, drain_limit: int = DRAIN_LIMIT
+    content_length: str | None, receive: Receive, limit: int, drain_limit: int = DRAIN_LIMIT
 ) -> bytes:
-    """The whole body, or a 413 once it is larger than `limit` bytes; what is over the limit is never kept."""
+    """The whole body, read from the ASGI `receive` callable, or a 413 once it is larger than `limit` bytes; what is
+    over the limit is never kept. A client that leaves before the body is complete gets a 400 (it is recorded)."""
     declared: int | None = None
     if content_length is not None:
         if not content_length.strip().isdigit():
@@ -73,23 +73,30 @@ async def read_limited(
         declared = int(content_length)
     if declared is not None and declared > drain_limit:
         raise _too_large(limit)
+    # The ASGI messages read directly (not through Starlette's Request.stream(), an async generator): this runs for
+    # every request.
     chunks: list[bytes] = []
     total = 0
-    try:
-        async for chunk in stream:
-            total += len(chunk)
-            if total > limit:
-                # Keep reading, keep nothing: see DRAIN_LIMIT.
-                async for rest in stream:
-                    total += len(rest)
-                    if total > drain_limit:
-                        break
-                raise _too_large(limit)
-            if chunk:
-                chunks.append(chunk)
-    except ClientDisconnect:
-        raise GatewayError(400, "the client closed the connection before the body was complete", None) from None
+    more = True
+    while more:
+        chunk, more = _body_message(await receive())
+        total += len(chunk)
+        if total > limit:
+            # Keep reading, keep nothing: see DRAIN_LIMIT.
+            while more and total <= drain_limit:
+                chunk, more = _body_message(await receive())
+                total += len(chunk)
+            raise _too_large(limit)
+        if chunk:
+            chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _body_message(message: Message) -> tuple[bytes, bool]:
+    """A piece of the body and whether more follows, from an ASGI message; a disconnect is a 400."""
+    if message["type"] != "http.request":
+        raise GatewayError(400, "the client closed the connection before the body was complete", None)
+    return message.get("body", b""), message.get("more_body", False)
 
 
 def _too_large(limit: int) -> GatewayError:

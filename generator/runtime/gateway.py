@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 import typing
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -13,14 +13,17 @@ from urllib.parse import parse_qsl
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope
 
 from pixelpact.generator.runtime import bodies, images, pacing, responses, sse
 from pixelpact.generator.runtime.auth import check_credentials
 from pixelpact.generator.runtime.config import StubConfig
+from pixelpact.generator.runtime.dispatch import ExceptionHandler, Handler, StubApp
 from pixelpact.generator.runtime.errors import WIRE_ERROR, GatewayError, from_validation_error
 from pixelpact.generator.runtime.fallbacks import choose
 from pixelpact.generator.runtime.operation import Operation
@@ -29,9 +32,7 @@ from pixelpact.generator.runtime.provider_api import MODELS, ModelRules, rules_f
 from pixelpact.generator.runtime.recording import Recorder, header_dict, record_json, record_parts
 from pixelpact.generator.runtime.redaction import Redactor
 
-__all__ = ["RESERVED_PREFIX", "ExceptionHandler", "GatewayError", "StubGateway"]
-
-ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+__all__ = ["RESERVED_PREFIX", "ExceptionHandler", "GatewayError", "Handler", "StubApp", "StubGateway"]
 
 #: Paths under this prefix belong to the stub itself (recording, served images, health), never to the spec.
 RESERVED_PREFIX = "/_pixelpact/"
@@ -76,6 +77,7 @@ class _Seen:
     """What the gateway learned about one request, kept in its ASGI scope between read_body and respond."""
 
     headers: dict[str, str]
+    query: dict[str, str]
     entry: dict[str, Any]
     started: float = field(default_factory=time.perf_counter)
 
@@ -92,13 +94,14 @@ def _base_url(scope: Mapping[str, Any], headers: Mapping[str, str]) -> str:
 class StubGateway:
     """A strict, realistic image gateway: the generated server routes each operation here.
 
-    The generated endpoint for an operation does, in order:
-        raw = await gateway.read_body(request, OPERATION)            # 413 / 401 / 400 as GatewayError
+    The generated handler of an operation does, in order:
+        raw = await gateway.read_body(scope, receive, OPERATION)     # 413 / 401 / 400 as GatewayError
         body = OPERATION.body_model.model_validate(raw, strict=...)  # strict for JSON, lax for multipart form text
-        params = OPERATION.params_model.model_validate({**request.path_params, **request.query_params})  # if any
-        return await gateway.respond(request, OPERATION, body, params)
-    and the app registers `gateway.exception_handlers()` (GatewayError and pydantic.ValidationError -> 4xx error body)
-    and mounts `gateway.routes()` (reserved /_pixelpact/... routes: recorded requests, served image URLs).
+        params = OPERATION.params_model.model_validate({**gateway.query(scope), **path_params})  # if any
+        return await gateway.respond(scope, OPERATION, body, params)
+    and the generated create_app returns `gateway.app([(route path, OPERATION, handler), ...])`: the handlers on
+    their routes, `gateway.exception_handlers()` (GatewayError and pydantic.ValidationError -> 4xx error body) and
+    `gateway.routes()` (reserved /_pixelpact/... routes: recorded requests, served image URLs).
     """
 
     def __init__(self, config: StubConfig | None = None) -> None:
@@ -116,13 +119,30 @@ class StubGateway:
 
     # -- the request path
 
-    def _seen(self, request: Request) -> _Seen:
+    def app(self, operations: Sequence[tuple[str, Operation, Handler]]) -> StubApp:
+        """The stub as an ASGI app: each (route path, operation, handler) on its route, plus the reserved routes.
+
+        Operations on a path without parameters are also dispatched directly (see dispatch.StubApp).
+        """
+        routes: list[BaseRoute] = [
+            Route(path, _endpoint(handler), methods=[op.method], name=op.operation_id)
+            for path, op, handler in operations
+        ]
+        routes += self.routes()
+        handlers = self.exception_handlers()
+        direct = {(op.method, path): handler for path, op, handler in operations if "{" not in path}
+        return StubApp(Starlette(routes=routes, exception_handlers=dict(handlers)), direct, handlers)
+
+    def query(self, scope: Scope) -> dict[str, str]:
+        """The request's query parameters (the last of a repeated name, as Starlette's request.query_params)."""
+        return self._seen(scope).query
+
+    def _seen(self, scope: Scope) -> _Seen:
         """This request's headers and recording entry, made on first use and kept in the ASGI scope.
 
         Built straight from the scope rather than through request.headers / request.url: those objects cost more than
         the rest of a request's handling put together.
         """
-        scope = request.scope
         seen: _Seen | None = scope.get(SCOPE_KEY)
         if seen is None:
             headers = header_dict(scope["headers"])
@@ -133,22 +153,20 @@ class StubGateway:
             entry = self.recorder.start(
                 scope["method"], path, redact.query(query) if query else query, redact.headers(headers)
             )
-            seen = scope[SCOPE_KEY] = _Seen(headers, entry)
+            seen = scope[SCOPE_KEY] = _Seen(headers, query, entry)
         return seen
 
-    async def read_body(self, request: Request, operation: Operation) -> dict[str, Any]:
+    async def read_body(self, scope: Scope, receive: Receive, operation: Operation) -> dict[str, Any]:
         """Check size and credentials, then parse the JSON or multipart body into a dict keyed by wire names.
 
         Multipart: file parts become bytes (a list of bytes for `operation.list_fields`), text parts strings (lists for
         list fields; a JSON array text is accepted for a list field). Uploaded files must be images (PNG, JPEG or
         WebP; the mask a PNG). Raises GatewayError.
         """
-        seen = self._seen(request)
+        seen = self._seen(scope)
         entry = seen.entry
         entry["operation_id"] = operation.operation_id
-        raw = await bodies.read_limited(
-            seen.headers.get("content-length"), request.stream(), self.config.max_body_bytes
-        )
+        raw = await bodies.read_limited(seen.headers.get("content-length"), receive, self.config.max_body_bytes)
         entry["body_size"] = len(raw)
         check_credentials(seen.headers, self.config.api_keys, operation.family)
         if self.limiter is not None:
@@ -172,11 +190,9 @@ class StubGateway:
             entry["model_requested"] = model
         return fields
 
-    async def respond(
-        self, request: Request, operation: Operation, body: BaseModel, params: BaseModel | None
-    ) -> Response:
+    async def respond(self, scope: Scope, operation: Operation, body: BaseModel, params: BaseModel | None) -> Response:
         """Answer a valid request: images (or an SSE stream), recorded, with fallbacks applied."""
-        seen = self._seen(request)
+        seen = self._seen(scope)
         entry = seen.entry
         fields = _wire_fields(body)
         path_params: dict[str, Any] = _plain(params.model_dump(by_alias=True, exclude_none=True)) if params else {}
@@ -216,7 +232,7 @@ class StubGateway:
                 media_type="text/event-stream",
                 headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        body_out = responses.image_response_body(plan, _base_url(request.scope, seen.headers), seen.started)
+        body_out = responses.image_response_body(plan, _base_url(scope, seen.headers), seen.started)
         return _EncodedJSON(body_out, headers)
 
     def _refuse(self, operation: Operation, sent: dict[str, Any], images: int) -> None:
@@ -283,7 +299,7 @@ class StubGateway:
         if not request.url.path.startswith(RESERVED_PREFIX):
             # The HTTP layer may have answered already (a body that stopped coming: 408); record what the client got.
             status, message = request.scope.get(WIRE_ERROR) or (error.status, error.message)
-            self.recorder.add(self._seen(request).entry, status, message)
+            self.recorder.add(self._seen(request.scope).entry, status, message)
         return error.response()
 
     async def _on_gateway_error(self, request: Request, exc: Exception) -> Response:
@@ -319,6 +335,15 @@ class StubGateway:
             request,
             GatewayError(500, f"internal error in the stub gateway: {type(exc).__name__}", None, "server_error"),
         )
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint calling `handler`."""
+
+    async def endpoint(request: Request) -> Response:
+        return await handler(request.scope, request.receive)
+
+    return endpoint
 
 
 _KINDS: dict[Any, str] = {bool: "boolean", int: "integer", float: "number"}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Iterable, Iterator
 
 import pytest
+from starlette.types import Message, Receive
 
 from pixelpact.generator.runtime.bodies import (
     multipart_fields,
@@ -27,7 +28,28 @@ def form(*parts: tuple[bytes, bytes], end: bool = True) -> bytes:
     return out + (b"--XyZ--\r\n" if end else b"")
 
 
-async def chunks(total: int, size: int = 65536) -> AsyncIterator[bytes]:
+def receiving(pieces: Iterable[bytes]) -> Receive:
+    """An ASGI receive callable giving `pieces` as the body, one per call (read lazily), then a disconnect."""
+    it = iter(pieces)
+    ahead: list[bytes] = [next(it, b"")]
+    done = False
+
+    async def receive() -> Message:
+        nonlocal done
+        if done:
+            return {"type": "http.disconnect"}
+        body = ahead.pop()
+        following = next(it, None)
+        if following is None:
+            done = True
+        else:
+            ahead.append(following)
+        return {"type": "http.request", "body": body, "more_body": not done}
+
+    return receive
+
+
+def chunks(total: int, size: int = 65536) -> Iterator[bytes]:
     sent = 0
     while sent < total:
         n = min(size, total - sent)
@@ -46,30 +68,39 @@ def refused(status: int, call: object) -> GatewayError:
 
 
 def test_a_body_within_the_limit_is_read_whole() -> None:
-    assert asyncio.run(read_limited("100", chunks(100), 100)) == b"x" * 100
+    assert asyncio.run(read_limited("100", receiving(chunks(100)), 100)) == b"x" * 100
+    assert asyncio.run(read_limited(None, receiving(chunks(100, size=7)), 100)) == b"x" * 100
+    assert asyncio.run(read_limited("0", receiving([]), 100)) == b""
 
 
 def test_a_body_over_the_limit_is_413_and_is_drained_without_being_kept() -> None:
     consumed = 0
 
-    async def counting() -> AsyncIterator[bytes]:
+    def counting() -> Iterator[bytes]:
         nonlocal consumed
-        async for c in chunks(5_000_000):
+        for c in chunks(5_000_000):
             consumed += len(c)
             yield c
 
-    error = refused(413, read_limited(None, counting(), 1000))
+    error = refused(413, read_limited(None, receiving(counting()), 1000))
     assert "1000 bytes" in error.message
     assert consumed == 5_000_000  # drained, so the client can read the 413
 
 
-def test_a_declared_length_beyond_the_drain_limit_is_refused_before_reading() -> None:
-    async def never() -> AsyncIterator[bytes]:
-        raise AssertionError("read")
-        yield b""
+def test_a_client_that_leaves_before_the_body_is_complete_is_a_400() -> None:
+    async def leaves() -> Message:
+        return {"type": "http.disconnect"}
 
-    refused(413, read_limited(str(10**12), never(), 1000, drain_limit=10_000))
-    refused(400, read_limited("12abc", never(), 1000))
+    error = refused(400, read_limited("100", leaves, 1000))
+    assert "closed the connection" in error.message
+
+
+def test_a_declared_length_beyond_the_drain_limit_is_refused_before_reading() -> None:
+    async def never() -> Message:
+        raise AssertionError("read")
+
+    refused(413, read_limited(str(10**12), never, 1000, drain_limit=10_000))
+    refused(400, read_limited("12abc", never, 1000))
 
 
 @pytest.mark.parametrize(

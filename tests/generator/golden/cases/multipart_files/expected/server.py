@@ -6,13 +6,11 @@ Behaviour the spec does not state (images, SSE framing, recording, auth policy) 
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope
 
 from pixelpact.generator.runtime.config import StubConfig
-from pixelpact.generator.runtime.gateway import StubGateway
+from pixelpact.generator.runtime.gateway import StubApp, StubGateway
 from pixelpact.generator.runtime.operation import Operation
 
 from . import models
@@ -36,18 +34,18 @@ CREATE_IMAGE_EDIT = Operation(
 OPERATIONS: tuple[Operation, ...] = (CREATE_IMAGE_EDIT,)
 
 
-def create_app(config: StubConfig | None = None) -> Starlette:
+def create_app(config: StubConfig | None = None) -> StubApp:
     """The stub gateway as an ASGI app: the spec's routes, plus the runtime's reserved /_pixelpact/ routes."""
     gateway = StubGateway(config)
 
-    async def create_image_edit(request: Request) -> Response:
+    async def create_image_edit(scope: Scope, receive: Receive) -> Response:
         """Edit image: POST /v1/images/edits."""
-        raw = await gateway.read_body(request, CREATE_IMAGE_EDIT)
+        raw = await gateway.read_body(scope, receive, CREATE_IMAGE_EDIT)
         body = models.EditRequest.model_validate(raw)
-        return await gateway.respond(request, CREATE_IMAGE_EDIT, body, None)
+        return await gateway.respond(scope, CREATE_IMAGE_EDIT, body, None)
 
-    routes: list[BaseRoute] = [
-        Route("/v1/images/edits", create_image_edit, methods=["POST"], name="createImageEdit"),
-    ]
-    routes += gateway.routes()
-    return Starlette(routes=routes, exception_handlers=dict(gateway.exception_handlers()))
+    return gateway.app(
+        [
+            ("/v1/images/edits", CREATE_IMAGE_EDIT, create_image_edit),
+        ]
+    )

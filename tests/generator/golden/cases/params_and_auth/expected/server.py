@@ -6,13 +6,11 @@ Behaviour the spec does not state (images, SSE framing, recording, auth policy) 
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope
 
 from pixelpact.generator.runtime.config import StubConfig
-from pixelpact.generator.runtime.gateway import StubGateway
+from pixelpact.generator.runtime.gateway import StubApp, StubGateway
 from pixelpact.generator.runtime.operation import Operation
 
 from . import models
@@ -36,29 +34,28 @@ AZURE_CREATE_IMAGE_VARIATION = Operation(
 OPERATIONS: tuple[Operation, ...] = (AZURE_CREATE_IMAGE_VARIATION,)
 
 
-def create_app(config: StubConfig | None = None) -> Starlette:
+def create_app(config: StubConfig | None = None) -> StubApp:
     """The stub gateway as an ASGI app: the spec's routes, plus the runtime's reserved /_pixelpact/ routes."""
     gateway = StubGateway(config)
 
-    async def azure_create_image_variation(request: Request) -> Response:
+    async def azure_create_image_variation(scope: Scope, receive: Receive) -> Response:
         """Create variation: POST /deployments/{deployment-id}/images/variations."""
-        raw = await gateway.read_body(request, AZURE_CREATE_IMAGE_VARIATION)
+        raw = await gateway.read_body(scope, receive, AZURE_CREATE_IMAGE_VARIATION)
         body = models.AzureCreateImageVariationRequest.model_validate(raw, strict=True)
         params = models.AzureCreateImageVariationParams.model_validate(
             {
-                **request.query_params,
-                "deployment-id": request.path_params["deployment_id"],
+                **gateway.query(scope),
+                "deployment-id": scope["path_params"]["deployment_id"],
             }
         )
-        return await gateway.respond(request, AZURE_CREATE_IMAGE_VARIATION, body, params)
+        return await gateway.respond(scope, AZURE_CREATE_IMAGE_VARIATION, body, params)
 
-    routes: list[BaseRoute] = [
-        Route(
-            "/deployments/{deployment_id}/images/variations",
-            azure_create_image_variation,
-            methods=["POST"],
-            name="azureCreateImageVariation",
-        ),
-    ]
-    routes += gateway.routes()
-    return Starlette(routes=routes, exception_handlers=dict(gateway.exception_handlers()))
+    return gateway.app(
+        [
+            (
+                "/deployments/{deployment_id}/images/variations",
+                AZURE_CREATE_IMAGE_VARIATION,
+                azure_create_image_variation,
+            ),
+        ]
+    )
