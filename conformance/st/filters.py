@@ -153,7 +153,10 @@ def body_problem(operation: OperationContract, form: Mapping[str, list[Any]]) ->
 def stream_problem(operation: OperationContract, content: bytes) -> str | None:
     """None when every `data:` line of an event stream is `[DONE]` or JSON matching the event schema."""
     assert operation.stream_event_schema is not None
-    for line in content.decode("utf-8", "replace").splitlines():
+    # An SSE line ends at CR, LF or CRLF only (str.splitlines() also splits at U+0085, U+2028 ..., which a JSON
+    # string may hold unescaped: an echoed prompt).
+    text = content.decode("utf-8", "replace")
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if not line.startswith("data:"):
             continue
         data = line[5:].strip()

@@ -119,6 +119,14 @@ def test_streams_are_judged_by_their_data_lines() -> None:
     assert judged(SCHEMA, GENERATE, body, OK) is None  # a JSON answer is schemathesis's to judge
 
 
+def test_a_stream_line_is_cut_at_cr_and_lf_only() -> None:
+    """A prompt echoed unescaped may hold U+0085 or U+2028, which str.splitlines() also treats as line ends."""
+    body = {"model": "m", "prompt": "p", "stream": True}
+    event = {"type": "image_generation.completed", "b64_json": "aGk=", "revised_prompt": "a\u0085b\u2028c\x1cd"}
+    text = f"event: x\r\ndata: {json.dumps(event, ensure_ascii=False)}\r\n\r\ndata: [DONE]\r\n\r\n"
+    assert judged(SCHEMA, GENERATE, body, FakeResponse(text.encode(), "text/event-stream")) is not None
+
+
 def test_flaky_check_failures_are_observations_not_run_errors() -> None:
     from hypothesis.errors import FlakyFailure
 
