@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/stub_wire_profile.py                    # StubHttpProtocol (what `pixelpact serve` runs)
     .venv/bin/python bench/stub_wire_profile.py --protocol stock   # uvicorn's HttpToolsProtocol, for comparison
+    .venv/bin/python bench/stub_wire_profile.py --app bare --protocol stock   # bench/bare_app.py: the framework's limit
 
 Like bench/stub_profile.py, but each request goes in as raw bytes through the uvicorn protocol (httptools parsing,
 the ASGI cycle, the response written to a transport that keeps nothing), on one keep-alive connection. CPU time
@@ -29,6 +30,7 @@ import uvicorn  # noqa: E402
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: E402
 from uvicorn.server import ServerState  # noqa: E402
 
+from bench.bare_app import app as bare_app  # noqa: E402
 from bench.stub_profile import KINDS  # noqa: E402
 from pixelpact.generated.server import create_app  # noqa: E402
 
@@ -67,8 +69,8 @@ def raw_request(kind: str) -> bytes:
     return head + b"\r\n" + body
 
 
-def protocol(kind_of_protocol: str) -> Any:
-    app = create_app()
+def protocol(kind_of_protocol: str, which_app: str) -> Any:
+    app: Any = bare_app if which_app == "bare" else create_app()
     if kind_of_protocol == "stub":
         from pixelpact.generator.runtime.config import StubConfig
         from pixelpact.generator.runtime.protocol import StubUvicornConfig
@@ -81,8 +83,8 @@ def protocol(kind_of_protocol: str) -> Any:
     return HttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
 
 
-async def serve(kind_of_protocol: str, kind: str, count: int) -> float:
-    proto = protocol(kind_of_protocol)
+async def serve(kind_of_protocol: str, which_app: str, kind: str, count: int) -> float:
+    proto = protocol(kind_of_protocol, which_app)
     proto.connection_made(NullTransport())
     data = raw_request(kind)
     for _ in range(200):  # warm caches
@@ -104,13 +106,23 @@ def main() -> int:
     parser.add_argument("--protocol", choices=["stub", "stock"], default="stub")
     parser.add_argument("--count", type=int, default=3000, help="requests per kind and round (default 3000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the median is reported (default 3)")
+    parser.add_argument(
+        "--app", choices=["stub", "bare"], default="stub", help="the generated stub, or bench/bare_app.py (no health)"
+    )
     args = parser.parse_args()
     for kind in KINDS:
-        micros = statistics.median(asyncio.run(serve(args.protocol, kind, args.count)) for _ in range(args.rounds))
+        if args.app == "bare" and kind.startswith("health"):
+            continue  # the bare app has no health route
+        micros = statistics.median(
+            asyncio.run(serve(args.protocol, args.app, kind, args.count)) for _ in range(args.rounds)
+        )
         profiler = cProfile.Profile()
-        profiler.runcall(asyncio.run, serve(args.protocol, kind, 1000))
+        profiler.runcall(asyncio.run, serve(args.protocol, args.app, kind, 1000))
         calls = pstats.Stats(profiler).total_calls / 1200  # type: ignore[attr-defined]
-        print(f"{args.protocol:5} {kind:20} {micros:7.1f} µs CPU per request, {calls:6.1f} function calls per request")
+        print(
+            f"{args.app:4} {args.protocol:5} {kind:20} {micros:7.1f} µs CPU per request, "
+            f"{calls:6.1f} function calls per request"
+        )
     return 0
 
 

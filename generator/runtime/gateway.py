@@ -6,7 +6,6 @@ import functools
 import time
 import typing
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl
@@ -63,23 +62,26 @@ class _EncodedJSON(Response):
 
     media_type = "application/json"
 
-    def __init__(self, body: bytes, headers: Mapping[str, str]) -> None:
+    def __init__(self, body: bytes, headers: Mapping[str, str] | None = None) -> None:
         self.status_code = 200
         self.background = None
         self.body = body
         raw = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
-        raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        if headers:
+            raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
         self.raw_headers = raw
 
 
-@dataclass
 class _Seen:
     """What the gateway learned about one request, kept in its ASGI scope between read_body and respond."""
 
-    headers: dict[str, str]
-    query: dict[str, str]
-    entry: dict[str, Any]
-    started: float = field(default_factory=time.perf_counter)
+    __slots__ = ("entry", "headers", "query", "started")
+
+    def __init__(self, headers: dict[str, str], query: dict[str, str], entry: dict[str, Any]) -> None:
+        self.headers = headers
+        self.query = query
+        self.entry = entry
+        self.started = time.perf_counter()
 
 
 def _base_url(scope: Mapping[str, Any], headers: Mapping[str, str]) -> str:
@@ -363,15 +365,19 @@ def _scalar_kinds(model: type[BaseModel]) -> dict[str, str]:
 def _wire_fields(body: BaseModel) -> dict[str, Any]:
     """The fields `respond` reads, by wire name, None left out: `body.model_dump(by_alias=True, exclude_none=True)`
     for the model's own fields, at a fraction of its cost (fields the spec does not name are not needed here)."""
-    values = body.__dict__
-    fields = {alias: value for name, alias in _aliases(type(body)) if (value := values[name]) is not None}
+    # A model's __dict__ holds exactly its fields (extras live apart), by attribute name; few are spelled otherwise on
+    # the wire (image[]), so those are renamed after one pass over the values.
+    fields = {name: value for name, value in body.__dict__.items() if value is not None}
+    for name, alias in _renamed(type(body)):
+        if name in fields:
+            fields[alias] = fields.pop(name)
     return _plain(fields) if _has_enum(type(body)) else fields
 
 
 @functools.cache
-def _aliases(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
-    """(attribute name, wire name) of each field of `model`."""
-    return tuple((name, info.alias or name) for name, info in model.model_fields.items())
+def _renamed(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(attribute name, wire name) of each field of `model` whose wire name is another."""
+    return tuple((name, info.alias) for name, info in model.model_fields.items() if info.alias and info.alias != name)
 
 
 @functools.cache

@@ -102,6 +102,9 @@ class StubHttpProtocol(HttpToolsProtocol):
         self._timed_out(self._why)
 
     def _timed_out(self, why: str) -> None:
+        if why == "idle":
+            self.timeout_keep_alive_handler()  # uvicorn's: close the idle keep-alive connection
+            return
         if why == "head" and not self._message_started:
             self.transport.close()  # never sent a byte: nothing to answer
             return
@@ -159,7 +162,12 @@ class StubHttpProtocol(HttpToolsProtocol):
         self._head_bytes += len(name) + len(value) + 4  # "name: value\r\n"
         if self._head_bytes > self.limits.max_header_bytes:
             raise _Refused(self._too_large())
-        super().on_header(name, value)
+        # uvicorn's on_header, inline (it runs for every header of every request)
+        name = name.lower()
+        value = value.rstrip(b" \t")  # llhttp keeps trailing whitespace, which RFC 9110 5.5 excludes from the value
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -179,6 +187,19 @@ class StubHttpProtocol(HttpToolsProtocol):
         self._deadline = None
         self._in_head, self._head_bytes, self._raw_head_bytes, self._message_started = True, 0, 0, False
         super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        # uvicorn's, but the keep-alive timeout is this connection's deadline (`idle`) rather than a loop timer made
+        # and cancelled for every request.
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self._arm(self.timeout_keep_alive, "idle")
 
     # -- refusing
 

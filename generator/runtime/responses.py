@@ -54,10 +54,12 @@ class Plan:
         return f"{self.width}x{self.height}"
 
     def key(self) -> tuple[Any, ...]:
-        """Everything an answer depends on apart from its id, time and latency."""
+        """Everything an answer depends on apart from its id, time and latency (plain values: it is hashed for every
+        answer, and a dataclass such as Choice hashes in Python)."""
         return (
             self.kind, self.n, self.width, self.height, self.output_format, self.transparent, self.response_format,
-            self.quality, self.background, self.prompt, self.input_images, self.choice, self.requested,
+            self.quality, self.background, self.prompt, self.input_images, self.choice.model, self.choice.index,
+            self.requested,
         )  # fmt: skip
 
 

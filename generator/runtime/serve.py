@@ -10,6 +10,7 @@ import argparse
 import copy
 import dataclasses
 import errno
+import gc
 import importlib
 import json
 import os
@@ -63,7 +64,21 @@ def app_from_environment() -> Any:
     raw = json.loads(os.environ.get(CONFIG_ENV, "{}"))
     raw["api_keys"] = tuple(raw.get("api_keys", ()))
     raw["fail_models"] = frozenset(raw.get("fail_models", ()))
-    return default_app(StubConfig(**raw))
+    app = default_app(StubConfig(**raw))
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Move what start-up made (modules, pydantic's validators, Starlette's routes: ~50,000 objects) out of the
+    garbage collector's reach, in a process that only serves from now on.
+
+    A full collection otherwise walks them all every few thousand requests (the recording's entries live long enough
+    to reach the oldest generation): a pause of 20-60 ms during which every connection waits, in the tail of the
+    latency. Frozen, a full collection walks what serving made (the recording's ring) and takes a few milliseconds.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _config_json(config: StubConfig) -> str:
@@ -351,7 +366,9 @@ def run(args: argparse.Namespace) -> int:
                 _uvicorn_config(target, config, "warning", args.access_log, args.workers), sockets=[sock]
             ).run()
         else:
-            uvicorn.Server(_uvicorn_config(app, config, "warning", args.access_log)).run(sockets=[sock])
+            server = uvicorn.Server(_uvicorn_config(app, config, "warning", args.access_log))
+            freeze_startup_objects()
+            server.run(sockets=[sock])
     except KeyboardInterrupt:
         # uvicorn shuts down gracefully, then re-raises the SIGINT it captured; Ctrl-C is how a server is stopped.
         pass
