@@ -18,6 +18,7 @@ from .models import (
     BifrostErrorExtraFields,
     BifrostResponseExtraFields,
     ErrorField,
+    Fallback,
     ImageData,
     ImageEditRequest,
     ImageEditStreamEvent,
@@ -27,8 +28,10 @@ from .models import (
     ImageTokenDetails,
     ImageUsage,
     ImageVariationRequest,
+    OpenAIImageEditRequest,
     OpenAIImageGenerationRequest,
     OpenAIImageResponse,
+    OpenAIImageVariationRequest,
 )
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "BifrostResponseExtraFields",
     "Client",
     "ErrorField",
+    "Fallback",
     "ImageData",
     "ImageEditRequest",
     "ImageEditStreamEvent",
@@ -55,6 +59,8 @@ __all__ = [
     "ImageTokenDetails",
     "ImageUsage",
     "ImageVariationRequest",
+    "OpenAIImageEditRequest",
     "OpenAIImageGenerationRequest",
     "OpenAIImageResponse",
+    "OpenAIImageVariationRequest",
 ]

@@ -60,6 +60,7 @@ _CREATE_IMAGE_EDIT = _Endpoint(
     path="/v1/images/edits",
     multipart=True,
     files={"image": "image/png", "image[]": "image/png", "mask": "image/png"},
+    json_parts=frozenset({"fallbacks"}),
     security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"),
     errors={
         400: models.BifrostError,
@@ -75,6 +76,7 @@ _CREATE_IMAGE_VARIATION = _Endpoint(
     path="/v1/images/variations",
     multipart=True,
     files={"image": "image/png", "image[]": "image/png"},
+    json_parts=frozenset({"fallbacks"}),
     security=("BearerAuth", "BasicAuth", "VirtualKeyAuth", "ApiKeyAuth"),
     errors={
         400: models.BifrostError,
@@ -390,7 +392,7 @@ class Client(_Base):
     @overload
     def openai_create_image_edit(
         self,
-        body: models.ImageEditRequest | Mapping[str, Any],
+        body: models.OpenAIImageEditRequest | Mapping[str, Any],
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[False] = False,
@@ -399,7 +401,7 @@ class Client(_Base):
     @overload
     def openai_create_image_edit(
         self,
-        body: models.ImageEditRequest | Mapping[str, Any],
+        body: models.OpenAIImageEditRequest | Mapping[str, Any],
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
@@ -407,7 +409,7 @@ class Client(_Base):
 
     def openai_create_image_edit(
         self,
-        body: models.ImageEditRequest | Mapping[str, Any],
+        body: models.OpenAIImageEditRequest | Mapping[str, Any],
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
@@ -425,7 +427,7 @@ class Client(_Base):
 
     def openai_create_image_variation(
         self,
-        body: models.ImageVariationRequest | Mapping[str, Any],
+        body: models.OpenAIImageVariationRequest | Mapping[str, Any],
         *,
         headers: Mapping[str, str] | None = None,
     ) -> models.OpenAIImageResponse:
@@ -737,7 +739,7 @@ class AsyncClient(_Base):
     @overload
     async def openai_create_image_edit(
         self,
-        body: models.ImageEditRequest | Mapping[str, Any],
+        body: models.OpenAIImageEditRequest | Mapping[str, Any],
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[False] = False,
@@ -746,7 +748,7 @@ class AsyncClient(_Base):
     @overload
     async def openai_create_image_edit(
         self,
-        body: models.ImageEditRequest | Mapping[str, Any],
+        body: models.OpenAIImageEditRequest | Mapping[str, Any],
         *,
         headers: Mapping[str, str] | None = None,
         stream: Literal[True],
@@ -754,7 +756,7 @@ class AsyncClient(_Base):
 
     async def openai_create_image_edit(
         self,
-        body: models.ImageEditRequest | Mapping[str, Any],
+        body: models.OpenAIImageEditRequest | Mapping[str, Any],
         *,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
@@ -772,7 +774,7 @@ class AsyncClient(_Base):
 
     async def openai_create_image_variation(
         self,
-        body: models.ImageVariationRequest | Mapping[str, Any],
+        body: models.OpenAIImageVariationRequest | Mapping[str, Any],
         *,
         headers: Mapping[str, str] | None = None,
     ) -> models.OpenAIImageResponse:

@@ -56,10 +56,7 @@ class AzureCreateImageVariationParams(BaseModel):
         return value
 
 
-Fallback = TypeAliasType("Fallback", Annotated[str, Field(min_length=1)])
-"""
-A fallback model in format provider/model
-"""
+FallbackModelName = TypeAliasType("FallbackModelName", Annotated[str, Field(min_length=1, title="FallbackModelName")])
 
 
 class AzureImageEditRequest(BaseModel):
@@ -100,8 +97,8 @@ class AzureImageEditRequest(BaseModel):
     """User identifier for tracking"""
     stream: bool = False
     """Whether to stream the response. When true, images are sent as base64 chunks via SSE."""
-    fallbacks: list[Fallback] | None = None
-    """Fallback models to try if primary model fails"""
+    fallbacks: list[FallbackModelName] | None = None
+    """Fallback models to try if primary model fails, each in format provider/model"""
 
     @field_validator(
         "model",
@@ -175,8 +172,8 @@ class AzureImageGenerationRequest(BaseModel):
     """User identifier for tracking"""
     stream: bool = False
     """Whether to stream the response. When true, images are sent as base64 chunks via SSE."""
-    fallbacks: list[Fallback] | None = None
-    """Fallback models to try if primary model fails"""
+    fallbacks: list[FallbackModelName] | None = None
+    """Fallback models to try if primary model fails, each in format provider/model"""
 
     @field_validator(
         "model",
@@ -223,8 +220,8 @@ class AzureImageVariationRequest(BaseModel):
     """Format of the response. This parameter is not supported for streaming requests."""
     user: str | None = None
     """User identifier for tracking"""
-    fallbacks: list[Fallback] | None = None
-    """Fallback models to try if primary model fails"""
+    fallbacks: list[FallbackModelName] | None = None
+    """Fallback models to try if primary model fails, each in format provider/model"""
 
     @field_validator("model", "image", "image_list", "n", "size", "response_format", "user", "fallbacks", mode="before")
     @classmethod
@@ -305,6 +302,16 @@ class ErrorField(BaseModel):
     """The underlying reason, when message is generic"""
 
 
+class Fallback(BaseModel):
+    """Fallback model configuration"""
+
+    model_config = ConfigDict(extra="ignore", validate_by_alias=True, validate_by_name=True)
+    provider: Annotated[str, Field(min_length=1)]
+    """The provider serving the fallback model, e.g. openai"""
+    model: Annotated[str, Field(min_length=1)]
+    """The fallback model's name at that provider, e.g. dall-e-2"""
+
+
 class ImageData(BaseModel):
     """One generated image; `url` or `b64_json` is set, according to response_format."""
 
@@ -320,8 +327,8 @@ class ImageData(BaseModel):
 
 
 class ImageEditRequest(BaseModel):
-    """Multipart body of an image edit. Use field name `image` for a single file or `image[]` for multiple files;
-    all files are edited."""
+    """Multipart body of an image edit on the native route. Use field name `image` for a single file or `image[]`
+    for multiple files; all files are edited."""
 
     model_config = ConfigDict(extra="ignore", validate_by_alias=True, validate_by_name=True)
     model: Annotated[str, Field(examples=["openai/dall-e-3"], min_length=1)]
@@ -495,8 +502,8 @@ class ImageUsage(BaseModel):
 
 
 class ImageVariationRequest(BaseModel):
-    """Multipart body of an image variation. Use field name `image` for a single file or `image[]` for multiple
-    (first image is used)."""
+    """Multipart body of an image variation on the native route. Use field name `image` for a single file or
+    `image[]` for multiple (first image is used)."""
 
     model_config = ConfigDict(extra="ignore", validate_by_alias=True, validate_by_name=True)
     model: Annotated[str, Field(examples=["openai/dall-e-3"], min_length=1)]
@@ -519,6 +526,94 @@ class ImageVariationRequest(BaseModel):
     """Fallback models to try if primary model fails"""
 
     @field_validator("image", "image_list", "n", "size", "response_format", "user", "fallbacks", mode="before")
+    @classmethod
+    def check_not_null(cls, value: Any) -> Any:
+        # The spec lets these fields be omitted, not sent as null; the defaults above are never validated.
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+    @model_validator(mode="after")
+    def check_any_of_required(self) -> Self:
+        if not (self.image is not None) and not (self.image_list is not None):
+            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+            error = InitErrorDetails(
+                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+            )
+            raise ValidationError.from_exception_data(type(self).__name__, [error])
+        return self
+
+
+class OpenAIImageEditRequest(BaseModel):
+    """Multipart body of an image edit on the OpenAI-compatible route. Use field name `image` for a single file or
+    `image[]` for multiple files; all files are edited."""
+
+    model_config = ConfigDict(extra="ignore", validate_by_alias=True, validate_by_name=True)
+    model: Annotated[str, Field(examples=["openai/dall-e-3"], min_length=1)]
+    """Model identifier in format provider/model"""
+    prompt: Annotated[str, Field(min_length=1)]
+    """Text prompt to generate image"""
+    image: bytes | None = None
+    """An image file (PNG, JPEG or WebP)"""
+    image_list: Annotated[list[bytes] | None, Field(alias="image[]", min_length=1)] = None
+    """Several image files, sent as repeated `image[]` parts"""
+    mask: bytes | None = None
+    """A PNG whose transparent areas mark where the image is edited"""
+    type: Literal["inpainting", "outpainting", "background_removal"] | None = None
+    """Kind of edit"""
+    n: Annotated[int, Field(ge=1, le=10)] = 1
+    """Number of images to generate"""
+    size: Literal["256x256", "512x512", "1024x1024", "1536x1024", "1024x1536", "auto"] | None = None
+    """Size of the edited images (no 1792 sizes for edits)"""
+    quality: Literal["auto", "high", "medium", "low", "standard"] | None = None
+    """Quality of the edited image"""
+    response_format: Literal["url", "b64_json"] = "url"
+    """Format of the response. This parameter is not supported for streaming requests."""
+    background: Literal["transparent", "opaque", "auto"] | None = None
+    """Background of the generated image"""
+    input_fidelity: Literal["low", "high"] | None = None
+    """How closely the output follows the input images"""
+    partial_images: Annotated[int | None, Field(ge=0, le=3)] = None
+    """Number of partial images to stream before each completed image"""
+    output_compression: Annotated[int | None, Field(ge=0, le=100)] = None
+    """Compression level (0-100%) for webp and jpeg output"""
+    output_format: Literal["png", "webp", "jpeg"] | None = None
+    """Output image format"""
+    seed: Annotated[int | None, Field(ge=-9223372036854775808, le=9223372036854775807)] = None
+    """Seed for reproducible generation (a 64-bit integer, as providers take it)"""
+    negative_prompt: str | None = None
+    """What the image should not show"""
+    num_inference_steps: Annotated[int | None, Field(ge=1, le=1000)] = None
+    """Number of inference steps"""
+    user: str | None = None
+    """User identifier for tracking"""
+    stream: bool = False
+    """Whether to stream the response. When true, images are sent as base64 chunks via SSE."""
+    fallbacks: list[FallbackModelName] | None = None
+    """Fallback models to try if primary model fails, each in format provider/model"""
+
+    @field_validator(
+        "image",
+        "image_list",
+        "mask",
+        "type",
+        "n",
+        "size",
+        "quality",
+        "response_format",
+        "background",
+        "input_fidelity",
+        "partial_images",
+        "output_compression",
+        "output_format",
+        "seed",
+        "negative_prompt",
+        "num_inference_steps",
+        "user",
+        "stream",
+        "fallbacks",
+        mode="before",
+    )
     @classmethod
     def check_not_null(cls, value: Any) -> Any:
         # The spec lets these fields be omitted, not sent as null; the defaults above are never validated.
@@ -571,8 +666,8 @@ class OpenAIImageGenerationRequest(BaseModel):
     """User identifier for tracking"""
     stream: bool = False
     """Whether to stream the response. When true, images are sent as base64 chunks via SSE."""
-    fallbacks: list[Fallback] | None = None
-    """Fallback models to try if primary model fails"""
+    fallbacks: list[FallbackModelName] | None = None
+    """Fallback models to try if primary model fails, each in format provider/model"""
 
     @field_validator(
         "n",
@@ -617,6 +712,49 @@ class OpenAIImageResponse(BaseModel):
     ) = None
     """Size of the generated images"""
     usage: ImageUsage | None = None
+
+
+class OpenAIImageVariationRequest(BaseModel):
+    """Multipart body of an image variation on the OpenAI-compatible route. Use field name `image` for a single file
+    or `image[]` for multiple (first image is used)."""
+
+    model_config = ConfigDict(extra="ignore", validate_by_alias=True, validate_by_name=True)
+    model: Annotated[str, Field(examples=["openai/dall-e-3"], min_length=1)]
+    """Model identifier in format provider/model"""
+    image: bytes | None = None
+    """Image file to create variations of."""
+    image_list: Annotated[list[bytes] | None, Field(alias="image[]", min_length=1)] = None
+    """Several image files; the first is used."""
+    n: Annotated[int, Field(ge=1, le=10)] = 1
+    """Number of variations to generate"""
+    size: (
+        Literal["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792", "1536x1024", "1024x1536", "auto"] | None
+    ) = None
+    """Size of the output images"""
+    response_format: Literal["url", "b64_json"] = "url"
+    """Format of the response. This parameter is not supported for streaming requests."""
+    user: str | None = None
+    """User identifier for tracking"""
+    fallbacks: list[FallbackModelName] | None = None
+    """Fallback models to try if primary model fails, each in format provider/model"""
+
+    @field_validator("image", "image_list", "n", "size", "response_format", "user", "fallbacks", mode="before")
+    @classmethod
+    def check_not_null(cls, value: Any) -> Any:
+        # The spec lets these fields be omitted, not sent as null; the defaults above are never validated.
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+    @model_validator(mode="after")
+    def check_any_of_required(self) -> Self:
+        if not (self.image is not None) and not (self.image_list is not None):
+            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+            error = InitErrorDetails(
+                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+            )
+            raise ValidationError.from_exception_data(type(self).__name__, [error])
+        return self
 
 
 class BifrostError(BaseModel):

@@ -42,6 +42,7 @@ CREATE_IMAGE_EDIT = Operation(
     file_fields=frozenset({"image", "image[]", "mask"}),
     list_fields=frozenset({"fallbacks", "image[]"}),
     streams=True,
+    json_parts=frozenset({"fallbacks"}),
 )
 CREATE_IMAGE_VARIATION = Operation(
     operation_id="createImageVariation",
@@ -56,6 +57,7 @@ CREATE_IMAGE_VARIATION = Operation(
     file_fields=frozenset({"image", "image[]"}),
     list_fields=frozenset({"fallbacks", "image[]"}),
     streams=False,
+    json_parts=frozenset({"fallbacks"}),
 )
 OPENAI_CREATE_IMAGE = Operation(
     operation_id="openaiCreateImage",
@@ -78,7 +80,7 @@ OPENAI_CREATE_IMAGE_EDIT = Operation(
     kind="edit",
     family="openai",
     media_type="multipart/form-data",
-    body_model=models.ImageEditRequest,
+    body_model=models.OpenAIImageEditRequest,
     params_model=None,
     response_model=models.OpenAIImageResponse,
     file_fields=frozenset({"image", "image[]", "mask"}),
@@ -92,7 +94,7 @@ OPENAI_CREATE_IMAGE_VARIATION = Operation(
     kind="variation",
     family="openai",
     media_type="multipart/form-data",
-    body_model=models.ImageVariationRequest,
+    body_model=models.OpenAIImageVariationRequest,
     params_model=None,
     response_model=models.OpenAIImageResponse,
     file_fields=frozenset({"image", "image[]"}),
@@ -187,13 +189,13 @@ def create_app(config: StubConfig | None = None) -> StubApp:
     async def openai_create_image_edit(scope: Scope, receive: Receive) -> Response:
         """Edit image (OpenAI format): POST /openai/v1/images/edits."""
         raw = await gateway.read_body(scope, receive, OPENAI_CREATE_IMAGE_EDIT)
-        body = models.ImageEditRequest.model_validate(raw)
+        body = models.OpenAIImageEditRequest.model_validate(raw)
         return await gateway.respond(scope, OPENAI_CREATE_IMAGE_EDIT, body, None)
 
     async def openai_create_image_variation(scope: Scope, receive: Receive) -> Response:
         """Create image variation (OpenAI format): POST /openai/v1/images/variations."""
         raw = await gateway.read_body(scope, receive, OPENAI_CREATE_IMAGE_VARIATION)
-        body = models.ImageVariationRequest.model_validate(raw)
+        body = models.OpenAIImageVariationRequest.model_validate(raw)
         return await gateway.respond(scope, OPENAI_CREATE_IMAGE_VARIATION, body, None)
 
     async def azure_create_image(scope: Scope, receive: Receive) -> Response:

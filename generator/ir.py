@@ -74,6 +74,8 @@ class Body:
     file_fields: tuple[Field, ...]
     list_fields: tuple[str, ...]
     """Wire names of array fields: repeated parts in multipart."""
+    json_parts: tuple[str, ...] = ()
+    """Wire names of the multipart parts whose text is JSON (an object, or an array of objects: one part per item)."""
 
     @property
     def is_multipart(self) -> bool:

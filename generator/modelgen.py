@@ -50,6 +50,7 @@ def model_source(api: Api) -> str:
         use_union_operator=True,
         use_standard_collections=True,
         use_schema_description=True,
+        use_title_as_name=True,
         use_field_description=True,
         disable_timestamp=True,
         formatters=[],

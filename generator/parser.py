@@ -22,6 +22,7 @@ from pixelpact.generator.ir import (
 from pixelpact.generator.models_ir import build_model, component_roles, parameter_schema
 from pixelpact.generator.naming import pascal_case, python_name, snake_case
 from pixelpact.generator.runtime.operation import OperationKind
+from pixelpact.generator.runtime.part_encoding import is_json, part_content_type
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 KINDS: dict[str, OperationKind] = {"generations": "generation", "edits": "edit", "variations": "variation"}
@@ -158,7 +159,23 @@ class _Parser:
             if f.is_file
         )
         lists = tuple(f.wire_name for f in model.fields if f.is_list)
-        return Body(model.name, cast(Literal["application/json", "multipart/form-data"], media_type), files, lists)
+        json_parts: tuple[str, ...] = ()
+        if media_type == "multipart/form-data":
+            properties = model.schema.get("properties") or {}
+            json_parts = tuple(
+                f.wire_name
+                for f in model.fields
+                if not f.is_file
+                and is_json(
+                    part_content_type(
+                        schemas.resolve(self.document, properties.get(f.wire_name) or {}),
+                        encoding.get(f.wire_name),
+                        lambda node: schemas.resolve(self.document, node),
+                    )
+                )
+            )
+        kind = cast(Literal["application/json", "multipart/form-data"], media_type)
+        return Body(model.name, kind, files, lists, json_parts)
 
     def _responses(
         self, path: str, method: str, raw: Mapping[str, Any], op_id: str

@@ -20,6 +20,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.types import Message, Receive
 
 from pixelpact.generator.runtime.errors import GatewayError
+from pixelpact.generator.runtime.part_encoding import is_json
 
 #: Beyond the limit a body is still read (and thrown away, never stored) up to this many bytes, so the client, which
 #: usually sends the whole body before reading the answer, gets the 413 instead of a reset connection.
@@ -301,10 +302,17 @@ def parse_multipart(raw: bytes, content_type: str, max_parts: int) -> list[Part]
 
 
 def multipart_fields(
-    parts: list[Part], file_fields: frozenset[str], list_fields: frozenset[str], known_fields: frozenset[str]
+    parts: list[Part],
+    file_fields: frozenset[str],
+    list_fields: frozenset[str],
+    known_fields: frozenset[str],
+    json_parts: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Parts keyed by wire name: files as bytes, text as str; lists for list fields (a JSON array text counts too).
 
+    The parts of `json_parts` (the spec's encoding says application/json: an object, one per part for an array of
+    them) and any part that says `Content-Type: application/json` itself are read as JSON: a part that is not JSON
+    is refused naming its field, and a JSON value of the wrong type is left for the body model to refuse.
     A known scalar field given twice is refused; an unknown field may repeat (the spec lets requests carry fields it
     does not name, and a form encodes an unknown array as repeated parts), and is kept as a list.
     """
@@ -319,6 +327,14 @@ def multipart_fields(
                 value = part.data.decode("utf-8")
             except UnicodeDecodeError:
                 raise GatewayError(400, f"the form field {name!r} is not UTF-8 text", name) from None
+            if name in json_parts or (part.content_type is not None and is_json(part.content_type)):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    raise GatewayError(400, f"the form field {name!r} must be JSON (application/json)", name) from None
+                if name in list_fields:
+                    out.setdefault(name, []).extend(value if isinstance(value, list) else [value])
+                    continue
         if name in list_fields:
             items = out.setdefault(name, [])
             if isinstance(value, str) and value.lstrip().startswith("["):

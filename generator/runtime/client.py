@@ -48,6 +48,8 @@ class Endpoint(Generic[ErrorT]):
     """Names of the security schemes the operation accepts."""
     errors: Mapping[int, type[ErrorT]]
     """Error body model per status; 0 stands for the spec's `default` response."""
+    json_parts: frozenset[str] = frozenset()
+    """Wire names of the parts sent as application/json, one per item of an array (the spec's encoding)."""
 
 
 class ClientBase:
@@ -83,7 +85,7 @@ class ClientBase:
         path = endpoint.path.format(**{name: quote(str(value), safe="") for name, value in path_params.items()})
         params = {name: value for name, value in query_params.items() if value is not None}
         if endpoint.multipart:
-            content, content_type = encode_multipart(payload, endpoint.files)
+            content, content_type = encode_multipart(payload, endpoint.files, endpoint.json_parts)
             all_headers["Content-Type"] = content_type
             return http.build_request(endpoint.method, path, content=content, params=params, headers=all_headers)
         return http.build_request(endpoint.method, path, json=payload, params=params, headers=all_headers)
@@ -171,8 +173,11 @@ async def aiter_events(response: httpx.Response, model: type[ModelT]) -> AsyncIt
         await response.aclose()
 
 
-def encode_multipart(payload: Mapping[str, Any], files: Mapping[str, str]) -> tuple[bytes, str]:
-    """multipart/form-data with file parts for `files` (a list gives repeated parts, as `image[]` needs)."""
+def encode_multipart(
+    payload: Mapping[str, Any], files: Mapping[str, str], json_parts: frozenset[str] = frozenset()
+) -> tuple[bytes, str]:
+    """multipart/form-data with file parts for `files` (a list gives repeated parts, as `image[]` needs) and
+    `json_parts` as application/json parts, one JSON value per item."""
     boundary = os.urandom(16).hex()
     chunks: list[bytes] = []
     for name, value in payload.items():
@@ -188,6 +193,9 @@ def encode_multipart(payload: Mapping[str, Any], files: Mapping[str, str]) -> tu
                 disposition += f'; filename="{_quote_header(filename)}"'
                 head = f"Content-Disposition: {disposition}\r\nContent-Type: {files[name]}"
                 content = item if isinstance(item, bytes) else str(item).encode()
+            elif name in json_parts:
+                head = f"Content-Disposition: {disposition}\r\nContent-Type: application/json"
+                content = json.dumps(item).encode()
             else:
                 head = f"Content-Disposition: {disposition}"
                 content = _form_text(item).encode()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pixelpact.generator.runtime.errors import GatewayError
 
@@ -25,6 +27,17 @@ def provider_of(model: str) -> str:
     """`provider/model` names its provider; a bare model name is an OpenAI one (what Bifrost's OpenAI route assumes)."""
     provider, sep, _ = model.partition("/")
     return provider if sep and provider else "openai"
+
+
+def model_name(fallback: Any) -> str:
+    """A fallback as `provider/model`: a `{provider, model}` object (the native routes' form) or that string itself."""
+    provider = getattr(fallback, "provider", None)
+    model = getattr(fallback, "model", None)
+    if isinstance(fallback, Mapping):
+        provider, model = fallback.get("provider"), fallback.get("model")
+    if isinstance(provider, str) and isinstance(model, str):
+        return f"{provider}/{model}"
+    return str(fallback)
 
 
 def fails(model: str, fail_models: frozenset[str]) -> bool:

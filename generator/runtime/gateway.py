@@ -24,7 +24,7 @@ from pixelpact.generator.runtime.auth import check_credentials
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.dispatch import ExceptionHandler, Handler, StubApp
 from pixelpact.generator.runtime.errors import WIRE_ERROR, GatewayError, from_validation_error
-from pixelpact.generator.runtime.fallbacks import choose
+from pixelpact.generator.runtime.fallbacks import choose, model_name
 from pixelpact.generator.runtime.operation import Operation
 from pixelpact.generator.runtime.pacing import RateLimiter
 from pixelpact.generator.runtime.provider_api import MODELS, ModelRules, rules_for
@@ -162,8 +162,8 @@ class StubGateway:
         """Check size and credentials, then parse the JSON or multipart body into a dict keyed by wire names.
 
         Multipart: file parts become bytes (a list of bytes for `operation.list_fields`), text parts strings (lists for
-        list fields; a JSON array text is accepted for a list field). Uploaded files must be images (PNG, JPEG or
-        WebP; the mask a PNG). Raises GatewayError.
+        list fields; a JSON array text is accepted for a list field), JSON parts (`operation.json_parts`) their value.
+        Uploaded files must be images (PNG, JPEG or WebP; the mask a PNG). Raises GatewayError.
         """
         seen = self._seen(scope)
         entry = seen.entry
@@ -178,7 +178,11 @@ class StubGateway:
             parts = bodies.parse_multipart(raw, content_type, self.config.max_parts)
             entry["parts"] = record_parts(parts, operation.file_fields)
             fields = bodies.multipart_fields(
-                parts, operation.file_fields, operation.list_fields, _wire_names(operation.body_model)
+                parts,
+                operation.file_fields,
+                operation.list_fields,
+                _wire_names(operation.body_model),
+                operation.json_parts,
             )
             bodies.typed_form_fields(fields, _scalar_kinds(operation.body_model))
             for part in parts:
@@ -203,7 +207,7 @@ class StubGateway:
         entry["model_requested"] = requested
         request_type = responses.REQUEST_TYPES[operation.kind]
         stream = bool(fields.get("stream")) and operation.streams
-        fallbacks = [str(f) for f in fields.get("fallbacks") or []]
+        fallbacks = [model_name(f) for f in fields.get("fallbacks") or []]
         choice = choose(
             requested, fallbacks, self.config.fail_models, self.config.fail_status, request_type,
             provider=self.config.provider,

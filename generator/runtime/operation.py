@@ -38,3 +38,5 @@ class Operation:
     """Wire names of array fields, e.g. {"image[]", "fallbacks"}: repeated parts in multipart."""
     streams: bool
     """The 200 response lists text/event-stream: `stream: true` is answered with server-sent events."""
+    json_parts: frozenset[str] = frozenset()
+    """Wire names of the multipart parts whose text is JSON, e.g. {"fallbacks"} when its items are objects."""

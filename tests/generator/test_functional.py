@@ -261,8 +261,12 @@ def test_every_operation_of_the_real_spec_round_trips() -> None:
         ("create_image_edit", models.ImageEditRequest(model="openai/gpt-image-1", prompt="p", image=png), {}),
         ("create_image_variation", models.ImageVariationRequest(model="openai/dall-e-2", image_list=[png]), {}),
         ("openai_create_image", models.OpenAIImageGenerationRequest(model="openai/dall-e-3", prompt="p"), {}),
-        ("openai_create_image_edit", models.ImageEditRequest(model="openai/gpt-image-1", prompt="p", image=png), {}),
-        ("openai_create_image_variation", models.ImageVariationRequest(model="openai/dall-e-2", image=png), {}),
+        (
+            "openai_create_image_edit",
+            models.OpenAIImageEditRequest(model="openai/gpt-image-1", prompt="p", image=png),
+            {},
+        ),
+        ("openai_create_image_variation", models.OpenAIImageVariationRequest(model="openai/dall-e-2", image=png), {}),
         ("azure_create_image", models.AzureImageGenerationRequest(prompt="p"), {"deployment_id": "dall-e-3"}),
         (
             "azure_create_image_edit",
@@ -278,6 +282,56 @@ def test_every_operation_of_the_real_spec_round_trips() -> None:
 
     answers = asyncio.run(go())
     assert all(answer.data for answer in answers)
+
+
+def test_the_client_sends_fallbacks_in_the_form_each_route_takes() -> None:
+    """Native routes: {provider, model} objects, in multipart one application/json part each; OpenAI-compatible and
+    Azure routes: provider/model strings. The stub, its primary model failing, answers with the fallback's."""
+    from pixelpact.generated import models
+    from pixelpact.generated.client import AsyncClient
+    from pixelpact.generated.server import create_app
+    from pixelpact.generator.runtime.config import StubConfig
+
+    png = _png()
+    failing, objects, strings = (
+        "openai/broken",
+        [models.Fallback(provider="openai", model="dall-e-2")],
+        ["openai/dall-e-2"],
+    )
+    calls: list[tuple[str, Any]] = [
+        ("create_image", models.ImageGenerationRequest(model=failing, prompt="p", fallbacks=objects)),
+        ("create_image_edit", models.ImageEditRequest(model=failing, prompt="p", image=png, fallbacks=objects * 2)),
+        ("create_image_variation", models.ImageVariationRequest(model=failing, image=png, fallbacks=objects)),
+        ("openai_create_image", models.OpenAIImageGenerationRequest(model=failing, prompt="p", fallbacks=strings)),
+        (
+            "openai_create_image_edit",
+            models.OpenAIImageEditRequest(model=failing, prompt="p", image=png, fallbacks=strings),
+        ),
+        (
+            "openai_create_image_variation",
+            models.OpenAIImageVariationRequest(model=failing, image=png, fallbacks=strings),
+        ),
+    ]
+    sent: list[httpx.Request] = []
+
+    class Recording(httpx.ASGITransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await request.aread()
+            sent.append(request)
+            return await super().handle_async_request(request)
+
+    async def go() -> list[Any]:
+        transport = Recording(create_app(StubConfig(fail_models=frozenset({failing}))))
+        async with AsyncClient("http://stub", transport=transport) as client:
+            return [await getattr(client, method)(body) for method, body in calls]
+
+    answers = asyncio.run(go())
+    assert [answer.model for answer in answers[:3]] == ["openai/dall-e-2"] * 3
+    assert json.loads(sent[0].content)["fallbacks"] == [{"provider": "openai", "model": "dall-e-2"}]
+    part = b'name="fallbacks"\r\nContent-Type: application/json\r\n\r\n{"provider": "openai", "model": "dall-e-2"}\r\n'
+    assert sent[1].content.count(part) == 2 and sent[2].content.count(part) == 1
+    assert json.loads(sent[3].content)["fallbacks"] == strings
+    assert b'name="fallbacks"\r\n\r\nopenai/dall-e-2\r\n' in sent[4].content
 
 
 def test_credentials_follow_each_operations_security(pkg: dict[str, ModuleType]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -184,7 +185,9 @@ def test_stream_framing_events_and_done(client: httpx.Client) -> None:
         ({"model": "m", "prompt": "p", "style": "odd"}, "style"),
         ({"model": "m", "prompt": "p", "background": "striped"}, "background"),
         ({"model": "m", "prompt": "p", "output_format": "gif"}, "output_format"),
-        ({"model": "m", "prompt": "p", "fallbacks": [{"provider": "openai", "model": "x"}]}, "fallbacks"),
+        ({"model": "m", "prompt": "p", "fallbacks": ["openai/x"]}, "fallbacks"),  # native routes take objects
+        ({"model": "m", "prompt": "p", "fallbacks": [{"provider": "openai"}]}, "fallbacks"),
+        ({"model": "m", "prompt": "p", "fallbacks": [{"provider": "", "model": "x"}]}, "fallbacks"),
         ({"prompt": "p"}, "model"),
         ({"model": "m"}, "prompt"),
         ({"model": "m", "prompt": ""}, "prompt"),
@@ -209,6 +212,43 @@ def test_invalid_form_fields_are_400(
 ) -> None:
     r = client.post("/v1/images/variations", data=data, files=files(*parts) or {"other": ("x.txt", b"x")})
     error_of(r, 400, param)
+
+
+_OBJECT = {"provider": "openai", "model": "dall-e-2"}
+
+
+def _json_part(value: Any) -> tuple[str, tuple[None, bytes, str]]:
+    return ("fallbacks", (None, json.dumps(value).encode(), "application/json"))
+
+
+@pytest.mark.parametrize(
+    ("path", "fallback"),
+    [
+        ("/v1/images/generations", "openai/dall-e-2"),  # native: {provider, model} objects only
+        ("/openai/v1/images/generations", _OBJECT),  # OpenAI-compatible and Azure: provider/model strings only
+        (f"{AZURE}/generations?api-version=2024-02-01", _OBJECT),
+    ],
+)
+def test_fallbacks_in_the_wrong_form_are_400_in_json(client: httpx.Client, path: str, fallback: Any) -> None:
+    error_of(client.post(path, json={"model": "m", "prompt": "p", "fallbacks": [fallback]}), 400, "fallbacks")
+
+
+@pytest.mark.parametrize(
+    ("path", "part"),
+    [
+        # the spec's encoding makes a native `fallbacks` part application/json: plain text is not JSON
+        ("/v1/images/variations", ("fallbacks", (None, b"openai/dall-e-2"))),
+        ("/v1/images/edits", ("fallbacks", (None, b"openai/dall-e-2"))),
+        # a part that says it holds JSON holds an object, which the OpenAI-compatible routes do not take
+        ("/openai/v1/images/variations", _json_part(_OBJECT)),
+        ("/openai/v1/images/edits", _json_part(_OBJECT)),
+    ],
+)
+def test_fallbacks_in_the_wrong_form_are_400_in_multipart(
+    client: httpx.Client, path: str, part: tuple[str, Any]
+) -> None:
+    fields = [("model", (None, b"dall-e-2")), ("prompt", (None, b"p")), part]
+    error_of(client.post(path, files=[*files("image"), *fields]), 400, "fallbacks")
 
 
 def test_edit_sizes_exclude_1792(client: httpx.Client) -> None:
@@ -350,19 +390,22 @@ def test_failing_models_and_fallbacks(run_stub: Callable[[StubConfig], Any]) -> 
     with run_stub(config) as url, httpx.Client(base_url=url) as c:
         failed = error_of(c.post("/v1/images/generations", json={"model": "openai/dall-e-3", "prompt": "p"}), 503)
         assert failed["is_bifrost_error"] is False and failed["extra_fields"]["model_requested"] == "openai/dall-e-3"
-        r = c.post(
-            "/v1/images/generations",
-            json={"model": "openai/dall-e-3", "prompt": "p", "fallbacks": ["openai/broken", "openai/gpt-image-1"]},
-        )
+        chain = [{"provider": "openai", "model": "broken"}, {"provider": "openai", "model": "gpt-image-1"}]
+        r = c.post("/v1/images/generations", json={"model": "openai/dall-e-3", "prompt": "p", "fallbacks": chain})
         assert r.status_code == 200 and r.headers["x-bifrost-fallback-index"] == "2"
         body = r.json()
         assert body["model"] == "openai/gpt-image-1"
         assert body["extra_fields"]["model_requested"] == "openai/dall-e-3"
         assert body["extra_fields"]["model_deployment"] == "openai/gpt-image-1"
-        # multipart: repeated fields or one JSON array text
-        for fallbacks in (["openai/broken", "openai/dall-e-2"], ['["openai/broken", "openai/dall-e-2"]']):
+        # multipart, native: one JSON object per part, or one JSON array of them; OpenAI-compatible: text parts
+        chain = [{"provider": "openai", "model": "broken"}, {"provider": "openai", "model": "dall-e-2"}]
+        for path, fallbacks in (
+            ("/v1/images/variations", [json.dumps(f) for f in chain]),
+            ("/v1/images/variations", [json.dumps(chain)]),
+            ("/openai/v1/images/variations", ["openai/broken", "openai/dall-e-2"]),
+        ):
             r = c.post(
-                "/v1/images/variations",
+                path,
                 files=[
                     *files("image"),
                     ("model", (None, b"dall-e-3")),
@@ -370,14 +413,15 @@ def test_failing_models_and_fallbacks(run_stub: Callable[[StubConfig], Any]) -> 
                 ],
             )
             assert r.status_code == 200 and r.json()["model"] == "openai/dall-e-2", r.text
+        failing = {"provider": "openai", "model": "broken"}
         error_of(
-            c.post("/v1/images/generations", json={"model": "dall-e-3", "prompt": "p", "fallbacks": ["openai/broken"]}),
-            503,
+            c.post("/v1/images/generations", json={"model": "dall-e-3", "prompt": "p", "fallbacks": [failing]}), 503
         )
         log = c.get("/_pixelpact/requests").json()["requests"]
         assert [(e["status"], e["model_served"]) for e in log] == [
             (503, None),
             (200, "openai/gpt-image-1"),
+            (200, "openai/dall-e-2"),
             (200, "openai/dall-e-2"),
             (200, "openai/dall-e-2"),
             (503, None),

@@ -121,5 +121,8 @@ def test_sdk_errors_are_typed(sdk: OpenAI, run_stub: Callable[[StubConfig], Any]
         with pytest.raises(openai.InternalServerError) as failure:
             good.images.generate(model="dall-e-3", prompt="p")
         assert failure.value.status_code == 503
-        served = good.images.generate(model="dall-e-3", prompt="p", extra_body={"fallbacks": ["openai/dall-e-2"]})
+        # base_url .../v1: the native route, whose fallbacks are {provider, model} objects
+        served = good.images.generate(
+            model="dall-e-3", prompt="p", extra_body={"fallbacks": [{"provider": "openai", "model": "dall-e-2"}]}
+        )
         assert served.model_extra is not None and served.model_extra["model"] == "openai/dall-e-2"

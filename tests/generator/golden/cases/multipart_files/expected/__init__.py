@@ -8,6 +8,7 @@ gateway is `create_app` in the `server` module (it also needs Starlette).
 from .client import ApiError, AsyncClient, Client
 from .models import (
     EditRequest,
+    Fallback,
     ImageResponse,
 )
 
@@ -16,5 +17,6 @@ __all__ = [
     "AsyncClient",
     "Client",
     "EditRequest",
+    "Fallback",
     "ImageResponse",
 ]

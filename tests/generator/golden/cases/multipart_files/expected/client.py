@@ -40,6 +40,7 @@ _CREATE_IMAGE_EDIT = _Endpoint(
     path="/v1/images/edits",
     multipart=True,
     files={"image": "image/png", "image[]": "image/png", "mask": "image/png"},
+    json_parts=frozenset({"fallbacks"}),
     security=(),
     errors={},
 )

@@ -13,6 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
+class Fallback(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_by_alias=True, validate_by_name=True)
+    provider: Annotated[str, Field(min_length=1)]
+    model: Annotated[str, Field(min_length=1)]
+
+
+class ImageResponse(BaseModel):
+    model_config = ConfigDict(extra="allow", validate_by_alias=True, validate_by_name=True)
+    created: int
+
+
 class EditRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_by_alias=True, validate_by_name=True)
     prompt: Annotated[str, Field(min_length=1)]
@@ -20,7 +31,7 @@ class EditRequest(BaseModel):
     image_list: Annotated[list[bytes] | None, Field(alias="image[]", min_length=1)] = None
     mask: bytes | None = None
     n: Annotated[int, Field(ge=1, le=10)] = 1
-    fallbacks: list[str] | None = None
+    fallbacks: list[Fallback] | None = None
 
     @field_validator("image", "image_list", "mask", "n", "fallbacks", mode="before")
     @classmethod
@@ -39,8 +50,3 @@ class EditRequest(BaseModel):
             )
             raise ValidationError.from_exception_data(type(self).__name__, [error])
         return self
-
-
-class ImageResponse(BaseModel):
-    model_config = ConfigDict(extra="allow", validate_by_alias=True, validate_by_name=True)
-    created: int

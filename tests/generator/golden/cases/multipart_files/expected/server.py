@@ -28,6 +28,7 @@ CREATE_IMAGE_EDIT = Operation(
     file_fields=frozenset({"image", "image[]", "mask"}),
     list_fields=frozenset({"fallbacks", "image[]"}),
     streams=False,
+    json_parts=frozenset({"fallbacks"}),
 )
 
 #: Every operation of the spec, in the spec's order.
