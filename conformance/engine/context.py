@@ -8,6 +8,7 @@ multipart according to the operation, fills the path (deployment id, --prefix ma
 from __future__ import annotations
 
 import base64
+import json
 import random
 import re
 import threading
@@ -328,7 +329,8 @@ def _area(size: str) -> int:
 
 
 def to_parts(operation: OperationContract, body: Mapping[str, Any]) -> list[Part]:
-    """Multipart parts of a body: bytes become files, lists repeated parts, other values their text form."""
+    """Multipart parts of a body: bytes become files, lists repeated parts, other values their text form; a JSON part
+    (`operation.json_parts`) and any object are sent as application/json, one JSON value per part."""
     parts: list[Part] = []
     for name, value in body.items():
         values = value if isinstance(value, list | tuple) else [value]
@@ -336,6 +338,8 @@ def to_parts(operation: OperationContract, body: Mapping[str, Any]) -> list[Part
             if isinstance(item, bytes):
                 filename = f"{name.strip('[]') or 'file'}-{index + 1}.png"
                 parts.append(Part(name, item, filename=filename, content_type=_sniff(item)))
+            elif name in operation.json_parts or isinstance(item, dict):
+                parts.append(Part(name, json.dumps(item), content_type="application/json"))
             else:
                 parts.append(Part(name, _text(item)))
     return parts

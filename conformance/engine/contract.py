@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pixelpact.generator.loader import DEFAULT_SPEC, load_spec
+from pixelpact.generator.runtime.fallbacks import provider_of
+from pixelpact.generator.runtime.part_encoding import is_json, part_content_type
 
 Schema = Mapping[str, Any]
 MediaType = Literal["application/json", "multipart/form-data"]
@@ -75,6 +77,15 @@ class OperationContract:
     """The request schema does not say additionalProperties: false (unknown fields and parts are tolerated)."""
     auth_schemes: tuple[str, ...] = field(default=())
     """How this operation accepts a key, in --auth terms: "bearer", "basic" and the apiKey header names."""
+    json_parts: frozenset[str] = frozenset()
+    """Multipart parts whose text is JSON (OpenAPI 3.1's part content type: the spec's encoding, else an object's
+    default), e.g. "fallbacks" where its items are {provider, model} objects."""
+    object_fallbacks: bool = False
+    """`fallbacks` items are {provider, model} objects here (the native routes), not provider/model strings."""
+
+    def fallback(self, model: str) -> str | dict[str, str]:
+        """The `fallbacks` entry naming `model` (provider/model) in the form this operation takes."""
+        return fallback_entry(model, as_object=self.object_fallbacks)
 
     def accepts_auth(self, scheme: str) -> bool:
         """Whether the spec lets a client send its key this way here (no security listed: anything goes)."""
@@ -170,6 +181,13 @@ def _operations(document: Mapping[str, Any]) -> Iterator[OperationContract]:
             yield _operation(document, path, method, operation, shared_parameters, schemes)
 
 
+def fallback_entry(model: str, *, as_object: bool) -> str | dict[str, str]:
+    """`model` (provider/model; a bare name is an OpenAI one) as a fallback: the string, or {provider, model}."""
+    if not as_object:
+        return model
+    return {"provider": provider_of(model), "model": model.partition("/")[2] or model}
+
+
 def _operation(
     document: Mapping[str, Any],
     path: str,
@@ -188,6 +206,15 @@ def _operation(
         for name, schema in properties.items()
         if schema.get("type") == "array" and _is_binary(_resolve(document, schema.get("items") or {}))
     )
+    encoding = (content.get(media_type) or {}).get("encoding") or {}
+    json_parts = frozenset(
+        name
+        for name, schema in properties.items()
+        if media_type == MULTIPART
+        and name not in file_fields | file_list_fields
+        and is_json(part_content_type(schema, encoding.get(name), lambda node: _resolve(document, node)))
+    )
+    fallback_items = _resolve(document, (properties.get("fallbacks") or {}).get("items") or {})
     one_of_required = tuple(
         frozenset(alternative.get("required") or ()) for alternative in body_schema.get("anyOf") or ()
     )
@@ -240,6 +267,8 @@ def _operation(
         security_headers=headers,
         auth_schemes=http_schemes + headers,
         extra_fields_allowed=body_schema.get("additionalProperties", True) is not False,
+        json_parts=json_parts,
+        object_fallbacks=fallback_items.get("type") == "object",
     )
 
 

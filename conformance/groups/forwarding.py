@@ -556,14 +556,20 @@ def check_fallback(ctx: RunContext, recording: Recording, operation: OperationCo
     def probe() -> list[Observation]:
         primary, fallback = failing_model(ctx), ctx.model
         outcome = send(
-            ctx, recording, operation, new_probe(ctx, operation, "fallbacks", model=primary, fallbacks=[fallback])
+            ctx,
+            recording,
+            operation,
+            new_probe(ctx, operation, "fallbacks", model=primary, fallbacks=[operation.fallback(fallback)]),
         )
         problem = _fallback_problem(outcome, primary, fallback)
         if problem is None:
             # Say how the gateway got there: retries of the primary are allowed, and worth seeing.
             return [_passed(requirement_id, operation, f"the upstream saw: {_attempts(outcome)}", outcome.reply)]
         tried = {_bare(_record_model(record)) for record in outcome.records}
-        cause = "fallbacks-ignored" if _bare(fallback) not in tried else None
+        status = outcome.reply.status
+        # Refused by the gateway itself (a 4xx, nothing sent on): the refusal is the cause, seen in its own answer.
+        refused = not outcome.records and status is not None and 400 <= status < 500
+        cause = "fallbacks-ignored" if _bare(fallback) not in tried and not refused else None
         return [located(observe(requirement_id, operation, problem, outcome.reply), outcome, cause)]
 
     return _guard((requirement_id,), operation, probe)

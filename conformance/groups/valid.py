@@ -147,7 +147,7 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
             cases.append(_case(operation, label, body, default_n, expected))
     optional = {
         name: value
-        for name, value in (("user", "pixelpact-check"), ("fallbacks", [ctx.model]))
+        for name, value in (("user", "pixelpact-check"), ("fallbacks", [operation.fallback(ctx.model)]))
         if name in operation.properties
     }
     if optional:

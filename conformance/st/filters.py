@@ -138,6 +138,14 @@ def body_problem(operation: OperationContract, form: Mapping[str, list[Any]]) ->
     body: dict[str, Any] = {}
     for name, values in form.items():
         schema = operation.properties.get(name)
+        if name in operation.json_parts:
+            # a JSON part holds one value (an item, for an array) or a whole array, as the stub reads it
+            decoded = [_json_part(value) for value in values]
+            if schema is not None and schema.get("type") == "array":
+                body[name] = [item for value in decoded for item in (value if isinstance(value, list) else [value])]
+            else:
+                body[name] = decoded[-1] if len(decoded) == 1 else decoded
+            continue
         if schema is None:
             body[name] = values[-1] if len(values) == 1 else values
         elif name in operation.file_list_fields or schema.get("type") == "array":
@@ -212,6 +220,14 @@ def _coerce(name: str, operation: OperationContract, schema: Mapping[str, Any], 
     if kind == "boolean" and value.lower() in _FORM_BOOLEANS:
         return _FORM_BOOLEANS[value.lower()]
     return value
+
+
+def _json_part(value: Any) -> Any:
+    """The value of a JSON part's text; text that is not JSON is of the wrong kind."""
+    try:
+        return json.loads(value) if isinstance(value, str) else _WRONG_KIND
+    except ValueError:
+        return _WRONG_KIND
 
 
 def _text(value: Any) -> str:

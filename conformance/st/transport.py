@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
 from pixelpact.conformance.engine.context import map_url_prefix
+from pixelpact.conformance.engine.contract import fallback_entry
 from pixelpact.conformance.model import Exchange
 from pixelpact.conformance.wire.http import BudgetExhausted, Sender, WireRequest
 
@@ -212,7 +213,8 @@ class SchemathesisTransport(RequestsTransport):
 
 
 def pin_model(case: Any, model: str) -> None:
-    """In a valid case's body, `model` (when present) becomes `model` and every `fallbacks` entry too.
+    """In a valid case's body, `model` (when present) becomes `model` and every `fallbacks` entry names it too, in the
+    entry's own form (a {provider, model} object or a provider/model string, as the operation's schema made it).
 
     The case itself is changed, so its evidence and the filters see what was sent. schemathesis has frozen the case's
     metadata by the time the transport sends it, so the case stays positive (a model name is as valid as any other).
@@ -225,7 +227,7 @@ def pin_model(case: Any, model: str) -> None:
     if "model" in pinned:
         pinned["model"] = model
     if isinstance(pinned.get("fallbacks"), list):
-        pinned["fallbacks"] = [model for _ in pinned["fallbacks"]]
+        pinned["fallbacks"] = [fallback_entry(model, as_object=isinstance(f, dict)) for f in pinned["fallbacks"]]
     if pinned != body:
         case.body = pinned
 

@@ -8,7 +8,7 @@ import httpx
 from pixelpact.generator.runtime.config import StubConfig
 from pixelpact.generator.runtime.serve import stub_server
 
-BODY = {"model": "openai/broken", "prompt": "p", "fallbacks": ["openai/dall-e-3"]}
+BODY = {"model": "openai/broken", "prompt": "p", "fallbacks": [{"provider": "openai", "model": "dall-e-3"}]}
 
 
 def test_a_provider_tries_no_fallbacks_a_gateway_does() -> None:

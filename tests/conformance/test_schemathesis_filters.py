@@ -16,6 +16,7 @@ from tests.conftest import SPEC
 
 REJECTION, ACCEPTANCE, SCHEMA = "negative_data_rejection", "positive_data_acceptance", "response_schema_conformance"
 VARIATION, EDIT, GENERATE = "createImageVariation", "createImageEdit", "createImage"
+OPENAI_VARIATION = "openaiCreateImageVariation"
 
 
 @cache
@@ -57,12 +58,40 @@ def variation(**fields: Any) -> dict[str, Any]:
         ({"user": False}, "a boolean string field arrives as the text false"),
         ({"user": None}, "null arrives as the text null"),
         ({"model": 0}, "a number arrives as the text 0"),
-        ({"fallbacks": {}}, "an object arrives as {}, a one-element array of strings"),
-        ({"fallbacks": "openai/dall-e-3"}, "a scalar is a one-element array"),
     ],
 )
 def test_mutations_that_do_not_survive_multipart_are_false_positives(mutation: dict[str, Any], wire: str) -> None:
     assert judged(REJECTION, VARIATION, variation(**mutation)) is not None, wire
+
+
+@pytest.mark.parametrize(
+    ("mutation", "wire"),
+    [
+        ({"fallbacks": {}}, "an object arrives as {}, a one-element array of strings"),
+        ({"fallbacks": "openai/dall-e-3"}, "a scalar is a one-element array"),
+    ],
+)
+def test_string_fallbacks_do_not_survive_multipart(mutation: dict[str, Any], wire: str) -> None:
+    """On the OpenAI-compatible routes fallbacks are provider/model strings, one text part each."""
+    assert judged(REJECTION, OPENAI_VARIATION, variation(**mutation)) is not None, wire
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        {"fallbacks": {}},  # a JSON part holding {}: an object without provider and model
+        {"fallbacks": "openai/dall-e-3"},  # text that is not JSON in an application/json part
+        {"fallbacks": [{"provider": "openai"}]},
+    ],
+)
+def test_object_fallbacks_still_invalid_on_the_wire_stand(mutation: dict[str, Any]) -> None:
+    """On the native routes each fallback is a {provider, model} object in an application/json part."""
+    assert judged(REJECTION, VARIATION, variation(**mutation)) is None
+
+
+def test_object_fallbacks_in_json_parts_are_valid() -> None:
+    fallback = {"provider": "openai", "model": "dall-e-3"}
+    assert judged(ACCEPTANCE, VARIATION, variation(fallbacks=[fallback, fallback])) is None
 
 
 def test_a_boolean_field_read_back_by_a_form_parser() -> None:
@@ -175,9 +204,9 @@ def test_valid_bodies_a_gateway_may_read_another_way() -> None:
     # An unknown field given a list arrives as repeated parts: a gateway may refuse the "duplicate".
     assert judged(ACCEPTANCE, VARIATION, variation(qk=["a", "b"])) is not None
     # A fallback that starts like JSON array text, where gateways also accept the array as JSON text.
-    assert judged(ACCEPTANCE, VARIATION, variation(fallbacks=["[openai/dall-e-3", "x"])) is not None
+    assert judged(ACCEPTANCE, OPENAI_VARIATION, variation(fallbacks=["[openai/dall-e-3", "x"])) is not None
     # An integer the spec does not bound, beyond what typed decoders hold.
     assert judged(ACCEPTANCE, GENERATE, {"model": "m", "prompt": "p", "seed": 57597648067937648640}) is not None
     # Ordinary valid bodies stand.
-    assert judged(ACCEPTANCE, VARIATION, variation(fallbacks=["openai/dall-e-3"], qk="a")) is None
+    assert judged(ACCEPTANCE, OPENAI_VARIATION, variation(fallbacks=["openai/dall-e-3"], qk="a")) is None
     assert judged(ACCEPTANCE, GENERATE, {"model": "m", "prompt": "p", "seed": 2**40}) is None

@@ -318,11 +318,34 @@ def named_models(body: bytes) -> list[str] | None:
         parts = [(name.decode(), value.decode("utf-8", "replace")) for name, value in _PART.findall(body)]
         if not any(name == "model" for name, _ in parts):
             return None
-        return [value for _, value in parts]
+        return [_model_name(entry) for _, value in parts for entry in _entries(value)]
     if not isinstance(document, dict) or "model" not in document:
         return None
     fallbacks = document.get("fallbacks")
-    return [str(document["model"]), *(map(str, fallbacks) if isinstance(fallbacks, list) else ())]
+    return [str(document["model"]), *(map(_model_name, fallbacks) if isinstance(fallbacks, list) else ())]
+
+
+def _entries(value: str) -> list[Any]:
+    """A part's entries: a JSON part may hold one {provider, model} object or an array of them."""
+    if value.startswith("[{"):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return [value]
+        return decoded if isinstance(decoded, list) else [decoded]
+    return [value]
+
+
+def _model_name(entry: Any) -> str:
+    """A model or a fallback as provider/model: a {provider, model} object (the JSON text of a part too) or a string."""
+    if isinstance(entry, str) and entry.startswith("{"):
+        try:
+            entry = json.loads(entry)
+        except ValueError:
+            return entry
+    if isinstance(entry, dict):
+        return f"{entry.get('provider')}/{entry.get('model')}"
+    return str(entry)
 
 
 def one_model_gateway(seen: list[list[str] | None]) -> ASGIApp:

@@ -93,12 +93,20 @@ def _httpx(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pop_fallbacks(body: dict[str, Any]) -> list[str]:
+    """The fallbacks as provider/model, taken out of the body: strings, or the native routes' {provider, model}
+    objects (a multipart part holds one as JSON)."""
     if "json" in body:
-        fallbacks: list[str] = body["json"].pop("fallbacks", [])
-        return fallbacks
-    fallbacks = [value for name, value in body["data"] if name == "fallbacks"]
-    body["data"] = [(name, value) for name, value in body["data"] if name != "fallbacks"]
-    return fallbacks
+        entries: list[Any] = body["json"].pop("fallbacks", [])
+    else:
+        entries = [value for name, value in body["data"] if name == "fallbacks"]
+        body["data"] = [(name, value) for name, value in body["data"] if name != "fallbacks"]
+    return [_model_name(entry) for entry in entries]
+
+
+def _model_name(entry: Any) -> str:
+    if isinstance(entry, str) and entry.startswith("{"):
+        entry = json.loads(entry)
+    return f"{entry['provider']}/{entry['model']}" if isinstance(entry, dict) else str(entry)
 
 
 def _set_model(body: dict[str, Any], model: str | None) -> None:

@@ -5,6 +5,8 @@ seeded facts (tests/spec/seeded_facts.py), so neither list claims more than its 
 - every route of the nine operations (the seeds give only the Azure generation route);
 - the seeded request facts (n's range, the size and response_format enums, user, fallbacks) on every operation, the
   edits' shorter size enum, minLength 1 on model, prompt and the fallback items, model required off Azure;
+- fallbacks as {provider, model} objects on the native routes (an application/json part in multipart), as
+  provider/model strings on the OpenAI-compatible and Azure ones;
 - stream on generations and edits, the stream event types and fields;
 - image / image[] with an image/png encoding on every multipart route;
 - the error envelope on every operation's 400 and 401;
@@ -67,13 +69,27 @@ def response_format_everywhere(spec: Spec) -> list[str]:
 
 
 def user_and_fallbacks_everywhere(spec: Spec) -> list[str]:
+    """Fallbacks are {provider, model} objects on the native routes (the native variations seed's "Show child
+    attributes", Bifrost's common.yaml#/Fallback), each multipart one an application/json part; provider/model
+    strings on the OpenAI-compatible and Azure routes."""
     errors = []
     for op in OPERATIONS:
         errors += expect(f"{op} user", prop(spec, op, "user").get("type"), "string")
         fallbacks = prop(spec, op, "fallbacks")
+        items = deref(spec, fallbacks["items"])
+        native = operation(spec, op)["tags"] == ["native"]
         errors += expect(
-            f"{op} fallbacks", (fallbacks.get("type"), deref(spec, fallbacks["items"]).get("type")), ("array", "string")
+            f"{op} fallbacks", (fallbacks.get("type"), items.get("type")), ("array", "object" if native else "string")
         )
+        if native:
+            errors += expect(f"{op} fallback fields", sorted(items.get("required") or ()), ["model", "provider"])
+            lengths = {name: deref(spec, schema).get("minLength") for name, schema in items["properties"].items()}
+            errors += expect(f"{op} fallback fields' minLength", lengths, {"provider": 1, "model": 1})
+            if OPERATIONS[op][2] == "multipart/form-data":
+                encoding = operation(spec, op)["requestBody"]["content"]["multipart/form-data"]["encoding"]
+                errors += expect(f"{op} fallbacks part", encoding.get("fallbacks"), {"contentType": "application/json"})
+        else:
+            errors += expect(f"{op} fallback minLength", items.get("minLength"), 1)
     return errors
 
 

@@ -418,8 +418,13 @@ def drop_part(name: str) -> Callable[[Request], Request | None]:
 
 def fallback_first(req: Request) -> Request | None:
     """Tries the first fallback instead of the model asked for (the primary is never tried)."""
-    fallbacks = req.values("fallbacks")
+    fallbacks = req.fallback_models()
     return req.with_field("model", fallbacks[0]) if fallbacks else None
+
+
+def _object_fallbacks(req: Request) -> bool:
+    """`fallbacks` holds a {provider, model} object: in JSON, or as the JSON text of a multipart part."""
+    return any(isinstance(v, dict) or str(v).lstrip().startswith("{") for v in req.values("fallbacks"))
 
 
 def _retype_n(req: Request) -> Request | None:
@@ -589,6 +594,9 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("rejects-fallbacks", "refuses the fallbacks field", "valid-request-accepted",
        req_(refuse(lambda r: r.field("fallbacks") is not None, "unknown field fallbacks")),
        operations=(GENERATE, EDIT)),
+    _m("rejects-object-fallbacks", "takes fallbacks only as provider/model strings: {provider, model} objects get 400",
+       "valid-request-accepted", req_(refuse(_object_fallbacks, "fallbacks: expected a string")),
+       operations=(GENERATE, EDIT)),
     _m("answers-201", "answers valid requests 201 instead of 200", "valid-request-accepted",
        resp_(lambda req, resp: replace(resp, status=201) if req.is_image_route and resp.status == 200 else None)),
     _m("json-as-text-plain", "answers 200 JSON with Content-Type text/plain", "response-content-type",
@@ -741,6 +749,8 @@ MUTANTS: tuple[Mutant, ...] = (
        fallbacks=False),
     _r("relay-fallback-first", "tries the first fallback instead of the primary model",
        "fallback-after-primary-failure", received=fallback_first),
+    _r("relay-object-fallback-as-text", "reads a multipart fallbacks part as a provider/model string, so the JSON of "
+       "a {provider, model} object names no model", "fallback-after-primary-failure", EDIT, fallback_objects=False),
     _r("relay-forwards-client-key", "passes the client's key on to the provider", "gateway-credentials-upstream",
        own_credentials=False),
     _r("relay-no-credentials", "sends the provider no credentials", "gateway-credentials-upstream",

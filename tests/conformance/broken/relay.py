@@ -42,6 +42,8 @@ class Relay:
     """Changes the provider's answer on its way back to the client."""
     fallbacks: bool = True
     """Tries `fallbacks` itself, in order, while the provider answers 5xx (False: forwards the field as is)."""
+    fallback_objects: bool = True
+    """Reads {provider, model} fallbacks (False: takes every entry as a provider/model string, an object's text too)."""
     own_credentials: bool = True
     """Replaces the client's credentials with GATEWAY_KEY (False: passes the client's Authorization on)."""
     first_file_only: tuple[str, ...] = ("variations",)
@@ -88,7 +90,7 @@ class RelayGateway:
         out = first_file(out, relay.first_file_only)
         models: list[Any] = [out.field("model")]
         if relay.fallbacks and req.is_image_route:
-            fallbacks = [str(model) for model in out.values("fallbacks")]
+            fallbacks = out.fallback_models(objects=relay.fallback_objects)
             if fallbacks:
                 models += fallbacks
                 out = out.with_field("fallbacks", None)

@@ -241,6 +241,25 @@ class Request:
         form = self.form()
         return [part.text for part in form.named(name)] if form is not None else []
 
+    def fallback_models(self, *, objects: bool = True) -> list[str]:
+        """The models `fallbacks` names, as provider/model: {provider, model} objects (JSON, or the JSON text of a
+        multipart part, one object or an array of them per part) and strings alike. `objects=False` reads every
+        entry as a model name, as a gateway that takes fallbacks only as strings does (an object's text included)."""
+        models: list[str] = []
+        for value in self.values("fallbacks"):
+            decoded = value
+            if objects and isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+                try:
+                    decoded = json.loads(value)
+                except ValueError:
+                    decoded = value
+            for item in decoded if isinstance(decoded, list) else [decoded]:
+                if objects and isinstance(item, dict):
+                    models.append(f"{item.get('provider')}/{item.get('model')}")
+                else:
+                    models.append(item if isinstance(item, str) else json.dumps(item))
+        return models
+
     def with_field(self, name: str, value: Any) -> Request:
         """Set (or with value None, remove) a body field in a JSON or multipart body."""
         body = self.json()
