@@ -24,7 +24,7 @@ from pixelpact.conformance.engine.breadth import breadth_first
 from pixelpact.conformance.engine.context import RunContext, Target, Upstream
 from pixelpact.conformance.engine.contract import Contract, OperationContract, load_contract
 from pixelpact.conformance.engine.engine import Engine, Group
-from pixelpact.conformance.engine.hypothesis_state import hypothesis_state_in_cache
+from pixelpact.conformance.engine.hypothesis_state import hypothesis_for_a_check
 from pixelpact.conformance.engine.model_limits import ModelLimits
 from pixelpact.conformance.model import Report
 from pixelpact.conformance.options import (
@@ -70,7 +70,7 @@ def check(options: CheckOptions, suite: Sequence[Group] = ALL_GROUPS) -> Report:
     max_examples = options.max_examples if options.max_examples is not None else profile.max_examples
     upstream = upstream_of(options)
     with ExitStack() as stack:
-        stack.enter_context(hypothesis_state_in_cache())
+        stack.enter_context(hypothesis_for_a_check())
         if upstream is not None:
             _start_upstream(stack, upstream, options.upstream_model_rules)
         base_url = options.base_url or _start_stub(stack, options.stub_config)

@@ -6,10 +6,13 @@ time): nothing of them may steer what the suite sends next, or the same seed jud
 
 from __future__ import annotations
 
+import importlib
 import random
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from bench.report_snapshot import normalised
@@ -57,3 +60,26 @@ def test_the_requests_follow_from_the_seed_not_from_the_answers() -> None:
     assert len(first_sent) > 20, "the run exercised schemathesis's phases"
     assert first_sent == second_sent
     assert first_report == second_report
+
+
+def sent_in_a_bounded_run() -> tuple[str, list[bytes]]:
+    with gateway_with_wall_clock_answers() as (url, received, _answered):
+        report = run(url, **BOUNDED)
+    return normalised(to_json(report)), received
+
+
+def test_a_new_constant_in_a_loaded_module_changes_nothing_sent(tmp_path: Path) -> None:
+    """hypothesis draws short strings and numbers found in the source of the loaded modules outside site-packages
+    (its "local constants"): pixelpact's own in an editable install, a pytest project's. A check draws none of them,
+    so a constant added to a module (here one no code uses, sorted before all others) changes no request."""
+    before = sent_in_a_bounded_run()
+    (tmp_path / "unused_constants.py").write_text('UNUSED = ("!a", "!b", "!c", 123456789, 1234.5)\n')
+    sys.path.insert(0, str(tmp_path))
+    try:
+        importlib.import_module("unused_constants")
+        after = sent_in_a_bounded_run()
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("unused_constants", None)
+    assert after[1] == before[1]
+    assert after[0] == before[0]
