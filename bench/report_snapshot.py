@@ -8,7 +8,8 @@ The cases: the built-in stub (`pixelpact check --seed 7`, a subprocess as a user
 of tests/conformance/broken (the broken ones and the correct relay), the misbehaving gateways of
 tests/conformance/misbehaving and a few hostile ones of tests/conformance/hostile. Only what differs from run to run
 whatever the code is normalised: durations, loopback ports and the Date header. Everything else must match byte for
-byte, messages and finding ids included.
+byte, messages and finding ids included. A report the clock cut short (not judged: time, rate-limited, interrupted)
+is not compared: where such a run stops depends on the machine's speed, not on the code (model.WALL_CLOCK).
 """
 
 from __future__ import annotations
@@ -196,6 +197,14 @@ def normalised(text: str) -> str:
     return json.dumps(scrub(document), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def cut_by_the_clock(text: str) -> list[str]:
+    """The reasons a report's run was cut short by the wall clock (or Ctrl-C), if it was: such a report is not
+    repeatable from its seed, so comparing it says nothing about the code."""
+    from pixelpact.conformance.model import WALL_CLOCK
+
+    return sorted(set(json.loads(text).get("not_judged", {})) & {reason.value for reason in WALL_CLOCK})
+
+
 def record(directory: Path, only: str | None = None) -> dict[str, str]:
     """Run every case (or those whose name contains `only`), write DIR/<case>.json; the notes of cases not run."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -230,6 +239,11 @@ def compare(before: Path, only: str | None = None, keep: Path | None = None, rec
             old, new = before / name, after / name
             if not old.exists() or not new.exists():
                 print(f"{name}: only {'after' if new.exists() else 'before'}")
+                differing += 1
+                continue
+            cut = sorted(set(cut_by_the_clock(old.read_text()) + cut_by_the_clock(new.read_text())))
+            if cut:
+                print(f"{name}: NOT COMPARED: the clock cut a run short (not judged: {', '.join(cut)})")
                 differing += 1
                 continue
             a, b = normalised(old.read_text()), normalised(new.read_text())

@@ -26,7 +26,7 @@ from pixelpact.conformance.engine.contract import Contract, OperationContract, l
 from pixelpact.conformance.engine.engine import Engine, Group
 from pixelpact.conformance.engine.hypothesis_state import hypothesis_for_a_check
 from pixelpact.conformance.engine.model_limits import ModelLimits
-from pixelpact.conformance.model import Report
+from pixelpact.conformance.model import WALL_CLOCK, Report
 from pixelpact.conformance.options import (
     CheckError,
     CheckOptions,
@@ -122,6 +122,7 @@ def check(options: CheckOptions, suite: Sequence[Group] = ALL_GROUPS) -> Report:
         report.shard = str(options.shard) if options.shard is not None else ""
         report.notes.extend(route_hints(sender.statuses, contract))
         report.notes.extend(limits.notes())
+        report.notes.extend(wall_clock_notes(report))
         if known is not None:
             baseline.apply(report, known, strict=options.strict_baseline)
         # a Ctrl-C while the run winds down (the stack below) reaches run.py, which reports an interrupted run
@@ -189,6 +190,18 @@ def route_hints(statuses: Counter[int], contract: Contract) -> list[str]:
     return [
         f"every request got 404 ({answers} of {answers}): does the gateway serve these routes under another path? "
         f"map the spec's route prefix with --prefix SPEC=GATEWAY, e.g. --prefix {spec_prefix}=/openai{spec_prefix}"
+    ]
+
+
+def wall_clock_notes(report: Report) -> list[str]:
+    """The note of a run the clock cut short (--max-time, 429s waited out too long): not repeatable from its seed."""
+    cut = sorted({result.reason for result in report.results if result.reason in WALL_CLOCK})
+    if not cut:
+        return []
+    why = ", ".join(f"not judged: {reason}" for reason in cut)
+    return [
+        f"the clock cut this run short ({why}): where it stopped depends on how fast this machine and the target "
+        "were, so a run with the same seed may judge more or fewer pairs; a run that is not cut short repeats"
     ]
 
 

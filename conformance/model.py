@@ -60,6 +60,10 @@ class Unjudged(StrEnum):
 
 #: Reasons that mean the run was cut short: a run with such a pair is incomplete, never a bare pass.
 CUT_SHORT = frozenset({Unjudged.BUDGET, Unjudged.RATE_LIMITED, Unjudged.TIME, Unjudged.INTERRUPTED, Unjudged.ERROR})
+#: Reasons that mean the wall clock (or the user) cut the run: where it stopped depends on how fast the machine and the
+#: target were, so a run with the same seed, code and target need not judge the same pairs. Every other part of a run
+#: follows from its seed (tests/conformance/test_determinism.py).
+WALL_CLOCK = frozenset({Unjudged.TIME, Unjudged.RATE_LIMITED, Unjudged.INTERRUPTED})
 
 
 class Verdict(StrEnum):
