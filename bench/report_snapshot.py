@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.report_snapshot record DIR     # before the change (keep DIR outside the repository)
     .venv/bin/python -m bench.report_snapshot compare DIR    # after it: exit 0 when every report is identical
+    .venv/bin/python -m bench.report_snapshot repeat DIR --times 5 --only stub   # the same code N times: repeatable?
 
 The cases: the built-in stub (`pixelpact check --seed 7`, a subprocess as a user runs it), LiteLLM in two-sided mode
 (the LiteLLM tier's own command; skipped with a note when tests/litellm/install.sh has not installed it), every relay
@@ -255,6 +256,18 @@ def compare(before: Path, only: str | None = None, keep: Path | None = None, rec
         return 1 if differing else 0
 
 
+def repeat(directory: Path, times: int, only: str | None = None) -> int:
+    """Record every case (or those matching `only`) into DIR/1, then `times - 1` more times into DIR/2 ... and compare
+    each with the first: 0 when the same code, seeds and targets gave identical reports every time."""
+    record(directory / "1", only)
+    failed = 0
+    for run in range(2, times + 1):
+        print(f"run {run} of {times}:")
+        failed += compare(directory / "1", only, keep=directory / str(run))
+    print(f"{times - failed - 1} of {times - 1} repeated runs identical to the first")
+    return 1 if failed else 0
+
+
 @contextmanager
 def _quiet_uvicorn() -> Iterator[None]:
     import logging
@@ -265,16 +278,19 @@ def _quiet_uvicorn() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("action", choices=("record", "compare"))
+    parser.add_argument("action", choices=("record", "compare", "repeat"))
     parser.add_argument("directory", type=Path)
     parser.add_argument("--only", help="only the cases whose name contains this")
     parser.add_argument("--keep", type=Path, help="compare: record the new reports into this folder (kept)")
     parser.add_argument("--recorded", action="store_true", help="compare: --keep already holds them; run nothing")
+    parser.add_argument("--times", type=int, default=5, help="repeat: how many runs of each case (default 5)")
     args = parser.parse_args(argv)
     with _quiet_uvicorn():
         if args.action == "record":
             notes = record(args.directory, args.only)
             return 1 if notes else 0
+        if args.action == "repeat":
+            return repeat(args.directory, args.times, args.only)
         return compare(args.directory, args.only, args.keep, args.recorded)
 
 
