@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/stub_profile.py            # CPU microseconds per request, three request kinds
     .venv/bin/python bench/stub_profile.py --profile  # and the top functions of each, by own time
+    .venv/bin/python bench/stub_profile.py --app bare # bench/bare_app.py (JSON and multipart; it has no health route)
 
 The app is called directly with a prepared ASGI scope, so the figure is the cost of Starlette, the generated routes
 and models, and the runtime, with no HTTP parsing or network. A reserved GET route (health) gives the floor: what the
@@ -16,7 +17,9 @@ import asyncio
 import cProfile
 import io
 import pstats
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -96,9 +99,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--count", type=int, default=5000, help="requests per kind (default 5000)")
     parser.add_argument("--profile", action="store_true", help="print the top functions by own time")
+    parser.add_argument("--app", choices=["stub", "bare"], default="stub", help="the stub or bench/bare_app.py")
     args = parser.parse_args()
-    app = create_app()
+    app: Any
+    if args.app == "bare":
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from bench.bare_app import app as bare
+
+        app = bare
+    else:
+        app = create_app()
     for kind in KINDS:
+        if args.app == "bare" and kind.startswith("health"):
+            continue
         micros = asyncio.run(run(app, kind, args.count))
         print(f"{kind:20} {micros:7.1f} µs CPU per request")
         if args.profile:
