@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import signal
@@ -123,11 +124,40 @@ def test_the_listening_socket_says_tcp_so_asyncio_sets_nodelay() -> None:
 def test_worker_processes_get_the_same_config(monkeypatch: pytest.MonkeyPatch) -> None:
     config = StubConfig(api_keys=("k",), fail_models=frozenset({"dall-e-3"}), fail_status=429, max_body_bytes=MIB)
     monkeypatch.setenv(serve.CONFIG_ENV, serve._config_json(config))
-    with serve.stub_server(app=serve.app_from_environment()) as url:
+    try:
+        app = serve.app_from_environment()
+    finally:
+        gc.unfreeze()  # a worker process freezes its start-up objects; this test process goes on
+    with serve.stub_server(app=app) as url:
         body = {"model": "dall-e-3", "prompt": "p"}
         assert httpx.post(f"{url}/v1/images/generations", json=body).status_code == 401
         failed = httpx.post(f"{url}/v1/images/generations", json=body, headers={"x-api-key": "k"})
         assert failed.status_code == 429
+
+
+def test_a_serving_process_freezes_its_start_up_objects(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Out of the garbage collector's reach before serving: a full collection walking them paused every connection
+    for 20-60 ms (bench/RESULTS-stub.md, the tail)."""
+    import uvicorn
+
+    frozen_when_serving: list[int] = []
+
+    def serving(self: uvicorn.Server, sockets: list[socket.socket] | None = None) -> None:
+        frozen_when_serving.append(gc.get_freeze_count())
+        raise KeyboardInterrupt  # Ctrl-C: how a server is stopped
+
+    monkeypatch.setattr(uvicorn.Server, "run", serving)
+    try:
+        assert serve.run(parse("--port", "0")) == 0
+        assert frozen_when_serving and frozen_when_serving[0] > 10_000
+        gc.unfreeze()
+        monkeypatch.setenv(serve.CONFIG_ENV, serve._config_json(StubConfig()))
+        serve.app_from_environment()  # what each process of `--workers N` starts with
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
 
 
 def start_serve(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
