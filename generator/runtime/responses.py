@@ -74,9 +74,15 @@ def _url(base_url: str, spec: ImageSpec) -> str:
     return f"{base_url}_pixelpact/images/{spec.name}"
 
 
+#: The answers' ids come from a generator of their own, not the module's global one: hypothesis re-seeds that one for
+#: every test case it runs, so an in-process stub (a check's, or one in a test) gave the first answer of every case
+#: the same id, and each answer moved the global state the code under test draws from.
+_IDS = random.Random()
+
+
 def response_id() -> str:
-    """A fresh answer id, `img-` and 32 hex digits: unique, not secret (random.getrandbits: no system call)."""
-    return f"img-{random.getrandbits(128):032x}"
+    """A fresh answer id, `img-` and 32 hex digits: unique, not secret (getrandbits: no system call)."""
+    return f"img-{_IDS.getrandbits(128):032x}"
 
 
 def make_plan(kind: str, fields: dict[str, Any], requested: str, choice: Choice, input_images: int) -> Plan:
@@ -161,7 +167,7 @@ def image_response_body(plan: Plan, base_url: str, started: float) -> bytes:
                 _ANSWERS[key] = middle
     latency = max(0, int((time.perf_counter() - started) * 1000))
     return b'{"id":"img-%032x","created":%d,%b,"latency":%d}}' % (
-        random.getrandbits(128),
+        _IDS.getrandbits(128),
         int(time.time()),
         middle,
         latency,

@@ -488,3 +488,20 @@ def test_duplicate_json_keys_are_refused(client: httpx.Client) -> None:
     raw = b'{"model":"dall-e-2","prompt":"p","n":1,"n":3}'
     sent = client.post("/v1/images/generations", content=raw, headers={"content-type": "application/json"})
     error_of(sent, 400, "n")
+
+
+def test_answer_ids_stay_unique_inside_hypothesis_test_cases(client: httpx.Client) -> None:
+    """hypothesis re-seeds the global random generator for every test case: the stub's ids must not come from it."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    ids: list[str] = []
+
+    @settings(max_examples=5, database=None, deadline=None)
+    @given(st.integers(0, 10**6))
+    def answer(_drawn: int) -> None:
+        response = client.post("/v1/images/generations", json={"model": "openai/dall-e-3", "prompt": "a cat"})
+        ids.append(response.json()["id"])
+
+    answer()
+    assert len(ids) == 5 and len(set(ids)) == 5, ids
