@@ -324,6 +324,9 @@ def load_schema(ctx: RunContext) -> Any:
         # seed drew other requests from run to run. This API links no resources (no id one call makes and another
         # takes), so the pool has nothing to find; without it the requests follow from the seed alone.
         phase.extra_data_sources.responses = False
+    # Nor literals of code registered with @schemathesis.python.constants in this process (a pytest project's own
+    # schemathesis tests): what a seed draws must not depend on what else is loaded.
+    project.analysis.constants.enabled = False
     project.checks.update(included_check_names=[*CHECKS])
     # Neither a 401/404/429/redirect nor a 5xx says whether the data was acceptable (pixelpact.conformance.st.evidence).
     project.checks.positive_data_acceptance.expected_statuses = st_evidence.POSITIVE_EXPECTED_STATUSES

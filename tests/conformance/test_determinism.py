@@ -71,15 +71,21 @@ def sent_in_a_bounded_run() -> tuple[str, list[bytes]]:
 
 def test_a_new_constant_in_a_loaded_module_changes_nothing_sent(tmp_path: Path) -> None:
     """hypothesis draws short strings and numbers found in the source of the loaded modules outside site-packages
-    (its "local constants"): pixelpact's own in an editable install, a pytest project's. A check draws none of them,
-    so a constant added to a module (here one no code uses, sorted before all others) changes no request."""
+    (its "local constants"): pixelpact's own in an editable install, a pytest project's; schemathesis those of the
+    code registered with @schemathesis.python.constants. A check draws none of them, so a constant added to a module
+    (here one no code uses, sorted before all others) changes no request, loaded or registered."""
+    from schemathesis.python import constants
+    from schemathesis.python._constants.registry import default_registry
+
     before = sent_in_a_bounded_run()
     (tmp_path / "unused_constants.py").write_text('UNUSED = ("!a", "!b", "!c", 123456789, 1234.5)\n')
     sys.path.insert(0, str(tmp_path))
     try:
-        importlib.import_module("unused_constants")
+        module = importlib.import_module("unused_constants")
+        constants(lambda: module)
         after = sent_in_a_bounded_run()
     finally:
+        default_registry().clear()
         sys.path.remove(str(tmp_path))
         sys.modules.pop("unused_constants", None)
     assert after[1] == before[1]
