@@ -128,13 +128,18 @@ class AzureImageEditRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def check_any_of_required(self) -> Self:
-        if not (self.image is not None) and not (self.image_list is not None):
-            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
-            error = InitErrorDetails(
-                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+    def check_required_rules(self) -> Self:
+        # What the spec requires beyond single fields (anyOf of required sets, if/else), lifted by the generator.
+        # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+        errors: list[InitErrorDetails] = []
+        if self.image is None and self.image_list is None:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+                )
             )
-            raise ValidationError.from_exception_data(type(self).__name__, [error])
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
 
@@ -232,13 +237,18 @@ class AzureImageVariationRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def check_any_of_required(self) -> Self:
-        if not (self.image is not None) and not (self.image_list is not None):
-            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
-            error = InitErrorDetails(
-                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+    def check_required_rules(self) -> Self:
+        # What the spec requires beyond single fields (anyOf of required sets, if/else), lifted by the generator.
+        # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+        errors: list[InitErrorDetails] = []
+        if self.image is None and self.image_list is None:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+                )
             )
-            raise ValidationError.from_exception_data(type(self).__name__, [error])
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
 
@@ -404,13 +414,18 @@ class ImageEditRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def check_any_of_required(self) -> Self:
-        if not (self.image is not None) and not (self.image_list is not None):
-            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
-            error = InitErrorDetails(
-                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+    def check_required_rules(self) -> Self:
+        # What the spec requires beyond single fields (anyOf of required sets, if/else), lifted by the generator.
+        # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+        errors: list[InitErrorDetails] = []
+        if self.image is None and self.image_list is None:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+                )
             )
-            raise ValidationError.from_exception_data(type(self).__name__, [error])
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
 
@@ -534,13 +549,18 @@ class ImageVariationRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def check_any_of_required(self) -> Self:
-        if not (self.image is not None) and not (self.image_list is not None):
-            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
-            error = InitErrorDetails(
-                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+    def check_required_rules(self) -> Self:
+        # What the spec requires beyond single fields (anyOf of required sets, if/else), lifted by the generator.
+        # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+        errors: list[InitErrorDetails] = []
+        if self.image is None and self.image_list is None:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+                )
             )
-            raise ValidationError.from_exception_data(type(self).__name__, [error])
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
 
@@ -622,13 +642,18 @@ class OpenAIImageEditRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def check_any_of_required(self) -> Self:
-        if not (self.image is not None) and not (self.image_list is not None):
-            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
-            error = InitErrorDetails(
-                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+    def check_required_rules(self) -> Self:
+        # What the spec requires beyond single fields (anyOf of required sets, if/else), lifted by the generator.
+        # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+        errors: list[InitErrorDetails] = []
+        if self.image is None and self.image_list is None:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+                )
             )
-            raise ValidationError.from_exception_data(type(self).__name__, [error])
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
 
@@ -747,13 +772,18 @@ class OpenAIImageVariationRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def check_any_of_required(self) -> Self:
-        if not (self.image is not None) and not (self.image_list is not None):
-            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
-            error = InitErrorDetails(
-                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+    def check_required_rules(self) -> Self:
+        # What the spec requires beyond single fields (anyOf of required sets, if/else), lifted by the generator.
+        # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+        errors: list[InitErrorDetails] = []
+        if self.image is None and self.image_list is None:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+                )
             )
-            raise ValidationError.from_exception_data(type(self).__name__, [error])
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pixelpact.generator.runtime.operation import OperationKind
+from pixelpact.generator.schemas import RequiredRule
 
 ModelRole = Literal["request", "params", "response", "component"]
 SchemeKind = Literal["bearer", "basic", "header"]
@@ -34,10 +35,11 @@ class Model:
     name: str
     role: ModelRole
     schema: dict[str, Any] = field(compare=False, repr=False)
-    """The JSON schema handed to datamodel-code-generator (scalar $refs inlined, anyOf-required lifted out)."""
+    """The JSON schema handed to datamodel-code-generator (scalar $refs inlined, required rules lifted out)."""
     fields: tuple[Field, ...]
-    any_of_required: tuple[tuple[str, ...], ...] = ()
-    """Alternatives of required wire names, at least one of which must be fully present (`image` or `image[]`)."""
+    required_rules: tuple[RequiredRule, ...] = ()
+    """What a body needs beyond the required fields: `image` or `image[]`; `prompt` unless `type` is
+    `background_removal`."""
     extra: Literal["ignore", "allow", "forbid"] = "ignore"
 
     @property

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pixelpact.generator.ir import Api, Model
+from pixelpact.generator.schemas import RequiredRule
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "dcg"
 
@@ -61,15 +62,29 @@ def model_source(api: Api) -> str:
 
 
 def _template_data(model: Model) -> dict[str, Any]:
-    groups = [list(model.python_names(group)) for group in model.any_of_required]
-    message = " or ".join(" and ".join(group) for group in model.any_of_required)
     return {
         "pp_extra": model.extra,
         "pp_not_null": list(model.not_null),
-        "pp_any_of": groups,
-        "pp_any_of_message": f"{message} is required" if groups else "",
-        "pp_any_of_loc": model.any_of_required[0][0] if groups else "",
+        "pp_required_rules": [_rule_data(model, rule) for rule in model.required_rules],
     }
+
+
+def _rule_data(model: Model, rule: RequiredRule) -> dict[str, Any]:
+    """A required rule as the model template checks it: per alternative, the Python condition that it is unmet; the
+    message; and the field the error names (the first one asked for, by wire name as for a missing field)."""
+    unmet = []
+    for alternative in rule.alternatives:
+        names = [name for name, _ in alternative.equals]
+        values = [value for _, value in alternative.equals]
+        missing = [f"self.{name} is None" for name in model.python_names(alternative.required)]
+        other = [
+            f"self.{name} != {value!r}" for name, value in zip(model.python_names(tuple(names)), values, strict=True)
+        ]
+        clauses = missing + other
+        unmet.append(clauses[0] if len(clauses) == 1 else "(" + " or ".join(clauses) + ")")
+    fields = [name for alternative in rule.alternatives for name in alternative.required]
+    # as Python literals: a value or a field name may hold any character
+    return {"unmet": unmet, "message": repr(rule.message()), "loc": repr(fields[0] if fields else "")}
 
 
 def _strip_header(code: str) -> str:

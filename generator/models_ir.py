@@ -11,8 +11,8 @@ from pixelpact.generator.naming import python_name
 
 
 def build_model(name: str, raw: Mapping[str, Any], components: Mapping[str, Any], role: ModelRole) -> Model:
-    """A model from an object schema; scalar references are inlined and anyOf-required is lifted into the model."""
-    schema, any_of_required = schemas.lift_any_of_required(schemas.inline_scalars(raw, components))
+    """A model from an object schema; scalar references are inlined and the required rules are lifted into the model."""
+    schema, required_rules = schemas.lift_required_rules(schemas.inline_scalars(raw, components))
     additional = schema.pop("additionalProperties", None)
     extra: Literal["ignore", "allow", "forbid"]
     if additional is False:
@@ -28,7 +28,7 @@ def build_model(name: str, raw: Mapping[str, Any], components: Mapping[str, Any]
         build_field(wire, prop if isinstance(prop, Mapping) else {}, wire in required)
         for wire, prop in (schema.get("properties") or {}).items()
     )
-    return Model(name=name, role=role, schema=schema, fields=fields, any_of_required=any_of_required, extra=extra)
+    return Model(name=name, role=role, schema=schema, fields=fields, required_rules=required_rules, extra=extra)
 
 
 def build_field(wire_name: str, prop: Mapping[str, Any], required: bool) -> Field:

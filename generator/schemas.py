@@ -1,9 +1,11 @@
-"""JSON-schema plumbing for the parser: following $refs, inlining scalar schemas, lifting "one of these is required"."""
+"""JSON-schema plumbing for the parser: following $refs, inlining scalar schemas, lifting "one of these is required"
+and "this is required unless that has this value" into rules."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 SCHEMA_PREFIX = "#/components/schemas/"
@@ -61,19 +63,92 @@ def inline_scalars(node: Any, components: Mapping[str, Any], depth: int = 0) -> 
     return {key: inline_scalars(value, components, depth) for key, value in node.items()}
 
 
-def lift_any_of_required(schema: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[tuple[str, ...], ...]]:
-    """Split `anyOf: [{required: [a]}, {required: [b]}]` off an object schema.
+@dataclass(frozen=True)
+class Alternative:
+    """One way to meet a required rule: these fields present, and these fields equal to these values."""
 
-    datamodel-code-generator turns such a schema into a union of near-identical models; we keep one model and emit
-    the rule as a validator instead.
+    required: tuple[str, ...]
+    equals: tuple[tuple[str, Any], ...] = ()
+
+    def holds(self, body: Mapping[str, Any]) -> bool:
+        """Whether `body` (wire names to values) meets this alternative."""
+        return all(name in body for name in self.required) and all(
+            name in body and body[name] == value for name, value in self.equals
+        )
+
+
+@dataclass(frozen=True)
+class RequiredRule:
+    """Fields a body needs beyond `required`: at least one of the alternatives holds.
+
+    `anyOf: [{required: [a]}, {required: [b]}]` is the rule "a or b"; `if: {properties: {t: {const: v}},
+    required: [t]}, else: {required: [p]}` is the rule "p unless t is v" (the `if` holds, or the `else` does).
     """
+
+    alternatives: tuple[Alternative, ...]
+
+    @property
+    def unconditional(self) -> tuple[Alternative, ...]:
+        """The alternatives that only ask for fields (image, image[], prompt), not for a value."""
+        return tuple(alt for alt in self.alternatives if not alt.equals)
+
+    @property
+    def conditions(self) -> tuple[Alternative, ...]:
+        """The alternatives that ask for a value (type is background_removal): when one holds, the rest need not."""
+        return tuple(alt for alt in self.alternatives if alt.equals)
+
+    def message(self) -> str:
+        """The rule in words, naming the fields at fault first: "prompt is required unless type is ..."."""
+        needed = " or ".join(" and ".join(alt.required) for alt in self.unconditional)
+        unless = " or ".join(
+            " and ".join(f"{name} is {value}" for name, value in alt.equals) for alt in self.conditions
+        )
+        return f"{needed} is required" + (f" unless {unless}" if unless else "")
+
+
+def lift_required_rules(schema: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[RequiredRule, ...]]:
+    """Split the rules of "one of these is required" off an object schema: a top-level `anyOf` of `required` sets,
+    and an `if` of `const` values with an `else` of `required` (no `then`).
+
+    datamodel-code-generator turns an anyOf-required schema into a union of near-identical models and drops an
+    `if`/`else` without a trace; we keep one model and emit the rules as a validator instead. Other forms stay in
+    the schema as they are.
+    """
+    rest = dict(schema)
+    rules: list[RequiredRule] = []
     alternatives = schema.get("anyOf")
-    if not isinstance(alternatives, list) or not alternatives:
-        return dict(schema), ()
-    if not all(isinstance(alt, Mapping) and set(alt) == {"required"} for alt in alternatives):
-        return dict(schema), ()
-    rest = {key: value for key, value in schema.items() if key != "anyOf"}
-    return rest, tuple(tuple(alt["required"]) for alt in alternatives)
+    if (
+        isinstance(alternatives, list)
+        and alternatives
+        and all(isinstance(alt, Mapping) and set(alt) == {"required"} for alt in alternatives)
+    ):
+        del rest["anyOf"]
+        rules.append(RequiredRule(tuple(Alternative(tuple(alt["required"])) for alt in alternatives)))
+    condition = _condition(schema.get("if"))
+    otherwise = schema.get("else")
+    if (
+        condition is not None
+        and "then" not in schema
+        and isinstance(otherwise, Mapping)
+        and set(otherwise) == {"required"}
+    ):
+        del rest["if"], rest["else"]
+        rules.append(RequiredRule((Alternative(tuple(otherwise["required"])), condition)))
+    return rest, tuple(rules)
+
+
+def _condition(node: Any) -> Alternative | None:
+    """`{properties: {t: {const: v}}, required: [t]}` as the alternative "t is v", else None."""
+    if not isinstance(node, Mapping) or set(node) != {"properties", "required"}:
+        return None
+    properties = node["properties"]
+    if not isinstance(properties, Mapping) or not all(
+        isinstance(sub, Mapping) and set(sub) == {"const"} for sub in properties.values()
+    ):
+        return None
+    if set(node["required"]) != set(properties):
+        return None  # a const without required also holds when the field is absent: not "t is v"
+    return Alternative((), tuple((name, sub["const"]) for name, sub in properties.items()))
 
 
 def referenced_components(node: Any) -> Iterator[str]:

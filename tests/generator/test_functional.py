@@ -33,11 +33,14 @@ SCHEMAS: dict[str, Any] = {
     },
     "Edit": {
         "type": "object",
-        "required": ["model", "prompt"],
+        "required": ["model"],
         "anyOf": [{"required": ["image"]}, {"required": ["image[]"]}],
+        "if": {"properties": {"kind": {"const": "erase"}}, "required": ["kind"]},
+        "else": {"required": ["prompt"]},
         "properties": {
             "model": {"type": "string"},
             "prompt": {"type": "string"},
+            "kind": {"type": "string", "enum": ["paint", "erase"]},
             "image": {"type": "string", "format": "binary"},
             "image[]": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}},
             "n": {"type": "integer", "minimum": 1, "maximum": 3},
@@ -191,6 +194,20 @@ def test_multipart_needs_an_image(pkg: dict[str, ModuleType]) -> None:
         _call(pkg, "create_image_edit", {"model": "m", "prompt": "x", "n": 1})
     assert caught.value.status_code == 400
     assert caught.value.body.error.param == "image"
+
+
+def test_a_field_required_unless_another_has_a_value(pkg: dict[str, ModuleType]) -> None:
+    """The spec's if/else (prompt unless kind is erase) holds in the models, the server and the client alike."""
+    models, png = pkg["models"], _png()
+    with pytest.raises(ValidationError, match="prompt is required unless kind is erase"):
+        models.Edit(model="m", image=png, kind="paint")
+    with pytest.raises(pkg["client"].ApiError) as caught:
+        _call(pkg, "create_image_edit", {"model": "m", "image": png})
+    assert caught.value.status_code == 400
+    assert caught.value.body.error.param == "prompt"
+    erased = _call(pkg, "create_image_edit", models.Edit(model="m", image=png, kind="erase"))
+    assert len(erased.data) == 1
+    assert len(_call(pkg, "create_image_edit", {"model": "m", "image": png, "kind": "paint", "prompt": "x"}).data) == 1
 
 
 def test_path_and_query_parameters(pkg: dict[str, ModuleType]) -> None:

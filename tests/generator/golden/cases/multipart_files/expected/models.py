@@ -7,7 +7,7 @@ it); response models are read leniently and keep the extra fields gateways add.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -26,14 +26,15 @@ class ImageResponse(BaseModel):
 
 class EditRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_by_alias=True, validate_by_name=True)
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str | None, Field(min_length=1)] = None
+    mode: Literal["paint", "erase"] | None = None
     image: bytes | None = None
     image_list: Annotated[list[bytes] | None, Field(alias="image[]", min_length=1)] = None
     mask: bytes | None = None
     n: Annotated[int, Field(ge=1, le=10)] = 1
     fallbacks: list[Fallback] | None = None
 
-    @field_validator("image", "image_list", "mask", "n", "fallbacks", mode="before")
+    @field_validator("prompt", "mode", "image", "image_list", "mask", "n", "fallbacks", mode="before")
     @classmethod
     def check_not_null(cls, value: Any) -> Any:
         # The spec lets these fields be omitted, not sent as null; the defaults above are never validated.
@@ -42,11 +43,24 @@ class EditRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def check_any_of_required(self) -> Self:
-        if not (self.image is not None) and not (self.image_list is not None):
-            # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
-            error = InitErrorDetails(
-                type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+    def check_required_rules(self) -> Self:
+        # What the spec requires beyond single fields (anyOf of required sets, if/else), lifted by the generator.
+        # A ValidationError rather than ValueError, so that the error names a field, as for a missing one.
+        errors: list[InitErrorDetails] = []
+        if self.image is None and self.image_list is None:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+                )
             )
-            raise ValidationError.from_exception_data(type(self).__name__, [error])
+        if self.prompt is None and self.mode != "erase":
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("missing", "prompt is required unless mode is erase"),
+                    loc=("prompt",),
+                    input=None,
+                )
+            )
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
