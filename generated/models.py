@@ -338,12 +338,12 @@ class ImageData(BaseModel):
 
 class ImageEditRequest(BaseModel):
     """Multipart body of an image edit on the native route. Use field name `image` for a single file or `image[]`
-    for multiple files; all files are edited."""
+    for multiple files; all files are edited. `prompt` is required unless `type` is `background_removal`."""
 
     model_config = ConfigDict(extra="ignore", validate_by_alias=True, validate_by_name=True)
     model: Annotated[str, Field(examples=["openai/dall-e-3"], min_length=1)]
     """Model identifier in format provider/model"""
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str | None, Field(min_length=1)] = None
     """Text prompt to generate image"""
     image: bytes | None = None
     """An image file (PNG, JPEG or WebP)"""
@@ -385,6 +385,7 @@ class ImageEditRequest(BaseModel):
     """Fallback models to try if primary model fails"""
 
     @field_validator(
+        "prompt",
         "image",
         "image_list",
         "mask",
@@ -422,6 +423,14 @@ class ImageEditRequest(BaseModel):
             errors.append(
                 InitErrorDetails(
                     type=PydanticCustomError("missing", "image or image[] is required"), loc=("image",), input=None
+                )
+            )
+        if self.prompt is None and self.type != "background_removal":
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("missing", "prompt is required unless type is background_removal"),
+                    loc=("prompt",),
+                    input=None,
                 )
             )
         if errors:

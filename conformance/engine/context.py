@@ -228,15 +228,17 @@ class RunContext:
     def valid_body(self, operation: OperationContract, **fields: Any) -> dict[str, Any]:
         """The smallest valid body (the required fields, one image), updated with `fields`; OMIT removes a field."""
         body: dict[str, Any] = {}
-        # only what the spec requires: a gateway demanding more (a model on an Azure route) fails the minimal case
-        if "model" in operation.required:
+        # only what the spec requires: a gateway demanding more (a model on an Azure route) fails the minimal case;
+        # a prompt unless `fields` ask for the value that waives it (type=background_removal)
+        needed = operation.required_in(fields)
+        if "model" in needed:
             body["model"] = self.model
-        if "prompt" in operation.required:
+        if "prompt" in needed:
             body["prompt"] = "a red square on a white table"
         if operation.one_of_required and not any(alt <= body.keys() for alt in operation.one_of_required):
             first = sorted(operation.one_of_required[0])[0]
             body[first] = distinct_pngs(1)[0] if first in operation.file_fields else distinct_pngs(1)
-        for name in operation.file_fields & operation.required:
+        for name in operation.file_fields & needed:
             body.setdefault(name, distinct_pngs(1)[0])
         body.update(fields)
         return {name: value for name, value in body.items() if value is not OMIT}

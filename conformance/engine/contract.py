@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pixelpact.generator.loader import DEFAULT_SPEC, load_spec
 from pixelpact.generator.runtime.fallbacks import provider_of
 from pixelpact.generator.runtime.part_encoding import is_json, part_content_type
+from pixelpact.generator.schemas import lift_required_rules
 
 Schema = Mapping[str, Any]
 MediaType = Literal["application/json", "multipart/form-data"]
@@ -34,6 +35,21 @@ class Parameter:
     required: bool
     schema: Schema
     example: Any = None
+
+
+@dataclass(frozen=True)
+class RequiredUnless:
+    """`required` fields a body needs unless it has each of `unless`'s fields with that value."""
+
+    required: frozenset[str]
+    unless: Mapping[str, Any]
+
+    def waived_by(self, body: Mapping[str, Any]) -> bool:
+        return all(name in body and body[name] == value for name, value in self.unless.items())
+
+    def describe(self) -> str:
+        """E.g. "type=background_removal"."""
+        return ", ".join(f"{name}={value}" for name, value in self.unless.items())
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,8 @@ class OperationContract:
     """Body properties every request must carry."""
     one_of_required: tuple[frozenset[str], ...]
     """`anyOf` alternatives of required sets, e.g. ({"image"}, {"image[]"}): a body needs one of them."""
+    required_unless: tuple[RequiredUnless, ...]
+    """Fields required unless others have a value (an `if`/`else`): prompt unless type is background_removal."""
     file_fields: frozenset[str]
     """Properties that are one binary file (format: binary)."""
     file_list_fields: frozenset[str]
@@ -86,6 +104,15 @@ class OperationContract:
     def fallback(self, model: str) -> str | dict[str, str]:
         """The `fallbacks` entry naming `model` (provider/model) in the form this operation takes."""
         return fallback_entry(model, as_object=self.object_fallbacks)
+
+    def required_in(self, body: Mapping[str, Any]) -> frozenset[str]:
+        """The fields `body` must carry given what else it holds: `required` and each `required_unless` whose
+        condition the body does not meet."""
+        needed = set(self.required)
+        for rule in self.required_unless:
+            if not rule.waived_by(body):
+                needed |= rule.required
+        return frozenset(needed)
 
     def accepts_auth(self, scheme: str) -> bool:
         """Whether the spec lets a client send its key this way here (no security listed: anything goes)."""
@@ -215,8 +242,16 @@ def _operation(
         and is_json(part_content_type(schema, encoding.get(name), lambda node: _resolve(document, node)))
     )
     fallback_items = _resolve(document, (properties.get("fallbacks") or {}).get("items") or {})
+    # the generator's reading of anyOf-required and if/else, so that the suite and the stub agree on them
+    rules = lift_required_rules(body_schema)[1]
     one_of_required = tuple(
-        frozenset(alternative.get("required") or ()) for alternative in body_schema.get("anyOf") or ()
+        frozenset(alternative.required) for rule in rules if not rule.conditions for alternative in rule.alternatives
+    )
+    required_unless = tuple(
+        RequiredUnless(frozenset(needed.required), dict(condition.equals))
+        for rule in rules
+        for needed in rule.unconditional
+        for condition in rule.conditions
     )
     responses = operation.get("responses") or {}
     ok = _resolve(document, responses.get("200") or {}).get("content") or {}
@@ -256,6 +291,7 @@ def _operation(
         properties=properties,
         required=frozenset(body_schema.get("required") or ()),
         one_of_required=one_of_required,
+        required_unless=required_unless,
         file_fields=file_fields,
         file_list_fields=file_list_fields,
         parameters=parameters,

@@ -160,7 +160,7 @@ def _learned(
     if param is None and not upstream:
         return None  # neither the error nor a recorded provider answer says what was refused
     messages = [*upstream, *([str(error.get("message"))] if isinstance(error, dict) else [])]
-    varying = {name: value for name, value in body.items() if name not in operation.required | operation.files}
+    varying = {name: value for name, value in body.items() if name not in operation.required_in(body) | operation.files}
     name = refused_field(varying, param, messages)
     if name is None or name in tried:
         return None

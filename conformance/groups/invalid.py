@@ -84,13 +84,16 @@ def probes_for(ctx: RunContext, operation: OperationContract) -> list[Probe]:
         probes.append(
             Probe("unknown-enum-rejected", f"{name}={unknown!r}", control_body(ctx, operation, **{name: unknown}))
         )
-    for name in sorted(operation.required):
-        probes.append(
-            Probe("missing-required-rejected", f"without {name}", control_body(ctx, operation, **{name: OMIT}))
-        )
+    # a field required unless another has a value (prompt unless type=background_removal) is left out with that
+    # other field absent: required there as much as a required field is
+    waivers = {name: OMIT for rule in operation.required_unless for name in rule.unless}
+    for name in sorted(operation.required_in({})):
+        without = {**waivers, name: OMIT} if name not in operation.required else {name: OMIT}
+        probes.append(Probe("missing-required-rejected", f"without {name}", control_body(ctx, operation, **without)))
         schema = operation.properties.get(name) or {}
         if schema.get("type") == "string" and int(schema.get("minLength", 0)) >= 1:
-            probes.append(Probe("missing-required-rejected", f"{name}=''", control_body(ctx, operation, **{name: ""})))
+            empty = {**without, name: ""}
+            probes.append(Probe("missing-required-rejected", f"{name}=''", control_body(ctx, operation, **empty)))
     if operation.one_of_required:
         alternatives = sorted(set().union(*operation.one_of_required))
         body = control_body(ctx, operation, **dict.fromkeys(alternatives, OMIT))

@@ -181,6 +181,12 @@ def cases_for(ctx: RunContext, operation: OperationContract) -> list[Case]:
             label = f"an unknown field {UNKNOWN_FIELD!r} beside {list_field} with 1 file"
             requirements = ("valid-request-accepted", "unknown-field-tolerated", "image-array-accepted")
             cases.append(replace(_case(operation, label, body, default_n, expected), requirements=requirements))
+    for rule in operation.required_unless:
+        # the other side of a field required unless another has a value: with that value, the field may be absent
+        if all(ctx.limits.allowed(operation, name, (value,)) for name, value in rule.unless.items()):
+            body = ctx.valid_body(operation, **extras, **rule.unless)
+            label = f"{rule.describe()} without {', '.join(sorted(rule.required))}"
+            cases.append(_case(operation, label, body, default_n, expected))
     if "mask" in operation.file_fields:
         masked = ctx.valid_body(operation, **extras, mask=ctx.mask())
         cases.append(_case(operation, "with a mask", masked, default_n, expected))

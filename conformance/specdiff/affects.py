@@ -31,7 +31,7 @@ from pathlib import Path
 from pixelpact.conformance.catalogue import concerns as spec
 from pixelpact.conformance.specdiff import facts
 from pixelpact.conformance.specdiff.compare import MAX_LIKE, MIN_LIKE, Change, compare
-from pixelpact.conformance.specdiff.facts import ANY_OF_REQUIRED, EXISTS, REQUIRED, Key
+from pixelpact.conformance.specdiff.facts import ANY_OF_REQUIRED, EXISTS, REQUIRED, REQUIRED_UNLESS, Key
 from pixelpact.conformance.specdiff.source import load_since
 from pixelpact.conformance.suite import catalogue
 
@@ -58,6 +58,7 @@ BY_KEYWORD: dict[str, tuple[str, ...]] = {
     "range": _concerning(spec.RANGE),
     REQUIRED: _concerning(spec.REQUIRED),
     ANY_OF_REQUIRED: _concerning(spec.REQUIRED),
+    REQUIRED_UNLESS: _concerning(spec.REQUIRED),
     EXISTS: _concerning(spec.REQUIRED, spec.FIELDS),  # a field came or went
     "additionalProperties": _concerning(spec.FIELDS),
 }

@@ -32,6 +32,7 @@ from pixelpact.conformance.specdiff.facts import (
     ANY_OF_REQUIRED,
     EXISTS,
     REQUIRED,
+    REQUIRED_UNLESS,
     SECURITY,
     Fact,
     Key,
@@ -177,6 +178,11 @@ def _changes(key: Key, before: Fact | None, after: Fact | None, new: Mapping[Key
             )
         for alternative in sorted(new_sets - old_sets, key=sorted):
             yield "required-alternative-added", f"alternative required set {_set(alternative)} added", Effect.WIDENS
+    elif keyword == REQUIRED_UNLESS:
+        for rule in sorted((a or frozenset()) - (b or frozenset())):
+            yield "required-rule-removed", f"rule removed: {rule}", Effect.WIDENS
+        for rule in sorted((b or frozenset()) - (a or frozenset())):
+            yield "required-rule-added", f"rule added: {rule}", Effect.NARROWS
     elif keyword == SECURITY:
         for alternative in sorted((a or frozenset()) - (b or frozenset()), key=sorted):
             yield "auth-alternative-removed", f"{_scheme_set(alternative)} no longer accepted", CLIENTS

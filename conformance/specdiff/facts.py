@@ -16,10 +16,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pixelpact.generator.schemas import lift_required_rules
+
 Key = tuple[str, ...]
 EXISTS = "@exists"
 REQUIRED = "@required"
 ANY_OF_REQUIRED = "@anyOf-required"
+REQUIRED_UNLESS = "@required-unless"
 SECURITY = "@alternatives"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 #: Schema keywords compared as values (the rest of a schema is structure: properties, items, anyOf ...).
@@ -198,6 +201,11 @@ class _Flattener:
             for index, branch in enumerate(branches):
                 branch_key = (*key, combinator, str(index))
                 yield from self._schema(branch_key, branch, _inside(at(combinator), combinator, str(index)), visiting)
+        # `if: {properties: {type: {const: background_removal}}, required: [type]}, else: {required: [prompt]}`, read
+        # as the generator and the suite read it: "prompt is required unless type is background_removal"
+        conditional = frozenset(rule.message() for rule in lift_required_rules(node)[1] if rule.conditions)
+        if conditional:
+            yield (*key, REQUIRED_UNLESS), Fact(conditional, at("else"))
 
     def _deref(self, node: Any) -> dict[str, Any]:
         seen: set[str] = set()

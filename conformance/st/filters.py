@@ -203,6 +203,19 @@ def _body_schema(operation: OperationContract) -> dict[str, Any]:
         }
         if operation.one_of_required:
             schema["anyOf"] = [{"required": sorted(alternative)} for alternative in operation.one_of_required]
+        if operation.required_unless:
+            schema["allOf"] = [
+                {
+                    "anyOf": [
+                        {"required": sorted(rule.required)},
+                        {
+                            "properties": {k: {"const": v} for k, v in rule.unless.items()},
+                            "required": sorted(rule.unless),
+                        },
+                    ]
+                }
+                for rule in operation.required_unless
+            ]
         _BODY_SCHEMAS[id(operation)] = schema
     return schema
 

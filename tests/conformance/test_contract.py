@@ -109,3 +109,26 @@ def test_forbidding_extra_fields_in_the_spec_makes_extra_parts_a_failure(tmp_pat
     result = report.result("hostile-part-names-survive", "createImageVariation")
     assert result is not None and result.status is Status.FAILED
     assert "the spec forbids extra parts (additionalProperties: false)" in result.message
+
+
+def test_a_field_required_unless_another_has_a_value_is_probed_on_both_sides(contract: Contract) -> None:
+    """The spec's if/else on edits (prompt unless type is background_removal): the invalid group leaves the prompt
+    out with no type, the valid group sends background_removal without one."""
+    edit = contract.operation("createImageEdit")
+    assert edit.required == {"model"}
+    [rule] = edit.required_unless
+    assert rule.required == {"prompt"} and dict(rule.unless) == {"type": "background_removal"}
+    assert edit.required_in({}) == {"model", "prompt"}
+    assert edit.required_in({"type": "inpainting"}) == {"model", "prompt"}
+    assert edit.required_in({"type": "background_removal"}) == {"model"}
+
+    probes, cases = probes_and_cases(contract, "createImageEdit")
+    [without] = [p for p in probes if p.label == "without prompt"]
+    assert without.requirement_id == "missing-required-rejected" and without.body is not None
+    assert "prompt" not in without.body and "type" not in without.body and "model" in without.body
+    [empty] = [p for p in probes if p.label == "prompt=''"]
+    assert empty.body is not None and empty.body["prompt"] == "" and "type" not in empty.body
+    [waived] = [c for c in cases if c.label == "type=background_removal without prompt"]
+    assert waived.requirements == ("valid-request-accepted",)
+    assert waived.body["type"] == "background_removal" and "prompt" not in waived.body
+    assert all("prompt" in c.body for c in cases if c is not waived)

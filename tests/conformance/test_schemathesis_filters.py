@@ -118,6 +118,14 @@ def test_a_missing_image_stands() -> None:
     assert judged(REJECTION, VARIATION, {"model": "openai/dall-e-2"}) is None
 
 
+def test_an_edit_without_prompt_stands_unless_its_type_waives_it() -> None:
+    """The spec's prompt-unless-background_removal: a gateway accepting an edit with neither is caught; an edit of
+    type background_removal without a prompt is valid, so schemathesis calling it invalid is its false positive."""
+    assert judged(REJECTION, EDIT, variation()) is None
+    assert judged(REJECTION, EDIT, variation(type="inpainting")) is None
+    assert judged(REJECTION, EDIT, variation(type="background_removal")) is not None
+
+
 def test_json_bodies_are_typed_on_the_wire() -> None:
     assert judged(REJECTION, GENERATE, {"model": "m", "prompt": "p", "user": False}) is None
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -84,6 +85,23 @@ def test_stub_passes_every_schemathesis_requirement(stub_url: str, seed: int, op
     assert samples["st-b64-json-is-image"] is not None and samples["st-b64-json-is-image"].status == 200
     assert samples["st-error-envelope"] is not None and 400 <= (samples["st-error-envelope"].status or 0) < 500
     assert report.requests_sent > 75 * len(operations)  # examples, coverage and fuzzing, not a token run
+
+
+def test_generated_edits_keep_to_prompt_unless_background_removal() -> None:
+    """The spec's if/else reaches schemathesis as the anyOf it means (group.conditionals_as_any_of): every phase
+    runs on edits (the `if` stopped the coverage phase), and the valid edits it draws take both sides of the rule."""
+    with serving(default_app(StubConfig())) as url:
+        report = st_run(url, ("createImageEdit",), seed=7, max_examples=30)
+        recorded = httpx.get(f"{url}/_pixelpact/requests").json()["requests"]
+
+    assert report.errors == []
+    assert failing(report) == set(), [(r.requirement.id, r.message[:300]) for r in report.failed]
+    # no request drawn was refused for its prompt: a valid draw that broke the rule would be (the stub enforces it)
+    assert not [entry["error"] for entry in recorded if "prompt is required" in str(entry["error"])]
+    accepted = [{p["name"]: p.get("value") for p in entry["parts"]} for entry in recorded if entry["status"] == 200]
+    assert any("prompt" in parts for parts in accepted)
+    waived = [parts for parts in accepted if "prompt" not in parts]
+    assert waived and all(parts.get("type") == "background_removal" for parts in waived)
 
 
 def test_a_500_on_invalid_input_is_caught_with_evidence() -> None:

@@ -115,11 +115,20 @@ def model_is_provider_model_and_required_off_azure(spec: Spec) -> list[str]:
     return errors
 
 
+#: Bifrost's docs: an edit's prompt is "Required unless `type` is `background_removal`".
+PROMPT_UNLESS_BACKGROUND_REMOVAL = {
+    "if": {"properties": {"type": {"const": "background_removal"}}, "required": ["type"]},
+    "else": {"required": ["prompt"]},
+}
+
+
 def prompt_is_required_non_empty(spec: Spec) -> list[str]:
     errors = []
     for op in (op for op in OPERATIONS if "Variation" not in op):
         errors += expect(f"{op} prompt", prop(spec, op, "prompt").get("minLength"), 1)
-        errors += expect(f"{op} prompt required", "prompt" in body_schema(spec, op).get("required", []), True)
+        schema = body_schema(spec, op)
+        conditional = "Edit" in op and {k: schema.get(k) for k in ("if", "else")} == PROMPT_UNLESS_BACKGROUND_REMOVAL
+        errors += expect(f"{op} prompt required", "prompt" in schema.get("required", []) or conditional, True)
     return errors
 
 

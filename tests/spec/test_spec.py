@@ -82,6 +82,7 @@ def schemas(document: dict[str, Any]) -> dict[str, Any]:
             "model non-empty, required off Azure",
         ),
         (lambda s: schemas(s)["Prompt"].pop("minLength"), "prompt is a required non-empty string"),
+        (lambda s: schemas(s)["ImageEditRequest"].pop("else"), "prompt is a required non-empty string"),
     ],
     ids=[
         "drop-1792x1024",
@@ -98,6 +99,7 @@ def schemas(document: dict[str, Any]) -> dict[str, Any]:
         "raw-request-a-string",
         "azure-model-required",
         "prompt-may-be-empty",
+        "edit-prompt-never-required",
     ],
 )
 def test_a_changed_fact_fails_the_test_that_names_it(spec: dict[str, Any], edit: Any, fact: str) -> None:

@@ -166,6 +166,17 @@ def new_required_variation_field(spec: Spec) -> None:
     variation["required"].append("seed")
 
 
+def prompt_never_required(spec: Spec) -> None:
+    """Drop the if/else that makes an edit's prompt required unless its type is background_removal."""
+    edit = schema(spec, "ImageEditRequest")
+    del edit["if"], edit["else"]
+
+
+def prompt_always_required(spec: Spec) -> None:
+    prompt_never_required(spec)
+    schema(spec, "ImageEditRequest")["required"].append("prompt")
+
+
 EDITS: tuple[Edit, ...] = (
     # --- one edit per seeded fact: every one breaks clients -----------------------------------------------------
     Edit(
@@ -223,6 +234,20 @@ EDITS: tuple[Edit, ...] = (
         False,
         ("response-media-type-removed",),
         "stream on generations and edits, SSE answer",
+    ),
+    Edit(
+        "edits need a prompt whatever their type",
+        prompt_always_required,
+        True,
+        True,
+        ("now-required", "required-rule-removed"),
+    ),
+    Edit(
+        "edits need no prompt whatever their type",
+        prompt_never_required,
+        False,
+        True,
+        ("required-rule-removed",),
     ),
     Edit(
         "model required on Azure generations",

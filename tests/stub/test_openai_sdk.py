@@ -126,3 +126,24 @@ def test_sdk_errors_are_typed(sdk: OpenAI, run_stub: Callable[[StubConfig], Any]
             model="dall-e-3", prompt="p", extra_body={"fallbacks": [{"provider": "openai", "model": "dall-e-2"}]}
         )
         assert served.model_extra is not None and served.model_extra["model"] == "openai/dall-e-2"
+
+
+def test_a_background_removal_edit_needs_no_prompt(sdk: OpenAI, stub_url: str) -> None:
+    """The spec: an edit's prompt is required unless its type is background_removal. The SDK types `prompt` as
+    required (OpenAI's API has no `type`); `omit` leaves the part out, `extra_body` adds the `type` part."""
+    image = ("cat.png", png(), "image/png")
+    removed = sdk.images.edit(
+        model="gpt-image-1",
+        prompt=openai.omit,  # type: ignore[call-overload]
+        image=image,
+        response_format="b64_json",
+        extra_body={"type": "background_removal"},
+    )
+    assert isinstance(removed, ImagesResponse) and len(removed.data or []) == 1
+    parts = {p["name"]: p.get("value") for p in last_request(stub_url)["parts"]}
+    assert "prompt" not in parts and parts["type"] == "background_removal"
+    for other in ({}, {"type": "inpainting"}):
+        with pytest.raises(openai.BadRequestError) as info:
+            sdk.images.edit(model="gpt-image-1", prompt=openai.omit, image=image, extra_body=other)  # type: ignore[call-overload]
+        assert info.value.param == "prompt"
+        assert "prompt is required unless type is background_removal" in str(info.value)

@@ -1,4 +1,4 @@
-"""Ten relays in front of the recording provider, each with exactly one fault (issue 21): the suite must give each
+"""Twelve relays in front of the recording provider, each with exactly one fault (issue 21): the suite must give each
 one finding, with `where`, whose title is true of every pair it explains.
 
 Each is a `Relay` (tests/conformance/broken/relay.py), or a relay wrapped for the faults that sit before the
@@ -62,6 +62,20 @@ def _quoted_part_name(req: Request) -> Response | None:
     return None
 
 
+def _prompt_always(req: Request) -> Response | None:
+    """The gateway demands an edit's prompt whatever its type (the spec waives it for type background_removal)."""
+    if req.is_image_route and req.kind == "edits" and not req.field("prompt"):
+        return Response.error(400, "prompt is required", "prompt")
+    return None
+
+
+def _prompt_never(req: Request) -> Request | None:
+    """The gateway fills in a prompt an edit left out, so an edit without prompt and type is not refused."""
+    if req.is_image_route and req.kind == "edits" and not req.field("prompt"):
+        return req.with_field("prompt", "edit the image")
+    return None
+
+
 def _ends_in_500(req: Request, resp: Response) -> Response | None:
     """The provider answered; the gateway fails reading a multipart route's answer."""
     if req.kind in ("edits", "variations") and resp.status < 300:
@@ -74,7 +88,7 @@ class SingleFault:
     name: str
     finding: str
     """The id of the one finding the suite must report."""
-    where: str
+    where: str | None
     relay: Relay
     operations: tuple[str, ...]
     wrap: Callable[[ASGIApp], ASGIApp] | None = None
@@ -117,6 +131,17 @@ SINGLE_FAULTS = (
         Relay(),
         ("createImageVariation",),
         wrap=lambda app: on_request(app, _quoted_part_name),
+    ),
+    SingleFault(
+        "prompt-demanded-for-background-removal",
+        "F-rejected-400-invalid-request-error",
+        None,  # only the valid group sees it, and it does not read the recording: where is not said
+        Relay(),
+        ("createImageEdit",),
+        wrap=lambda app: on_request(app, _prompt_always),
+    ),
+    SingleFault(
+        "prompt-filled-in", "F-added-fields", "on-the-way", Relay(received=_prompt_never), ("createImageEdit",)
     ),
     SingleFault(
         "500-after-upstream-2xx",

@@ -1,5 +1,6 @@
-"""Ten relays, one fault each (issue 21): every deterministic group on the operations the fault touches gives exactly
-one finding, which says where it broke, and whose title and `where` are true of every pair it explains."""
+"""Twelve relays, one fault each (issue 21; two on an edit's prompt unless background_removal): every deterministic
+group on the operations the fault touches gives exactly one finding, which says where it broke, and whose title and
+`where` are true of every pair it explains."""
 
 from __future__ import annotations
 
