@@ -104,6 +104,8 @@ _GENERIC = frozenset({"internal-server-error", "server-error", "api-error", "err
 _GENERIC_WORDS = frozenset({"internal", "server", "error", "service", "unavailable", "gateway", "timeout", "litellm"})
 #: The field a generated invalid request got wrong: "(coverage: fallbacks -> Array with invalid items ...)".
 _GENERATED_FIELD = re.compile(r"\((?:examples|coverage|fuzzing): ([a-z_]+(?:\[\])?) ->")
+#: The parameter a generated invalid request got wrong: "Invalid component: parameter `api-version` in query".
+_GENERATED_PARAMETER = re.compile(r"Invalid component: parameter `([^`]+)`")
 #: The answer's field at fault in a content failure: body['data'][0]['b64_json'], .../properties/b64_json,
 #: data[0].b64_json.
 _CONTENT_FIELD = re.compile(r"\['([a-z0-9_]+)'\]:|/properties/([a-z0-9_]+)\b|data\[\d+\]\.([a-z0-9_]+)\b")
@@ -430,7 +432,11 @@ def cause_of(result: RequirementResult, method: str | None = None) -> Cause:
         detail = f"{exchange.status}-{code}" if code else str(exchange.status)
         return Cause("rejected", detail, names=(said,) if said else ())
     if "4xx" in failure.message or "Invalid data should have been rejected" in failure.message:
-        found = _SENT_FIELD.search(failure.message) or _GENERATED_FIELD.search(failure.message)
+        found = (
+            _SENT_FIELD.search(failure.message)
+            or _GENERATED_FIELD.search(failure.message)
+            or _GENERATED_PARAMETER.search(failure.message)
+        )
         return Cause("accepted-invalid", names=(found.group(1),) if found else ())
     return _content_cause(result, failure.message)
 

@@ -412,3 +412,20 @@ def test_the_symptoms_of_a_change_on_the_way_fold_into_its_finding() -> None:
         "F-dropped-fields": ["forwarded-user", "prop-invalid-rejected"],
     }
     assert {f.where for f in findings} == {"on-the-way"}
+
+
+def test_invalid_input_accepted_names_the_parameter_a_generated_request_got_wrong() -> None:
+    """A title "invalid input in fallbacks" must not explain a pair whose invalid part was the api-version query."""
+    accepted = "Schema-violating request accepted: Invalid data should have been rejected"
+    in_body = f"an invalid request (coverage: fallbacks -> Array with invalid items) -> {accepted}"
+    in_query = (
+        f"an invalid request (fuzzing: violates `minLength` at /properties/api-version) -> {accepted}\n"
+        "Invalid component: parameter `api-version` in query - violates `minLength` at /properties/api-version"
+    )
+    results = [
+        _failed("st-invalid-request-rejected", "openaiCreateImage", 200, "", in_body),
+        _failed("st-invalid-request-rejected", "azureCreateImageEdit", 200, "", in_query),
+    ]
+    (finding,) = _diagnosed(results)
+    assert finding.id == "F-accepted-invalid"
+    assert "invalid input in fallbacks, api-version is answered with a 2xx" in finding.title, finding.title
