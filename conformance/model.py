@@ -78,7 +78,7 @@ class Verdict(StrEnum):
     INTERRUPTED = "interrupted"
     """The run was interrupted; what it saw so far is reported, and it never passes."""
     ERROR = "error"
-    """Nothing could be judged at all."""
+    """Nothing could be judged at all, and not because the clock cut the run (that is incomplete)."""
 
 
 EXIT_STATUS: dict[Verdict, int] = {
@@ -419,7 +419,8 @@ class Coverage:
 def verdict_of(
     results: list[RequirementResult], *, errors: list[str], interrupted: bool, strict_fixed: bool = False
 ) -> Verdict:
-    """The run's verdict: interrupted, then fail, then error (nothing judged), then incomplete, else pass.
+    """The run's verdict: interrupted, then fail, then error (nothing judged, the clock did not cut it), then
+    incomplete, else pass.
 
     A failure a baseline lists (`RequirementResult.known`) does not fail the run and counts as judged; `strict_fixed`
     (a baseline entry that no longer fails, under --strict-baseline) fails it. Without a baseline no result is known.
@@ -429,7 +430,10 @@ def verdict_of(
     failing = (Status.FAILED, Status.BLOCKED)
     if strict_fixed or any(result.status in failing and result.known is None for result in results):
         return Verdict.FAIL
-    if not any(result.status is Status.PASSED or result.known is not None for result in results):
+    if not any(result.status is Status.PASSED or result.known is not None for result in results) and not any(
+        result.reason in WALL_CLOCK for result in results
+    ):
+        # when our clock ran out first, the target never had the chance: that says nothing about it
         return Verdict.ERROR
     if errors or Coverage.of(results).cut_short:
         return Verdict.INCOMPLETE

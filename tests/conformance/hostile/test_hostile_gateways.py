@@ -65,6 +65,17 @@ def test_a_target_that_answers_nothing_stops_the_run_with_exit_2_and_one_line(
     assert len(lines) == 1 and lines[0].startswith("pixelpact check: "), run.stderr
 
 
+def test_a_run_the_clock_cuts_before_any_answer_is_incomplete_not_an_unreachable_target(tmp_path: Path) -> None:
+    # each request may take 30 s, the run 1 s: the clock runs out before the target could answer or be called silent
+    run = check(servers.never_answers, tmp_path, "--timeout", "30", "--max-time", "1")
+    report = assert_sound(run, within=STARTUP + 10)
+    assert run.code == 3, run.stderr[-2000:]
+    assert report["verdict"] == "incomplete" and not report["errors"]
+    reasons = {result.get("reason") for result in report["requirements"]}
+    assert reasons == {"time"}, reasons
+    assert "answered none of the first" not in run.everything()
+
+
 def test_half_a_body_is_a_failure_not_a_hang(tmp_path: Path) -> None:
     run = check(servers.half_body, tmp_path, "--timeout", "2", "--group", "valid", "--operation", "createImage")
     report = assert_sound(run, within=STARTUP + 10)
