@@ -82,6 +82,11 @@ def drop_property(schema_name: str, name: str) -> Mutation:
     return lambda spec: schema(spec, schema_name)["properties"].pop(name)
 
 
+def both_routes(schema_name: str, mutation: Callable[[str], Mutation]) -> Mutation:
+    """The same edit of the native request schema and of its OpenAI-compatible twin (`OpenAI` + its name)."""
+    return each(mutation(schema_name), mutation(f"OpenAI{schema_name}"))
+
+
 def each(*mutations: Mutation) -> Mutation:
     def mutate(spec: Spec) -> None:
         for mutation in mutations:
@@ -90,16 +95,19 @@ def each(*mutations: Mutation) -> Mutation:
     return mutate
 
 
-def remove_image_array(spec: Spec) -> None:
-    edit = schema(spec, "ImageEditRequest")
-    edit["properties"].pop("image[]")
-    edit["anyOf"] = [{"required": ["image"]}]
+def remove_image_array(schema_name: str) -> Mutation:
+    def mutate(spec: Spec) -> None:
+        body = schema(spec, schema_name)
+        body["properties"].pop("image[]")
+        body["anyOf"] = [{"required": ["image"]}]
+
+    return mutate
 
 
-def remove_variation_image_array(spec: Spec) -> None:
-    variation = schema(spec, "ImageVariationRequest")
-    variation["properties"].pop("image[]")
-    variation["anyOf"] = [{"required": ["image"]}]
+def add_property(name: str, value: Spec) -> Callable[[str], Mutation]:
+    return lambda schema_name: (
+        lambda spec: schema(spec, schema_name)["properties"].__setitem__(name, copy.deepcopy(value))
+    )
 
 
 def variations_stream_only(spec: Spec) -> None:
@@ -154,16 +162,32 @@ def share_negative_prompt(spec: Spec) -> None:
     """The same contract written differently: an inline schema moved into a component, properties reordered."""
     schemas = spec["components"]["schemas"]
     schemas["NegativePrompt"] = schemas["ImageGenerationRequest"]["properties"]["negative_prompt"]
-    for name in ("ImageGenerationRequest", "ImageEditRequest"):
+    for name in ("ImageGenerationRequest", "ImageEditRequest", "OpenAIImageEditRequest"):
         properties = schemas[name]["properties"]
         properties["negative_prompt"] = {"$ref": "#/components/schemas/NegativePrompt"}
         schemas[name]["properties"] = dict(reversed(list(properties.items())))
 
 
-def new_required_variation_field(spec: Spec) -> None:
-    variation = schema(spec, "ImageVariationRequest")
-    variation["properties"]["seed"] = {"$ref": "#/components/schemas/Seed"}
-    variation["required"].append("seed")
+def new_required_field(name: str, value: Spec) -> Callable[[str], Mutation]:
+    def mutation(schema_name: str) -> Mutation:
+        def mutate(spec: Spec) -> None:
+            body = schema(spec, schema_name)
+            body["properties"][name] = copy.deepcopy(value)
+            body["required"].append(name)
+
+        return mutate
+
+    return mutation
+
+
+def fallback_models(**keywords: Any) -> Mutation:
+    """The same keywords on a fallback's model name in both forms: native objects' `model`, compatible strings."""
+
+    def mutate(spec: Spec) -> None:
+        schema(spec, "Fallback")["properties"]["model"].update(keywords)
+        schema(spec, "OpenAIFallbacks")["items"].update(keywords)
+
+    return mutate
 
 
 def prompt_never_required(spec: Spec) -> None:
@@ -221,7 +245,7 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "remove user from variations",
-        drop_property("ImageVariationRequest", "user"),
+        both_routes("ImageVariationRequest", lambda name: drop_property(name, "user")),
         True,
         False,
         ("field-removed",),
@@ -267,7 +291,7 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "remove image[] from edits",
-        remove_image_array,
+        both_routes("ImageEditRequest", remove_image_array),
         True,
         False,
         ("field-removed", "required-alternative-removed"),
@@ -315,7 +339,7 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "variations lose image[]",
-        remove_variation_image_array,
+        both_routes("ImageVariationRequest", remove_image_array),
         True,
         False,
         ("field-removed", "required-alternative-removed"),
@@ -374,9 +398,10 @@ EDITS: tuple[Edit, ...] = (
     Edit("edits need two images in image[]", set_key("ImageFiles", "minItems", 2), True, False, ("minItems-raised",)),
     Edit(
         "an empty fallback model allowed",
-        lambda spec: schema(spec, "Fallbacks")["items"].update(minLength=0),
+        fallback_models(minLength=0),
         False,
         True,
+        ("minLength-lowered",),
     ),
     Edit(
         "style required on native generations",
@@ -394,14 +419,20 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "quality added to variations",
-        lambda spec: schema(spec, "ImageVariationRequest")["properties"].update(
-            quality={"$ref": "#/components/schemas/OpenAIImageQuality"}
+        both_routes(
+            "ImageVariationRequest", add_property("quality", {"$ref": "#/components/schemas/OpenAIImageQuality"})
         ),
         False,
         True,
         ("field-added",),
     ),
-    Edit("a new required seed on variations", new_required_variation_field, True, True, ("field-added",)),
+    Edit(
+        "a new required seed on variations",
+        both_routes("ImageVariationRequest", new_required_field("seed", {"$ref": "#/components/schemas/Seed"})),
+        True,
+        True,
+        ("field-added",),
+    ),
     Edit(
         "generations refuse unknown fields",
         set_key("ImageGenerationRequest", "additionalProperties", False),
@@ -425,7 +456,7 @@ EDITS: tuple[Edit, ...] = (
     ),
     Edit(
         "fallback models become numbers",
-        lambda spec: schema(spec, "Fallbacks")["items"].update(type="integer"),
+        fallback_models(type="integer"),
         True,
         True,
         ("type-changed",),

@@ -86,8 +86,11 @@ def test_one_schema_used_on_both_sides_is_reported_per_side() -> None:
 
 
 def test_a_removed_field_is_one_change_not_one_per_keyword() -> None:
+    # the edit removes image[] from the native and the OpenAI-compatible edit schemas: one change in each
     found = diff(edit_named("remove image[] from edits"))
-    assert sorted(entry.kind for entry in found) == ["field-removed", "required-alternative-removed"]
-    removed = next(entry for entry in found if entry.kind == "field-removed")
-    assert removed.subject == "ImageEditRequest.image[]"
-    assert removed.operations == ("createImageEdit", "openaiCreateImageEdit")
+    assert sorted(entry.kind for entry in found) == 2 * ["field-removed"] + 2 * ["required-alternative-removed"]
+    removed = {entry.subject: entry.operations for entry in found if entry.kind == "field-removed"}
+    assert removed == {
+        "ImageEditRequest.image[]": ("createImageEdit",),
+        "OpenAIImageEditRequest.image[]": ("openaiCreateImageEdit",),
+    }
