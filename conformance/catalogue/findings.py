@@ -24,8 +24,10 @@ changed on the way (wrong dimensions for a rewritten size), and invalid input in
 are symptoms of that finding, not causes of their own.
 
 When message text splits a finding: only a server error's, only between pairs of the same status, stream or not,
-invalid input or not and provider evidence, and only when each message belongs to other requests. Two messages seen
-for one requirement (the same kind of request, answered in other words on another route) are one cause. Request ids,
+invalid input or not and provider evidence. For invalid input, only when each message belongs to other requests: two
+messages seen for one requirement (the same kind of request, answered in other words on another route) are one cause,
+the gateway's error path answering client errors with a 5xx. Valid requests answered 5xx keep their messages apart,
+even for one requirement: each says where the gateway's own work failed. Request ids,
 numbers and quoted values never split (`_fingerprint` drops them); neither does rewording. A cause told in several
 messages is named by the kind of request: F-server-error-500-invalid-input.
 
@@ -245,9 +247,8 @@ def _clustered(failed: list[_Failed]) -> dict[str, _Cluster]:
 
     A pair whose provider side is unknown (its group does not read the recording) joins a cluster of the same cause
     that knows it. Server errors are grouped by status, stream or not, invalid input or not and what the provider
-    saw; within that, their error messages keep them apart only when each message belongs to other requests: two
-    messages seen for one requirement (the same kind of request, answered in other words on another route) are one
-    cause."""
+    saw; within that, invalid input's error messages keep them apart only when each message belongs to other
+    requests (two messages seen for one requirement are one cause in other words), and valid requests' always."""
     groups: list[list[_Failed]] = []
     for pair in failed:
         home = next((group for group in groups if _together(group[0], pair, group)), None)
@@ -296,16 +297,20 @@ def _same_server_error(a: _Failed, b: _Failed) -> bool:
 
 
 def _joined_groups(groups: list[list[_Failed]]) -> list[list[_Failed]]:
-    """Server-error groups of one status, kind and provider side whose messages were seen for the same requirement
-    are one cause told in other words (LiteLLM-style "number is infinity" and "empty document" stay apart: each
-    belongs to other requests)."""
+    """Server-error groups of invalid input, of one status, kind and provider side, whose messages were seen for the
+    same requirement are one cause told in other words ("number is infinity" and "empty document" stay apart: each
+    belongs to other requests).
+
+    Only invalid input: a gateway answering client errors with a 5xx is one fault of its error path whatever each
+    parser says, but a valid request answered 5xx fails where the gateway's own work failed, and each message names
+    another place (a form field demanded on one route, a conversion failing on another): those stay apart."""
     merged = True
     while merged:
         merged = False
         for i, a in enumerate(groups):
             for j in range(i + 1, len(groups)):
                 b = groups[j]
-                if a[0].cause.kind != "server-error" or b[0].cause.kind != "server-error":
+                if a[0].cause.kind != "server-error" or b[0].cause.kind != "server-error" or not a[0].invalid:
                     continue
                 if not _same_server_error(a[0], b[0]) or not all(_same_seen(a, pair) for pair in b):
                     continue

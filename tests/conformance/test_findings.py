@@ -304,6 +304,55 @@ def test_messages_split_a_server_error_only_when_each_belongs_to_other_requests(
     assert finding.where == "gateway"
 
 
+def test_valid_requests_answered_5xx_in_other_words_stay_apart_invalid_input_joins() -> None:
+    """Messages join only for invalid input. A valid edit refused for a form field on one route and a valid edit whose
+    conversion fails on another are two causes, though both fail valid-request-accepted unforwarded; client errors
+    answered 500 in other words on two routes are the gateway's one error path."""
+    never = Seen.UNREACHED
+    valid = [
+        _failed(
+            "valid-request-accepted",
+            "azureCreateImageEdit",
+            500,
+            "failed to parse request",
+            "valid request: expected 200, got 500",
+            seen=never,
+        ),
+        _failed(
+            "valid-request-accepted",
+            "createImageEdit",
+            500,
+            "failed to convert request to target format",
+            "valid request (type=background_removal without prompt): expected 200, got 500",
+            seen=never,
+        ),
+    ]
+    invalid = [
+        _failed(
+            "n-not-integer-rejected",
+            op,
+            500,
+            error,
+            "sent n='abc': expected a 4xx, got 500",
+            seen=never,
+        )
+        for op, error in (("openaiCreateImage", "Invalid JSON"), ("azureCreateImage", "failed to parse request"))
+    ]
+    findings = _diagnosed([*valid, *invalid])
+    assert [(f.id, f.pairs) for f in findings] == [
+        ("F-server-error-500-failed-parse-request", (("valid-request-accepted", "azureCreateImageEdit"),)),
+        ("F-server-error-500-failed-convert-request", (("valid-request-accepted", "createImageEdit"),)),
+        (
+            "F-server-error-500-invalid-input",
+            (("n-not-integer-rejected", "openaiCreateImage"), ("n-not-integer-rejected", "azureCreateImage")),
+        ),
+    ]
+    assert findings[0].title == (
+        'edits (azure routes): requests end in a 500 server error ("failed to parse request"); the gateway never'
+        " forwarded them"
+    )
+
+
 def test_what_the_provider_saw_keeps_causes_apart_and_titles_say_only_what_all_share() -> None:
     """One status and message, but the provider answered one valid request with a 2xx and never saw the other: two
     causes, each titled with its own evidence (and invalid input a third); a pair whose group did not read the
