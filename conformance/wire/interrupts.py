@@ -5,11 +5,15 @@ down as if the run had ended), and requests in flight sit in worker threads that
 tells the sender first (a flag: requests in flight end within a fraction of a second, every later send raises
 KeyboardInterrupt in the thread that makes it, the engine reports the run as interrupted), then raises
 KeyboardInterrupt as Python's own handler does, except inside a finalizer (a weakref callback, `__del__`), where
-Python would print the exception and drop it: there the flag alone winds the run down.
+Python would print the exception and drop it: there the flag alone winds the run down; and except inside code that
+exec() or eval() runs from a string (dataclasses, namedtuple build their methods so): CPython marks a KeyboardInterrupt
+leaving such code as unhandled even when a caller catches it, and then ends the process by SIGINT at exit instead of
+with its exit status (130). There the interrupt is delivered again a moment later, once that code has returned.
 """
 
 from __future__ import annotations
 
+import _thread
 import gc
 import signal
 import threading
@@ -32,8 +36,12 @@ def on_interrupt(callback: Callable[[], None]) -> Iterator[None]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         callback()
-        if not in_finalizer(frame):
-            raise KeyboardInterrupt
+        if in_finalizer(frame):
+            return
+        if in_code_from_a_string(frame):
+            redeliver_soon(signum)
+            return
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, handler)
     try:
@@ -53,3 +61,24 @@ def in_finalizer(frame: FrameType | None) -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+#: Seconds before an interrupt that arrived inside code run from a string is delivered again.
+REDELIVERY_DELAY = 0.02
+
+
+def in_code_from_a_string(frame: FrameType | None) -> bool:
+    """Whether the signal arrived while code that exec() or eval() compiled from a string ran (its file name is
+    "<string>"); the outermost frame does not count (that is `python -c`, whose KeyboardInterrupt is unhandled)."""
+    while frame is not None and frame.f_back is not None:
+        if frame.f_code.co_filename == "<string>":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def redeliver_soon(signum: int) -> None:
+    """Simulate `signum` arriving again in REDELIVERY_DELAY seconds (nothing happens if it is ignored by then)."""
+    timer = threading.Timer(REDELIVERY_DELAY, _thread.interrupt_main, (signum,))
+    timer.daemon = True
+    timer.start()

@@ -3,10 +3,12 @@ Redactor removing the key from header names."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 from types import FrameType
 
 import pytest
@@ -184,3 +186,26 @@ def test_a_ctrl_c_during_a_finalizer_does_not_raise_where_python_would_drop_it()
     Dying()
     assert in_finalizer(frames[0])
     assert not in_finalizer(sys._getframe())
+
+
+CTRL_C_INSIDE_EXEC = """
+import os, signal, time
+from pixelpact.conformance.wire.interrupts import on_interrupt
+
+try:
+    with on_interrupt(lambda: None):
+        exec("os.kill(os.getpid(), signal.SIGINT)\\nfor _ in range(3): pass")
+        print("exec returned", flush=True)
+        time.sleep(10)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_a_ctrl_c_inside_code_run_from_a_string_is_caught_without_the_process_dying_of_sigint(tmp_path: Path) -> None:
+    # dataclasses and namedtuple exec() their methods from strings; a KeyboardInterrupt leaving such code made CPython
+    # end `pixelpact check` by SIGINT (-2) after it had written its interrupted reports, instead of exiting 130
+    script = tmp_path / "ctrl_c_inside_exec.py"
+    script.write_text(CTRL_C_INSIDE_EXEC)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout) == (0, "exec returned\ninterrupted\n"), done.stderr[-2000:]
