@@ -29,7 +29,7 @@ from pixelpact.conformance.engine.contract import OperationContract
 from pixelpact.conformance.engine.images import png
 from pixelpact.conformance.engine.model_limits import KIND
 from pixelpact.conformance.engine.upstream import upstream_url
-from pixelpact.conformance.groups.comparison import compare
+from pixelpact.conformance.groups.comparison import Differences, compare
 from pixelpact.conformance.model import Observation, Seen
 from pixelpact.conformance.wire.http import Reply
 from pixelpact.generator.runtime.provider_api import PARAMS, SDK, provider_fields
@@ -287,6 +287,45 @@ def traced(
     ]
 
 
+def refused_on_the_way(
+    ctx: RunContext, trace: Trace | None, reply: Reply, observations: Sequence[Observation]
+) -> list[Observation]:
+    """The observations of a valid request the gateway refused with the provider's own refusal (the same 4xx), when
+    the provider received the request with fields dropped or changed on the way: the refusal is that change's
+    symptom, so each failed observation is told the change's cause (one fault, one finding). Fields the gateway may
+    filter for the provider count too: the provider refused what it received, not what the client sent. A request
+    that reached the provider intact, or a refusal the gateway made itself, keeps its status as its own evidence."""
+    failing = {id(o) for o in observations if not o.passed and not o.skipped}
+    status = reply.status
+    refused = status is not None and 400 <= status < 500
+    if trace is None or trace.probe is None or ctx.upstream is None or not failing or not refused:
+        return list(observations)
+    try:
+        records = Recording(ctx.upstream).matching(trace.probe, expect=False)
+    except UpstreamError:
+        return list(observations)  # unknown: the status stays its own evidence
+    if not records or records[-1].get("status") != status:
+        return list(observations)
+    found = _differences(trace, trace.probe, records[0])
+    if not found:
+        return list(observations)
+    note = f"the provider received it changed ({found.describe()}) and refused it with {status}; {PASSED_ON}"
+    return [
+        replace(o, message=f"{o.message}; {note}", seen=Seen.CHANGED, cause=o.cause or found.cause)
+        if id(o) in failing
+        else o
+        for o in observations
+    ]
+
+
+def _differences(trace: Trace, probe: Probe, record: Mapping[str, Any]) -> Differences:
+    """How what the provider received (`record`) differs from what the client sent."""
+    operation = trace.operation
+    sent = {name: value for name, value in probe.body.items() if name not in operation.files}
+    azure = any(parameter.location == "path" for parameter in operation.parameters)
+    return compare(sent, record_values(record), multipart=record.get("parts") is not None, azure=azure)
+
+
 def _provider_side(ctx: RunContext, recording: Recording, trace: Trace, reply: Reply) -> tuple[Seen, str, str | None]:
     accepted = reply.status is not None and reply.status < 300
     if trace.probe is None:
@@ -306,13 +345,10 @@ def _provider_side(ctx: RunContext, recording: Recording, trace: Trace, reply: R
     outcome = Outcome(probe, reply, recording.matching(probe, expect=accepted))
     if not outcome.records:
         return Seen.UNREACHED, "nothing reached the provider: the gateway never forwarded it", None
-    record = outcome.records[0]  # the first attempt: later ones may be the gateway's retries or fallbacks
-    operation = trace.operation
-    sent = {name: value for name, value in probe.body.items() if name not in operation.files}
-    azure = any(parameter.location == "path" for parameter in operation.parameters)
-    found = compare(sent, record_values(record), multipart=record.get("parts") is not None, azure=azure)
+    # the first attempt: later ones may be the gateway's retries or fallbacks
+    found = _differences(trace, probe, outcome.records[0])
     answered = outcome.records[-1].get("status")
-    filtered = filtered_out(ctx, operation, found.dropped)  # the gateway may filter those: not a change
+    filtered = filtered_out(ctx, trace.operation, found.dropped)  # the gateway may filter those: not a change
     if found:
         return (
             Seen.CHANGED,

@@ -29,6 +29,7 @@ from pixelpact.conformance.groups._judge import (
     transport_problem,
     with_images,
 )
+from pixelpact.conformance.groups._upstream import refused_on_the_way, send_traced
 from pixelpact.conformance.model import Observation, Unjudged
 from pixelpact.conformance.wire.http import Reply
 from pixelpact.conformance.wire.spend import body_cost
@@ -277,7 +278,8 @@ def judge_case(ctx: RunContext, operation: OperationContract, case: Case) -> lis
 
 
 def _judge(ctx: RunContext, operation: OperationContract, case: Case) -> list[Observation]:
-    reply = ctx.send(operation, case.body)
+    # two-sided: marked, so a refusal can be traced to what the provider received
+    reply, trace = send_traced(ctx, operation, case.body)
     sent = f"valid request ({case.label})"
     problem = transport_problem(reply)
     if problem is None and reply.status != 200:
@@ -286,7 +288,7 @@ def _judge(ctx: RunContext, operation: OperationContract, case: Case) -> list[Ob
         observe(rid, operation, f"{sent}: {problem}" if problem else None, reply) for rid in case.requirements
     ]
     if problem is not None:
-        return observations
+        return refused_on_the_way(ctx, trace, reply, observations)
     if reply.content_type != "application/json":
         observations.append(
             observe(
