@@ -19,6 +19,7 @@ from http import HTTPStatus
 from typing import Any
 
 import requests
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
@@ -236,14 +237,25 @@ def keep_positive(case: Any, keep: Callable[[str, dict[str, Any]], dict[str, Any
     """A valid case's body brought within the provider model's rules (`keep(operation label, body)`:
     pixelpact.conformance.model_limits.ModelLimits.keep_to), so that a generated valid request the model does not
     take (a size, n, a field) is not sent to be refused and judged against the gateway. Changed in place, as
-    `pin_model` does: the evidence and the checks see what was sent. Invalid cases keep their mutations."""
-    meta = getattr(case, "meta", None)
+    `pin_model` does: the evidence and the checks see what was sent. A body schemathesis mutated keeps its mutations;
+    a valid body keeps to the rules also when the case's invalid part lies elsewhere (an unexpected query parameter
+    a provider ignores), as the provider then judges the body alone."""
     body = case.body
-    if meta is None or not meta.generation.mode.is_positive or not isinstance(body, dict):
+    if not _body_is_valid(case) or not isinstance(body, dict):
         return
     kept = keep(case.operation.label, body)
     if kept != body:
         case.body = kept
+
+
+def _body_is_valid(case: Any) -> bool:
+    """Whether schemathesis generated the case's body valid: the body's own mode, else (no record of it) the case's."""
+    meta = getattr(case, "meta", None)
+    if meta is None:
+        return False
+    component = meta.components.get(ParameterLocation.BODY)
+    mode = component.mode if component is not None else meta.generation.mode
+    return bool(mode.is_positive)
 
 
 class RoutedSchema(OpenApiSchema):
