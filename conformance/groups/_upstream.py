@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -243,12 +244,15 @@ def send_traced(
     body: Mapping[str, Any] | None,
     *,
     raw: bytes | None = None,
+    exact_fields: bool = False,
     **kwargs: Any,
 ) -> tuple[Reply, Trace | None]:
     """Send a probe (`RunContext.send`); in two-sided runs marked so that `traced` finds what reached the provider.
 
     The mark goes into the prompt (appended, when the probe keeps a non-empty one) and into `user` (when the probe does
-    not set it), never into a field the probe is about."""
+    not set it), never into a field the probe is about. With `exact_fields` (the probe's field set is part of what it
+    tests) no field is added: the mark goes into the prompt, or else into a text chunk of its PNG files (same pixels,
+    same fields), matched by their sha256."""
     if ctx.upstream is None:
         return ctx.send(operation, body, raw=raw, **kwargs), None
     if raw is not None or body is None:
@@ -262,11 +266,42 @@ def send_traced(
     prompt, marks = body.get("prompt"), 0
     if "prompt" in operation.properties and isinstance(prompt, str) and prompt:
         body["prompt"], marks = f"{prompt} [{marker}]", marks + 1
-    if "user" in operation.properties and "user" not in body:
+    hashes: frozenset[str] = frozenset()
+    if exact_fields and not marks:
+        hashes = _mark_files(operation, body, marker)
+    elif not exact_fields and "user" in operation.properties and "user" not in body:
         body["user"], marks = marker, marks + 1
-    if not marks:
+    if not marks and not hashes:
         return ctx.send(operation, body, **kwargs), None  # nothing can carry the mark
-    return ctx.send(operation, body, **kwargs), Trace(operation, Probe("traced", body, marker, frozenset()))
+    return ctx.send(operation, body, **kwargs), Trace(operation, Probe("traced", body, marker, hashes))
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _mark_files(operation: OperationContract, body: dict[str, Any], marker: str) -> frozenset[str]:
+    """Marks the PNG files of `body` (not the mask) in place with a tEXt chunk holding `marker`; their sha256s."""
+    hashes: set[str] = set()
+    for name in sorted(operation.files - {"mask"}):
+        value = body.get(name)
+        files = value if isinstance(value, list) else [value]
+        if not files or not all(_is_png(file) for file in files):
+            continue
+        marked_files = [_with_text_chunk(file, marker) for file in files if isinstance(file, bytes)]
+        hashes.update(file_sha256(file) for file in marked_files)
+        body[name] = marked_files if isinstance(value, list) else marked_files[0]
+    return frozenset(hashes)
+
+
+def _is_png(data: Any) -> bool:
+    return isinstance(data, bytes) and data.startswith(_PNG_SIGNATURE) and data.endswith(b"IEND\xaeB`\x82")
+
+
+def _with_text_chunk(png_bytes: bytes, marker: str) -> bytes:
+    """`png_bytes` with a tEXt chunk before its IEND chunk (the last 12 bytes): the same image, other bytes."""
+    data = b"Comment\x00" + marker.encode()
+    chunk = len(data).to_bytes(4, "big") + b"tEXt" + data + zlib.crc32(b"tEXt" + data).to_bytes(4, "big")
+    return png_bytes[:-12] + chunk + png_bytes[-12:]
 
 
 def traced(

@@ -278,8 +278,9 @@ def judge_case(ctx: RunContext, operation: OperationContract, case: Case) -> lis
 
 
 def _judge(ctx: RunContext, operation: OperationContract, case: Case) -> list[Observation]:
-    # two-sided: marked, so a refusal can be traced to what the provider received
-    reply, trace = send_traced(ctx, operation, case.body)
+    # two-sided: marked, so a refusal can be traced to what the provider received; no field added (exact_fields):
+    # which fields a case sends is what it tests ("required fields only")
+    reply, trace = send_traced(ctx, operation, case.body, exact_fields=True)
     sent = f"valid request ({case.label})"
     problem = transport_problem(reply)
     if problem is None and reply.status != 200:

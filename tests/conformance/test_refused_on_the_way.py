@@ -13,6 +13,7 @@ from pixelpact.conformance.catalogue.findings import PASSED_ON
 from pixelpact.conformance.engine.context import RunContext, Target, Upstream
 from pixelpact.conformance.engine.contract import load_contract
 from pixelpact.conformance.engine.upstream import recording_upstream
+from pixelpact.conformance.groups._upstream import Recording, record_files, record_values
 from pixelpact.conformance.groups.valid import Case, judge_case
 from pixelpact.conformance.model import Observation, Seen
 from pixelpact.conformance.wire.http import Redactor, Sender
@@ -59,3 +60,21 @@ def test_a_refusal_of_an_intact_request_keeps_its_own_evidence(upstream: Upstrea
     observation = _judged(upstream, Relay())  # neither prompt nor type: the provider refuses what it was sent
     assert observation.cause is None
     assert observation.seen is None
+
+
+@pytest.mark.parametrize("prompt", [True, False], ids=["marked in the prompt", "marked in the files"])
+def test_a_valid_case_sends_exactly_the_fields_it_declares(upstream: Upstream, prompt: bool) -> None:
+    """The mark that traces a valid request adds no field (no `user`): "required fields only" sends only those."""
+    contract = load_contract()
+    edit = contract.operation("createImageEdit")
+    sender = Sender(timeout=10, concurrency=1, max_requests=None, redactor=Redactor([]))
+    with stub_server(app=RelayGateway(f"http://127.0.0.1:{upstream.port}", Relay())) as url:
+        ctx = RunContext(
+            contract, (edit,), Target(url), sender, seed=1, max_examples=1, concurrency=1, upstream=upstream
+        )
+        body = ctx.valid_body(edit) if prompt else ctx.valid_body(edit, type="background_removal")
+        since = Recording(upstream).last_seq()
+        judge_case(ctx, edit, Case("required fields only", body, 1, None, None))
+    [record] = [r for r in Recording(upstream).records() if int(r.get("seq") or 0) > since]
+    assert set(record_values(record)) == set(body) - edit.files
+    assert {str(part.get("name")) for part in record_files(record)} == set(body) & edit.files
